@@ -1,0 +1,294 @@
+"""Command-line interface: parse arguments, call the package, print, exit.
+
+Exit codes: 0 success; 1 the input has problems (validation failed, a DSO
+failed to render); 2 a usage error or a file that cannot be read.
+
+Heavy libraries (Great Expectations, papermill, plotly) are imported only by
+the command that needs them, never by ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dso_analytics import __version__
+from dso_analytics.errors import DsoError, ValidationFailed
+
+
+def _add_param_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="as-of date (default: latest invoice)")
+    p.add_argument(
+        "--target-onboarding-cap",
+        type=float,
+        metavar="N",
+        help="DSO-grade flat onboarding fee per location (default from the standard: 5000)",
+    )
+    p.add_argument(
+        "--target-onboarding-sla",
+        type=int,
+        metavar="DAYS",
+        dest="target_onboarding_sla_business_days",
+        help="DSO-grade onboarding SLA in business days (default 10)",
+    )
+    p.add_argument(
+        "--benchmark-band",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        dest="benchmark_workstation_monthly",
+        help="market band of price per workstation per month (default 100 200)",
+    )
+    p.add_argument("--standard", metavar="FILE", help="a DSO-grade standard YAML file to use")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``dso-analytics`` argument parser (no heavy imports)."""
+    parser = argparse.ArgumentParser(
+        prog="dso-analytics",
+        description=(
+            "Renewal leverage for dental service organizations' managed-IT agreements: "
+            "validate a DSO folder, compute its metrics, render its reports."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="read and validate one DSO folder")
+    p.add_argument("dso_dir", metavar="DSO_DIR")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="as-of date for the date checks")
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+
+    p = sub.add_parser("metrics", help="compute the renewal metrics of a DSO or a portfolio")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("dso_dir", nargs="?", metavar="DSO_DIR")
+    target.add_argument("--all", metavar="PORTFOLIO", help="every DSO folder of a portfolio")
+    p.add_argument("--format", choices=("json", "table"), default="table")
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_param_options(p)
+
+    p = sub.add_parser("report", help="render renewal-leverage reports (HTML + Excel)")
+    p.add_argument("dso_dirs", nargs="*", metavar="DSO_DIR")
+    p.add_argument("--all", metavar="PORTFOLIO", help="every DSO of a portfolio + the overview")
+    p.add_argument("--out", default="reports", metavar="DIR", help="output folder (reports/)")
+    p.add_argument("--jobs", type=int, metavar="N", help="parallel DSOs (default: cores)")
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the per-DSO jobs on a Dask distributed scheduler",
+    )
+    p.add_argument("--cell-timeout", type=int, default=600, metavar="S")
+    p.add_argument("--timeout", type=int, default=1800, metavar="S", help="per-DSO timeout")
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    _add_param_options(p)
+
+    p = sub.add_parser("sample", help="write the deterministic sample portfolio (or a scaled DSO)")
+    p.add_argument("out", metavar="OUT")
+    p.add_argument("--locations", type=int, metavar="N", help="one scaled DSO of N locations")
+    p.add_argument("--months", type=int, default=36, metavar="M")
+    p.add_argument("--seed", type=int, default=7, metavar="S")
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", dest="file_format")
+    p.add_argument("--force", action="store_true", help="replace an existing OUT")
+
+    p = sub.add_parser("profiles", help="list the provider-export profiles")
+    p.add_argument("--dso", metavar="DSO_DIR", help="include this DSO's own profiles/")
+
+    p = sub.add_parser("import", help="convert a provider export into a contract billing file")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--dso", required=True, metavar="DSO_DIR")
+    p.add_argument("--profile", metavar="NAME", help="profile to use (default: detect)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing billing file")
+    return parser
+
+
+# ---------------------------------------------------------------------------
+def _params(args: argparse.Namespace, dso_dir: str | Path | None = None) -> Any:
+    from dso_analytics.standards import read_standard
+
+    base = read_standard(getattr(args, "standard", None), dso_dir=dso_dir)
+    return base.with_overrides(
+        as_of=getattr(args, "as_of", None),
+        target_onboarding_cap=getattr(args, "target_onboarding_cap", None),
+        target_onboarding_sla_business_days=getattr(
+            args, "target_onboarding_sla_business_days", None
+        ),
+        benchmark_workstation_monthly=getattr(args, "benchmark_workstation_monthly", None),
+    )
+
+
+def _existing_dir(path: str, what: str = "DSO folder") -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise DsoError(f"{path}: no such {what}")
+    if not p.is_dir():
+        raise DsoError(f"{path}: not a folder (a {what} is a folder)")
+    return p
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from dso_analytics.validation import validate_dso
+
+    dso_dir = _existing_dir(args.dso_dir)
+    params = _params(args, dso_dir)
+    report = validate_dso(dso_dir, params=params, use_cache=not args.no_cache)
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        print(report.to_text())
+    return 0 if report.ok else 1
+
+
+def _portfolio_dirs(portfolio: str) -> list[Path]:
+    from dso_analytics.ingest import list_dso_dirs
+
+    return list_dso_dirs(_existing_dir(portfolio, "portfolio folder"))
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from dso_analytics.metrics import (
+        compute_metrics,
+        compute_portfolio,
+        format_metrics_table,
+        format_portfolio_table,
+        metrics_to_dict,
+        portfolio_to_dict,
+    )
+    from dso_analytics.validation import load_dso
+
+    dirs = _portfolio_dirs(args.all) if args.all else [_existing_dir(args.dso_dir)]
+    results = []
+    for d in dirs:
+        params = _params(args, d)
+        ds = load_dso(d, params=params, use_cache=not args.no_cache)
+        results.append(compute_metrics(ds, params))
+    if args.all:
+        roll = compute_portfolio(results)
+        if args.format == "json":
+            print(json.dumps(portfolio_to_dict(roll, results), indent=2))
+        else:
+            print(format_portfolio_table(roll))
+    else:
+        if args.format == "json":
+            print(json.dumps(metrics_to_dict(results[0]), indent=2))
+        else:
+            print(format_metrics_table(results[0]))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from dso_analytics.pipeline import render_reports
+
+    if bool(args.all) == bool(args.dso_dirs):
+        raise DsoError("give either DSO_DIR... or --all PORTFOLIO")
+    dirs = _portfolio_dirs(args.all) if args.all else [_existing_dir(d) for d in args.dso_dirs]
+    overrides = {
+        "as_of": args.as_of,
+        "target_onboarding_cap": args.target_onboarding_cap,
+        "target_onboarding_sla_business_days": args.target_onboarding_sla_business_days,
+        "benchmark_workstation_monthly": args.benchmark_workstation_monthly,
+    }
+    batch = render_reports(
+        dirs,
+        out_dir=Path(args.out),
+        portfolio=bool(args.all),
+        overrides={k: v for k, v in overrides.items() if v is not None},
+        standard=args.standard,
+        jobs=args.jobs or os.cpu_count() or 1,
+        scheduler=args.scheduler,
+        cell_timeout=args.cell_timeout,
+        timeout=args.timeout,
+        use_cache=not args.no_cache,
+        progress=not args.quiet,
+    )
+    return 0 if batch.ok else 1
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from dso_analytics.sample import write_sample_portfolio, write_scaled_dso
+
+    out = Path(args.out)
+    if args.locations:
+        path = write_scaled_dso(
+            out,
+            locations=args.locations,
+            months=args.months,
+            seed=args.seed,
+            file_format=args.file_format,
+            force=args.force,
+        )
+        print(f"wrote {path}")
+    else:
+        paths = write_sample_portfolio(out, seed=args.seed, force=args.force)
+        for p in paths:
+            print(f"wrote {p}")
+    return 0
+
+
+def _cmd_profiles(args: argparse.Namespace) -> int:
+    from dso_analytics.ingest.profiles import format_profiles, list_profiles
+
+    dso = _existing_dir(args.dso) if args.dso else None
+    print(format_profiles(list_profiles(dso)))
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from dso_analytics.ingest.profiles import import_export
+
+    dso = _existing_dir(args.dso)
+    src = Path(args.file)
+    if not src.is_file():
+        raise DsoError(f"{args.file}: no such file")
+    written = import_export(src, dso, profile=args.profile, force=args.force)
+    print(f"wrote {written}")
+    return 0
+
+
+_COMMANDS = {
+    "validate": _cmd_validate,
+    "metrics": _cmd_metrics,
+    "report": _cmd_report,
+    "sample": _cmd_sample,
+    "profiles": _cmd_profiles,
+    "import": _cmd_import,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 when the input has problems, 2 on usage or file errors.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return _COMMANDS[args.command](args)
+    except ValidationFailed as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except DsoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code if exc.exit_code != 1 else 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
