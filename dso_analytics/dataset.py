@@ -64,7 +64,12 @@ class DsoDataset:
         Every file read.
     read_problems : list of Problem
         Problems found while reading (missing files, sheets or required
-        columns, unreadable files).  Cell-level problems are found by validation.
+        columns, unreadable files, duplicate lines).  Cell-level problems are
+        found by validation.
+    present_tables : set of str
+        Tables that were present in the input.  ``services`` and
+        ``documentation`` may be absent: the clause checks that need them are
+        then ``unknown`` (metrics.md M4).
     """
 
     dso: str
@@ -79,6 +84,7 @@ class DsoDataset:
     notes: str = ""
     sources: list[SourceFile] = field(default_factory=list)
     read_problems: list[Problem] = field(default_factory=list)
+    present_tables: set[str] = field(default_factory=set)
 
     def table(self, name: str) -> pd.DataFrame:
         """Return the frame of table ``name`` (one of ``schema.TABLES``)."""

@@ -31,6 +31,9 @@ class Problem:
         The offending value as text.
     rule : str
         Short identifier of the rule that found it (for grouping and capping).
+    severity : str
+        ``"error"`` (the DSO fails validation) or ``"warning"`` (reported, e.g.
+        a duplicate invoice line that was counted once).
     """
 
     file: str
@@ -40,6 +43,7 @@ class Problem:
     column: str | None = None
     value: str | None = None
     rule: str = ""
+    severity: str = "error"
 
     def __str__(self) -> str:
         parts = [self.file]
