@@ -1,0 +1,462 @@
+"""Plotly figures of computed metrics frames.
+
+Every ``plot_*`` function takes frames already computed by
+:mod:`dso_analytics.metrics` (see :mod:`dso_analytics.metrics.result` for
+their columns), never reads files, never computes a metric, and returns a
+:class:`plotly.graph_objects.Figure`.
+
+Text that comes from the data (provider names, location names, descriptions,
+agreement ids) is untrusted: plotly interprets a subset of HTML in titles,
+hover text, trace names and tick labels, so every such string goes through
+:func:`esc` (``html.escape``) first.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+
+#: Check outcome -> heatmap value.
+SCORE_VALUES = {"fail": 0.0, "unknown": 0.5, "pass": 1.0}
+_SCORE_COLORS = [
+    [0.0, "#d9534f"], [0.33, "#d9534f"],
+    [0.33, "#bdbdbd"], [0.66, "#bdbdbd"],
+    [0.66, "#2e8b57"], [1.0, "#2e8b57"],
+]  # fmt: skip
+_LAYOUT = dict(
+    template="plotly_white",
+    margin=dict(l=60, r=30, t=60, b=50),
+    height=420,
+    font=dict(family="DejaVu Sans, Arial, sans-serif", size=12),
+)
+ADDON_KIND_LABELS = {
+    "billed_despite_included": "billed despite included (credit)",
+    "contractual_add_on": "contractual add-on (leverage)",
+}
+
+
+def esc(value: object) -> str:
+    """Return ``value`` as text safe for plotly labels (HTML-escaped; missing -> "")."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _esc_all(values: Iterable[object]) -> list[str]:
+    return [esc(v) for v in values]
+
+
+def _money_axis(fig: go.Figure, currency: str = "USD", axis: str = "y") -> None:
+    prefix = "$" if currency == "USD" else ""
+    upd = dict(tickprefix=prefix, tickformat=",.0f", title_text=f"{esc(currency)}")
+    if axis == "y":
+        fig.update_yaxes(**upd)
+    else:
+        fig.update_xaxes(**upd)
+
+
+def _empty(fig: go.Figure, message: str) -> go.Figure:
+    fig.add_annotation(
+        text=esc(message), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+        font=dict(size=14, color="#666"),
+    )  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _base(title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title_text=esc(title), **_LAYOUT)
+    return fig
+
+
+def plot_addon_by_service_month(
+    addon_by_month: pd.DataFrame, currency: str = "USD", title: str = "Add-on spend by service"
+) -> go.Figure:
+    """Stacked monthly bars of add-on charges, one trace per service.
+
+    Parameters
+    ----------
+    addon_by_month : DataFrame
+        ``month, service, addon_kind, amount`` (``ADDON_BY_MONTH_COLUMNS``), e.g.
+        ``"2026-01", "cross_location_incidents", "contractual_add_on", 250.0``.
+    currency : str
+        Axis label.
+    title : str
+        Figure title (escaped).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One bar trace per service (named after the service code), stacked.
+    """
+    fig = _base(title)
+    if addon_by_month.empty:
+        return _empty(fig, "No add-on charges")
+    df = addon_by_month.groupby(["month", "service"], as_index=False)["amount"].sum()
+    months = sorted(df["month"].astype(str).unique())
+    for service, part in df.groupby("service", sort=True):
+        s = part.set_index(part["month"].astype(str))["amount"].reindex(months)
+        fig.add_trace(
+            go.Bar(
+                x=_esc_all(months), y=s.to_numpy(), name=esc(service),
+                hovertemplate="%{x}<br>" + esc(service) + ": %{y:,.2f}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(barmode="stack", xaxis_title_text="month", xaxis_type="category")
+    _money_axis(fig, currency)
+    return fig
+
+
+def plot_spend_by_month(
+    spend_by_month: pd.DataFrame, currency: str = "USD", title: str = "Spend by month"
+) -> go.Figure:
+    """Monthly spend bars.
+
+    Parameters
+    ----------
+    spend_by_month : DataFrame
+        ``month, amount`` (``SPEND_BY_MONTH_COLUMNS``), e.g. ``"2026-01", 2650.0``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One bar trace named ``"Spend"``.
+    """
+    fig = _base(title)
+    if spend_by_month.empty:
+        return _empty(fig, "No billing lines")
+    fig.add_trace(
+        go.Bar(
+            x=_esc_all(spend_by_month["month"]), y=spend_by_month["amount"].to_numpy(),
+            name="Spend", marker_color="#4c72b0",
+            hovertemplate="%{x}: %{y:,.2f}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(xaxis_type="category", xaxis_title_text="month")
+    _money_axis(fig, currency)
+    return fig
+
+
+def plot_onboarding(
+    onboarding: pd.DataFrame, currency: str = "USD", title: str = "Onboarding billed vs caps"
+) -> go.Figure:
+    """Onboarding billed per location against its contractual allowance and the target cap.
+
+    Parameters
+    ----------
+    onboarding : DataFrame
+        ``ONBOARDING_COLUMNS``; uses ``location_id, location_name, billed,
+        contractual_allowance, target_cap``.  An unknown allowance (hourly /
+        quote terms) has no marker.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces ``"Billed"`` (bars), ``"Contractual allowance"`` and ``"Target cap"``
+        (markers).
+    """
+    fig = _base(title)
+    if onboarding.empty:
+        return _empty(fig, "No acquired or de novo locations")
+    labels = [
+        f"{esc(i)}<br>{esc(n)}" if esc(n) else esc(i)
+        for i, n in zip(onboarding["location_id"], onboarding["location_name"], strict=True)
+    ]
+    fig.add_trace(
+        go.Bar(x=labels, y=onboarding["billed"].to_numpy(dtype=float), name="Billed",
+               marker_color="#4c72b0", hovertemplate="%{x}<br>billed %{y:,.2f}<extra></extra>")
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=labels, y=onboarding["contractual_allowance"].to_numpy(dtype=float),
+            name="Contractual allowance", mode="markers",
+            marker=dict(symbol="line-ew-open", size=40, line=dict(width=4, color="#dd8452")),
+            hovertemplate="%{x}<br>contractual allowance %{y:,.2f}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=labels, y=onboarding["target_cap"].to_numpy(dtype=float), name="Target cap",
+            mode="markers",
+            marker=dict(symbol="line-ew-open", size=40, line=dict(width=4, color="#2e8b57")),
+            hovertemplate="%{x}<br>target cap %{y:,.2f}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(xaxis_type="category")
+    _money_axis(fig, currency)
+    return fig
+
+
+def plot_scorecard(scorecard: pd.DataFrame, title: str = "Clause scorecard") -> go.Figure:
+    """Heatmap of agreements (rows) by clause checks (columns): pass / fail / unknown.
+
+    Parameters
+    ----------
+    scorecard : DataFrame
+        ``SCORECARD_COLUMNS``: ``agreement_id, provider``, one column per check
+        holding ``"pass"``, ``"fail"`` or ``"unknown"``, then ``passed, checked,
+        clause_score``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One heatmap trace named ``"Clause checks"``.
+    """
+    from dso_analytics.metrics.result import SCORECARD_CHECKS
+
+    fig = _base(title)
+    if scorecard.empty:
+        return _empty(fig, "No agreements")
+    checks = [c for c in SCORECARD_CHECKS if c in scorecard.columns]
+    outcomes = scorecard[checks].astype("str").fillna("unknown")
+    z = outcomes.apply(lambda col: col.map(SCORE_VALUES)).fillna(0.5).to_numpy(dtype=float)
+    rows = [
+        f"{esc(a)} ({esc(p)})" if esc(p) else esc(a)
+        for a, p in zip(scorecard["agreement_id"], scorecard["provider"], strict=True)
+    ]
+    fig.add_trace(
+        go.Heatmap(
+            z=z, x=checks, y=rows, text=outcomes.to_numpy(), texttemplate="%{text}",
+            name="Clause checks", colorscale=_SCORE_COLORS, zmin=0, zmax=1, showscale=False,
+            xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(height=max(260, 120 + 45 * len(rows)), margin=dict(l=200, b=200))
+    fig.update_xaxes(tickangle=-45, side="bottom")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def plot_renewal_timeline(
+    renewals: pd.DataFrame, as_of: pd.Timestamp, title: str = "Renewal timeline"
+) -> go.Figure:
+    """Agreement terms as horizontal bars, notice deadlines as markers, and the as-of date.
+
+    Parameters
+    ----------
+    renewals : DataFrame
+        ``RENEWAL_COLUMNS``; uses ``agreement_id, provider, start_date,
+        current_term_end, notice_deadline, next_notice_deadline, bucket``.
+    as_of : Timestamp
+        Drawn as a vertical dashed line.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces ``"Contract term"`` (lines), ``"Notice deadline"`` and
+        ``"Next notice deadline"`` (markers; only when some window was missed).
+    """
+    fig = _base(title)
+    if renewals.empty:
+        return _empty(fig, "No agreements")
+    rows = [
+        f"{esc(a)} ({esc(p)})" if esc(p) else esc(a)
+        for a, p in zip(renewals["agreement_id"], renewals["provider"], strict=True)
+    ]
+    xs: list[object] = []
+    ys: list[object] = []
+    for label, start, end in zip(
+        rows, renewals["start_date"], renewals["current_term_end"], strict=True
+    ):
+        xs += [start, end, None]
+        ys += [label, label, None]
+    fig.add_trace(
+        go.Scatter(x=xs, y=ys, mode="lines", name="Contract term",
+                   line=dict(width=14, color="#9fb8d9"), hoverinfo="skip")
+    )  # fmt: skip
+    colors = {"missed": "#d9534f", "<=30": "#f0ad4e", "31-90": "#f7d358", ">90": "#2e8b57"}
+    buckets = renewals["bucket"].astype("str").fillna("")
+    fig.add_trace(
+        go.Scatter(
+            x=renewals["notice_deadline"], y=rows, mode="markers", name="Notice deadline",
+            marker=dict(symbol="diamond", size=14, line=dict(width=1, color="#333"),
+                        color=[colors.get(b, "#888") for b in buckets]),
+            text=_esc_all(buckets),
+            hovertemplate="%{y}<br>notice by %{x|%Y-%m-%d} (%{text})<extra></extra>",
+        )
+    )  # fmt: skip
+    nxt = renewals["next_notice_deadline"]
+    if nxt.notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=nxt, y=rows, mode="markers", name="Next notice deadline",
+                marker=dict(symbol="diamond-open", size=14, color="#d9534f"),
+                hovertemplate="%{y}<br>next notice by %{x|%Y-%m-%d}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.add_shape(
+        type="line", x0=as_of, x1=as_of, y0=0, y1=1, xref="x", yref="paper",
+        line=dict(dash="dash", color="#333"),
+    )  # fmt: skip
+    fig.add_annotation(
+        x=as_of, y=1, xref="x", yref="paper", text=f"as of {as_of:%Y-%m-%d}",
+        showarrow=False, yanchor="bottom",
+    )  # fmt: skip
+    fig.update_layout(height=max(260, 140 + 50 * len(rows)), margin=dict(l=200))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="date")
+    return fig
+
+
+def plot_asks(
+    asks: pd.DataFrame, currency: str = "USD", title: str = "Negotiation asks"
+) -> go.Figure:
+    """Ranked negotiation asks as horizontal bars of their 12-month dollar impact.
+
+    Parameters
+    ----------
+    asks : DataFrame
+        ``rank, ask, clause, agreement_id, evidence, impact_12m`` (``ASK_COLUMNS``).
+        Asks whose impact is unknown are not drawn (they stay in the table).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One bar trace named ``"12-month impact"``.
+    """
+    fig = _base(title)
+    known = asks[asks["impact_12m"].notna()] if not asks.empty else asks
+    if known.empty:
+        return _empty(fig, "No asks with a dollar impact")
+    known = known.sort_values("rank")
+    labels = [
+        f"{int(r)}. {esc(_short(a))}" for r, a in zip(known["rank"], known["ask"], strict=True)
+    ]
+    fig.add_trace(
+        go.Bar(
+            y=labels, x=known["impact_12m"].to_numpy(dtype=float), orientation="h",
+            name="12-month impact", marker_color="#2e8b57",
+            customdata=_esc_all(known["agreement_id"]),
+            hovertemplate="%{y}<br>%{customdata}: %{x:,.2f}<extra></extra>",
+            texttemplate="%{x:$,.0f}", textposition="auto",
+        )
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_layout(height=max(260, 120 + 40 * len(labels)), margin=dict(l=320))
+    _money_axis(fig, currency, axis="x")
+    return fig
+
+
+def _short(text: object, width: int = 60) -> str:
+    s = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text)
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def plot_leverage(
+    leverage: pd.DataFrame, currency: str = "USD", title: str = "Price per workstation"
+) -> go.Figure:
+    """Effective managed-services price per workstation per month against the market band.
+
+    Parameters
+    ----------
+    leverage : DataFrame
+        ``LEVERAGE_COLUMNS``; uses ``agreement_id, provider,
+        effective_workstation_monthly, benchmark_low, benchmark_high, locations_at_start,
+        locations_now``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One bar trace named ``"Effective per workstation / month"``; the band is
+        a shaded shape.
+    """
+    fig = _base(title)
+    if leverage.empty:
+        return _empty(fig, "No agreements")
+    labels = [
+        f"{esc(a)} ({esc(p)})" if esc(p) else esc(a)
+        for a, p in zip(leverage["agreement_id"], leverage["provider"], strict=True)
+    ]
+    growth = [
+        f"locations {esc(s)} → {esc(n)}"
+        for s, n in zip(leverage["locations_at_start"], leverage["locations_now"], strict=True)
+    ]
+    fig.add_trace(
+        go.Bar(
+            x=labels, y=leverage["effective_workstation_monthly"].to_numpy(dtype=float),
+            name="Effective per workstation / month", marker_color="#4c72b0",
+            customdata=growth, hovertemplate="%{x}<br>%{y:,.2f}<br>%{customdata}<extra></extra>",
+        )
+    )  # fmt: skip
+    low = leverage["benchmark_low"].dropna()
+    high = leverage["benchmark_high"].dropna()
+    if len(low) and len(high):
+        fig.add_hrect(
+            y0=float(low.iloc[0]), y1=float(high.iloc[0]), fillcolor="#2e8b57", opacity=0.12,
+            line_width=0, annotation_text="market band", annotation_position="top left",
+        )  # fmt: skip
+    fig.update_layout(xaxis_type="category")
+    _money_axis(fig, currency)
+    return fig
+
+
+def plot_portfolio_comparison(
+    roll: pd.DataFrame, currency: str = "USD", title: str = "Portfolio: spend and leverage"
+) -> go.Figure:
+    """Headline money figures of every DSO side by side (grouped bars).
+
+    Parameters
+    ----------
+    roll : DataFrame
+        One row per DSO with ``dso`` (and optionally ``display_name``) plus any
+        of ``spend_t12m, addon_t12m, credits_to_claim, onboarding_target_overspend``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One bar trace per money column present.
+    """
+    fig = _base(title)
+    if roll.empty:
+        return _empty(fig, "No DSOs")
+    names = _dso_labels(roll)
+    cols = {
+        "spend_t12m": "Spend T12M",
+        "addon_t12m": "Add-on charges T12M",
+        "credits_to_claim": "Credits to claim",
+        "onboarding_target_overspend": "Onboarding overspend vs target",
+    }
+    for col, label in cols.items():
+        if col in roll.columns:
+            fig.add_trace(go.Bar(x=names, y=roll[col].to_numpy(dtype=float), name=label))
+    fig.update_layout(barmode="group", xaxis_type="category")
+    _money_axis(fig, currency)
+    return fig
+
+
+def plot_portfolio_clause_scores(
+    roll: pd.DataFrame, title: str = "Portfolio: clause score"
+) -> go.Figure:
+    """Clause score (0-100 %) of every DSO.
+
+    Parameters
+    ----------
+    roll : DataFrame
+        One row per DSO with ``dso`` and ``clause_score`` (0..1).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One bar trace named ``"Clause score"``.
+    """
+    fig = _base(title)
+    if roll.empty or "clause_score" not in roll.columns:
+        return _empty(fig, "No clause scores")
+    fig.add_trace(
+        go.Bar(x=_dso_labels(roll), y=roll["clause_score"].to_numpy(dtype=float),
+               name="Clause score", marker_color="#8172b2",
+               hovertemplate="%{x}: %{y:.0%}<extra></extra>")
+    )  # fmt: skip
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    fig.update_layout(xaxis_type="category")
+    return fig
+
+
+def _dso_labels(roll: pd.DataFrame) -> list[str]:
+    col = "display_name" if "display_name" in roll.columns else "dso"
+    return _esc_all(roll[col])
