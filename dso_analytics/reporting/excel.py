@@ -1,0 +1,591 @@
+"""The leadership workbook (xlsx) of one DSO, and of a portfolio.
+
+Written with xlsxwriter: real numbers with currency / percent / date formats,
+one Excel table (bold header, filter buttons) per sheet, frozen header rows,
+readable widths and native Excel charts.  Every number is the metrics value
+(already rounded to the cent by the metrics layer; rounded again to 2
+decimals here so the workbook equals ``metrics_to_dict``).
+
+Text from the data (descriptions, names, providers) is untrusted: it is
+written with ``write_string`` (never a formula, even when it starts with
+``=``), with ``strings_to_formulas`` / ``strings_to_urls`` off, and control
+characters other than tab and newline removed.
+
+The file is written to a temporary name next to ``path`` and renamed into
+place only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+
+from dso_analytics import __version__
+from dso_analytics.metrics.result import SCORECARD_CHECKS, DsoMetrics
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+MAX_CELL = 32767
+
+# column kinds -> format key
+MONEY, PCT, DATE, INT, NUM, TEXT, BOOL = "money", "pct", "date", "int", "num", "text", "bool"
+
+
+def clean_text(value: object) -> str:
+    """Return ``value`` as text safe for a cell: control characters removed, length capped."""
+    s = _CONTROL.sub("", str(value))
+    return s[:MAX_CELL]
+
+
+def sheet_name(name: str) -> str:
+    """Return a valid sheet name: no ``[]:*?/\\``, at most 31 characters."""
+    s = _SHEET_BAD.sub("-", clean_text(name)).strip("'") or "Sheet"
+    return s[:31]
+
+
+def _missing(v: object) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+class _Book:
+    """Small wrapper holding the workbook and its formats."""
+
+    def __init__(self, path: Path, currency: str) -> None:
+        self.wb = xlsxwriter.Workbook(
+            str(path),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "remove_timezone": True,
+            },
+        )
+        sym = "$" if currency == "USD" else ""
+        money = f"{sym}#,##0.00;[Red]-{sym}#,##0.00;{sym}0.00"
+        self.f = {
+            MONEY: self.wb.add_format({"num_format": money}),
+            PCT: self.wb.add_format({"num_format": "0.0%"}),
+            DATE: self.wb.add_format({"num_format": "yyyy-mm-dd"}),
+            INT: self.wb.add_format({"num_format": "0"}),
+            NUM: self.wb.add_format({"num_format": "#,##0.00"}),
+            TEXT: self.wb.add_format({"text_wrap": False}),
+            BOOL: None,
+            "bold": self.wb.add_format({"bold": True}),
+            "title": self.wb.add_format({"bold": True, "font_size": 16}),
+            "label": self.wb.add_format({"bold": True, "valign": "top"}),
+            "wrap": self.wb.add_format({"text_wrap": True, "valign": "top"}),
+            "header": self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+        }
+
+    def write(self, ws: Any, row: int, col: int, value: object, kind: str) -> int:
+        """Write one typed cell; return the display width of what was written."""
+        if _missing(value):
+            ws.write_blank(row, col, None)
+            return 0
+        if kind == MONEY:
+            ws.write_number(row, col, round(float(value), 2), self.f[MONEY])
+            return 14
+        if kind == PCT:
+            ws.write_number(row, col, float(value), self.f[PCT])
+            return 8
+        if kind == NUM:
+            ws.write_number(row, col, float(value), self.f[NUM])
+            return 12
+        if kind == INT:
+            ws.write_number(row, col, int(value), self.f[INT])
+            return 8
+        if kind == DATE:
+            ts = pd.Timestamp(value)
+            ws.write_datetime(row, col, ts.to_pydatetime().replace(tzinfo=None), self.f[DATE])
+            return 11
+        if kind == BOOL:
+            ws.write_boolean(row, col, bool(value))
+            return 6
+        s = clean_text(value)
+        ws.write_string(row, col, s)
+        return min(len(s), 60)
+
+
+def _kind_of(series: pd.Series, name: str, money: Iterable[str], pct: Iterable[str]) -> str:
+    if name in set(money):
+        return MONEY
+    if name in set(pct):
+        return PCT
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return BOOL
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return DATE
+    if pd.api.types.is_integer_dtype(dtype):
+        return INT
+    if pd.api.types.is_float_dtype(dtype):
+        return NUM
+    return TEXT
+
+
+def _write_table(
+    book: _Book,
+    title: str,
+    df: pd.DataFrame,
+    *,
+    money: Sequence[str] = (),
+    pct: Sequence[str] = (),
+    kinds: Mapping[str, str] | None = None,
+    note: str | None = None,
+) -> tuple[Any, int, int]:
+    """Write ``df`` as an Excel table on a new sheet; return (sheet, first data row, n rows)."""
+    ws = book.wb.add_worksheet(sheet_name(title))
+    top = 0
+    if note:
+        ws.write_string(0, 0, clean_text(note), book.f["bold"])
+        top = 2
+    cols = list(df.columns)
+    widths = [max(10, len(str(c)) + 4) for c in cols]
+    kinds = dict(kinds or {})
+    col_kinds = [kinds.get(c) or _kind_of(df[c], c, money, pct) for c in cols]
+    for j, col in enumerate(cols):
+        values = df[col].tolist()
+        for i, v in enumerate(values):
+            w = book.write(ws, top + 1 + i, j, v, col_kinds[j])
+            widths[j] = max(widths[j], w + 2)
+    n = len(df)
+    if cols:
+        ws.add_table(
+            top,
+            0,
+            top + max(n, 1),
+            len(cols) - 1,
+            {
+                "name": re.sub(r"[^A-Za-z0-9_]", "_", "t_" + title)[:200],
+                "columns": [
+                    {"header": clean_text(c), "header_format": book.f["header"]} for c in cols
+                ],
+                "style": "Table Style Light 9",
+                "autofilter": True,
+            },
+        )
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, min(w, 62))
+    ws.freeze_panes(top + 1, 0)
+    return ws, top + 1, n
+
+
+def _col_letter(j: int) -> str:
+    return xlsxwriter.utility.xl_col_to_name(j)
+
+
+def _add_bar_chart(
+    book: _Book,
+    ws: Any,
+    sheet: str,
+    first_row: int,
+    n: int,
+    cat_col: int,
+    val_cols: Sequence[tuple[int, str]],
+    title: str,
+    anchor: str,
+    *,
+    horizontal: bool = False,
+    stacked: bool = False,
+) -> None:
+    if n == 0:
+        return
+    opts: dict[str, Any] = {"type": "bar" if horizontal else "column"}
+    if stacked:
+        opts["subtype"] = "stacked"
+    chart = book.wb.add_chart(opts)
+    for col, name in val_cols:
+        chart.add_series(
+            {
+                "name": name,
+                "categories": [sheet, first_row, cat_col, first_row + n - 1, cat_col],
+                "values": [sheet, first_row, col, first_row + n - 1, col],
+            }
+        )
+    chart.set_title({"name": title})
+    chart.set_legend({"position": "bottom"})
+    if horizontal:
+        chart.set_y_axis({"reverse": True})
+    chart.set_size({"width": 720, "height": 380})
+    ws.insert_chart(anchor, chart)
+
+
+def _cover(
+    book: _Book,
+    m: DsoMetrics,
+    validation_summary: object,
+    sources: Sequence[object] | None,
+) -> None:
+    ws = book.wb.add_worksheet("Cover")
+    f = book.f
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 70)
+    ws.write_string(0, 0, "Renewal leverage report", f["title"])
+    rows: list[tuple[str, object, str]] = [
+        ("DSO", m.dso, TEXT),
+        ("Display name", m.display_name, TEXT),
+        ("Currency", m.currency, TEXT),
+        ("As-of date", m.as_of, DATE),
+        ("T12M window starts after", m.t12m_start, DATE),
+    ]
+    params = m.params.to_dict()
+    params.pop("as_of", None)
+    for key, value in params.items():
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        kind = (
+            MONEY if key == "target_onboarding_cap" else (TEXT if isinstance(value, str) else NUM)
+        )
+        if key == "target_onboarding_sla_business_days":
+            kind = INT
+        rows.append((f"Parameter: {key}", value, kind))
+    status, detail = _validation_text(validation_summary)
+    rows.append(("Validation status", status, TEXT))
+    if detail:
+        rows.append(("Validation detail", detail, TEXT))
+    rows.append(("Generated at", dt.datetime.now().replace(microsecond=0), DATE))
+    rows.append(("Generated by", f"dso-analytics {__version__}", TEXT))
+    r = 2
+    for label, value, kind in rows:
+        ws.write_string(r, 0, label, f["label"])
+        if label == "Generated at":
+            ws.write_datetime(r, 1, value, book.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}))
+        else:
+            book.write(ws, r, 1, value, kind)
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "Source files", f["label"])
+    src = list(sources or [])
+    if not src:
+        ws.write_string(r, 1, "(not recorded)")
+        r += 1
+    for s in src:
+        if hasattr(s, "path"):
+            text = f"{s.path} ({getattr(s, 'table', '')}, {getattr(s, 'rows', '?')} rows)"
+            sha = getattr(s, "sha256", "")
+            if sha:
+                text += f" sha256 {sha[:12]}"
+        else:
+            text = str(s)
+        ws.write_string(r, 1, clean_text(text))
+        r += 1
+    if m.notes:
+        r += 1
+        ws.write_string(r, 0, "Notes", f["label"])
+        for note in m.notes:
+            ws.write_string(r, 1, clean_text(note), f["wrap"])
+            r += 1
+    ws.activate()
+
+
+def _validation_text(summary: object) -> tuple[str, str]:
+    if summary is None:
+        return "validated (details not recorded)", ""
+    if isinstance(summary, str):
+        return summary, ""
+    d = summary.to_dict() if hasattr(summary, "to_dict") else summary
+    if isinstance(d, Mapping):
+        ok = d.get("ok")
+        status = "passed" if ok else ("failed" if ok is not None else "unknown")
+        n_err = d.get("errors", d.get("error_count"))
+        n_warn = d.get("warnings", d.get("warning_count"))
+        bits = []
+        if isinstance(n_err, int | list):
+            bits.append(f"{n_err if isinstance(n_err, int) else len(n_err)} error(s)")
+        if isinstance(n_warn, int | list):
+            bits.append(f"{n_warn if isinstance(n_warn, int) else len(n_warn)} warning(s)")
+        return status, ", ".join(bits)
+    return str(summary), ""
+
+
+def kpi_rows(m: DsoMetrics) -> list[tuple[str, object, str]]:
+    """Return the headline figures as ``(label, value, kind)`` rows (kind: money/pct/date/text)."""
+    k = m.kpis
+    return [
+        ("Spend, trailing 12 months", k.get("spend_t12m"), MONEY),
+        ("Spend, all time", m.spend_total.get("all_time"), MONEY),
+        ("Add-on charges, trailing 12 months", k.get("addon_t12m"), MONEY),
+        (
+            "Billed despite included (credits), T12M",
+            m.addon_summary.get("billed_despite_included", {}).get("t12m"),
+            MONEY,
+        ),
+        (
+            "Contractual add-ons, T12M",
+            m.addon_summary.get("contractual_add_on", {}).get("t12m"),
+            MONEY,
+        ),
+        ("Credits to claim", k.get("credits_to_claim"), MONEY),
+        ("Onboarding overspend vs contract", k.get("onboarding_contractual_overspend"), MONEY),
+        ("Onboarding overspend vs target cap", k.get("onboarding_target_overspend"), MONEY),
+        ("Clause score", k.get("clause_score"), PCT),
+        ("Nearest notice deadline", k.get("nearest_notice_deadline"), DATE),
+        ("Nearest notice deadline: agreement", k.get("nearest_notice_agreement"), TEXT),
+        ("Leverage score (0-100)", k.get("leverage_score"), NUM),
+        ("Unclassified lines", len(m.unclassified), INT),
+        ("Lines without a governing agreement", len(m.ungoverned), INT),
+    ]
+
+
+def _kpi_sheet(book: _Book, m: DsoMetrics) -> None:
+    ws = book.wb.add_worksheet("KPI summary")
+    ws.write_string(0, 0, "Metric", book.f["header"])
+    ws.write_string(0, 1, "Value", book.f["header"])
+    for i, (label, value, kind) in enumerate(kpi_rows(m), start=1):
+        ws.write_string(i, 0, label)
+        if _missing(value):
+            ws.write_string(i, 1, "unknown")
+        else:
+            book.write(ws, i, 1, value, kind)
+    ws.set_column(0, 0, 44)
+    ws.set_column(1, 1, 18)
+    ws.freeze_panes(1, 0)
+
+
+def _data_issues(m: DsoMetrics) -> pd.DataFrame:
+    cols = [
+        "source_file", "source_sheet", "source_row", "invoice_number", "invoice_date",
+        "location_id", "description", "service_resolved", "governing_agreement_id", "amount",
+    ]  # fmt: skip
+    parts = []
+    for issue, df in (
+        ("unclassified line", m.unclassified),
+        ("no governing agreement", m.ungoverned),
+    ):
+        if len(df):
+            part = df.reindex(columns=cols).copy()
+            part.insert(0, "issue", issue)
+            parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=["issue", *cols])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _atomic(path: str | Path) -> tuple[Path, Path]:
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".xlsx.tmp", dir=final.parent)
+    os.close(fd)
+    return final, Path(tmp)
+
+
+def write_dso_workbook(
+    m: DsoMetrics,
+    path: str | Path,
+    *,
+    validation_summary: object = None,
+    sources: Sequence[object] | None = None,
+) -> Path:
+    """Write the leadership workbook of one DSO.
+
+    Sheets, in order: Cover, KPI summary, Negotiation asks, Add-ons by service
+    (with a native chart), Add-on lines (each traced to ``source_file`` /
+    ``source_row``), Onboarding, Onboarding pipeline, Clause scorecard,
+    Renewal calendar, Leverage, Spend by month (chart), Data issues.
+
+    Parameters
+    ----------
+    m : DsoMetrics
+        Computed metrics.
+    path : str or Path
+        Target ``.xlsx`` (written atomically: temp file, then rename).
+    validation_summary : object, optional
+        A validation report (``.to_dict()`` with ``ok``), a dict, or a status text.
+    sources : sequence, optional
+        Source files (``SourceFile`` records or text) listed on the cover.
+
+    Returns
+    -------
+    Path
+        The workbook written.
+    """
+    final, tmp = _atomic(path)
+    try:
+        book = _Book(tmp, m.currency)
+        _cover(book, m, validation_summary, sources)
+        _kpi_sheet(book, m)
+        ws, r0, n = _write_table(
+            book, "Negotiation asks", m.asks, money=["impact_12m"], kinds={"rank": INT}
+        )
+        _add_bar_chart(
+            book, ws, "Negotiation asks", r0, n, 1, [(5, "12-month impact")],
+            "Negotiation asks: 12-month impact", f"A{r0 + n + 3}", horizontal=True,
+        )  # fmt: skip
+        ws, r0, n = _write_table(
+            book, "Add-ons by service", m.addon_by_service, money=["t12m", "all_time"]
+        )
+        _add_bar_chart(
+            book, ws, "Add-ons by service", r0, n, 0, [(2, "T12M"), (3, "All time")],
+            "Add-on charges by service", "G2", horizontal=True,
+        )  # fmt: skip
+        _write_table(book, "Add-on lines", m.addon_lines, money=["amount"],
+                     kinds={"source_row": INT, "in_t12m": BOOL})  # fmt: skip
+        _write_table(
+            book, "Onboarding", m.onboarding,
+            money=["billed", "contractual_allowance", "contractual_overspend", "target_cap",
+                   "target_overspend"],
+            kinds={"business_days": INT, "sla_business_days": INT, "sla_breached": BOOL},
+        )  # fmt: skip
+        _write_table(book, "Onboarding pipeline", m.pipeline,
+                     money=["expected_cost_current", "expected_cost_target", "expected_saving"])  # fmt: skip
+        _write_table(book, "Clause scorecard", m.scorecard, pct=["clause_score"],
+                     kinds={"passed": INT, "checked": INT,
+                            **{c: TEXT for c in SCORECARD_CHECKS}})  # fmt: skip
+        _write_table(book, "Renewal calendar", m.renewals,
+                     kinds={"term_months": INT, "renewal_term_months": INT, "notice_days": INT,
+                            "days_to_notice_deadline": INT, "auto_renew": BOOL,
+                            "notice_window_missed": BOOL})  # fmt: skip
+        _write_table(
+            book, "Leverage", m.leverage,
+            money=["spend_t12m", "addon_t12m", "billed_despite_included_t12m",
+                   "onboarding_contractual_overspend", "onboarding_target_overspend",
+                   "managed_services_t12m", "effective_workstation_monthly", "benchmark_low",
+                   "benchmark_high"],
+            pct=["growth", "clause_score"],
+            kinds={"locations_at_start": INT, "locations_now": INT, "workstations_now": INT},
+        )  # fmt: skip
+        ws, r0, n = _write_table(book, "Spend by month", m.spend_by_month, money=["amount"])
+        _add_bar_chart(book, ws, "Spend by month", r0, n, 0, [(1, "Spend")], "Spend by month", "D2")
+        _write_table(book, "Data issues", _data_issues(m), money=["amount"],
+                     kinds={"source_row": INT})  # fmt: skip
+        book.wb.close()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return final
+
+
+def portfolio_frame(results: Sequence[DsoMetrics]) -> pd.DataFrame:
+    """Tabulate the headline figures (``kpis``) of every DSO, one row per DSO.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    DataFrame
+        ``dso, display_name, as_of, spend_t12m, addon_t12m, credits_to_claim,
+        onboarding_contractual_overspend, onboarding_target_overspend, clause_score,
+        nearest_notice_deadline, nearest_notice_agreement, leverage_score, top_ask,
+        top_ask_impact_12m``.
+    """
+    rows = []
+    for m in results:
+        k = m.kpis
+        top = m.asks.sort_values("rank").iloc[0] if len(m.asks) else None
+        rows.append(
+            {
+                "dso": m.dso,
+                "display_name": m.display_name,
+                "as_of": m.as_of,
+                "spend_t12m": k.get("spend_t12m"),
+                "addon_t12m": k.get("addon_t12m"),
+                "credits_to_claim": k.get("credits_to_claim"),
+                "onboarding_contractual_overspend": k.get("onboarding_contractual_overspend"),
+                "onboarding_target_overspend": k.get("onboarding_target_overspend"),
+                "clause_score": k.get("clause_score"),
+                "nearest_notice_deadline": k.get("nearest_notice_deadline"),
+                "nearest_notice_agreement": k.get("nearest_notice_agreement"),
+                "leverage_score": k.get("leverage_score"),
+                "top_ask": None if top is None else top["ask"],
+                "top_ask_impact_12m": None if top is None else top["impact_12m"],
+            }
+        )
+    df = pd.DataFrame(rows)
+    for c in ("as_of", "nearest_notice_deadline"):
+        if c in df:
+            df[c] = pd.to_datetime(df[c])
+    for c in df.columns:
+        if c not in ("dso", "display_name", "as_of", "nearest_notice_deadline",
+                     "nearest_notice_agreement", "top_ask"):  # fmt: skip
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    return df
+
+
+_PORTFOLIO_MONEY = [
+    "spend_t12m", "addon_t12m", "credits_to_claim", "onboarding_contractual_overspend",
+    "onboarding_target_overspend", "top_ask_impact_12m", "impact_12m",
+]  # fmt: skip
+
+
+def write_portfolio_workbook(results: Sequence[DsoMetrics], roll: object, path: str | Path) -> Path:
+    """Write the portfolio workbook: cover, DSOs side by side (with a chart), all asks.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+        One per DSO.
+    roll : object
+        The portfolio roll-up from ``compute_portfolio`` (a DataFrame is written
+        as its own sheet; other types are ignored, the side-by-side sheet is
+        tabulated from ``results``).
+    path : str or Path
+        Target ``.xlsx`` (written atomically).
+
+    Returns
+    -------
+    Path
+    """
+    final, tmp = _atomic(path)
+    try:
+        currency = results[0].currency if results else "USD"
+        book = _Book(tmp, currency)
+        ws = book.wb.add_worksheet("Cover")
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, 1, 60)
+        ws.write_string(0, 0, "Portfolio overview", book.f["title"])
+        ws.write_string(2, 0, "DSOs", book.f["label"])
+        ws.write_number(2, 1, len(results))
+        ws.write_string(3, 0, "Generated at", book.f["label"])
+        ws.write_datetime(
+            3, 1, dt.datetime.now().replace(microsecond=0),
+            book.wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "align": "left"}),
+        )  # fmt: skip
+        ws.write_string(4, 0, "Generated by", book.f["label"])
+        ws.write_string(4, 1, f"dso-analytics {__version__}")
+        for i, m in enumerate(results):
+            ws.write_string(6 + i, 0, clean_text(m.dso))
+            ws.write_string(6 + i, 1, clean_text(f"{m.display_name} (as of {m.as_of:%Y-%m-%d})"))
+        ws.activate()
+        side = portfolio_frame(results)
+        ws2, r0, n = _write_table(
+            book, "DSOs side by side", side, money=_PORTFOLIO_MONEY, pct=["clause_score"]
+        )
+        _add_bar_chart(
+            book, ws2, "DSOs side by side", r0, n, 0,
+            [(3, "Spend T12M"), (4, "Add-ons T12M"), (5, "Credits to claim")],
+            "Spend and add-ons by DSO", f"A{r0 + n + 3}",
+        )  # fmt: skip
+        asks = [m.asks.assign(dso=m.dso) for m in results if len(m.asks)]
+        all_asks = (
+            pd.concat(asks, ignore_index=True)
+            if asks
+            else pd.DataFrame(columns=["dso", "rank", "ask", "impact_12m"])
+        )
+        all_asks = all_asks[["dso", *[c for c in all_asks.columns if c != "dso"]]]
+        _write_table(book, "All negotiation asks", all_asks, money=["impact_12m"],
+                     kinds={"rank": INT})  # fmt: skip
+        if isinstance(roll, pd.DataFrame) and len(roll.columns):
+            money = [c for c in roll.columns if c in _PORTFOLIO_MONEY or c.endswith("_t12m")]
+            _write_table(book, "Roll-up", roll, money=money, pct=["clause_score"])
+        book.wb.close()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return final
