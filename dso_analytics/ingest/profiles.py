@@ -1,0 +1,948 @@
+"""Provider-export profiles: recognise a PSA's export by its headers and map it
+to the billing contract.
+
+A profile is a small YAML file (see ``dso_analytics/profiles/*.yaml`` for the
+shipped ones; a DSO adds its own in ``DSO_DIR/profiles/*.yaml``)::
+
+    name: halopsa-invoice-lines          # slug, unique
+    provider: HaloPSA
+    layout: invoice lines
+    description: free text
+    recognise:
+      required: [invoicenumber, net_amount, [item_shortdescription, item_description]]
+      optional: [invoice_date, sitenumber, site, item_code]
+    columns:                             # contract billing column -> export header(s)
+      invoice_number: invoicenumber      # one header
+      description: [item_shortdescription, item_code]   # first non-blank of several
+      invoice_date: {join: [Agreement Name, Effective], sep: " "}  # non-blank parts joined
+      agreement_id: {value: AG-1}        # a constant
+    location:
+      columns: [sitenumber, site]        # must map to a location (else validation error)
+      if_mapped: [client_name]           # used only when it names a location
+    date_format: auto                    # or a strftime format such as "%m/%d/%Y"
+    derive_amount: true                  # blank amount -> quantity x unit_price
+    credit_when:   [{column: Invoice Type, match: ["credit*"]}]   # amount made negative
+    exclude_when:  [{column: Bill, match: ["do not bill"]}]       # rows dropped
+    onboarding:                          # -> service new_location_onboarding
+      - {column: item_code, match: ["setup*"]}       # case-insensitive globs
+      - {column: Setup Fee, nonzero: true}
+      - {same_month: [Effective, Cancelled]}
+    services:                            # other item codes -> any service code
+      - {column: item_code, match: ["hw-*"], service: hardware}
+
+Header names are matched after :func:`dso_analytics.schema.normalise_header`
+(so ``Ext Price`` and ``ext_price`` are the same).  Wherever a header is
+expected, a list gives alternatives (the first present, non-blank one wins).
+
+Parsing of money, dates and numbers stays with the ingest parsers: a mapped
+value the profile cannot interpret is passed through as exported, so validation
+reports it by file, sheet, row and column instead of it becoming blank.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from dso_analytics import schema
+from dso_analytics.errors import DsoError, UnsafePathError
+from dso_analytics.ingest.aliases import map_location_values, normalise_site
+from dso_analytics.ingest.parse import ExcelError, parse_money
+
+LOCATION_ID = "location_id"
+SITE_VALUE = "site_value"  # the export's own site value, kept next to the mapped location_id
+BUILTIN = "built-in"
+DATE_AUTO = "auto"
+
+_BILLING_NAMES = schema.column_names(schema.BILLING)
+_TOP_KEYS = {
+    "name",
+    "provider",
+    "layout",
+    "description",
+    "recognise",
+    "columns",
+    "location",
+    "date_format",
+    "derive_amount",
+    "credit_when",
+    "exclude_when",
+    "onboarding",
+    "services",
+}
+
+
+# ---------------------------------------------------------------------------
+# Model
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Source:
+    """How one contract column is obtained from an export.
+
+    Exactly one of ``headers`` (coalesced: first non-blank of the present
+    headers), ``join`` (non-blank parts joined by ``sep``; each part is itself a
+    tuple of alternative headers) or ``value`` (a constant) is set.
+    """
+
+    headers: tuple[str, ...] = ()
+    join: tuple[tuple[str, ...], ...] = ()
+    sep: str = " "
+    value: str | None = None
+
+    def referenced(self) -> tuple[str, ...]:
+        """Every export header this source may read."""
+        return self.headers + tuple(h for part in self.join for h in part)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row condition: a header's value matches globs, is a non-zero amount,
+    or two date columns fall in the same month.
+
+    ``service`` is the code given to matching rows (service rules only).
+    """
+
+    columns: tuple[str, ...] = ()
+    match: tuple[str, ...] = ()
+    nonzero: bool = False
+    same_month: tuple[str, ...] = ()
+    service: str = schema.ONBOARDING_SERVICE
+
+    def referenced(self) -> tuple[str, ...]:
+        """Every export header this rule may read."""
+        return self.columns + self.same_month
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A provider-export profile (see the module docstring for the YAML form).
+
+    Parameters
+    ----------
+    name : str
+        Unique slug, e.g. ``halopsa-invoice-lines``.
+    provider, layout, description : str
+        For people (``dso-analytics profiles``).
+    source : str
+        ``"built-in"`` or the YAML file it was read from.
+    required : tuple of tuple of str
+        Normalised headers that must all be present to recognise the layout
+        (each entry lists alternatives).
+    optional : tuple of str
+        Further headers that raise the recognition score.
+    columns : tuple of (str, Source)
+        Contract billing column -> how to obtain it.  Contract columns not listed
+        are taken from a header of the same name when the export has one.
+    location_columns, location_if_mapped : tuple of str
+        Headers identifying the location (see the module docstring).
+    date_format : str
+        ``"auto"`` or a ``strftime`` format for text dates.
+    derive_amount : bool
+        Fill a blank amount with quantity (default 1) x unit_price.
+    credit_when, exclude_when, service_rules : tuple of Rule
+        Sign, exclusion and service rules (onboarding rules are service rules).
+    """
+
+    name: str
+    provider: str
+    layout: str
+    description: str = ""
+    source: str = BUILTIN
+    required: tuple[tuple[str, ...], ...] = ()
+    optional: tuple[str, ...] = ()
+    columns: tuple[tuple[str, Source], ...] = ()
+    location_columns: tuple[str, ...] = ()
+    location_if_mapped: tuple[str, ...] = ()
+    date_format: str = DATE_AUTO
+    derive_amount: bool = False
+    credit_when: tuple[Rule, ...] = ()
+    exclude_when: tuple[Rule, ...] = ()
+    service_rules: tuple[Rule, ...] = field(default_factory=tuple)
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the profile ships with the package."""
+        return self.source == BUILTIN
+
+    def column_source(self, column: str) -> Source | None:
+        """The declared source of contract ``column`` (``None`` if not declared)."""
+        for name, src in self.columns:
+            if name == column:
+                return src
+        return None
+
+    def recognising_headers(self) -> list[str]:
+        """Required headers (alternatives joined by ``|``) for display."""
+        return ["|".join(alts) for alts in self.required]
+
+    def score(self, headers: Sequence[str]) -> int | None:
+        """Recognition score for a header row, ``None`` when a required header is missing.
+
+        Parameters
+        ----------
+        headers : sequence of str
+            Header cells (normalised here).
+
+        Returns
+        -------
+        int or None
+            Number of required entries plus optional headers present.
+        """
+        present = {schema.normalise_header(h) for h in headers}
+        if not self.required:
+            return None
+        if not all(any(a in present for a in alts) for alts in self.required):
+            return None
+        return len(self.required) + sum(1 for h in self.optional if h in present)
+
+
+# ---------------------------------------------------------------------------
+# Loading and validating profile files
+# ---------------------------------------------------------------------------
+class _Bad(Exception):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def _headers(value: object, key: str, allow_nested: bool = False) -> tuple[Any, ...]:
+    """A header name or a list of names -> tuple of normalised names."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        h = schema.normalise_header(value)
+        if not h:
+            raise _Bad(key, "a header name is blank")
+        return (h,)
+    if isinstance(value, list) and value:
+        out: list[Any] = []
+        for i, v in enumerate(value):
+            if allow_nested and isinstance(v, list):
+                out.append(_headers(v, f"{key}[{i}]"))
+            else:
+                out.extend(_headers(v, f"{key}[{i}]"))
+        return tuple(out)
+    raise _Bad(key, "expected a header name or a non-empty list of header names")
+
+
+def _alts(value: object, key: str) -> tuple[tuple[str, ...], ...]:
+    """Entries that are each a header or a list of alternative headers."""
+    items = _headers(value, key, allow_nested=True)
+    return tuple(i if isinstance(i, tuple) else (i,) for i in items)
+
+
+def _mapping(value: object, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _Bad(key, "expected a mapping (key: value lines)")
+    return value
+
+
+def _only(d: Mapping[str, Any], allowed: set[str], key: str) -> None:
+    unknown = sorted(str(k) for k in d if k not in allowed)
+    if unknown:
+        raise _Bad(
+            f"{key}.{unknown[0]}" if key else unknown[0],
+            f"unknown key (allowed: {', '.join(sorted(allowed))})",
+        )
+
+
+def _text(d: Mapping[str, Any], name: str, required: bool = False) -> str:
+    v = d.get(name)
+    if v is None:
+        if required:
+            raise _Bad(name, "is required")
+        return ""
+    if not isinstance(v, str | int | float) or isinstance(v, bool):
+        raise _Bad(name, "expected text")
+    return str(v).strip()
+
+
+def _source(value: object, key: str) -> Source:
+    if isinstance(value, dict):
+        _only(value, {"join", "sep", "value"}, key)
+        if ("join" in value) == ("value" in value):
+            raise _Bad(key, "give a header, a list of headers, {join: [...]} or {value: ...}")
+        if "value" in value:
+            v = value["value"]
+            if isinstance(v, dict | list):
+                raise _Bad(f"{key}.value", "expected text")
+            return Source(value="" if v is None else str(v))
+        sep = value.get("sep", " ")
+        if not isinstance(sep, str):
+            raise _Bad(f"{key}.sep", "expected text")
+        return Source(join=_alts(value["join"], f"{key}.join"), sep=sep)
+    return Source(headers=_headers(value, key))
+
+
+def _rules(value: object, key: str, service_key: bool, fixed_service: str | None) -> list[Rule]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Bad(key, "expected a list of rules")
+    out: list[Rule] = []
+    for i, item in enumerate(value):
+        k = f"{key}[{i}]"
+        d = _mapping(item, k)
+        allowed = {"column", "match", "nonzero", "same_month"} | (
+            {"service"} if service_key else set()
+        )
+        _only(d, allowed, k)
+        service = fixed_service or schema.ONBOARDING_SERVICE
+        if service_key:
+            code = d.get("service")
+            if (
+                not isinstance(code, str)
+                or schema.normalise_header(code) not in schema.SERVICE_CODES
+            ):
+                raise _Bad(
+                    f"{k}.service",
+                    f"expected a service code ({', '.join(schema.SERVICE_CODES)})",
+                )
+            service = schema.normalise_header(code)
+        if "same_month" in d:
+            if set(d) - {"same_month", "service"}:
+                raise _Bad(k, "same_month stands alone (no column/match/nonzero)")
+            cols = _headers(d["same_month"], f"{k}.same_month")
+            if len(cols) != 2:
+                raise _Bad(f"{k}.same_month", "expected exactly two date headers")
+            out.append(Rule(same_month=cols, service=service))
+            continue
+        if "column" not in d:
+            raise _Bad(f"{k}.column", "is required")
+        cols = _headers(d["column"], f"{k}.column")
+        nonzero = d.get("nonzero", False)
+        if not isinstance(nonzero, bool):
+            raise _Bad(f"{k}.nonzero", "expected true or false")
+        pats: tuple[str, ...] = ()
+        if "match" in d:
+            m = d["match"]
+            m = [m] if isinstance(m, str | int | float) and not isinstance(m, bool) else m
+            if not isinstance(m, list) or not m or any(isinstance(p, dict | list) for p in m):
+                raise _Bad(f"{k}.match", "expected a pattern or a list of patterns")
+            pats = tuple(normalise_site(p) for p in m)
+        if bool(pats) == nonzero:
+            raise _Bad(k, "give either match: [patterns] or nonzero: true")
+        out.append(Rule(columns=cols, match=pats, nonzero=nonzero, service=service))
+    return out
+
+
+def parse_profile(data: object, source: str = BUILTIN) -> Profile:
+    """Build a :class:`Profile` from the parsed YAML of one profile file.
+
+    Parameters
+    ----------
+    data : object
+        The result of ``yaml.safe_load``.
+    source : str
+        Where it came from (used in error messages).
+
+    Returns
+    -------
+    Profile
+
+    Raises
+    ------
+    DsoError
+        ``"<file>: key 'columns.amount': expected ..."`` for any schema problem.
+    """
+    try:
+        d = _mapping(data, "(top level)")
+        _only(d, _TOP_KEYS, "")
+        name = _text(d, "name", required=True)
+        if not schema.is_slug(name):
+            raise _Bad("name", f"{name!r} is not a slug (lower case letters, digits, - and _)")
+        rec = _mapping(d.get("recognise"), "recognise")
+        _only(rec, {"required", "optional"}, "recognise")
+        if "required" not in rec:
+            raise _Bad("recognise.required", "is required (the headers that identify the layout)")
+        required = _alts(rec["required"], "recognise.required")
+        optional = _headers(rec["optional"], "recognise.optional") if rec.get("optional") else ()
+        cols_in = _mapping(d.get("columns", {}) or {}, "columns")
+        columns: list[tuple[str, Source]] = []
+        for col, spec in cols_in.items():
+            if col not in _BILLING_NAMES:
+                raise _Bad(
+                    f"columns.{col}",
+                    f"not a billing column (expected one of {', '.join(_BILLING_NAMES)})",
+                )
+            if col == LOCATION_ID and "location" in d:
+                raise _Bad("columns.location_id", "give the location either here or under location")
+            columns.append((col, _source(spec, f"columns.{col}")))
+        loc_cols: tuple[str, ...] = ()
+        loc_if: tuple[str, ...] = ()
+        if d.get("location") is not None:
+            loc = _mapping(d["location"], "location")
+            _only(loc, {"columns", "if_mapped"}, "location")
+            if loc.get("columns") is not None:
+                loc_cols = _headers(loc["columns"], "location.columns")
+            if loc.get("if_mapped") is not None:
+                loc_if = _headers(loc["if_mapped"], "location.if_mapped")
+        date_format = _text(d, "date_format") or DATE_AUTO
+        if date_format != DATE_AUTO:
+            if "%" not in date_format:
+                raise _Bad("date_format", "expected 'auto' or a strftime format like '%m/%d/%Y'")
+            try:
+                datetime(2025, 1, 31).strftime(date_format)
+                datetime.strptime(datetime(2025, 1, 31).strftime(date_format), date_format)
+            except ValueError as exc:
+                raise _Bad("date_format", f"not a usable strftime format ({exc})") from None
+        derive = d.get("derive_amount", False)
+        if not isinstance(derive, bool):
+            raise _Bad("derive_amount", "expected true or false")
+        credit = _rules(d.get("credit_when"), "credit_when", False, None)
+        exclude = _rules(d.get("exclude_when"), "exclude_when", False, None)
+        services = _rules(d.get("onboarding"), "onboarding", False, schema.ONBOARDING_SERVICE)
+        services += _rules(d.get("services"), "services", True, None)
+        has_amount = any(c == "amount" for c, _ in columns)
+        if not has_amount and not derive:
+            raise _Bad("columns.amount", "map amount or set derive_amount: true")
+        return Profile(
+            name=name,
+            provider=_text(d, "provider", required=True),
+            layout=_text(d, "layout", required=True),
+            description=_text(d, "description"),
+            source=source,
+            required=required,
+            optional=tuple(optional),
+            columns=tuple(columns),
+            location_columns=loc_cols,
+            location_if_mapped=loc_if,
+            date_format=date_format,
+            derive_amount=derive,
+            credit_when=tuple(credit),
+            exclude_when=tuple(exclude),
+            service_rules=tuple(services),
+        )
+    except _Bad as exc:
+        raise DsoError(f"{source}: key {exc.key!r}: {exc.problem}") from None
+
+
+def _read_profile_file(path: Path, shown: str, source: str) -> Profile:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DsoError(f"{shown}: cannot read the profile ({exc.__class__.__name__})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise DsoError(f"{shown}: not valid YAML{where}") from None
+    return parse_profile(data, source=source)
+
+
+def _builtin_profiles() -> list[Profile]:
+    out: list[Profile] = []
+    folder = resources.files("dso_analytics") / "profiles"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            text = entry.read_text(encoding="utf-8")
+            out.append(parse_profile(yaml.safe_load(text), source=BUILTIN))
+    return out
+
+
+def load_profiles(dso_dir: Path | None = None) -> list[Profile]:
+    """Return the shipped profiles plus the DSO's own ``profiles/*.yaml``.
+
+    A DSO profile with the name of a shipped one replaces it.
+
+    Parameters
+    ----------
+    dso_dir : Path, optional
+        A DSO folder; its ``profiles/`` folder is optional.
+
+    Returns
+    -------
+    list of Profile
+        Shipped profiles first (by name), then the DSO's (by file name).
+
+    Raises
+    ------
+    DsoError
+        A DSO profile file that is not valid (message names the file and key),
+        or two DSO profile files declaring the same name.
+    """
+    profiles = {p.name: p for p in _builtin_profiles()}
+    if dso_dir is not None:
+        folder = Path(dso_dir) / schema.PROFILES_DIR
+        if folder.is_dir():
+            seen: dict[str, str] = {}
+            files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml"))
+            for path in files:
+                if not path.is_file():
+                    continue
+                shown = f"{schema.PROFILES_DIR}/{path.name}"
+                prof = _read_profile_file(path, shown, shown)
+                if prof.name in seen:
+                    raise DsoError(
+                        f"{shown}: key 'name': profile {prof.name!r} is already defined "
+                        f"in {seen[prof.name]}"
+                    )
+                seen[prof.name] = shown
+                profiles[prof.name] = prof
+    builtins = sorted((p for p in profiles.values() if p.builtin), key=lambda p: p.name)
+    own = sorted((p for p in profiles.values() if not p.builtin), key=lambda p: p.source)
+    return builtins + own
+
+
+def list_profiles(dso_dir: Path | None = None) -> list[Profile]:
+    """Return the profiles ``dso-analytics profiles`` shows (see :func:`load_profiles`)."""
+    return load_profiles(dso_dir)
+
+
+def format_profiles(profiles: Sequence[Profile]) -> str:
+    """Render profiles as a plain-text table.
+
+    Parameters
+    ----------
+    profiles : sequence of Profile
+
+    Returns
+    -------
+    str
+        Columns: name, provider, layout, source, recognised by.
+    """
+    if not profiles:
+        return "no provider-export profiles"
+    head = ("name", "provider", "layout", "source", "recognised by")
+    rows = [
+        (p.name, p.provider, p.layout, p.source, ", ".join(p.recognising_headers()))
+        for p in profiles
+    ]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+
+    def line(r: Sequence[str]) -> str:
+        cells = [c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)]
+        return "  ".join([*cells, r[-1]]).rstrip()
+
+    out = [line(head), line(["-" * w for w in widths] + ["-" * len(head[-1])])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Matching
+# ---------------------------------------------------------------------------
+def match_profile(headers: Sequence[str], profiles: Sequence[Profile]) -> Profile | None:
+    """Return the profile that best recognises a header row.
+
+    Every required header of a profile must be present; the score is the number
+    of required entries plus optional headers present.  On a tie a DSO's own
+    profile beats a shipped one.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        Header cells (normalised here).
+    profiles : sequence of Profile
+
+    Returns
+    -------
+    Profile or None
+        ``None`` when no profile recognises the headers.
+
+    Raises
+    ------
+    DsoError
+        Two profiles of the same kind (both shipped or both the DSO's) recognise
+        the headers equally well.
+    """
+    scored = [(s, p) for p in profiles if (s := p.score(headers)) is not None]
+    if not scored:
+        return None
+    best = max(s for s, _ in scored)
+    top = [p for s, p in scored if s == best]
+    if len(top) > 1:
+        own = [p for p in top if not p.builtin]
+        top = own or top
+    if len(top) > 1:
+        names = ", ".join(f"{p.name} ({p.source})" for p in top)
+        raise DsoError(
+            f"the headers match several profiles equally well: {names}; "
+            "choose one with --profile or make their recognise.required more specific"
+        )
+    return top[0]
+
+
+def header_matcher(profiles: Sequence[Profile]) -> Callable[[Sequence[str]], bool]:
+    """Return a predicate telling whether a row of cells is a header some profile knows.
+
+    Parameters
+    ----------
+    profiles : sequence of Profile
+
+    Returns
+    -------
+    callable
+        ``f(cells) -> bool`` (cells normalised inside).
+    """
+
+    def matches(cells: Sequence[Any]) -> bool:
+        heads = [schema.normalise_header(c) for c in cells if c is not None and str(c).strip()]
+        return any(p.score(heads) is not None for p in profiles)
+
+    return matches
+
+
+def find_profile(name: str, profiles: Sequence[Profile]) -> Profile:
+    """Return the profile called ``name``.
+
+    Raises
+    ------
+    DsoError
+        No such profile; the message lists the available ones.
+    """
+    for p in profiles:
+        if p.name == name:
+            return p
+    avail = ", ".join(p.name for p in profiles) or "none"
+    raise DsoError(f"no profile named {name!r} (available: {avail})")
+
+
+# ---------------------------------------------------------------------------
+# Applying a profile to a frame
+# ---------------------------------------------------------------------------
+def _blank(s: pd.Series) -> pd.Series:
+    """True where a cell is missing or only whitespace."""
+    txt = s.astype("str").str.replace("\u00a0", " ", regex=False).str.strip()
+    return s.isna() | txt.eq("").fillna(True).astype(bool)
+
+
+def _coalesce(raw: pd.DataFrame, headers: Sequence[str]) -> pd.Series:
+    """First non-blank value among the present ``headers`` (object dtype)."""
+    out = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+    for h in headers:
+        if h in raw.columns:
+            col = raw[h].astype(object)
+            out = out.where(~_blank(out), col)
+    return out.where(~_blank(out), None)
+
+
+def _present(raw: pd.DataFrame, headers: Sequence[str]) -> bool:
+    return any(h in raw.columns for h in headers)
+
+
+def _cell_text(v: object) -> str:
+    if v is None or isinstance(v, ExcelError):
+        return ""
+    if isinstance(v, pd.Timestamp | datetime | date):
+        return "" if pd.isna(v) else v.strftime("%Y-%m-%d")
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if v.is_integer():
+            return str(int(v))
+    try:
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return re.sub(r"\s+", " ", str(v).replace("\u00a0", " ")).strip()
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Cell values as display text (dates as ISO, 12.0 as 12), via unique values."""
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    table = [_cell_text(u) for u in uniques] + [""]
+    return pd.Series([table[c] for c in codes], index=s.index, dtype="str")
+
+
+def _join(raw: pd.DataFrame, parts: Sequence[Sequence[str]], sep: str) -> pd.Series:
+    acc = pd.Series("", index=raw.index, dtype="str")
+    for alts in parts:
+        v = _as_text(_coalesce(raw, alts))
+        both = acc.ne("") & v.ne("")
+        acc = acc.where(v.eq(""), v.where(~both, acc + sep + v))
+    out = acc.where(acc.ne(""), None).astype(object)
+    for alts in parts:  # an Excel error cell in any part stays an error (never text)
+        v = _coalesce(raw, alts)
+        err = v.map(lambda x: isinstance(x, ExcelError)).astype(bool)
+        if err.any():
+            out = out.where(~err, v)
+    return out
+
+
+def _money(s: pd.Series) -> pd.Series:
+    """float64 reading of money cells (NaN where blank or unreadable)."""
+    values, _invalid = parse_money(s.astype(object))
+    return values
+
+
+def _normalise_dates(s: pd.Series, fmt: str) -> pd.Series:
+    """Text dates in ``fmt`` and date objects -> ISO text; anything else unchanged."""
+    obj = s.astype(object)
+    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    table: list[object] = []
+    for u in uniques:
+        if isinstance(u, pd.Timestamp | datetime | date):
+            table.append(u.strftime("%Y-%m-%d"))
+            continue
+        if fmt != DATE_AUTO and isinstance(u, str):
+            try:
+                table.append(
+                    datetime.strptime(u.replace("\u00a0", " ").strip(), fmt).strftime("%Y-%m-%d")
+                )
+                continue
+            except ValueError:
+                pass
+        table.append(u)
+    table.append(None)
+    return pd.Series([table[c] for c in codes], index=s.index, dtype=object)
+
+
+def _month(s: pd.Series, fmt: str) -> pd.Series:
+    iso = _normalise_dates(s, fmt)
+    d = pd.to_datetime(
+        iso.where(iso.map(lambda v: isinstance(v, str)), None), format="%Y-%m-%d", errors="coerce"
+    )
+    return d.dt.to_period("M")
+
+
+def _rule_mask(raw: pd.DataFrame, rule: Rule, fmt: str) -> pd.Series:
+    if rule.same_month:
+        a, b = rule.same_month
+        if a not in raw.columns or b not in raw.columns:
+            return pd.Series(False, index=raw.index)
+        ma, mb = _month(raw[a], fmt), _month(raw[b], fmt)
+        return (ma.notna() & mb.notna() & (ma == mb)).fillna(False).astype(bool)
+    if not _present(raw, rule.columns):
+        return pd.Series(False, index=raw.index)
+    val = _coalesce(raw, rule.columns)
+    if rule.nonzero:
+        m = _money(val)
+        return (m.notna() & m.ne(0)).astype(bool)
+    keys = _as_text(val)
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    hits = [any(fnmatch.fnmatchcase(normalise_site(u), p) for p in rule.match) for u in uniques]
+    table = [*hits, False]
+    return pd.Series([table[c] for c in codes], index=raw.index, dtype=bool)
+
+
+def _column(raw: pd.DataFrame, src: Source | None, name: str) -> pd.Series:
+    if src is None:
+        return _coalesce(raw, (name,))
+    if src.value is not None:
+        return pd.Series([src.value or None] * len(raw), index=raw.index, dtype=object)
+    if src.join:
+        return _join(raw, src.join, src.sep).astype(object)
+    return _coalesce(raw, src.headers)
+
+
+def _used_headers(profile: Profile) -> set[str]:
+    used: set[str] = set(profile.location_columns) | set(profile.location_if_mapped)
+    for _, src in profile.columns:
+        used.update(src.referenced())
+    for r in profile.credit_when + profile.exclude_when + profile.service_rules:
+        used.update(r.referenced())
+    return used
+
+
+def _locations(
+    raw: pd.DataFrame, profile: Profile, locations: pd.DataFrame | None
+) -> tuple[pd.Series, pd.Series]:
+    """Return (location_id, site value as exported)."""
+    cols = [c for c in profile.location_columns if c in raw.columns]
+    if not profile.location_columns and not profile.location_if_mapped:
+        cols = [LOCATION_ID] if LOCATION_ID in raw.columns else []
+    site = _as_text(_coalesce(raw, cols)) if cols else pd.Series("", index=raw.index, dtype="str")
+    site = site.where(site.ne(""), None)
+    if locations is None:
+        return site, site
+    loc = pd.Series(None, index=raw.index, dtype="str")
+    for c in [*cols, *[c for c in profile.location_if_mapped if c in raw.columns]]:
+        mapped = map_location_values(raw[c].astype(object), locations)
+        loc = loc.where(loc.notna(), mapped)
+    # unmapped site values stay as exported, so validation names them
+    loc = loc.astype(object).where(loc.notna(), site)
+    return _keep_errors(loc, raw, cols), site
+
+
+def _keep_errors(values: pd.Series, raw: pd.DataFrame, headers: Sequence[str]) -> pd.Series:
+    """Put Excel error cells of ``headers`` back into ``values`` (never read as blank)."""
+    if not headers:
+        return values
+    v = _coalesce(raw, headers)
+    err = v.map(lambda x: isinstance(x, ExcelError)).astype(bool)
+    return values.astype(object).where(~err, v) if err.any() else values
+
+
+def apply_profile(
+    raw: pd.DataFrame, profile: Profile, locations: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Map an export frame to the billing contract columns.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The export as read: normalised headers (``ext_price``, ``company_name``)
+        with raw cell values, plus ``source_file``, ``source_sheet`` and
+        ``source_row``.
+    profile : Profile
+        The profile recognising it.
+    locations : pandas.DataFrame, optional
+        The DSO's locations (``location_id``, ``location_name``, ``aliases``):
+        site values are then mapped to ``location_id`` through the aliases.
+        Without it (or for values that map to nothing) ``location_id`` holds the
+        site value as exported.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The billing contract columns in contract order (dates as ISO text where
+        the profile's format read them, amounts as numbers where the profile
+        changed or derived them, other values as exported for the ingest
+        parsers), ``site_value`` (the export's site value), the provenance
+        columns, then the export's unused columns.  Rows matching
+        ``exclude_when`` are dropped.  ``raw`` is not modified.
+
+    Raises
+    ------
+    DsoError
+        A required contract column that the profile cannot produce from these
+        headers.
+    """
+    raw = raw.copy()
+    raw.columns = [c if c in schema.PROVENANCE else schema.normalise_header(c) for c in raw.columns]
+    fmt = profile.date_format
+    if profile.exclude_when and len(raw):
+        drop = pd.Series(False, index=raw.index)
+        for r in profile.exclude_when:
+            drop |= _rule_mask(raw, r, fmt)
+        raw = raw.loc[~drop]
+    # dates: every header read as a date is normalised to ISO text when readable
+    date_src = profile.column_source("invoice_date")
+    date_headers = set(date_src.referenced() if date_src else ("invoice_date",))
+    for h in date_headers:
+        if h in raw.columns:
+            raw[h] = _normalise_dates(raw[h], fmt)
+    out = pd.DataFrame(index=raw.index)
+    missing: list[str] = []
+    for col in _BILLING_NAMES:
+        if col == LOCATION_ID:
+            continue
+        src = profile.column_source(col)
+        if (
+            src is not None
+            and src.headers
+            and not _present(raw, src.headers)
+            and col in schema.required_columns(schema.BILLING)
+            and not (col == "amount" and profile.derive_amount)
+        ):
+            missing.append(f"{col} (from {' or '.join(src.headers)})")
+        out[col] = _column(raw, src, col)
+    if missing:
+        raise DsoError(
+            f"profile {profile.name!r} cannot fill {', '.join(missing)}: "
+            "the export has none of those headers"
+        )
+    loc, site = _locations(raw, profile, locations)
+    out.insert(_BILLING_NAMES.index(LOCATION_ID), LOCATION_ID, loc)
+    # amounts: profile rules need numbers; unreadable text is passed through
+    if profile.derive_amount or profile.credit_when:
+        amount = out["amount"].astype(object)
+        num = _money(amount)
+        if profile.derive_amount:
+            qty = _money(out["quantity"]).fillna(1.0)
+            price = _money(out["unit_price"])
+            derived = (qty * price).round(2)
+            fill = _blank(amount) & derived.notna()
+            num = num.where(~fill, derived)
+            # a blank amount whose price is unreadable: show the price text
+            bad_price = _blank(amount) & price.isna() & ~_blank(out["unit_price"])
+            amount = amount.where(~bad_price, out["unit_price"])
+        if profile.credit_when:
+            credit = pd.Series(False, index=raw.index)
+            for r in profile.credit_when:
+                credit |= _rule_mask(raw, r, fmt)
+            num = num.where(~credit, -num.abs())
+        amount = amount.astype(object).where(num.isna(), num.round(2).astype(object))
+        out["amount"] = amount.where(~_blank(amount), None)
+    if profile.service_rules:
+        service = pd.Series(None, index=raw.index, dtype=object)
+        for r in profile.service_rules:
+            hit = _rule_mask(raw, r, fmt) & service.isna()
+            service = service.where(~hit, r.service)
+        given = out["service"]
+        out["service"] = given.where(~_blank(given), service)
+    out[SITE_VALUE] = site
+    for p in schema.PROVENANCE:
+        if p in raw.columns:
+            out[p] = raw[p]
+    used = _used_headers(profile) | set(_BILLING_NAMES) | {SITE_VALUE}
+    for c in raw.columns:
+        if c not in used and c not in out.columns:
+            out[c] = raw[c]
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# import: export file -> contract billing file
+# ---------------------------------------------------------------------------
+def safe_stem(name: str) -> str:
+    """Slugify a file stem for an output name (``"CW Export (Jan).csv"`` -> ``cw-export-jan``).
+
+    Raises
+    ------
+    UnsafePathError
+        Nothing usable is left.
+    """
+    s = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
+    s = re.sub(r"-{2,}", "-", s)[:64].strip("-_")
+    if not schema.is_slug(s):
+        raise UnsafePathError(f"{name!r}: no safe output name can be made from it")
+    return s
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    try:
+        child.resolve().relative_to(parent.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _write_atomic(frame: pd.DataFrame, dest: Path, force: bool) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        frame.to_csv(tmp_path, index=False, encoding="utf-8")
+        if force:
+            os.replace(tmp_path, dest)
+        else:
+            try:
+                os.link(tmp_path, dest)  # fails if dest exists: no overwrite race
+            except FileExistsError:
+                raise DsoError(
+                    f"{dest.parent.name}/{dest.name} already exists (use --force to overwrite)"
+                ) from None
+            except OSError:
+                if dest.exists():
+                    raise DsoError(
+                        f"{dest.parent.name}/{dest.name} already exists (use --force to overwrite)"
+                    ) from None
+                os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _contract_frame(mapped: pd.DataFrame) -> pd.DataFrame:
+    """The columns written to a contract billing file: contract columns + site_value."""
+    cols = [c for c in (*_BILLING_NAMES, SITE_VALUE) if c in mapped.columns]
+    out = mapped[cols].copy()
+    for c in cols:
+        if c != "amount":
+            out[c] = _as_text(out[c])
+    return out
