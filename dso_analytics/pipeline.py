@@ -1,0 +1,560 @@
+"""Render renewal-leverage reports for one DSO or a batch (``dso-analytics report``).
+
+Per DSO (:func:`render_one`, a top-level picklable function so it can run in
+a worker process or on a Dask worker):
+
+1. validate once (:func:`dso_analytics.validation.load_dso`); a DSO that fails
+   is reported and skipped, never rendered;
+2. compute its metrics and store them in a private temporary folder
+   (:func:`dso_analytics.reporting.notebook.write_prepared`), so the notebook
+   kernel neither imports Great Expectations nor recomputes anything;
+3. execute ``notebooks/renewal_leverage.ipynb`` with papermill's Python API
+   (``kernel_name="python3"``, per-cell timeout, one retry when the kernel fails
+   to start, an overall timeout);
+4. export the HTML (:func:`dso_analytics.reporting.html.export_html`) and write
+   the workbook in the same process, into a staging folder, then rename into
+   ``OUT/<slug>/`` only when everything succeeded.
+
+A failure leaves ``OUT/<slug>/renewal-leverage.failed.ipynb`` (when a notebook
+ran) and no finished-looking HTML or xlsx.  DSOs run in parallel worker
+processes; one failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dso_analytics import schema
+from dso_analytics.errors import DsoError, UnsafePathError, ValidationFailed
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+DSO_NOTEBOOK = "renewal_leverage.ipynb"
+PORTFOLIO_NOTEBOOK = "portfolio_overview.ipynb"
+DSO_STEM = "renewal-leverage"
+PORTFOLIO_STEM = "portfolio-overview"
+PORTFOLIO_SLUG = "portfolio"
+KERNEL_NAME = "python3"
+START_TIMEOUT = 60
+
+
+@dataclass
+class DsoJob:
+    """Everything :func:`render_one` needs (plain, picklable values only)."""
+
+    dso_dir: str
+    out_dir: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    standard: str | None = None
+    cell_timeout: int = 600
+    timeout: int = 1800
+    use_cache: bool = True
+    keep_prepared: bool = False  # keep the prepared metrics for the portfolio run
+    progress: bool = True
+
+
+@dataclass
+class DsoResult:
+    """The outcome of one DSO (or of the portfolio overview, ``dso="portfolio"``)."""
+
+    dso: str
+    ok: bool
+    elapsed: float = 0.0
+    stage: str = ""
+    error: str | None = None
+    html: str | None = None
+    xlsx: str | None = None
+    ipynb: str | None = None
+    failed_notebook: str | None = None
+    prepared: str | None = None
+
+    def line(self) -> str:
+        """One line for the progress display / failure summary."""
+        if self.ok:
+            return f"{self.dso}: done in {self.elapsed:.1f}s -> {self.html}"
+        where = f" ({self.stage})" if self.stage else ""
+        extra = f" [notebook kept: {self.failed_notebook}]" if self.failed_notebook else ""
+        return f"{self.dso}: FAILED{where}: {self.error}{extra}"
+
+
+@dataclass
+class BatchResult:
+    """Per-DSO results of :func:`render_reports` (plus the portfolio overview, if any)."""
+
+    results: list[DsoResult]
+    portfolio: DsoResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every DSO (and the portfolio overview) rendered."""
+        return all(r.ok for r in self.results) and (self.portfolio is None or self.portfolio.ok)
+
+    @property
+    def failed(self) -> list[DsoResult]:
+        """The results that failed."""
+        out = [r for r in self.results if not r.ok]
+        if self.portfolio is not None and not self.portfolio.ok:
+            out.append(self.portfolio)
+        return out
+
+
+# ---------------------------------------------------------------------------
+# Paths
+# ---------------------------------------------------------------------------
+def output_folder(out_dir: str | Path, slug: str) -> Path:
+    """Return ``out_dir/slug`` resolved, after checking the slug and containment.
+
+    Raises
+    ------
+    UnsafePathError
+        When ``slug`` is not a slug or the folder would leave ``out_dir``.
+    """
+    if not schema.is_slug(slug):
+        raise UnsafePathError(f"{slug!r} is not a valid DSO name (a-z, 0-9, - and _)")
+    root = Path(out_dir).resolve()
+    target = (root / slug).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise UnsafePathError(f"{slug!r} would write outside {root}")
+    return target
+
+
+def _final_paths(folder: Path, stem: str) -> dict[str, Path]:
+    return {
+        "html": folder / f"{stem}.html",
+        "xlsx": folder / f"{stem}.xlsx",
+        "ipynb": folder / f"{stem}.ipynb",
+        "failed": folder / f"{stem}.failed.ipynb",
+    }
+
+
+def _remove_outputs(paths: Mapping[str, Path], keep_failed: bool = True) -> None:
+    for key, p in paths.items():
+        if key == "failed" and keep_failed:
+            continue
+        p.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------
+# Timeouts and notebook execution
+# ---------------------------------------------------------------------------
+class OverallTimeout(Exception):
+    """The overall per-DSO timeout expired."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Raise :class:`OverallTimeout` after ``seconds`` (main thread of a process only)."""
+    import threading
+
+    usable = (
+        seconds and seconds > 0 and hasattr(signal, "SIGALRM")
+        and threading.current_thread() is threading.main_thread()
+    )  # fmt: skip
+    if not usable:
+        yield
+        return
+
+    def _raise(signum: int, frame: object) -> None:
+        raise OverallTimeout(f"overall timeout of {seconds}s expired")
+
+    old = signal.signal(signal.SIGALRM, _raise)
+    signal.alarm(int(seconds))
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    text = str(exc).lower()
+    if name in ("PapermillExecutionError", "CellTimeoutError", "OverallTimeout"):
+        return False
+    return (
+        name in ("ZMQError", "DeadKernelError")
+        or "kernel didn't respond" in text
+        or "address already in use" in text
+        or ("kernel" in text and ("start" in text or "died" in text))
+        or isinstance(exc, TimeoutError)
+    )
+
+
+def execute_notebook(
+    template: Path, output: Path, parameters: Mapping[str, Any], cell_timeout: int
+) -> Any:
+    """Execute ``template`` with papermill into ``output``; retry once if the kernel fails to start.
+
+    Returns
+    -------
+    NotebookNode
+        The executed notebook.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        When a cell fails (``output`` holds the failed notebook).
+    """
+    import papermill as pm
+
+    for attempt in (1, 2):
+        try:
+            return pm.execute_notebook(
+                str(template),
+                str(output),
+                parameters=dict(parameters),
+                kernel_name=KERNEL_NAME,
+                execution_timeout=cell_timeout,
+                start_timeout=START_TIMEOUT,
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+            )
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if attempt == 1 and _is_kernel_start_failure(exc):
+                time.sleep(1.0)
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _error_line(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "PapermillExecutionError":
+        ename = getattr(exc, "ename", "error")
+        evalue = str(getattr(exc, "evalue", "")).strip().splitlines()
+        cell = getattr(exc, "exec_count", None)
+        where = f"cell {cell}: " if cell is not None else ""
+        return f"{where}{ename}: {evalue[0] if evalue else ''}".strip()
+    if isinstance(exc, ValidationFailed):
+        report = exc.report
+        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        n = len(getattr(report, "errors", []) or []) or len(lines)
+        first = lines[0] if lines else "validation failed"
+        return f"validation failed ({n} problem(s)); first: {first}"
+    text = str(exc).strip().splitlines()
+    return f"{name}: {text[0] if text else ''}" if not isinstance(exc, DsoError) else text[0]
+
+
+def _params_dict(params: Any, standard: str | None) -> dict[str, Any]:
+    return {
+        "as_of": None if params.as_of is None else f"{params.as_of:%Y-%m-%d}",
+        "target_onboarding_cap": float(params.target_onboarding_cap),
+        "target_onboarding_sla_business_days": int(params.target_onboarding_sla_business_days),
+        "benchmark_workstation_monthly": [float(x) for x in params.benchmark_workstation_monthly],
+        "standard": standard,
+    }
+
+
+def _validation_summary(ds: Any) -> dict[str, Any]:
+    problems = list(getattr(ds, "read_problems", []) or [])
+    warnings = [p for p in problems if getattr(p, "severity", "error") == "warning"]
+    return {"ok": True, "errors": 0, "warnings": len(warnings)}
+
+
+def _say(progress: bool, text: str) -> None:
+    if progress:
+        print(text, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# One DSO
+# ---------------------------------------------------------------------------
+def render_one(job: DsoJob) -> DsoResult:
+    """Validate, compute and render one DSO; never raises for a DSO's own problems.
+
+    Parameters
+    ----------
+    job : DsoJob
+
+    Returns
+    -------
+    DsoResult
+        ``ok=False`` with a one-line ``error`` when anything failed.
+    """
+    t0 = time.monotonic()
+    dso_dir = Path(job.dso_dir)
+    slug = dso_dir.resolve().name
+    res = DsoResult(dso=slug, ok=False)
+    try:
+        folder = output_folder(job.out_dir, slug)
+    except DsoError as exc:
+        res.stage, res.error = "output path", str(exc)
+        return res
+    finals = _final_paths(folder, DSO_STEM)
+    work = Path(tempfile.mkdtemp(prefix=f"dso-report-{slug}-"))
+    _say(job.progress, f"{slug}: started")
+    executed = work / f"{DSO_STEM}.ipynb"
+    try:
+        with _deadline(job.timeout):
+            res.stage = "validation"
+            from dso_analytics.standards import read_standard
+            from dso_analytics.validation import load_dso
+
+            params = read_standard(job.standard, dso_dir=dso_dir).with_overrides(**job.overrides)
+            ds = load_dso(dso_dir, params=params, use_cache=job.use_cache)
+            summary = _validation_summary(ds)
+            res.stage = "metrics"
+            from dso_analytics.metrics import compute_metrics
+            from dso_analytics.reporting.notebook import write_prepared
+
+            m = compute_metrics(ds, params)
+            prepared = write_prepared(work, metrics=m, validation=summary)
+            res.stage = "notebook"
+            nb = execute_notebook(
+                NOTEBOOKS_DIR / DSO_NOTEBOOK,
+                executed,
+                {"dso_dir": str(dso_dir.resolve()), "prepared": str(prepared),
+                 **_params_dict(params, job.standard)},
+                job.cell_timeout,
+            )  # fmt: skip
+            res.stage = "html"
+            from dso_analytics.reporting.excel import write_dso_workbook
+            from dso_analytics.reporting.html import export_html
+
+            staged_html = export_html(
+                nb, work / f"{DSO_STEM}.html", title=f"Renewal leverage: {m.display_name}"
+            )
+            res.stage = "workbook"
+            staged_xlsx = write_dso_workbook(
+                m, work / f"{DSO_STEM}.xlsx", validation_summary=summary, sources=ds.sources
+            )
+        res.stage = "publish"
+        folder.mkdir(parents=True, exist_ok=True)
+        for src, key in ((executed, "ipynb"), (staged_xlsx, "xlsx"), (staged_html, "html")):
+            tmp = folder / f".{finals[key].name}.part"
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, finals[key])
+        finals["failed"].unlink(missing_ok=True)
+        res.ok, res.stage = True, ""
+        res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
+        if job.keep_prepared:
+            res.prepared = str(prepared)
+    except BaseException as exc:  # noqa: BLE001 - one DSO never stops the batch
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        res.error = _error_line(exc)
+        if not isinstance(exc, DsoError | OverallTimeout) and res.stage != "notebook":
+            res.error += " | " + traceback.format_exc(limit=3).strip().splitlines()[-1]
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            _remove_outputs(finals, keep_failed=False)
+            if executed.exists():
+                shutil.copyfile(executed, finals["failed"])
+                res.failed_notebook = str(finals["failed"])
+    finally:
+        if not (res.ok and job.keep_prepared):
+            shutil.rmtree(work, ignore_errors=True)
+        res.elapsed = time.monotonic() - t0
+    return res
+
+
+def render_portfolio(
+    prepared: Mapping[str, str],
+    out_dir: str,
+    *,
+    portfolio_dir: str,
+    params: Mapping[str, Any],
+    cell_timeout: int = 600,
+    timeout: int = 1800,
+) -> DsoResult:
+    """Render ``OUT/portfolio/portfolio-overview.{html,xlsx,ipynb}`` from prepared DSO metrics.
+
+    Parameters
+    ----------
+    prepared : mapping
+        ``{slug: prepared file}`` of the DSOs that rendered.
+    out_dir : str
+        The output folder.
+    portfolio_dir : str
+        The portfolio folder (passed to the notebook for reference).
+    params : mapping
+        JSON-like notebook parameters (as_of, target_onboarding_cap, ...).
+    """
+    t0 = time.monotonic()
+    res = DsoResult(dso=PORTFOLIO_SLUG, ok=False)
+    folder = output_folder(out_dir, PORTFOLIO_SLUG)
+    finals = _final_paths(folder, PORTFOLIO_STEM)
+    work = Path(tempfile.mkdtemp(prefix="dso-report-portfolio-"))
+    executed = work / f"{PORTFOLIO_STEM}.ipynb"
+    try:
+        with _deadline(timeout):
+            from dso_analytics.reporting.excel import write_portfolio_workbook
+            from dso_analytics.reporting.html import export_html
+            from dso_analytics.reporting.notebook import read_prepared
+
+            results = [read_prepared(p)["metrics"] for p in prepared.values()]
+            res.stage = "notebook"
+            nb = execute_notebook(
+                NOTEBOOKS_DIR / PORTFOLIO_NOTEBOOK,
+                executed,
+                {"portfolio_dir": portfolio_dir, "prepared": dict(prepared), **params},
+                cell_timeout,
+            )
+            res.stage = "html"
+            html = export_html(nb, work / f"{PORTFOLIO_STEM}.html", title="Portfolio overview")
+            res.stage = "workbook"
+            try:
+                from dso_analytics.metrics import compute_portfolio
+
+                roll = compute_portfolio(results)
+            except ImportError:
+                roll = None
+            xlsx = write_portfolio_workbook(results, roll, work / f"{PORTFOLIO_STEM}.xlsx")
+        folder.mkdir(parents=True, exist_ok=True)
+        for src, key in ((executed, "ipynb"), (xlsx, "xlsx"), (html, "html")):
+            tmp = folder / f".{finals[key].name}.part"
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, finals[key])
+        finals["failed"].unlink(missing_ok=True)
+        res.ok, res.stage = True, ""
+        res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
+    except Exception as exc:  # noqa: BLE001
+        res.error = _error_line(exc)
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            _remove_outputs(finals, keep_failed=False)
+            if executed.exists():
+                shutil.copyfile(executed, finals["failed"])
+                res.failed_notebook = str(finals["failed"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        res.elapsed = time.monotonic() - t0
+    return res
+
+
+# ---------------------------------------------------------------------------
+# Batch
+# ---------------------------------------------------------------------------
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    import multiprocessing as mp
+
+    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=mp.get_context("spawn"))
+
+
+def render_reports(
+    dso_dirs: Sequence[str | Path],
+    out_dir: str | Path,
+    portfolio: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    standard: str | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cell_timeout: int = 600,
+    timeout: int = 1800,
+    use_cache: bool = True,
+    progress: bool = True,
+) -> BatchResult:
+    """Render the reports of several DSOs (in parallel processes) and optionally the overview.
+
+    Parameters
+    ----------
+    dso_dirs : sequence of path
+        DSO folders.
+    out_dir : path
+        Output folder; each DSO writes ``OUT/<slug>/renewal-leverage.{html,xlsx,ipynb}``.
+    portfolio : bool
+        Also write ``OUT/portfolio/portfolio-overview.{html,xlsx}`` from the DSOs that rendered.
+    overrides : mapping, optional
+        Parameter overrides (``as_of``, ``target_onboarding_cap``, ...).
+    standard : str, optional
+        A standard YAML file.
+    jobs : int
+        Parallel worker processes.
+    scheduler : str, optional
+        A Dask scheduler address (not available yet).
+    cell_timeout, timeout : int
+        Seconds per notebook cell / per DSO overall.
+    use_cache : bool
+        Use the validated snapshot cache.
+    progress : bool
+        Print one line per DSO start and finish (stderr).
+
+    Returns
+    -------
+    BatchResult
+        ``.ok`` is False when any DSO (or the overview) failed; failures are
+        printed one line each.
+    """
+    if scheduler:
+        raise DsoError("--scheduler needs the Dask integration, which is not available yet")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    overrides = dict(overrides or {})
+    dirs = [Path(d) for d in dso_dirs]
+    slugs = [d.resolve().name for d in dirs]
+    if PORTFOLIO_SLUG in slugs and portfolio:
+        raise DsoError(f"a DSO folder may not be named {PORTFOLIO_SLUG!r} (reserved for --all)")
+    job_list = [
+        DsoJob(
+            dso_dir=str(d), out_dir=str(out), overrides=overrides, standard=standard,
+            cell_timeout=cell_timeout, timeout=timeout, use_cache=use_cache,
+            keep_prepared=portfolio, progress=progress,
+        )
+        for d in dirs
+    ]  # fmt: skip
+    t0 = time.monotonic()
+    results: dict[str, DsoResult] = {}
+    port: DsoResult | None = None
+    with _pool(min(max(1, jobs), max(1, len(job_list)))) as pool:
+        futures = {pool.submit(render_one, j): j for j in job_list}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                r = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker
+                r = DsoResult(dso=Path(job.dso_dir).resolve().name, ok=False,
+                              stage="worker", error=_error_line(exc))  # fmt: skip
+            results[job.dso_dir] = r
+            _say(progress, f"[{len(results)}/{len(job_list)}] {r.line()}")
+        if portfolio:
+            ok = [r for j in job_list if (r := results[j.dso_dir]).ok and r.prepared]
+            prepared = {r.dso: r.prepared for r in ok if r.prepared}
+            if prepared:
+                _say(progress, "portfolio: started")
+                base = Path(dirs[0]).resolve().parent if dirs else out
+                from dso_analytics.standards import read_standard
+
+                params = read_standard(standard).with_overrides(**overrides)
+                try:
+                    port = pool.submit(
+                        render_portfolio, prepared, str(out), portfolio_dir=str(base),
+                        params=_params_dict(params, standard), cell_timeout=cell_timeout,
+                        timeout=timeout,
+                    ).result()  # fmt: skip
+                except Exception as exc:  # noqa: BLE001
+                    port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="worker",
+                                     error=_error_line(exc))  # fmt: skip
+                _say(progress, port.line())
+            else:
+                port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="portfolio",
+                                 error="no DSO rendered; overview not written")  # fmt: skip
+            for r in ok:
+                if r.prepared:
+                    shutil.rmtree(Path(r.prepared).parent, ignore_errors=True)
+                    r.prepared = None
+    batch = BatchResult([results[j.dso_dir] for j in job_list], port)
+    failed = batch.failed
+    n = len(batch.results)
+    if failed:
+        print(f"{len(failed)} report(s) failed:", file=sys.stderr)
+        for r in failed:
+            print(f"  {r.line()}", file=sys.stderr)
+    if progress or failed:
+        done = sum(r.ok for r in batch.results)
+        print(
+            f"rendered {done} of {n} DSO(s) into {out} in {time.monotonic() - t0:.1f}s",
+            file=sys.stderr,
+        )
+    return batch

@@ -1,0 +1,530 @@
+"""Helpers the report notebooks call: load, show, and explain in plain English.
+
+The notebooks stay thin (one or two calls per section); everything with logic
+lives here so both notebooks (and JupyterLab users) share it.
+
+* :func:`load_metrics` / :func:`load_portfolio` -- read a DSO folder (or the
+  dataset the pipeline already validated, see :func:`write_prepared`) and
+  compute its metrics.
+* :func:`show_figure`, :func:`show_table`, :func:`kpi_header`, :func:`say` --
+  display helpers that emit self-contained, escaped HTML: plotly.js is inlined
+  once per kernel (never from a CDN), no MathJax, no require.js.
+* ``interpret_*`` -- one sentence computed from the data per section.
+
+Text from the data is escaped for HTML (and markdown) here, never in the
+notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import pickle
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dso_analytics.metrics.result import DsoMetrics
+
+PREPARED_FILE = "dataset.pkl"
+_state = {"plotlyjs_sent": False}
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+def write_prepared(
+    dest: str | Path,
+    *,
+    dataset: Any = None,
+    metrics: DsoMetrics | None = None,
+    validation: Mapping[str, Any] | None = None,
+) -> Path:
+    """Store what the pipeline already validated / computed for a report kernel.
+
+    The kernel then neither re-validates (no Great Expectations) nor
+    recomputes: the HTML shows exactly the figures the workbook shows.
+
+    Parameters
+    ----------
+    dest : str or Path
+        A private folder created by the caller (e.g. ``tempfile.mkdtemp``).
+    dataset : DsoDataset, optional
+        The validated dataset.
+    metrics : DsoMetrics, optional
+        The metrics computed from it.
+    validation : mapping, optional
+        The validation summary.
+
+    Returns
+    -------
+    Path
+        The file to pass to the notebook as its ``prepared`` parameter.
+    """
+    path = Path(dest) / PREPARED_FILE
+    data = {"dataset": dataset, "metrics": metrics, "validation": dict(validation or {})}
+    with path.open("wb") as fh:
+        pickle.dump(data, fh, protocol=5)
+    return path
+
+
+def read_prepared(path: str | Path) -> dict[str, Any]:
+    """Read what :func:`write_prepared` stored (keys ``dataset``, ``metrics``, ``validation``).
+
+    Only pass paths the pipeline itself wrote (a pickle in its private
+    temporary folder).
+    """
+    p = Path(path)
+    if p.name != PREPARED_FILE:
+        raise ValueError(f"{p}: not a prepared dataset written by the pipeline")
+    with p.open("rb") as fh:
+        return pickle.load(fh)  # noqa: S301 - our own file in our private temp dir
+
+
+def resolve_params(
+    dso_dir: str | Path | None,
+    *,
+    as_of: str | None = None,
+    standard: str | None = None,
+    target_onboarding_cap: float | None = None,
+    target_onboarding_sla_business_days: int | None = None,
+    benchmark_workstation_monthly: Sequence[float] | None = None,
+) -> Any:
+    """Return :class:`~dso_analytics.standards.Params`: the standard plus overrides."""
+    from dso_analytics.standards import read_standard
+
+    return read_standard(standard, dso_dir=dso_dir).with_overrides(
+        as_of=as_of,
+        target_onboarding_cap=target_onboarding_cap,
+        target_onboarding_sla_business_days=target_onboarding_sla_business_days,
+        benchmark_workstation_monthly=benchmark_workstation_monthly,
+    )
+
+
+def load_metrics(
+    dso_dir: str | Path,
+    *,
+    prepared: str | None = None,
+    use_cache: bool = True,
+    **params: Any,
+) -> DsoMetrics:
+    """Load one DSO and compute its metrics.
+
+    Parameters
+    ----------
+    dso_dir : str or Path
+        The DSO folder.
+    prepared : str, optional
+        A dataset the pipeline already validated (:func:`write_prepared`); when
+        given, validation (Great Expectations) is not run again in the kernel.
+    use_cache : bool
+        Let :func:`dso_analytics.validation.load_dso` use the snapshot cache.
+    **params
+        ``as_of``, ``standard``, ``target_onboarding_cap``,
+        ``target_onboarding_sla_business_days``, ``benchmark_workstation_monthly``.
+
+    Returns
+    -------
+    DsoMetrics
+    """
+    if prepared:
+        data = read_prepared(prepared)
+        if data.get("metrics") is not None:
+            return data["metrics"]
+    from dso_analytics.metrics import compute_metrics
+
+    p = resolve_params(dso_dir, **params)
+    if prepared and data.get("dataset") is not None:
+        ds = data["dataset"]
+    else:
+        from dso_analytics.validation import load_dso
+
+        ds = load_dso(dso_dir, params=p, use_cache=use_cache)
+    return compute_metrics(ds, p)
+
+
+def load_portfolio(
+    portfolio_dir: str | Path,
+    *,
+    prepared: Mapping[str, str] | None = None,
+    dsos: Sequence[str] | None = None,
+    use_cache: bool = True,
+    **params: Any,
+) -> list[DsoMetrics]:
+    """Load every DSO of a portfolio and return their metrics.
+
+    Parameters
+    ----------
+    portfolio_dir : str or Path
+        Folder with one sub-folder per DSO.
+    prepared : mapping, optional
+        ``{slug: prepared dataset path}`` from the pipeline (no re-validation).
+    dsos : sequence of str, optional
+        Only these slugs (default: every DSO folder, or the keys of ``prepared``).
+    **params
+        As for :func:`load_metrics`.
+    """
+    root = Path(portfolio_dir)
+    prepared = dict(prepared or {})
+    if dsos is None:
+        if prepared:
+            dsos = list(prepared)
+        else:
+            from dso_analytics.ingest import list_dso_dirs
+
+            dsos = [d.name for d in list_dso_dirs(root)]
+    return [
+        load_metrics(root / s, prepared=prepared.get(s), use_cache=use_cache, **params)
+        for s in dsos
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Formatting
+# ---------------------------------------------------------------------------
+def _missing(v: object) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_money(value: object, currency: str = "USD", cents: bool = False) -> str:
+    """Format an amount (``$12,345``); missing -> ``unknown``."""
+    if _missing(value):
+        return "unknown"
+    v = float(value)
+    body = f"{abs(v):,.2f}" if cents else f"{abs(v):,.0f}"
+    sign = "-" if v < 0 else ""
+    return f"{sign}${body}" if currency == "USD" else f"{sign}{body} {currency}"
+
+
+def fmt_pct(value: object) -> str:
+    """Format a 0..1 share as a percentage; missing -> ``unknown``."""
+    return "unknown" if _missing(value) else f"{float(value):.0%}"
+
+
+def fmt_date(value: object) -> str:
+    """Format a date as ISO text; missing -> ``none``."""
+    return "none" if _missing(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def md_escape(text: str) -> str:
+    """Escape text for markdown: HTML-escaped, markdown punctuation backslashed."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", html.escape(text, quote=False))
+
+
+# ---------------------------------------------------------------------------
+# Display (IPython imported lazily so the module imports anywhere)
+# ---------------------------------------------------------------------------
+def _display(bundle: dict[str, str]) -> None:
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def figure_html(fig: Any) -> str:
+    """Return a figure as an HTML fragment; plotly.js inlined only the first time."""
+    first = not _state["plotlyjs_sent"]
+    out = fig.to_html(
+        full_html=False,
+        include_plotlyjs=bool(first),
+        include_mathjax=False,
+        config={"displaylogo": False, "responsive": True},
+    )
+    _state["plotlyjs_sent"] = True
+    return out
+
+
+def show_figure(fig: Any) -> None:
+    """Display a plotly figure as self-contained HTML (plotly.js once per kernel, offline)."""
+    _display({"text/html": figure_html(fig), "text/plain": "<plotly figure>"})
+
+
+def say(text: str) -> None:
+    """Display a plain-English sentence (escaped) as a markdown / HTML paragraph."""
+    _display(
+        {
+            "text/markdown": md_escape(text),
+            "text/html": f'<p class="dso-say">{html.escape(text)}</p>',
+            "text/plain": text,
+        }
+    )
+
+
+def table_html(
+    df: pd.DataFrame,
+    *,
+    money: Iterable[str] = (),
+    pct: Iterable[str] = (),
+    currency: str = "USD",
+    max_rows: int = 60,
+) -> str:
+    """Return ``df`` as an escaped HTML table with money/percent/date columns formatted."""
+    view = df.head(max_rows).copy()
+    money, pct = set(money), set(pct)
+    for c in view.columns:
+        s = view[c]
+        if c in money:
+            view[c] = [fmt_money(v, currency, cents=True) for v in s]
+        elif c in pct:
+            view[c] = [fmt_pct(v) for v in s]
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            view[c] = [fmt_date(v) if not _missing(v) else "" for v in s]
+    out = view.to_html(index=False, escape=True, na_rep="", classes="dso-table", border=0)
+    if len(df) > max_rows:
+        out += f'<p class="dso-more">{len(df) - max_rows} more rows in the workbook.</p>'
+    return out
+
+
+def show_table(df: pd.DataFrame, **kwargs: Any) -> None:
+    """Display a DataFrame as an escaped HTML table (see :func:`table_html`)."""
+    if df.empty:
+        say("Nothing to show.")
+        return
+    _display({"text/html": table_html(df, **kwargs), "text/plain": df.to_string()})
+
+
+def kpi_cards(m: DsoMetrics) -> list[tuple[str, str]]:
+    """Return the KPI header as ``(label, formatted value)`` pairs."""
+    k, cur = m.kpis, m.currency
+    deadline = fmt_date(k.get("nearest_notice_deadline"))
+    agr = k.get("nearest_notice_agreement")
+    if not _missing(agr) and deadline != "none":
+        deadline = f"{deadline} ({agr})"
+    return [
+        ("Spend, trailing 12 months", fmt_money(k.get("spend_t12m"), cur)),
+        ("Add-on charges, T12M", fmt_money(k.get("addon_t12m"), cur)),
+        ("Credits to claim", fmt_money(k.get("credits_to_claim"), cur)),
+        ("Onboarding overspend vs target", fmt_money(k.get("onboarding_target_overspend"), cur)),
+        ("Clause score", fmt_pct(k.get("clause_score"))),
+        ("Nearest notice deadline", deadline),
+    ]
+
+
+def kpi_header_html(m: DsoMetrics) -> str:
+    """Return the KPI header (DSO name, as-of date, six cards) as escaped HTML."""
+    cards = "".join(
+        f'<div class="dso-kpi"><div class="dso-kpi-value">{html.escape(v)}</div>'
+        f'<div class="dso-kpi-label">{html.escape(label)}</div></div>'
+        for label, v in kpi_cards(m)
+    )
+    return (
+        f'<div class="dso-kpi-header"><div class="dso-kpi-title">'
+        f"{html.escape(m.display_name or m.dso)} &middot; as of {m.as_of:%Y-%m-%d}</div>"
+        f'<div class="dso-kpis">{cards}</div></div>'
+    )
+
+
+def kpi_header(m: DsoMetrics) -> None:
+    """Display the KPI header of one DSO."""
+    text = "; ".join(f"{a}: {b}" for a, b in kpi_cards(m))
+    _display({"text/html": kpi_header_html(m), "text/plain": text})
+
+
+# ---------------------------------------------------------------------------
+# Plain-English interpretation (computed from the frames)
+# ---------------------------------------------------------------------------
+def interpret_kpis(m: DsoMetrics) -> str:
+    """One sentence summing up the headline figures."""
+    k, cur = m.kpis, m.currency
+    return (
+        f"In the twelve months to {m.as_of:%Y-%m-%d}, {m.display_name or m.dso} spent "
+        f"{fmt_money(k.get('spend_t12m'), cur)} with its managed-IT providers; "
+        f"{fmt_money(k.get('addon_t12m'), cur)} of it was add-on charges for services a "
+        f"DSO-grade agreement includes in the base fee, and "
+        f"{fmt_money(k.get('credits_to_claim'), cur)} was billed for services the agreement "
+        f"already includes (credits to claim)."
+    )
+
+
+def interpret_addons(m: DsoMetrics) -> str:
+    """Which service drives add-on charges, T12M."""
+    df = m.addon_by_service
+    if df.empty or float(df["t12m"].sum()) == 0:
+        return "No add-on charges for should-be-base services in the last twelve months."
+    by = df.groupby("service")["t12m"].sum().sort_values(ascending=False)
+    total = float(by.sum())
+    top, amount = str(by.index[0]), float(by.iloc[0])
+    return (
+        f"Add-on charges came to {fmt_money(total, m.currency)} in the last twelve months "
+        f"across {int((by > 0).sum())} service(s); {top.replace('_', ' ')} is the largest at "
+        f"{fmt_money(amount, m.currency)} ({amount / total:.0%})."
+    )
+
+
+def interpret_onboarding(m: DsoMetrics) -> str:
+    """How onboarding fees compare with the contract and the target cap."""
+    df = m.onboarding
+    if df.empty:
+        return "No acquired or de novo locations: no onboarding fees to compare."
+    over = df[df["target_overspend"].fillna(0) > 0]
+    total = float(df["target_overspend"].fillna(0).sum())
+    cap = m.params.target_onboarding_cap
+    unknown = int(df["contractual_allowance"].isna().sum())
+    s = (
+        f"{len(over)} of {len(df)} onboarded location(s) cost more than the "
+        f"{fmt_money(cap, m.currency)} target cap, {fmt_money(total, m.currency)} in total"
+    )
+    if unknown:
+        s += f"; {unknown} had no contractual ceiling at all (hourly or quote terms)"
+    return s + "."
+
+
+def interpret_scorecard(m: DsoMetrics) -> str:
+    """The weakest agreement and the most common failed check."""
+    df = m.scorecard
+    if df.empty:
+        return "No agreements to score."
+    from dso_analytics.metrics.result import SCORECARD_CHECKS
+
+    checks = [c for c in SCORECARD_CHECKS if c in df.columns]
+    fails = (df[checks] == "fail").sum().sort_values(ascending=False)
+    worst = df.sort_values("clause_score").iloc[0]
+    s = (
+        f"Overall clause score is {fmt_pct(m.kpis.get('clause_score'))}; the weakest agreement "
+        f"is {worst['agreement_id']} at {fmt_pct(worst['clause_score'])}"
+    )
+    if len(fails) and int(fails.iloc[0]) > 0:
+        s += (
+            f", and the most common gap is {str(fails.index[0]).replace('_', ' ')} "
+            f"(failed by {int(fails.iloc[0])} of {len(df)} agreement(s))"
+        )
+    return s + "."
+
+
+def interpret_renewals(m: DsoMetrics) -> str:
+    """The next notice deadline and any missed windows."""
+    df = m.renewals
+    if df.empty:
+        return "No agreements, so no renewal deadlines."
+    missed = int(df["notice_window_missed"].fillna(False).astype(bool).sum())
+    nd = m.kpis.get("nearest_notice_deadline")
+    if _missing(nd):
+        s = "No upcoming notice deadline is known"
+    else:
+        days = (pd.Timestamp(nd) - m.as_of).days
+        s = (
+            f"The nearest notice deadline is {fmt_date(nd)} for "
+            f"{m.kpis.get('nearest_notice_agreement')}, {days} day(s) after the as-of date"
+        )
+    if missed:
+        s += f"; {missed} agreement(s) already missed this term's notice window"
+    return s + "."
+
+
+def interpret_asks(m: DsoMetrics) -> str:
+    """The size of the ranked asks."""
+    df = m.asks
+    if df.empty:
+        return "No negotiation asks: the agreements already meet the DSO-grade standard."
+    known = df["impact_12m"].dropna()
+    top = df.sort_values("rank").iloc[0]
+    return (
+        f"{len(df)} negotiation ask(s) worth {fmt_money(float(known.sum()), m.currency)} over "
+        f"twelve months where a dollar figure is known; the first is \u201c{top['ask']}\u201d "
+        f"({fmt_money(top['impact_12m'], m.currency)})."
+    )
+
+
+def interpret_data_quality(m: DsoMetrics) -> str:
+    """Unclassified lines and lines without a governing agreement."""
+    u, g = m.unclassified, m.ungoverned
+    if u.empty and g.empty:
+        return "Every billing line was classified and has a governing agreement."
+    return (
+        f"{len(u)} billing line(s) ({fmt_money(float(u['amount'].sum()) if len(u) else 0, m.currency, True)}) "
+        f"matched no classification rule and {len(g)} line(s) "
+        f"({fmt_money(float(g['amount'].sum()) if len(g) else 0, m.currency, True)}) have no "
+        f"governing agreement; review them before negotiating."
+    )
+
+
+def interpret_portfolio(roll: pd.DataFrame) -> str:
+    """Which DSO carries the most add-on spend."""
+    if roll.empty:
+        return "The portfolio has no DSOs."
+    total = float(roll["addon_t12m"].fillna(0).sum())
+    top = roll.sort_values("addon_t12m", ascending=False).iloc[0]
+    return (
+        f"Across {len(roll)} DSO(s), add-on charges came to {fmt_money(total)} in the last twelve "
+        f"months; {top['display_name'] or top['dso']} carries the most "
+        f"({fmt_money(top['addon_t12m'])})."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Section helpers
+# ---------------------------------------------------------------------------
+DATA_ISSUE_COLUMNS = (
+    "source_file", "source_row", "invoice_number", "invoice_date", "location_id",
+    "description", "service_resolved", "governing_agreement_id", "amount",
+)  # fmt: skip
+
+
+def show_data_quality(m: DsoMetrics) -> None:
+    """Display unclassified lines and lines without a governing agreement (escaped tables)."""
+    for title, df in (
+        ("Unclassified lines", m.unclassified),
+        ("Lines with no governing agreement", m.ungoverned),
+    ):
+        if df.empty:
+            continue
+        _display({"text/html": f"<h3>{html.escape(title)} ({len(df)})</h3>", "text/plain": title})
+        cols = [c for c in DATA_ISSUE_COLUMNS if c in df.columns]
+        show_table(df[cols], money=["amount"], currency=m.currency, max_rows=25)
+    for note in m.notes:
+        say(note)
+
+
+def portfolio_table(results: Sequence[DsoMetrics]) -> pd.DataFrame:
+    """One row per DSO with its headline figures (see ``excel.portfolio_frame``)."""
+    from dso_analytics.reporting.excel import portfolio_frame
+
+    return portfolio_frame(results)
+
+
+PORTFOLIO_MONEY = (
+    "spend_t12m", "addon_t12m", "credits_to_claim", "onboarding_target_overspend",
+    "top_ask_impact_12m",
+)  # fmt: skip
+
+
+def show_portfolio_table(side: pd.DataFrame) -> None:
+    """Display the side-by-side table of :func:`portfolio_table`."""
+    cols = [
+        "display_name", "as_of", "spend_t12m", "addon_t12m", "credits_to_claim",
+        "onboarding_target_overspend", "clause_score", "nearest_notice_deadline",
+        "nearest_notice_agreement", "top_ask", "top_ask_impact_12m",
+    ]  # fmt: skip
+    show_table(side[[c for c in cols if c in side.columns]], money=PORTFOLIO_MONEY,
+               pct=["clause_score"])  # fmt: skip
+
+
+def interpret_portfolio_scores(side: pd.DataFrame) -> str:
+    """The DSO whose agreements are furthest from the standard."""
+    if side.empty or side["clause_score"].isna().all():
+        return "No clause scores are known."
+    worst = side.sort_values("clause_score").iloc[0]
+    return (
+        f"Clause scores range from {fmt_pct(side['clause_score'].min())} to "
+        f"{fmt_pct(side['clause_score'].max())}; {worst['display_name'] or worst['dso']} is "
+        f"furthest from the DSO-grade standard."
+    )
+
+
+def top_asks(results: Sequence[DsoMetrics], per_dso: int = 3) -> pd.DataFrame:
+    """The first ``per_dso`` ranked asks of every DSO, one table."""
+    parts = [
+        m.asks.sort_values("rank").head(per_dso).assign(dso=m.display_name or m.dso)
+        for m in results
+        if len(m.asks)
+    ]
+    if not parts:
+        return pd.DataFrame(columns=["dso", "rank", "ask", "agreement_id", "impact_12m"])
+    df = pd.concat(parts, ignore_index=True)
+    return df[["dso", "rank", "ask", "clause", "agreement_id", "impact_12m"]]
