@@ -1,0 +1,763 @@
+"""Read a DSO folder into a typed :class:`~dso_analytics.dataset.DsoDataset`.
+
+The folder layout is the data contract's (``docs/data-contract.md``)::
+
+    <dso-slug>/
+      dso.yaml            optional: display_name, currency (USD), notes
+      locations.xlsx      sheet "locations" (or the first sheet)  | locations.csv
+      agreements.xlsx     sheets "agreements", "services", "documentation"
+      billing/**.xlsx|csv invoice lines
+
+Decisions where the contract is silent
+--------------------------------------
+* ``agreements.csv`` holds one table only: with it, the services and
+  documentation tables are read from ``services.csv`` and
+  ``documentation.csv`` next to it.  With ``agreements.xlsx`` they come from
+  its ``services``/``documentation`` sheets, falling back to those CSV files
+  when a sheet is absent.  A missing services or documentation table is not a
+  problem: its frame is empty (with the contract columns) and it is left out
+  of ``present_tables`` (the clause checks that need it are ``unknown``).
+* When both ``X.xlsx`` and ``X.csv`` exist, the ``.xlsx`` is read and a
+  warning names the ignored file.
+* Sheet names match exactly, else case/space-insensitively (``Agreements``).
+* Billing files are every ``.xlsx``/``.csv`` under ``billing/`` (recursively,
+  sorted by path), skipping hidden files/folders and Excel's ``~$`` lock
+  files.  Old ``.xls``/``.xlsm``/``.xlsb``/``.ods`` files there get a
+  warning and are not read.  A link leading outside the DSO folder is refused.
+* In each billing file the sheet whose header matches the contract best is
+  read.  ``Total``/``Subtotal``/``Grand total`` footer rows are excluded and
+  their amount is checked against the lines above (since the previous footer,
+  or all lines above): a mismatch is a ``total_mismatch`` problem.
+* Blank cells of optional columns with a documented default (``servers`` 0,
+  ``renewal_term_months`` 12, ``annual_uplift_pct`` 0, ``quantity`` 1) are
+  filled with it; invalid cells are never filled.
+* A billing file named after a location (``LOC-001.xlsx``; the stem matches a
+  ``location_id`` case-insensitively) gives its blank ``location_id`` cells
+  that id.  Billing ``location_id`` values are then mapped through
+  :func:`dso_analytics.ingest.aliases.map_location_values`; unmatched values
+  are kept as written so that validation can name them.
+* The same invoice line (``invoice_number``, ``invoice_date``,
+  ``location_id``, ``description``, ``amount``) in two files is kept in the
+  first file (path order) and dropped from the others with a
+  ``duplicate_line`` warning naming both places.  Identical lines within one
+  file are kept (an invoice may bill the same item twice).
+* Excel error cells in contract columns: the typed value is missing, the error
+  text (``#REF!``) is in ``<column>__invalid`` and an ``excel_error``
+  problem is recorded in ``read_problems``.
+* ``<column>__invalid`` columns exist only when at least one cell of the
+  column is invalid.  Unknown extra columns are kept as text (``str``).
+
+Billing files are read in parallel (a process pool) when there are at least
+:data:`PARALLEL_MIN_FILES` of them; the result does not depend on it.
+``DSO_ANALYTICS_INGEST_WORKERS=1`` forces serial reading.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from dso_analytics.dataset import DsoDataset, SourceFile
+from dso_analytics.errors import DsoError, InputFileError, Problem
+from dso_analytics.ingest.parse import ExcelError, parse_column, parse_money
+from dso_analytics.ingest.workbook import (
+    RawTable,
+    Workbook,
+    contract_header_matcher,
+    open_workbook,
+)
+from dso_analytics.schema import (
+    AGREEMENTS,
+    AGREEMENTS_FILE_STEM,
+    BILLING,
+    BILLING_DIR,
+    DOCUMENTATION,
+    DSO_META_FILE,
+    INVALID_SUFFIX,
+    LOCATIONS,
+    LOCATIONS_FILE_STEM,
+    PROVENANCE,
+    SERVICES,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    SOURCE_SHEET,
+    TABLE_COLUMNS,
+    TABLE_EXTENSIONS,
+    TABLES,
+    is_slug,
+    required_columns,
+)
+
+__all__ = [
+    "DTYPES",
+    "PARALLEL_MIN_FILES",
+    "empty_table",
+    "list_dso_dirs",
+    "read_dso",
+    "type_table",
+]
+
+#: dtype of each column kind after ingest.
+DTYPES: dict[str, str] = {
+    "text": "str",
+    "code": "str",
+    "money": "float64",
+    "number": "float64",
+    "integer": "Int64",
+    "date": "datetime64[ns]",
+    "bool": "boolean",
+}
+#: Read billing files in a process pool from this many files on.
+PARALLEL_MIN_FILES = 8
+WORKERS_ENV = "DSO_ANALYTICS_INGEST_WORKERS"
+#: Columns identifying "the same invoice line" across files.
+DUPLICATE_KEYS: tuple[str, ...] = (
+    "invoice_number",
+    "invoice_date",
+    "location_id",
+    "description",
+    "amount",
+)
+OTHER_SPREADSHEETS = (".xls", ".xlsm", ".xlsb", ".ods")
+MAX_META_BYTES = 1024**2
+AMOUNT = "amount"
+LOCATION_ID = "location_id"
+
+
+# ---------------------------------------------------------------------------
+# Typing
+# ---------------------------------------------------------------------------
+def empty_table(table: str) -> pd.DataFrame:
+    """Return an empty frame with the contract and provenance columns of ``table``, typed."""
+    data = {c.name: pd.Series([], dtype=DTYPES[c.kind]) for c in TABLE_COLUMNS[table]}
+    data[SOURCE_FILE] = pd.Series([], dtype="str")
+    data[SOURCE_SHEET] = pd.Series([], dtype="str")
+    data[SOURCE_ROW] = pd.Series([], dtype="int64")
+    return pd.DataFrame(data)
+
+
+def type_table(raw: RawTable, table: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Type a raw table as contract table ``table``.
+
+    Parameters
+    ----------
+    raw : RawTable
+        From :func:`dso_analytics.ingest.workbook.read_raw_table` (headers
+        already normalised).
+    table : str
+        One of :data:`dso_analytics.schema.TABLES`.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Every contract column, typed (see :data:`DTYPES`; a missing column is
+        all-missing), ``<column>__invalid`` text columns where some cell did not
+        parse, unknown extra columns as text, then the provenance columns.
+    problems : list of Problem
+        ``missing_column`` for each absent required column, ``excel_error``
+        for each Excel error cell in a contract column.
+    """
+    df = raw.frame
+    n = len(df)
+    index = pd.RangeIndex(n)
+    out: dict[str, pd.Series] = {}
+    invalid: dict[str, pd.Series] = {}
+    problems: list[Problem] = []
+    sheet = raw.sheet or None
+    present = set(raw.data_columns)
+    for col in TABLE_COLUMNS[table]:
+        dtype = DTYPES[col.kind]
+        if col.name not in present:
+            out[col.name] = pd.Series(
+                [col.default] * n if col.default is not None else pd.NA, index=index
+            ).astype(dtype)
+            if col.required:
+                problems.append(
+                    Problem(
+                        file=raw.file,
+                        sheet=sheet,
+                        row=raw.header_row or None,
+                        column=col.name,
+                        problem=(
+                            f"required column {col.name} is missing"
+                            + (f" (header row {raw.header_row})" if raw.header_row else "")
+                        ),
+                        rule="missing_column",
+                    )
+                )
+            continue
+        cells = df[col.name].reset_index(drop=True)
+        values, inv = parse_column(
+            cells, col.kind, date1904=raw.date1904, date_formats=raw.date_formats or None
+        )
+        if col.name == AMOUNT:
+            values = values.round(2)
+        if col.default is not None:
+            fill = values.isna() & inv.isna()
+            if fill.any():
+                values = values.where(~fill, col.default).astype(dtype)
+        out[col.name] = values.astype(dtype)
+        if inv.notna().any():
+            invalid[col.name + INVALID_SUFFIX] = inv
+        if raw.excel_errors and cells.dtype == object:
+            is_err = cells.map(type).isin([ExcelError]).to_numpy()
+            if is_err.any():
+                rows = df[SOURCE_ROW].to_numpy()[is_err]
+                for r, v in zip(rows, cells[is_err], strict=True):
+                    problems.append(
+                        Problem(
+                            file=raw.file,
+                            sheet=sheet,
+                            row=int(r),
+                            column=col.name,
+                            problem=f"is an Excel error {v}, not a value",
+                            value=str(v),
+                            rule="excel_error",
+                        )
+                    )
+    extras: dict[str, pd.Series] = {}
+    contract = {c.name for c in TABLE_COLUMNS[table]}
+    for name in raw.data_columns:
+        if name in contract or name in out or name.endswith(INVALID_SUFFIX):
+            continue
+        values, _inv = parse_column(df[name].reset_index(drop=True), "text")
+        extras[name] = values.where(values.notna(), _inv).astype("str")
+    frame = pd.DataFrame({**out, **extras, **invalid}, index=index)
+    for p in PROVENANCE:
+        frame[p] = df[p].to_numpy()
+    frame[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
+    frame[SOURCE_SHEET] = frame[SOURCE_SHEET].astype("str")
+    frame[SOURCE_ROW] = frame[SOURCE_ROW].astype("int64")
+    return frame, problems
+
+
+def _check_totals(raw: RawTable, typed: pd.DataFrame) -> list[Problem]:
+    """Compare each footer row's amount with the lines above it."""
+    foot = raw.footers
+    if foot.empty or AMOUNT not in foot.columns or AMOUNT not in typed.columns:
+        return []
+    famounts, _ = parse_money(foot[AMOUNT].reset_index(drop=True))
+    rows = typed[SOURCE_ROW].to_numpy()
+    amounts = typed[AMOUNT].to_numpy(dtype="float64", na_value=np.nan)
+    problems: list[Problem] = []
+    prev = raw.header_row
+    for fr, fa, text in zip(
+        foot[SOURCE_ROW].to_numpy(), famounts.to_numpy(), foot[AMOUNT], strict=True
+    ):
+        if np.isfinite(fa):
+            since = round(float(np.nansum(amounts[(rows > prev) & (rows < fr)])), 2)
+            above = round(float(np.nansum(amounts[rows < fr])), 2)
+            if min(abs(fa - since), abs(fa - above)) > 0.005:
+                problems.append(
+                    Problem(
+                        file=raw.file,
+                        sheet=raw.sheet or None,
+                        row=int(fr),
+                        column=AMOUNT,
+                        problem=(
+                            f"total row says {fa:,.2f} but the lines above it add up to "
+                            f"{since:,.2f}"
+                            + (f" ({above:,.2f} since the header)" if above != since else "")
+                        ),
+                        value=str(text),
+                        rule="total_mismatch",
+                    )
+                )
+        prev = int(fr)
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Provider-export profile hook
+# ---------------------------------------------------------------------------
+def _map_billing_frame(raw: RawTable, path: Path, dso_dir: Path) -> RawTable:
+    """PROFILE HOOK: map a provider export to the billing contract.
+
+    Called (in the worker reading the file) only when ``raw``'s headers lack
+    some of the contract's required billing columns.  The profiles module
+    (:mod:`dso_analytics.ingest.profiles`) plugs in here: recognise the export
+    by its headers (re-reading ``path`` with its own header matcher if
+    needed), rename/derive columns to contract names, and return a
+    :class:`RawTable` whose ``profile`` names the profile used and whose
+    ``date_formats`` hold the export's date format.  Until then the table is
+    returned unchanged (the missing columns are then reported).
+    """
+    return raw
+
+
+# ---------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _find_table_file(root: Path, stem: str, problems: list[Problem]) -> Path | None:
+    found = [root / f"{stem}{ext}" for ext in TABLE_EXTENSIONS if (root / f"{stem}{ext}").is_file()]
+    if len(found) > 1:
+        problems.append(
+            Problem(
+                file=found[1].name,
+                problem=f"ignored: {found[0].name} is read instead (both exist)",
+                rule="ignored_file",
+                severity="warning",
+            )
+        )
+    return found[0] if found else None
+
+
+def _check_inside(path: Path, root: Path, display: str) -> None:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        raise InputFileError(display, "links to a file outside the DSO folder: refused") from None
+
+
+def _billing_files(root: Path, problems: list[Problem]) -> list[tuple[Path, str]]:
+    bdir = root / BILLING_DIR
+    files: list[tuple[Path, str]] = []
+    if not bdir.is_dir():
+        return files
+    for dirpath, dirnames, filenames in os.walk(bdir, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith((".", "~$")):
+                continue
+            p = Path(dirpath) / name
+            suffix = p.suffix.lower()
+            rel = _rel(p, root)
+            if suffix in TABLE_EXTENSIONS:
+                files.append((p, rel))
+            elif suffix in OTHER_SPREADSHEETS:
+                problems.append(
+                    Problem(
+                        file=rel,
+                        problem=(
+                            f"not read: {suffix} files are not supported; save it as .xlsx or .csv"
+                        ),
+                        rule="ignored_file",
+                        severity="warning",
+                    )
+                )
+    files.sort(key=lambda t: t[1])
+    for p, rel in files:
+        if p.is_symlink():
+            _check_inside(p, root, rel)
+    return files
+
+
+def _source(wb: Workbook, rel: str, table: str, sheets: Sequence[str], rows: int) -> SourceFile:
+    return SourceFile(
+        path=rel,
+        table=table,
+        sheets=tuple(s for s in sheets if s),
+        rows=rows,
+        sha256=wb.sha256,
+    )
+
+
+def _read_meta(root: Path) -> dict[str, str]:
+    p = root / DSO_META_FILE
+    if not p.is_file():
+        return {}
+    if p.stat().st_size > MAX_META_BYTES:
+        raise InputFileError(DSO_META_FILE, "is over 1 MB: not a settings file")
+    try:
+        meta = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputFileError(DSO_META_FILE, "is not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InputFileError(DSO_META_FILE, f"is not valid YAML{where}") from None
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise InputFileError(
+            DSO_META_FILE,
+            "must hold settings as 'key: value' lines (display_name, currency, notes)",
+        )
+    out = {}
+    for key in ("display_name", "currency", "notes"):
+        v = meta.get(key)
+        if v is not None:
+            out[key] = str(v).strip()
+    return out
+
+
+def _read_one(
+    wb: Workbook,
+    rel: str,
+    table: str,
+    sheet: str | None,
+    problems: list[Problem],
+    sources: list[SourceFile],
+) -> pd.DataFrame:
+    raw = wb.read_table(sheet, contract_header_matcher(table))
+    typed, probs = type_table(raw, table)
+    problems.extend(probs)
+    sources.append(_source(wb, rel, table, [raw.sheet], len(typed)))
+    return typed
+
+
+def _billing_job(args: tuple[str, str, str]) -> tuple:
+    """Read one billing file (runs in a worker process): never raises a DsoError."""
+    path_s, rel, root_s = args
+    try:
+        wb = open_workbook(Path(path_s), rel)
+        try:
+            raw = wb.read_table(None, contract_header_matcher(BILLING))
+            if not set(required_columns(BILLING)) <= set(raw.data_columns):
+                raw = _map_billing_frame(raw, Path(path_s), Path(root_s))
+            typed, probs = type_table(raw, BILLING)
+            probs += _check_totals(raw, typed)
+            src = SourceFile(
+                path=rel,
+                table=BILLING,
+                sheets=(raw.sheet,) if raw.sheet else (),
+                rows=len(typed),
+                sha256=wb.sha256,
+                profile=raw.profile,
+            )
+        finally:
+            wb.close()
+    except InputFileError as e:
+        return ("error", e.file, e.problem)
+    return ("ok", typed, probs, src)
+
+
+def _workers(n_files: int) -> int:
+    env = os.environ.get(WORKERS_ENV, "").strip()
+    if env.isdigit() and int(env) > 0:
+        return min(int(env), max(n_files, 1))
+    if n_files < PARALLEL_MIN_FILES:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, n_files))
+
+
+def _read_billing(files: list[tuple[Path, str]], root: Path) -> list[tuple]:
+    jobs = [(str(p), rel, str(root)) for p, rel in files]
+    workers = _workers(len(jobs))
+    if workers > 1:
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as ex:
+                chunk = max(1, len(jobs) // (workers * 4))
+                return list(ex.map(_billing_job, jobs, chunksize=chunk))
+        except (BrokenProcessPool, OSError, AssertionError):
+            pass  # e.g. inside a daemonic worker: read serially
+    return [_billing_job(j) for j in jobs]
+
+
+def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_table(table)
+    if len(frames) == 1:
+        return frames[0]
+    df = pd.concat(frames, ignore_index=True)
+    contract = {c.name: DTYPES[c.kind] for c in TABLE_COLUMNS[table]}
+    for c in df.columns:
+        if c in contract:
+            if df[c].dtype != contract[c]:
+                df[c] = df[c].astype(contract[c])
+        elif c == SOURCE_ROW:
+            df[c] = df[c].astype("int64")
+        elif df[c].dtype != "str":
+            df[c] = df[c].astype("str")
+    cols = [c for c in df.columns if c not in PROVENANCE] + list(PROVENANCE)
+    return df[cols]
+
+
+def _apply_locations(billing: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
+    """Default location_id from the file stem, then map aliases to location_ids."""
+    if billing.empty or LOCATION_ID not in locations.columns:
+        return billing
+    ids = locations[LOCATION_ID].dropna().astype("str")
+    by_key = {i.strip().casefold(): i.strip() for i in ids}
+    files = billing[SOURCE_FILE].drop_duplicates()
+    defaults = {f: by_key.get(Path(f).stem.strip().casefold()) for f in files}
+    defaults = {f: d for f, d in defaults.items() if d}
+    loc = billing[LOCATION_ID].copy()
+    if defaults:
+        loc = loc.fillna(billing[SOURCE_FILE].map(defaults)).astype("str")
+    present = loc.notna()
+    if present.any() and len(ids):
+        from dso_analytics.ingest.aliases import map_location_values
+
+        mapped = map_location_values(loc[present], locations)
+        loc[present] = mapped.fillna(loc[present]).astype("str")
+    billing = billing.copy()
+    billing[LOCATION_ID] = loc.astype("str")
+    return billing
+
+
+def _drop_duplicates(billing: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """Drop invoice lines already present in an earlier file (warning per dropped line)."""
+    if billing.empty or billing[SOURCE_FILE].nunique() < 2:
+        return billing, []
+    keys = list(DUPLICATE_KEYS)
+    usable = billing["invoice_number"].notna() & billing[AMOUNT].notna()
+    cand = billing[
+        usable
+        & billing[usable].duplicated(keys, keep=False).reindex(billing.index, fill_value=False)
+    ]
+    if cand.empty:
+        return billing, []
+    grp = cand.groupby(keys, dropna=False, sort=False)
+    first_file = grp[SOURCE_FILE].transform("first")
+    first_sheet = grp[SOURCE_SHEET].transform("first")
+    first_row = grp[SOURCE_ROW].transform("first")
+    drop = cand[SOURCE_FILE] != first_file
+    problems: list[Problem] = []
+    for i in cand.index[drop.to_numpy()]:
+        r = cand.loc[i]
+        where = first_file[i] + (f", sheet {first_sheet[i]}" if first_sheet[i] else "")
+        problems.append(
+            Problem(
+                file=str(r[SOURCE_FILE]),
+                sheet=str(r[SOURCE_SHEET]) or None,
+                row=int(r[SOURCE_ROW]),
+                problem=(
+                    f"duplicate of the invoice line in {where}, row {int(first_row[i])} "
+                    f"(invoice {r['invoice_number']}, amount {r[AMOUNT]:,.2f}): counted once"
+                ),
+                value=str(r["description"]) if pd.notna(r["description"]) else None,
+                rule="duplicate_line",
+                severity="warning",
+            )
+        )
+    kept = billing.drop(index=cand.index[drop.to_numpy()]).reset_index(drop=True)
+    return kept, problems
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+def read_dso(dso_dir: str | Path) -> DsoDataset:
+    """Read a DSO folder (no validation) into typed tables with provenance.
+
+    Parameters
+    ----------
+    dso_dir : str or Path
+        The DSO folder; its name (a slug) is the DSO id.
+
+    Returns
+    -------
+    DsoDataset
+        ``locations``, ``agreements``, ``services``, ``documentation`` and
+        ``billing`` frames typed as :mod:`dso_analytics.schema` says, every row
+        with ``source_file``/``source_sheet``/``source_row``; ``sources`` (one
+        :class:`~dso_analytics.dataset.SourceFile` per file, with its sha256);
+        ``read_problems`` (missing files, sheets and required columns, Excel
+        error cells, footer totals that do not match, duplicate lines);
+        ``present_tables``.
+
+    Raises
+    ------
+    DsoError
+        The folder does not exist or its name is not a slug.
+    InputFileError
+        A file that cannot or must not be read (hostile, corrupt, empty...).
+
+    Examples
+    --------
+    >>> ds = read_dso("data/sample/acme-dental")  # doctest: +SKIP
+    >>> ds.billing[["invoice_number", "amount", "source_file", "source_row"]].head(2)  # doctest: +SKIP
+    """
+    root = Path(dso_dir)
+    if not root.exists():
+        raise DsoError(f"{dso_dir}: no such DSO folder")
+    if not root.is_dir():
+        raise DsoError(f"{dso_dir}: not a folder (a DSO folder is a folder)")
+    slug = root.resolve().name
+    if not is_slug(slug):
+        raise DsoError(
+            f"{dso_dir}: the DSO folder name {slug!r} is not a valid DSO id (use lower-case "
+            "letters, digits, '-' and '_', starting with a letter or digit, at most 64)"
+        )
+    meta = _read_meta(root)
+    problems: list[Problem] = []
+    sources: list[SourceFile] = []
+    present: set[str] = set()
+    tables: dict[str, pd.DataFrame] = {t: empty_table(t) for t in TABLES}
+
+    # locations -------------------------------------------------------------
+    path = _find_table_file(root, LOCATIONS_FILE_STEM, problems)
+    if path is None:
+        problems.append(
+            Problem(
+                file=f"{LOCATIONS_FILE_STEM}.xlsx",
+                problem="is missing (locations.xlsx or locations.csv is required)",
+                rule="missing_file",
+            )
+        )
+    else:
+        _check_inside(path, root, path.name)
+        wb = open_workbook(path, path.name)
+        try:
+            sheet = None if wb.is_csv else (wb.find_sheet(LOCATIONS) or wb.sheet_names[0])
+            tables[LOCATIONS] = _read_one(wb, path.name, LOCATIONS, sheet, problems, sources)
+            present.add(LOCATIONS)
+        finally:
+            wb.close()
+
+    # agreements, services, documentation ------------------------------------
+    path = _find_table_file(root, AGREEMENTS_FILE_STEM, problems)
+    optional_csv = [SERVICES, DOCUMENTATION]
+    if path is None:
+        problems.append(
+            Problem(
+                file=f"{AGREEMENTS_FILE_STEM}.xlsx",
+                problem="is missing (agreements.xlsx or agreements.csv is required)",
+                rule="missing_file",
+            )
+        )
+    else:
+        _check_inside(path, root, path.name)
+        wb = open_workbook(path, path.name)
+        try:
+            if wb.is_csv:
+                tables[AGREEMENTS] = _read_one(wb, path.name, AGREEMENTS, None, problems, sources)
+                present.add(AGREEMENTS)
+            else:
+                for table in (AGREEMENTS, SERVICES, DOCUMENTATION):
+                    sheet = wb.find_sheet(table)
+                    if sheet is None:
+                        if table == AGREEMENTS:
+                            problems.append(
+                                Problem(
+                                    file=path.name,
+                                    problem=(
+                                        f"has no sheet named {table!r} "
+                                        f"(sheets: {', '.join(wb.sheet_names)})"
+                                    ),
+                                    rule="missing_sheet",
+                                )
+                            )
+                        continue
+                    tables[table] = _read_one(wb, path.name, table, sheet, problems, sources)
+                    present.add(table)
+                    optional_csv = [t for t in optional_csv if t != table]
+                # one SourceFile per file: merge the per-sheet entries
+                mine = [s for s in sources if s.path == path.name]
+                if len(mine) > 1:
+                    sources = [s for s in sources if s.path != path.name]
+                    sources.append(
+                        SourceFile(
+                            path=path.name,
+                            table=AGREEMENTS,
+                            sheets=tuple(sh for s in mine for sh in s.sheets),
+                            rows=sum(s.rows for s in mine),
+                            sha256=mine[0].sha256,
+                        )
+                    )
+        finally:
+            wb.close()
+    for table in optional_csv:
+        p = root / f"{table}.csv"
+        if p.is_file():
+            _check_inside(p, root, p.name)
+            wb = open_workbook(p, p.name)
+            try:
+                tables[table] = _read_one(wb, p.name, table, None, problems, sources)
+                present.add(table)
+            finally:
+                wb.close()
+
+    # billing -------------------------------------------------------------
+    files = _billing_files(root, problems)
+    if not files:
+        problems.append(
+            Problem(
+                file=f"{BILLING_DIR}/",
+                problem="holds no .xlsx or .csv invoice files (the billing folder is required)",
+                rule="missing_file",
+            )
+        )
+    frames: list[pd.DataFrame] = []
+    for res in _read_billing(files, root):
+        if res[0] == "error":
+            raise InputFileError(res[1], res[2])
+        _, typed, probs, src = res
+        frames.append(typed)
+        problems.extend(probs)
+        sources.append(src)
+    if files:
+        present.add(BILLING)
+    billing = _concat(frames, BILLING)
+    billing = _apply_locations(billing, tables[LOCATIONS])
+    billing, dups = _drop_duplicates(billing)
+    problems.extend(dups)
+    tables[BILLING] = billing
+
+    return DsoDataset(
+        dso=slug,
+        root=root,
+        locations=tables[LOCATIONS],
+        agreements=tables[AGREEMENTS],
+        services=tables[SERVICES],
+        documentation=tables[DOCUMENTATION],
+        billing=tables[BILLING],
+        display_name=meta.get("display_name") or slug,
+        currency=meta.get("currency") or "USD",
+        notes=meta.get("notes", ""),
+        sources=sources,
+        read_problems=problems,
+        present_tables=present,
+    )
+
+
+def list_dso_dirs(portfolio: str | Path) -> list[Path]:
+    """Return the DSO folders of a portfolio, sorted by name.
+
+    Parameters
+    ----------
+    portfolio : str or Path
+        A folder with one sub-folder per DSO.
+
+    Returns
+    -------
+    list of Path
+        Sub-folders holding ``locations.xlsx`` or ``locations.csv`` (hidden
+        folders are skipped).
+
+    Raises
+    ------
+    DsoError
+        A DSO sub-folder whose name is not a slug, or no DSO at all.
+    """
+    root = Path(portfolio)
+    if not root.is_dir():
+        raise DsoError(f"{portfolio}: no such portfolio folder")
+    out: list[Path] = []
+    for d in sorted(root.iterdir(), key=lambda p: p.name):
+        if d.name.startswith(".") or not d.is_dir():
+            continue
+        if not any((d / f"{LOCATIONS_FILE_STEM}{ext}").is_file() for ext in TABLE_EXTENSIONS):
+            continue
+        if not is_slug(d.name):
+            raise DsoError(
+                f"{d}: the DSO folder name {d.name!r} is not a valid DSO id (use lower-case "
+                "letters, digits, '-' and '_', starting with a letter or digit)"
+            )
+        out.append(d)
+    if not out:
+        hint = ""
+        if any((root / f"{LOCATIONS_FILE_STEM}{ext}").is_file() for ext in TABLE_EXTENSIONS):
+            hint = " (it looks like a DSO folder itself: pass it as DSO_DIR)"
+        raise DsoError(
+            f"{portfolio}: no DSO folders found (sub-folders holding locations.xlsx or "
+            f"locations.csv){hint}"
+        )
+    return out

@@ -1,0 +1,811 @@
+"""Read one spreadsheet file (xlsx or CSV) into a raw table, safely.
+
+This module knows about files, not about the data contract's types: it returns
+raw cell values (``str``, ``float``, ``int``, ``bool``, ``datetime`` or
+:class:`~dso_analytics.ingest.parse.ExcelError`), normalised headers and the
+provenance of every row.  Typing is done by :mod:`dso_analytics.ingest.dso`
+with :mod:`dso_analytics.ingest.parse`.
+
+Reading
+-------
+* ``.xlsx`` is read with python-calamine (``CalamineWorkbook``), about 12x
+  faster than openpyxl on invoice sheets.  Calamine turns Excel error cells
+  (``#REF!``, ``#N/A``...) into empty strings; they are found again in the
+  sheet XML (a byte search for ``t="e"``, then a streaming parse of only the
+  sheets that have one) and put back as :class:`ExcelError` cells, so they
+  are reported as errors and never read as blanks.
+* ``.csv`` is read with the :mod:`csv` module, every cell as text, in UTF-8
+  (with or without BOM), UTF-16 with BOM, or else cp1252.  A file whose lines
+  hold no comma but semicolons or tabs is read with that delimiter.
+
+Messy layouts
+-------------
+* The header row need not be the first row: the first :data:`HEADER_SCAN_ROWS`
+  rows are scored by a *header matcher* and the best row wins (title rows and
+  merged header bands above it are ignored).  A header cell left blank by a
+  vertical merge takes the merged cell's text.
+* Blank rows are skipped; ``source_row`` stays the row number Excel shows.
+* Footer rows whose first non-blank cell starts with ``Total``,
+  ``Subtotal``, ``Sub-total`` or ``Grand total`` are taken out of the data and
+  returned separately (:attr:`RawTable.footers`) so that callers can check
+  them against the lines.
+* With several sheets and a header matcher, the sheet whose header scores best
+  is read.
+
+Hostile files
+-------------
+Every check runs before any parsing, on the file's bytes and the zip
+directory, and raises :class:`~dso_analytics.errors.InputFileError` with one
+plain sentence naming the file:
+
+* empty files, files larger than :data:`MAX_FILE_BYTES`;
+* an ``.xlsx`` that is not a zip (another file renamed), an old ``.xls`` or an
+  encrypted workbook, a zip without ``xl/workbook.xml``;
+* zip bombs: more than :data:`MAX_ZIP_ENTRIES` entries, more than
+  :data:`MAX_UNCOMPRESSED_BYTES` once unpacked, or an entry larger than
+  :data:`RATIO_MIN_BYTES` compressed more than :data:`MAX_COMPRESSION_RATIO`
+  times.  Entries are then streamed through Python's zipfile, which never
+  unpacks more than the directory declares and checks each CRC;
+* XML with a ``<!DOCTYPE`` or ``<!ENTITY`` declaration (billion laughs,
+  external entities): no workbook part needs one, so it is refused before
+  calamine sees it (defusedxml parses the few parts read in Python);
+* a sheet or CSV with more than :func:`max_rows` rows (default
+  :data:`MAX_ROWS`, overridable with the ``DSO_ANALYTICS_MAX_ROWS``
+  environment variable).
+
+Nothing here builds a path from a file's content or name: callers pass the
+path and a display name.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+from defusedxml import ElementTree as SafeET
+
+from dso_analytics.errors import InputFileError
+from dso_analytics.ingest.parse import ExcelError, cell_text
+from dso_analytics.schema import (
+    PROVENANCE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    SOURCE_SHEET,
+    TABLE_COLUMNS,
+    normalise_header,
+)
+
+__all__ = [
+    "HEADER_SCAN_ROWS",
+    "MAX_COMPRESSION_RATIO",
+    "MAX_FILE_BYTES",
+    "MAX_ROWS",
+    "MAX_UNCOMPRESSED_BYTES",
+    "MAX_ZIP_ENTRIES",
+    "RawTable",
+    "Workbook",
+    "contract_header_matcher",
+    "max_rows",
+    "open_workbook",
+    "read_raw_table",
+]
+
+# ---------------------------------------------------------------------------
+# Limits (documented in the README; tests override MAX_ROWS via the env var)
+# ---------------------------------------------------------------------------
+#: Largest input file read at all (bytes).
+MAX_FILE_BYTES = 256 * 1024**2
+#: Most entries an .xlsx zip may hold.
+MAX_ZIP_ENTRIES = 10_000
+#: Largest total unpacked size of an .xlsx (bytes).
+MAX_UNCOMPRESSED_BYTES = 1024**3
+#: Largest unpacked/packed ratio of one zip entry...
+MAX_COMPRESSION_RATIO = 200
+#: ...checked for entries that unpack to more than this (small parts compress freely).
+RATIO_MIN_BYTES = 1024**2
+#: Most data rows in one sheet or CSV (Excel's own limit); env DSO_ANALYTICS_MAX_ROWS.
+MAX_ROWS = 1_048_576
+MAX_ROWS_ENV = "DSO_ANALYTICS_MAX_ROWS"
+#: Rows searched for the header row.
+HEADER_SCAN_ROWS = 30
+
+_CHUNK = 1024**2
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_FORBIDDEN_XML = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
+_ERROR_MARKS = (b't="e"', b"t='e'")
+_TOTAL_RE = re.compile(r"^\s*(?:grand\s*|sub\s*-?\s*)?totals?\b", re.IGNORECASE)
+
+HeaderMatcher = Callable[[Sequence[str]], float]
+
+
+def max_rows() -> int:
+    """Return the row limit in force (:data:`MAX_ROWS` or ``$DSO_ANALYTICS_MAX_ROWS``)."""
+    raw = os.environ.get(MAX_ROWS_ENV, "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return MAX_ROWS
+
+
+def contract_header_matcher(table: str) -> HeaderMatcher:
+    """Return a header matcher scoring a row by the contract columns of ``table`` it names.
+
+    Parameters
+    ----------
+    table : str
+        One of :data:`dso_analytics.schema.TABLES`.
+
+    Returns
+    -------
+    callable
+        ``matcher(normalised_cells) -> float``: the number of distinct contract
+        column names among the cells, plus one per required column (0 when none).
+    """
+    cols = TABLE_COLUMNS[table]
+    names = {c.name for c in cols}
+    required = {c.name for c in cols if c.required}
+
+    def matcher(cells: Sequence[str]) -> float:
+        found = names.intersection(cells)
+        return float(len(found) + len(required & found))
+
+    return matcher
+
+
+# ---------------------------------------------------------------------------
+# The raw table
+# ---------------------------------------------------------------------------
+@dataclass
+class RawTable:
+    """One sheet (or CSV file) as raw cells, with the provenance of every row.
+
+    Attributes
+    ----------
+    file : str
+        The file as shown to the user (a path relative to the DSO folder).
+    sheet : str
+        Sheet name; ``""`` for CSV.
+    header_row : int
+        1-based row number (as Excel shows it) of the header row; 0 when the
+        sheet is empty.
+    headers : list of str
+        The data columns' names: header text normalised by
+        :func:`dso_analytics.schema.normalise_header`, made unique (``_2``...);
+        a blank header is named ``column_<letter>``.
+    original_headers : list of str
+        The header cells as written, aligned with ``headers``.
+    frame : pandas.DataFrame
+        One row per data row (blank and footer rows removed), one column per
+        header holding raw cell values (``str`` dtype when every cell is text,
+        else ``object`` with ``str``/``float``/``int``/``bool``/``datetime``/
+        :class:`ExcelError` cells; blanks are ``""``), then ``source_file``,
+        ``source_sheet`` and ``source_row`` (the Excel row number).
+    footers : pandas.DataFrame
+        The ``Total``/``Subtotal``/``Grand total`` rows, same columns.
+    date1904 : bool
+        The workbook uses the 1904 date system (serial numbers count from
+        1904-01-01; pass it to :func:`~dso_analytics.ingest.parse.parse_date`).
+    excel_errors : int
+        Number of Excel error cells in ``frame``.
+    date_formats : tuple of str
+        Extra date formats for typing (set by provider profiles).
+    profile : str or None
+        Name of the provider profile that mapped this table, if any.
+    """
+
+    file: str
+    sheet: str
+    header_row: int
+    headers: list[str]
+    original_headers: list[str]
+    frame: pd.DataFrame
+    footers: pd.DataFrame
+    date1904: bool = False
+    excel_errors: int = 0
+    date_formats: tuple[str, ...] = ()
+    profile: str | None = None
+
+    @property
+    def data_columns(self) -> list[str]:
+        """Column names of ``frame`` without the provenance columns."""
+        return [c for c in self.frame.columns if c not in PROVENANCE]
+
+
+@dataclass
+class _XlsxInfo:
+    date1904: bool = False
+    sheet_parts: dict[str, str] = field(default_factory=dict)
+    error_parts: set[str] = field(default_factory=set)
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _cell_ref(ref: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"([A-Z]{1,3})(\d+)", ref or "")
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + (ord(ch) - 64)
+    return int(m.group(2)) - 1, col - 1
+
+
+# ---------------------------------------------------------------------------
+# File checks
+# ---------------------------------------------------------------------------
+def _read_bytes(path: Path, display: str) -> bytes:
+    try:
+        if not path.exists():
+            raise InputFileError(display, "no such file")
+        if not path.is_file():
+            raise InputFileError(display, "is not a regular file")
+        size = path.stat().st_size
+    except OSError as e:
+        raise InputFileError(display, f"cannot be read ({e.strerror or e})") from None
+    if size == 0:
+        raise InputFileError(display, "is empty (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise InputFileError(
+            display,
+            f"is {size / 1024**2:.0f} MB, over the {MAX_FILE_BYTES // 1024**2} MB limit",
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise InputFileError(display, f"cannot be read ({e.strerror or e})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputFileError(display, f"is over the {MAX_FILE_BYTES // 1024**2} MB limit")
+    if not data:
+        raise InputFileError(display, "is empty (0 bytes)")
+    return data
+
+
+def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
+    """Check an .xlsx's zip directory and XML parts; never parses a sheet."""
+    if data.startswith(_OLE_MAGIC):
+        raise InputFileError(
+            display,
+            "is an old-format .xls workbook or a password-protected file, not an .xlsx: "
+            "open it in Excel and save it as .xlsx without a password",
+        )
+    if not data.startswith(b"PK\x03\x04"):
+        raise InputFileError(
+            display, "is not an Excel .xlsx workbook (it looks like another kind of file)"
+        )
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise InputFileError(display, "is not a valid .xlsx workbook (damaged zip)") from None
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise InputFileError(
+            display,
+            f"holds {len(infos)} zip entries (limit {MAX_ZIP_ENTRIES}): "
+            "refused as a possible zip bomb",
+        )
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise InputFileError(
+            display,
+            f"would unpack to {total / 1024**2:.0f} MB (limit "
+            f"{MAX_UNCOMPRESSED_BYTES // 1024**2} MB): refused as a possible zip bomb",
+        )
+    for i in infos:
+        if i.flag_bits & 0x1:
+            raise InputFileError(display, "is encrypted: save it without a password")
+        if i.file_size > RATIO_MIN_BYTES and i.file_size > MAX_COMPRESSION_RATIO * max(
+            i.compress_size, 1
+        ):
+            raise InputFileError(
+                display,
+                f"has a part compressed {i.file_size // max(i.compress_size, 1)}:1 "
+                f"(limit {MAX_COMPRESSION_RATIO}:1): refused as a possible zip bomb",
+            )
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        raise InputFileError(
+            display, "is not an Excel .xlsx workbook (a zip file without xl/workbook.xml)"
+        )
+    info = _XlsxInfo()
+    limit = max_rows()
+    try:
+        for i in infos:
+            lower = i.filename.lower()
+            if not (lower.endswith(".xml") or lower.endswith(".rels")) or i.is_dir():
+                continue
+            is_sheet = lower.startswith("xl/worksheets/")
+            tail = b""
+            rows = 0
+            has_error = False
+            with zf.open(i) as fh:
+                while True:
+                    chunk = fh.read(_CHUNK)
+                    if not chunk:
+                        break
+                    window = tail + chunk
+                    if any(m in window for m in _FORBIDDEN_XML):
+                        raise InputFileError(
+                            display,
+                            f"part {i.filename} declares a DOCTYPE/ENTITY (XML entity "
+                            "expansion): refused",
+                        )
+                    if is_sheet:
+                        rows += chunk.count(b"<row")
+                        if not has_error and any(m in window for m in _ERROR_MARKS):
+                            has_error = True
+                        if rows > limit + 1:
+                            raise InputFileError(
+                                display,
+                                f"has a sheet with more than {limit:,} rows (the row limit)",
+                            )
+                    tail = chunk[-16:]
+            if is_sheet:
+                info.row_counts[i.filename] = rows
+                if has_error:
+                    info.error_parts.add(i.filename)
+        wb_xml = zf.read("xl/workbook.xml")
+        rels_xml = (
+            zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+        )
+    except InputFileError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as e:
+        raise InputFileError(display, f"is a damaged .xlsx workbook ({_first_line(e)})") from None
+    try:
+        wb = SafeET.fromstring(wb_xml)
+        pr = wb.find(f"{_NS_MAIN}workbookPr")
+        if pr is not None:
+            info.date1904 = pr.get("date1904", "0").lower() in ("1", "true")
+        targets: dict[str, str] = {}
+        if rels_xml:
+            for rel in SafeET.fromstring(rels_xml).iter(f"{_NS_PKG_REL}Relationship"):
+                t = rel.get("Target", "")
+                t = t.lstrip("/") if t.startswith("/") else str(PurePosixPath("xl") / t)
+                targets[rel.get("Id", "")] = t
+        sheets = wb.find(f"{_NS_MAIN}sheets")
+        for sh in sheets if sheets is not None else []:
+            rid = sh.get(f"{_NS_REL}id", "")
+            if rid in targets:
+                info.sheet_parts[sh.get("name", "")] = targets[rid]
+    except Exception as e:  # defusedxml / ParseError: the workbook part is broken
+        raise InputFileError(display, f"is a damaged .xlsx workbook ({_first_line(e)})") from None
+    return info
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:120] if text else type(e).__name__
+
+
+def _locate_errors(data: bytes, part: str) -> list[tuple[int, int, str]]:
+    """(row0, col0, code) of every error cell of one sheet part (streaming parse)."""
+    out: list[tuple[int, int, str]] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open(part) as fh:
+        for _event, el in SafeET.iterparse(fh, events=("end",)):
+            tag = el.tag
+            if tag == f"{_NS_MAIN}c":
+                if el.get("t") == "e":
+                    pos = _cell_ref(el.get("r", ""))
+                    v = el.find(f"{_NS_MAIN}v")
+                    code = (v.text or "").strip() if v is not None else ""
+                    if pos is not None:
+                        out.append((pos[0], pos[1], code or "#ERROR"))
+            elif tag == f"{_NS_MAIN}row":
+                el.clear()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+def _decode_csv(data: bytes, display: str) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputFileError(display, "is not a readable UTF-16 text file") from None
+    if b"\x00" in data[:65536]:
+        raise InputFileError(display, "is not a text CSV file (it holds binary data)")
+    if data.startswith(b"PK\x03\x04"):
+        raise InputFileError(display, "is a zip/xlsx file named .csv: rename it .xlsx")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise InputFileError(
+            display, "is not valid text in UTF-8 or Windows-1252 (cp1252) encoding"
+        ) from None
+
+
+def _csv_rows(data: bytes, display: str) -> list[list[str]]:
+    text = _decode_csv(data, display)
+    head = text[:8192].splitlines()[:5]
+    delimiter = ","
+    if head and not any("," in line for line in head):
+        if any(";" in line for line in head):
+            delimiter = ";"
+        elif any("\t" in line for line in head):
+            delimiter = "\t"
+    limit = max_rows()
+    rows: list[list[str]] = []
+    try:
+        for rec in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(rec)
+            if len(rows) > limit + 1:
+                raise InputFileError(display, f"has more than {limit:,} rows (the row limit)")
+    except csv.Error as e:
+        raise InputFileError(
+            display, f"is not a readable CSV file (row {len(rows) + 1}: {e})"
+        ) from None
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Header detection and table building
+# ---------------------------------------------------------------------------
+def _row_header_cells(row: Sequence[object]) -> list[str]:
+    return [normalise_header(cell_text(v)) if isinstance(v, str) and v.strip() else "" for v in row]
+
+
+def _default_score(cells: Sequence[str]) -> float:
+    return float(sum(1 for c in cells if c))
+
+
+def _find_header(rows: list[list[object]], matcher: HeaderMatcher | None) -> tuple[int, float]:
+    """Index of the header row among the first HEADER_SCAN_ROWS rows, and its score."""
+    best, best_score = -1, 0.0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cells = _row_header_cells(row)
+        if not any(cells):
+            continue
+        score = (matcher or _default_score)(cells)
+        if score > best_score:
+            best, best_score = i, score
+    if best < 0:  # nothing scored: the first non-blank row
+        for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+            if any(cell_text(v).strip() for v in row):
+                return i, 0.0
+    return best, best_score
+
+
+def _unique_headers(cells: list[str]) -> list[str]:
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for j, c in enumerate(cells):
+        name = c or f"column_{_col_letter(j).lower()}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _build_table(
+    rows: list[list[object]],
+    *,
+    file: str,
+    sheet: str,
+    matcher: HeaderMatcher | None,
+    date1904: bool = False,
+    merged: Sequence[tuple[tuple[int, int], tuple[int, int]]] | None = None,
+    error_cols: set[int] | None = None,
+    excel_errors: int = 0,
+) -> RawTable:
+    """Turn raw rows (row i = Excel row i + 1) into a :class:`RawTable`."""
+    width = max((len(r) for r in rows), default=0)
+    h, _score = _find_header(rows, matcher) if rows else (-1, 0.0)
+    if h < 0 or width == 0:
+        empty = pd.DataFrame({SOURCE_FILE: pd.Series([], dtype="str")})
+        empty[SOURCE_SHEET] = pd.Series([], dtype="str")
+        empty[SOURCE_ROW] = pd.Series([], dtype="int64")
+        return RawTable(file, sheet, 0, [], [], empty, empty.copy(), date1904, 0)
+    header_cells = list(rows[h]) + [""] * (width - len(rows[h]))
+    # a header cell left blank by a vertical merge takes the merged cell's text
+    for (r0, c0), (r1, c1) in merged or ():
+        if r0 < h <= r1:
+            for c in range(c0, min(c1, width - 1) + 1):
+                if not cell_text(header_cells[c]).strip():
+                    header_cells[c] = rows[r0][c0] if c0 < len(rows[r0]) else ""
+    original = [cell_text(v).strip() for v in header_cells]
+    norm = [normalise_header(v) if v else "" for v in original]
+    body = rows[h + 1 :]
+    n = len(body)
+    if any(len(r) != width for r in body):
+        body = [list(r) + [""] * (width - len(r)) for r in body]
+    mat = np.empty((n, width), dtype=object)
+    if n:
+        mat[:] = body
+        blank = np.equal(mat, "") | np.equal(mat, None)
+    else:
+        blank = np.zeros((0, width), dtype=bool)
+    row_blank = blank.all(axis=1)
+    # Footer rows: first non-blank cell reads "Total", "Subtotal", "Grand total"...
+    first = np.argmax(~blank, axis=1) if n else np.zeros(0, dtype=int)
+    label = pd.Series(mat[np.arange(n), first] if n else [], dtype=object)
+    footer = label.str.match(_TOTAL_RE, na=False).to_numpy(dtype=bool) & ~row_blank
+    keep = ~row_blank & ~footer
+    excel_rows = np.arange(h + 2, h + 2 + n, dtype="int64")
+    # drop data columns that have neither a header nor any value
+    cols = [j for j in range(width) if norm[j] or not blank[:, j].all()]
+    names = _unique_headers([norm[j] for j in cols])
+    error_cols = error_cols or set()
+
+    def frame_for(mask: np.ndarray) -> pd.DataFrame:
+        data: dict[str, object] = {}
+        for name, j in zip(names, cols, strict=True):
+            arr = mat[mask, j]
+            if j not in error_cols and pd.api.types.infer_dtype(arr, skipna=False) in (
+                "string",
+                "empty",
+            ):
+                data[name] = pd.Series(arr, dtype="str")
+            else:
+                data[name] = pd.Series(arr, dtype=object)
+        k = int(mask.sum())
+        data[SOURCE_FILE] = pd.Series([file] * k, dtype="str")
+        data[SOURCE_SHEET] = pd.Series([sheet] * k, dtype="str")
+        data[SOURCE_ROW] = pd.Series(excel_rows[mask], dtype="int64")
+        return pd.DataFrame(data)
+
+    return RawTable(
+        file=file,
+        sheet=sheet,
+        header_row=h + 1,
+        headers=names,
+        original_headers=[original[j] for j in cols],
+        frame=frame_for(keep),
+        footers=frame_for(footer),
+        date1904=date1904,
+        excel_errors=excel_errors,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Workbook
+# ---------------------------------------------------------------------------
+class Workbook:
+    """An input file opened after every safety check: an .xlsx workbook or a CSV.
+
+    Use :func:`open_workbook`.  A CSV is a workbook with one sheet named ``""``.
+
+    Attributes
+    ----------
+    path : Path
+    display : str
+        The file as shown in messages (relative path).
+    sha256 : str
+        Hash of the file's bytes.
+    sheet_names : list of str
+    date1904 : bool
+    """
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = Path(path)
+        self.display = display
+        data = _read_bytes(self.path, display)
+        self._data = data
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        suffix = self.path.suffix.lower()
+        self.is_csv = suffix == ".csv"
+        self.date1904 = False
+        self._cal = None
+        if self.is_csv:
+            self._csv = _csv_rows(data, display)
+            self.sheet_names = [""]
+            return
+        if suffix != ".xlsx":
+            raise InputFileError(display, "is neither an .xlsx workbook nor a .csv file")
+        self._info = _inspect_xlsx(data, display)
+        self.date1904 = self._info.date1904
+        try:
+            from python_calamine import CalamineWorkbook
+
+            self._cal = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            self.sheet_names = list(self._cal.sheet_names)
+        except Exception as e:  # calamine raises its own error types
+            raise InputFileError(
+                display, f"cannot be read as a workbook ({_first_line(e)})"
+            ) from None
+
+    def find_sheet(self, name: str) -> str | None:
+        """Return the sheet called ``name`` (exact, else by normalised name), or None."""
+        if name in self.sheet_names:
+            return name
+        key = normalise_header(name)
+        for s in self.sheet_names:
+            if normalise_header(s) == key:
+                return s
+        return None
+
+    def _rows(self, sheet: str) -> tuple[list[list[object]], list, set[int], int]:
+        if self.is_csv:
+            return self._csv, [], set(), 0
+        try:
+            sh = self._cal.get_sheet_by_name(sheet)
+            end = sh.end
+            limit = max_rows()
+            if end is not None and end[0] + 1 > limit + 1:
+                raise InputFileError(
+                    self.display, f"sheet {sheet} has more than {limit:,} rows (the row limit)"
+                )
+            rows = sh.to_python(skip_empty_area=False)
+            merged = sh.merged_cell_ranges or []
+        except InputFileError:
+            raise
+        except Exception as e:
+            raise InputFileError(
+                self.display, f"sheet {sheet} cannot be read ({_first_line(e)})"
+            ) from None
+        part = self._info.sheet_parts.get(sheet)
+        error_cols: set[int] = set()
+        n_err = 0
+        if part and part in self._info.error_parts:
+            try:
+                located = _locate_errors(self._data, part)
+            except Exception as e:
+                raise InputFileError(
+                    self.display, f"sheet {sheet} cannot be read ({_first_line(e)})"
+                ) from None
+            for r, c, code in located:
+                while r >= len(rows):
+                    rows.append([])
+                row = rows[r]
+                if c >= len(row):
+                    row.extend([""] * (c + 1 - len(row)))
+                row[c] = ExcelError(code)
+                error_cols.add(c)
+                n_err += 1
+        return rows, merged, error_cols, n_err
+
+    def sheet_header_score(self, sheet: str, matcher: HeaderMatcher) -> float:
+        """Best header score of ``sheet`` under ``matcher`` (0 when nothing matches)."""
+        rows, *_ = self._rows(sheet)
+        return _find_header(rows, matcher)[1] if rows else 0.0
+
+    def read_table(
+        self, sheet: str | None = None, header_matcher: HeaderMatcher | None = None
+    ) -> RawTable:
+        """Read one sheet as a :class:`RawTable` (see :func:`read_raw_table`)."""
+        if self.is_csv:
+            name = ""
+        elif sheet is not None:
+            found = self.find_sheet(sheet)
+            if found is None:
+                raise InputFileError(self.display, f"has no sheet named {sheet!r}")
+            name = found
+        elif header_matcher is not None and len(self.sheet_names) > 1:
+            scores = [self.sheet_header_score(s, header_matcher) for s in self.sheet_names]
+            name = self.sheet_names[int(np.argmax(scores))]
+        else:
+            if not self.sheet_names:
+                raise InputFileError(self.display, "has no sheets")
+            name = self.sheet_names[0]
+        rows, merged, error_cols, n_err = self._rows(name)
+        return _build_table(
+            rows,
+            file=self.display,
+            sheet=name,
+            matcher=header_matcher,
+            date1904=self.date1904,
+            merged=merged,
+            error_cols=error_cols,
+            excel_errors=n_err,
+        )
+
+    def close(self) -> None:
+        """Release the workbook."""
+        if self._cal is not None:
+            with contextlib.suppress(Exception):  # already closed
+                self._cal.close()
+            self._cal = None
+
+
+def open_workbook(path: str | Path, display: str | None = None) -> Workbook:
+    """Open an .xlsx or .csv file after the hostile-file checks.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    display : str, optional
+        Name used in messages and ``source_file`` (default: the file name).
+
+    Returns
+    -------
+    Workbook
+
+    Raises
+    ------
+    InputFileError
+        For an empty, oversized, corrupt, encrypted or hostile file.
+    """
+    p = Path(path)
+    return Workbook(p, display or p.name)
+
+
+def read_raw_table(
+    path: str | Path,
+    sheet: str | None = None,
+    header_matcher: HeaderMatcher | None = None,
+    *,
+    display: str | None = None,
+) -> RawTable:
+    """Read one sheet of an .xlsx (or a .csv) as raw cells with provenance.
+
+    This is the building block of ingest and of provider-export profiles: it
+    applies every hostile-file check, finds the header row, skips blank rows,
+    sets ``Total``/``Subtotal`` footer rows aside, and restores Excel error
+    cells as :class:`~dso_analytics.ingest.parse.ExcelError` values.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.xlsx`` or ``.csv`` file.
+    sheet : str, optional
+        Sheet to read (exact name, else matched by normalised name).  Default:
+        with ``header_matcher`` the sheet whose best header row scores highest
+        (ties: the first sheet); without it the first sheet.  Ignored for CSV.
+    header_matcher : callable, optional
+        ``matcher(cells) -> float`` scoring a candidate header row given its
+        cells normalised by :func:`dso_analytics.schema.normalise_header`
+        (blank cells are ``""``).  The best-scoring row among the first
+        :data:`HEADER_SCAN_ROWS` rows is the header (ties: the earliest).
+        Default: the row with the most non-blank text cells.
+        :func:`contract_header_matcher` builds one for a contract table.
+    display : str, optional
+        Name used in messages and in ``source_file`` (default: the file name).
+
+    Returns
+    -------
+    RawTable
+        E.g. for a sheet with a title in row 1, headers in row 3 and a blank
+        row 5, ``raw.header_row == 3`` and ``raw.frame`` looks like::
+
+            invoice_number  amount      source_file          source_sheet  source_row
+            INV-1           "$1,200"    billing/acme.xlsx    Lines         4
+            INV-2           350.0       billing/acme.xlsx    Lines         6
+
+    Raises
+    ------
+    InputFileError
+        Hostile or unreadable file, or ``sheet`` not found.
+    """
+    wb = open_workbook(path, display)
+    try:
+        return wb.read_table(sheet, header_matcher)
+    finally:
+        wb.close()
