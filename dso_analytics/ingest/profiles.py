@@ -575,24 +575,37 @@ def match_profile(headers: Sequence[str], profiles: Sequence[Profile]) -> Profil
     return top[0]
 
 
-def header_matcher(profiles: Sequence[Profile]) -> Callable[[Sequence[str]], bool]:
-    """Return a predicate telling whether a row of cells is a header some profile knows.
+def header_matcher(
+    profiles: Sequence[Profile], table: str | None = schema.BILLING
+) -> Callable[[Sequence[str]], float]:
+    """Return a header-row scorer for :func:`~dso_analytics.ingest.workbook.read_raw_table`.
 
     Parameters
     ----------
     profiles : sequence of Profile
+        A row recognised by a profile scores that profile's score.
+    table : str, optional
+        Also score rows by this contract table's columns (default billing), so a
+        contract file and a provider export are both found below title rows.
 
     Returns
     -------
     callable
-        ``f(cells) -> bool`` (cells normalised inside).
+        ``f(normalised_cells) -> float``; 0 for a row nothing recognises.
     """
+    contract = set(schema.column_names(table)) if table else set()
+    required = set(schema.required_columns(table)) if table else set()
 
-    def matches(cells: Sequence[Any]) -> bool:
-        heads = [schema.normalise_header(c) for c in cells if c is not None and str(c).strip()]
-        return any(p.score(heads) is not None for p in profiles)
+    def score(cells: Sequence[str]) -> float:
+        heads = [c for c in cells if c]
+        best = float(len(contract.intersection(heads)) + len(required.intersection(heads)))
+        for p in profiles:
+            s = p.score(heads)
+            if s is not None:
+                best = max(best, float(s) + 1.0)
+        return best
 
-    return matches
+    return score
 
 
 def find_profile(name: str, profiles: Sequence[Profile]) -> Profile:
@@ -945,4 +958,122 @@ def _contract_frame(mapped: pd.DataFrame) -> pd.DataFrame:
     for c in cols:
         if c != "amount":
             out[c] = _as_text(out[c])
+    if "amount" in out.columns:
+        amt = out["amount"].astype(object)
+        out["amount"] = amt.map(
+            lambda v: f"{v:.2f}" if isinstance(v, float) and math.isfinite(v) else v
+        )
     return out
+
+
+def _read_locations(dso_dir: Path) -> pd.DataFrame | None:
+    """The DSO's locations as raw cells (for alias mapping), ``None`` if absent."""
+    from dso_analytics.ingest.workbook import contract_header_matcher, read_raw_table
+
+    for ext in schema.TABLE_EXTENSIONS:
+        path = dso_dir / f"{schema.LOCATIONS_FILE_STEM}{ext}"
+        if path.is_file():
+            raw = read_raw_table(
+                path,
+                header_matcher=contract_header_matcher(schema.LOCATIONS),
+                display=path.name,
+            )
+            return raw.frame
+    return None
+
+
+def _refuse_excel_errors(mapped: pd.DataFrame, shown: str) -> None:
+    cols = [c for c in (*_BILLING_NAMES, SITE_VALUE) if c in mapped.columns]
+    for c in cols:
+        err = mapped[c].map(lambda v: isinstance(v, ExcelError)).astype(bool)
+        if err.any():
+            first = mapped.loc[err].iloc[0]
+            row = first.get(schema.SOURCE_ROW)
+            raise DsoError(
+                f"{shown}, row {row}, {c}: Excel error cell ({str(first[c])!r}); "
+                f"{int(err.sum())} such cell(s) in this column: fix the export first"
+            )
+
+
+def import_export(
+    src: Path, dso_dir: Path, profile: str | None = None, force: bool = False
+) -> Path:
+    """Convert a provider export into a contract billing file of a DSO.
+
+    The export is read (hostile-file checks, header row found below title rows,
+    Total rows set aside), recognised by a profile (or the one named), mapped to
+    the billing contract, its site values mapped to ``location_id`` through the
+    DSO's location aliases, and written atomically as
+    ``DSO_DIR/billing/<slug of the file name>.csv`` with the contract columns,
+    ``site_value`` and ``export_row`` (the export's row number).
+
+    Parameters
+    ----------
+    src : Path
+        The export (.xlsx or .csv), outside the DSO's ``billing/`` folder.
+    dso_dir : Path
+        The DSO folder.
+    profile : str, optional
+        Profile name (default: recognised from the headers).
+    force : bool
+        Overwrite an existing billing file of the same name.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    DsoError
+        Unknown profile (the message lists the available ones), no or an
+        ambiguous profile match, an existing output without ``force``, an
+        export inside ``billing/`` (it would be read twice), Excel error cells
+        in mapped columns, or a name from which no safe output name can be made.
+    """
+    from dso_analytics.ingest.workbook import read_raw_table
+
+    src = Path(src)
+    dso_dir = Path(dso_dir)
+    billing_dir = dso_dir / schema.BILLING_DIR
+    if _inside(src, billing_dir):
+        raise DsoError(
+            f"{src.name}: already inside {schema.BILLING_DIR}/, where it is read as it is; "
+            "import a copy kept outside the DSO folder"
+        )
+    stem = safe_stem(src.stem)
+    profiles = load_profiles(dso_dir)
+    chosen = find_profile(profile, profiles) if profile else None
+    raw = read_raw_table(
+        src, header_matcher=header_matcher([chosen] if chosen else profiles), display=src.name
+    )
+    if chosen is None:
+        chosen = match_profile(raw.headers, profiles)
+        if chosen is None:
+            raise DsoError(
+                f"{src.name}: no provider profile matches its headers "
+                f"({', '.join(raw.headers) or 'none found'}); available: "
+                f"{', '.join(p.name for p in profiles)}. Add a profile in "
+                f"{schema.PROFILES_DIR}/ or choose one with --profile"
+            )
+    elif chosen.score(raw.headers) is None:
+        missing = [
+            "|".join(alts) for alts in chosen.required if not any(a in raw.headers for a in alts)
+        ]
+        raise DsoError(
+            f"{src.name}: lacks the headers profile {chosen.name!r} requires: {', '.join(missing)}"
+        )
+    mapped = apply_profile(raw.frame, chosen, _read_locations(dso_dir))
+    _refuse_excel_errors(mapped, src.name)
+    out = _contract_frame(mapped)
+    out["export_row"] = mapped[schema.SOURCE_ROW].to_numpy() if len(mapped) else []
+    billing_dir.mkdir(parents=True, exist_ok=True)
+    dest = billing_dir / f"{stem}.csv"
+    if not _inside(dest, billing_dir) or dest.resolve().parent != billing_dir.resolve():
+        raise UnsafePathError(f"{src.name}: the output name would leave {schema.BILLING_DIR}/")
+    if dest.exists() and not force:
+        raise DsoError(
+            f"{schema.BILLING_DIR}/{dest.name} already exists (use --force to overwrite)"
+        )
+    _write_atomic(out, dest, force)
+    return dest
