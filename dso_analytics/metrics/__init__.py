@@ -1,0 +1,236 @@
+"""Metrics M1-M7 (see ``docs/metrics.md``): pure functions, DataFrames in and out.
+
+:func:`compute_metrics` runs them all for one :class:`~dso_analytics.dataset.DsoDataset`
+and returns a :class:`~dso_analytics.metrics.result.DsoMetrics`.  No IO, no
+plotting: this package imports only numpy, pandas and the package itself.
+
+Money is summed in exact integer cents and returned as floats rounded to the
+cent.  Unknown is NaN / NaT / <NA> in frames and ``None`` in dicts.
+
+Decisions (where the spec is silent)
+------------------------------------
+- **Lines after as-of** are left out of every metric (they did not exist at the
+  as-of date); a note counts them.  "All-time" means up to as-of.
+- **Credits** (negative lines) are summed with the charges they offset, in their
+  service and add-on kind.  ``credits_to_claim`` = all-time
+  billed-despite-included amount, net of credits already issued, floored at 0:
+  a service the agreement included was never owed, whenever billed.  Its T12M
+  figure is in ``addon_summary``.
+- **Add-on lines with no governing agreement** are ``contractual_add_on`` (no
+  agreement says they are included).  When the services table is missing,
+  every add-on line is ``contractual_add_on`` and billed_despite_included is unknown.
+- **Governing agreement ties**: among agreements of the same scope in force on a
+  date, the one that started last wins, then the first in the file.  An
+  agreement with a blank term is treated as open-ended.
+- **Onboarding**: rows include planned acquisition/de_novo locations (billed
+  usually 0).  ``sla_breached`` is also True for a location not live yet whose
+  business days from join_date to as-of already exceed the SLA; NA otherwise
+  while go_live_date is blank.  Onboarding lines without a location are not
+  attributed (counted in the notes).
+- **Pipeline**: included -> 0; capped -> the cap; hourly / quote / no agreement
+  -> mean billed of past (non-planned, billed != 0) onboardings, unknown without
+  one; ``expected_cost_target`` = min(current, target cap) (the target cap when
+  current is unknown).
+- **Renewals**: renewal terms are counted in whole months from the start date
+  (no day drift).  A non-renewing agreement's ``notice_deadline`` is its term
+  end minus notice_days (0 when blank): the date a replacement must be agreed;
+  it has no next_notice_deadline.  A blank renewal_term_months means 12.
+- **Workstations covered now**: sum of workstations of the ``active``
+  locations (join_date <= as-of) that the agreement governs at as-of.
+  ``effective_workstation_monthly`` = T12M managed_services / months the
+  agreement was in force within the T12M (12 when throughout) / workstations now.
+- **Clause checks** use the fixed 8 base services of the data contract.
+  A dataset whose ``present_tables`` is empty (built by hand) counts every table present.
+- **leverage_score**: see :mod:`dso_analytics.metrics.leverage` (formula and inputs);
+  the asks' 12-month impacts are defined in :func:`~dso_analytics.metrics.leverage.compute_asks`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dso_analytics import schema
+from dso_analytics.classify import Rules, read_rules
+from dso_analytics.dataset import DsoDataset
+from dso_analytics.metrics.export import (
+    format_metrics_table,
+    format_portfolio_table,
+    metrics_to_dict,
+    portfolio_to_dict,
+)
+from dso_analytics.metrics.governing import governing_agreement
+from dso_analytics.metrics.leverage import compute_asks, compute_leverage, leverage_score
+from dso_analytics.metrics.onboarding import compute_onboarding
+from dso_analytics.metrics.portfolio import compute_portfolio
+from dso_analytics.metrics.renewals import compute_renewals
+from dso_analytics.metrics.result import LINES_COLUMNS, DsoMetrics
+from dso_analytics.metrics.scorecard import compute_scorecard
+from dso_analytics.metrics.spend import compute_addons, compute_lines, compute_spend
+from dso_analytics.standards import Params, read_standard
+
+__all__ = [
+    "DsoMetrics",
+    "compute_addons",
+    "compute_asks",
+    "compute_leverage",
+    "compute_lines",
+    "compute_metrics",
+    "compute_onboarding",
+    "compute_portfolio",
+    "compute_renewals",
+    "compute_scorecard",
+    "compute_spend",
+    "format_metrics_table",
+    "format_portfolio_table",
+    "governing_agreement",
+    "leverage_score",
+    "metrics_to_dict",
+    "portfolio_to_dict",
+]
+
+
+def _present(ds: DsoDataset, table: str) -> bool:
+    return not ds.present_tables or table in ds.present_tables
+
+
+def compute_metrics(
+    ds: DsoDataset, params: Params | None = None, rules: Rules | None = None
+) -> DsoMetrics:
+    """Compute every metric (M1-M6) of one DSO.
+
+    Parameters
+    ----------
+    ds : DsoDataset
+        Typed, validated tables.
+    params : Params, optional
+        Default: ``read_standard(dso_dir=ds.root)``.  ``params.as_of`` ``None``
+        means the latest invoice_date.
+    rules : Rules, optional
+        Classification rules; default: the DSO folder's ``classification.yaml``,
+        else the shipped rules.
+
+    Returns
+    -------
+    DsoMetrics
+        Every field filled with the documented columns.
+    """
+    if params is None:
+        params = read_standard(dso_dir=ds.root)
+    if rules is None:
+        rules = read_rules(dso_dir=ds.root)
+    notes: list[str] = []
+    billing = ds.billing
+    as_of = params.as_of
+    if as_of is None:
+        last = pd.to_datetime(billing["invoice_date"]).max() if len(billing) else pd.NaT
+        as_of = (
+            pd.Timestamp(last).normalize() if pd.notna(last) else pd.Timestamp.today().normalize()
+        )
+        if pd.isna(last):
+            notes.append("No billing lines: as-of defaults to today.")
+    t12m_start = as_of - pd.DateOffset(months=12)
+    services_known = _present(ds, schema.SERVICES)
+    doc_known = _present(ds, schema.DOCUMENTATION)
+    if not services_known:
+        notes.append("The services sheet is missing: service clause checks and "
+                     "billed-despite-included figures are unknown.")  # fmt: skip
+    if not doc_known:
+        notes.append("The documentation sheet is missing: HIPAA documentation checks are unknown.")
+
+    later = int((pd.to_datetime(billing["invoice_date"]) > as_of).sum()) if len(billing) else 0
+    if later:
+        notes.append(
+            f"{later} billing line(s) dated after the as-of date {as_of.date()} are left out."
+        )
+    lines = compute_lines(billing, ds.agreements, ds.services, as_of, params, rules, services_known)
+    spend = compute_spend(lines)
+    addons = compute_addons(lines, services_known)
+    onboarding, pipeline = compute_onboarding(ds.locations, ds.agreements, lines, as_of, params)
+    scorecard = compute_scorecard(
+        ds.agreements, ds.services, ds.documentation, params, services_known, doc_known
+    )
+    renewals = compute_renewals(ds.agreements, as_of, params)
+    leverage, lev_total, asks = compute_leverage(
+        ds.agreements, ds.locations, lines, onboarding, pipeline, scorecard, renewals,
+        as_of, t12m_start, params,
+    )  # fmt: skip
+
+    unattributed = int(
+        (
+            (lines[schema.SERVICE_RESOLVED] == schema.ONBOARDING_SERVICE)
+            & lines["location_id"].isna()
+        ).sum()
+    )
+    if unattributed:
+        notes.append(f"{unattributed} onboarding line(s) have no location and are not in M3.")
+    unclassified = lines[(lines[schema.SERVICE_RESOLVED] == schema.UNCLASSIFIED).to_numpy(bool)]
+    ungoverned = lines[lines[schema.GOVERNING_AGREEMENT].isna().to_numpy(bool)]
+    if len(unclassified):
+        notes.append(
+            f"{len(unclassified)} billing line(s) matched no classification rule (unclassified)."
+        )
+    if len(ungoverned):
+        notes.append(f"{len(ungoverned)} billing line(s) have no governing agreement.")
+
+    # KPIs
+    bdi = addons["summary"]["billed_despite_included"]
+    cta = lines[(lines["addon_kind"] == "billed_despite_included").to_numpy(bool)]
+    credits = (
+        None if bdi["all_time"] is None else max(0.0, round(cta["amount_cents"].sum() / 100, 2))
+    )
+    upcoming = renewals[renewals["status"] != "expired"].copy()
+    eff = upcoming["notice_deadline"].where(~upcoming["notice_window_missed"].fillna(False).astype(bool),
+                                            upcoming["next_notice_deadline"])  # fmt: skip
+    upcoming["effective"] = eff
+    upcoming = upcoming[upcoming["effective"].notna() & (upcoming["effective"] >= as_of)]
+    nearest = upcoming.sort_values("effective").head(1)
+    oc = onboarding["contractual_overspend"]
+    kpis = {
+        "spend_t12m": spend["total"]["t12m"],
+        "spend_all_time": spend["total"]["all_time"],
+        "addon_t12m": round(
+            (addons["summary"]["contractual_add_on"]["t12m"] or 0.0) + (bdi["t12m"] or 0.0), 2
+        ),
+        "credits_to_claim": credits,
+        "onboarding_contractual_overspend": None if oc.isna().all() else round(float(oc.sum()), 2),
+        "onboarding_target_overspend": round(float(onboarding["target_overspend"].sum()), 2),
+        "clause_score": lev_total["clause_score"],
+        "nearest_notice_deadline": None
+        if nearest.empty
+        else pd.Timestamp(nearest["effective"].iloc[0]),
+        "nearest_notice_agreement": None if nearest.empty else str(nearest["agreement_id"].iloc[0]),
+        "leverage_score": lev_total["leverage_score"],
+        "unclassified_lines": int(len(unclassified)),
+        "ungoverned_lines": int(len(ungoverned)),
+    }
+    keep = list(LINES_COLUMNS)
+    return DsoMetrics(
+        dso=ds.dso,
+        display_name=ds.display_name or ds.dso,
+        currency=ds.currency,
+        as_of=as_of,
+        t12m_start=t12m_start,
+        params=params,
+        lines=lines[keep],
+        spend_total=spend["total"],
+        spend_by_location=spend["by_location"],
+        spend_by_service=spend["by_service"],
+        spend_by_agreement=spend["by_agreement"],
+        spend_by_month=spend["by_month"],
+        addon_summary=addons["summary"],
+        addon_lines=addons["lines"],
+        addon_by_service=addons["by_service"],
+        addon_by_location=addons["by_location"],
+        addon_by_month=addons["by_month"],
+        onboarding=onboarding,
+        pipeline=pipeline,
+        scorecard=scorecard,
+        renewals=renewals,
+        leverage=leverage,
+        leverage_total=lev_total,
+        asks=asks,
+        unclassified=unclassified[keep].reset_index(drop=True),
+        ungoverned=ungoverned[keep].reset_index(drop=True),
+        kpis=kpis,
+        notes=notes,
+    )

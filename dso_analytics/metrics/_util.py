@@ -1,0 +1,132 @@
+"""Shared vectorised helpers of the metrics package (no IO)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.holiday import USFederalHolidayCalendar
+
+NONE_KEY = "(none)"
+ORG_KEY = "(organization)"
+
+
+def to_cents(amount: pd.Series | np.ndarray) -> np.ndarray:
+    """Money (float, cents-rounded) -> exact ``int64`` cents; missing -> 0."""
+    a = np.asarray(pd.to_numeric(pd.Series(amount), errors="coerce"), dtype="float64")
+    return np.rint(np.nan_to_num(a, nan=0.0) * 100.0).astype(np.int64)
+
+
+def from_cents(cents: int | np.integer | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
+    """Exact cents -> float amount rounded to the cent."""
+    if isinstance(cents, pd.Series):
+        return (cents.astype("float64") / 100.0).round(2)
+    if isinstance(cents, np.ndarray):
+        return np.round(cents.astype("float64") / 100.0, 2)
+    return round(int(cents) / 100.0, 2)
+
+
+def as_float(s: pd.Series) -> np.ndarray:
+    """Numeric column (any nullable dtype) -> float64 array with NaN for missing."""
+    return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+
+
+def as_bool(s: pd.Series, default: bool = False) -> np.ndarray:
+    """Nullable boolean column -> bool array (missing -> ``default``)."""
+    return s.astype("boolean").fillna(default).to_numpy(dtype=bool)
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """Text column -> ``str`` dtype, trimmed, blank -> missing."""
+    t = s.astype("str").str.strip()
+    return t.where(t != "")
+
+
+def as_dates(s: pd.Series | np.ndarray) -> np.ndarray:
+    """Dates -> ``datetime64[D]`` array (NaT kept)."""
+    return pd.to_datetime(pd.Series(s)).to_numpy(dtype="datetime64[D]")
+
+
+def add_months(dates: pd.Series | np.ndarray, months: pd.Series | np.ndarray) -> pd.Series:
+    """Add whole calendar months like ``pandas.DateOffset(months=n)``, vectorised.
+
+    The day is clamped to the end of the target month (Jan 31 + 1 month =
+    Feb 28/29).  Missing dates or months give NaT.
+
+    Parameters
+    ----------
+    dates : array-like of datetime64
+    months : array-like of numbers
+
+    Returns
+    -------
+    Series of datetime64[ns]
+    """
+    d = pd.DatetimeIndex(pd.to_datetime(pd.Series(dates)))
+    m = np.asarray(pd.to_numeric(pd.Series(months), errors="coerce"), dtype="float64")
+    ok = ~(np.asarray(d.isna()) | np.isnan(m))
+    y = np.where(ok, np.nan_to_num(d.year.to_numpy(dtype="float64", na_value=1970)), 1970)
+    mo = np.where(ok, np.nan_to_num(d.month.to_numpy(dtype="float64", na_value=1)), 1)
+    day = np.where(ok, np.nan_to_num(d.day.to_numpy(dtype="float64", na_value=1)), 1)
+    total = (y.astype(np.int64) - 1970) * 12 + (mo.astype(np.int64) - 1)
+    total = total + np.where(ok, np.nan_to_num(m), 0).astype(np.int64)
+    start = total.astype("datetime64[M]").astype("datetime64[D]")
+    nxt = (total + 1).astype("datetime64[M]").astype("datetime64[D]")
+    dim = (nxt - start).astype(np.int64)
+    res = start + (np.minimum(day.astype(np.int64), dim) - 1).astype("timedelta64[D]")
+    out = pd.Series(res.astype("datetime64[ns]"))
+    out[~ok] = pd.NaT
+    return out
+
+
+@lru_cache(maxsize=64)
+def _holidays(first_year: int, last_year: int) -> np.ndarray:
+    cal = USFederalHolidayCalendar()
+    h = cal.holidays(start=f"{first_year}-01-01", end=f"{last_year}-12-31")
+    return h.to_numpy(dtype="datetime64[D]")
+
+
+def business_days(start: pd.Series | np.ndarray, end: pd.Series | np.ndarray) -> pd.Series:
+    """Business days from ``start`` (inclusive) to ``end`` (exclusive).
+
+    ``numpy.busday_count`` over weekdays, excluding US federal holidays
+    (``USFederalHolidayCalendar``, observed dates).  Missing dates give ``<NA>``.
+
+    Returns
+    -------
+    Series of Int64
+    """
+    s = as_dates(start)
+    e = as_dates(end)
+    ok = ~(np.isnat(s) | np.isnat(e))
+    out = pd.Series(pd.array([pd.NA] * len(s), dtype="Int64"))
+    if ok.any():
+        years = pd.DatetimeIndex(np.concatenate([s[ok], e[ok]])).year
+        hol = _holidays(int(years.min()) - 1, int(years.max()) + 1)
+        out[ok] = np.busday_count(s[ok], e[ok], holidays=hol)
+    return out
+
+
+def t12m_mask(dates: pd.Series, as_of: pd.Timestamp) -> np.ndarray:
+    """``invoice_date`` in ``(as_of - 12 months, as_of]`` (months by calendar)."""
+    start = as_of - pd.DateOffset(months=12)
+    d = pd.to_datetime(dates)
+    return ((d > start) & (d <= as_of)).to_numpy(dtype=bool, na_value=False)
+
+
+def sum_cents_by(keys: pd.Series | list[pd.Series], cents: np.ndarray, name: str) -> pd.Series:
+    """Exact group sums in cents (``int64``) for one or more key series."""
+    frame = pd.DataFrame({name: cents})
+    keylist = keys if isinstance(keys, list) else [keys]
+    cols = []
+    for i, k in enumerate(keylist):
+        frame[f"_k{i}"] = np.asarray(k, dtype=object)
+        cols.append(f"_k{i}")
+    return frame.groupby(cols, sort=True, dropna=False)[name].sum()
+
+
+def split_ids(text: pd.Series) -> pd.Series:
+    """``"LOC-1; LOC-2"`` -> lists of trimmed ids (blank -> empty list)."""
+    t = text.astype("str").fillna("")
+    return t.map(lambda v: [x.strip() for x in v.split(";") if x.strip()])

@@ -1,0 +1,128 @@
+"""The governing agreement of a billing line (metrics.md "Governing agreement").
+
+1. The line's own ``agreement_id``, when given.
+2. Else a ``location``-scope agreement that lists the line's location and is in
+   force on the invoice_date.
+3. Else the ``organization``-scope agreement in force on the invoice_date (it
+   covers organization-level lines, and every location when its location_ids
+   is blank; when it lists locations it covers those and organization-level lines).
+
+"In force on d": ``start_date <= d`` and (auto_renew, or ``d < start_date +
+term_months``); an agreement whose term is blank is treated as open-ended.
+When several candidates of the same scope are in force, the one that started
+last wins (then the first in the agreements file).
+
+Everything is computed on the unique (location, date) pairs, then mapped back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dso_analytics.metrics._util import add_months, as_bool, as_text, split_ids
+
+
+def agreement_windows(agreements: pd.DataFrame) -> pd.DataFrame:
+    """One row per agreement with its in-force window.
+
+    Returns
+    -------
+    DataFrame
+        ``agreement_id``, ``scope``, ``start`` (datetime64), ``end`` (exclusive,
+        NaT = open-ended: auto-renewing or term unknown), ``order`` (file
+        position), ``locs`` (list of listed location_ids).
+    """
+    ag = agreements.reset_index(drop=True)
+    start = pd.to_datetime(ag["start_date"]).reset_index(drop=True)
+    end = add_months(start, ag["term_months"])
+    end[as_bool(ag["auto_renew"], default=False)] = pd.NaT
+    return pd.DataFrame(
+        {
+            "agreement_id": as_text(ag["agreement_id"]).to_numpy(dtype=object),
+            "scope": as_text(ag["scope"]).fillna("").to_numpy(dtype=object),
+            "start": start.to_numpy(),
+            "end": end.to_numpy(),
+            "order": np.arange(len(ag)),
+            "locs": split_ids(ag["location_ids"]).to_numpy(dtype=object)
+            if "location_ids" in ag
+            else [[] for _ in range(len(ag))],
+        }
+    )
+
+
+def _pick(cand: pd.DataFrame) -> pd.Series:
+    """key -> agreement_id of the candidate that started last (then file order)."""
+    cand = cand[(cand["start"] <= cand["d"]) & (cand["end"].isna() | (cand["d"] < cand["end"]))]
+    cand = cand.sort_values(["key", "start", "order"], ascending=[True, False, True])
+    cand = cand.drop_duplicates("key")
+    return pd.Series(cand["agreement_id"].to_numpy(dtype=object), index=cand["key"].to_numpy())
+
+
+def governing_agreement(
+    location_id: pd.Series, date: pd.Series, agreements: pd.DataFrame
+) -> np.ndarray:
+    """Resolve the governing agreement of (location, date) pairs by the rule.
+
+    Parameters
+    ----------
+    location_id : Series of str
+        Missing for organization-level lines.
+    date : Series of datetime64
+    agreements : DataFrame
+        The agreements table (typed).
+
+    Returns
+    -------
+    ndarray of object
+        The agreement_id, or ``None`` where no agreement governs.
+    """
+    n = len(location_id)
+    out = np.full(n, None, dtype=object)
+    if n == 0 or agreements is None or len(agreements) == 0:
+        return out
+    loc = as_text(pd.Series(location_id).reset_index(drop=True))
+    d = pd.to_datetime(pd.Series(date).reset_index(drop=True))
+    loc_codes, loc_uniq = pd.factorize(loc, use_na_sentinel=True)
+    day = d.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    valid = ~np.isnat(d.to_numpy(dtype="datetime64[D]"))
+    combo = (loc_codes.astype(np.int64) + 1) * 10_000_000 + np.where(valid, day, 0) + 5_000_000
+    combo[~valid] = -1
+    key_codes, key_uniq = pd.factorize(combo)
+    keys = pd.DataFrame({"key": np.arange(len(key_uniq)), "combo": key_uniq})
+    keys = keys[keys["combo"] >= 0]
+    lc = keys["combo"] // 10_000_000 - 1
+    keys["loc"] = np.where(lc >= 0, np.asarray(loc_uniq, dtype=object)[np.maximum(lc, 0)], None)
+    keys["d"] = pd.to_datetime(
+        (keys["combo"] % 10_000_000 - 5_000_000).to_numpy().astype("datetime64[D]")
+    )
+    win = agreement_windows(agreements)
+
+    # 2. location-scope agreements listing the location
+    locw = win[win["scope"] == "location"].explode("locs").rename(columns={"locs": "loc"})
+    locw = locw[locw["loc"].notna()]
+    chosen = pd.Series(dtype=object)
+    if len(locw):
+        cand = keys[keys["loc"].notna()].merge(locw, on="loc", how="inner")
+        chosen = _pick(cand)
+    # 3. organization-scope agreements
+    orgw = win[win["scope"] == "organization"]
+    org_chosen = pd.Series(dtype=object)
+    if len(orgw):
+        cand = keys.merge(orgw.drop(columns=["scope"]), how="cross")
+        listed = cand["locs"].map(len) > 0
+        pair = cand["agreement_id"].astype(str) + "\x00" + cand["loc"].astype(str)
+        members = {
+            f"{a}\x00{x}"
+            for a, ls in zip(orgw["agreement_id"], orgw["locs"], strict=True)
+            for x in ls
+        }
+        covered = ~listed | cand["loc"].isna() | pair.isin(members)
+        org_chosen = _pick(cand[covered.to_numpy()])
+    res = np.full(len(key_uniq), None, dtype=object)
+    if len(org_chosen):
+        res[org_chosen.index.to_numpy(dtype=np.int64)] = org_chosen.to_numpy()
+    if len(chosen):
+        res[chosen.index.to_numpy(dtype=np.int64)] = chosen.to_numpy()
+    out = res[key_codes]
+    return out

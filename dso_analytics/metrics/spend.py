@@ -1,0 +1,246 @@
+"""M1 spend and M2 add-on charges (pure functions on the enriched lines frame)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dso_analytics import schema
+from dso_analytics.classify import Rules, classify_lines
+from dso_analytics.metrics import result as R
+from dso_analytics.metrics._util import (
+    NONE_KEY,
+    ORG_KEY,
+    as_text,
+    from_cents,
+    sum_cents_by,
+    t12m_mask,
+    to_cents,
+)
+from dso_analytics.metrics.governing import governing_agreement
+from dso_analytics.standards import Params
+
+BILLED_DESPITE_INCLUDED = "billed_despite_included"
+CONTRACTUAL_ADD_ON = "contractual_add_on"
+ADDON_KINDS = (BILLED_DESPITE_INCLUDED, CONTRACTUAL_ADD_ON)
+
+
+def addon_services(params: Params) -> tuple[str, ...]:
+    """Should-be-base services counted by M2 (without onboarding and the base fee)."""
+    skip = {schema.ONBOARDING_SERVICE, schema.MANAGED_SERVICES}
+    return tuple(s for s in params.should_be_base if s not in skip)
+
+
+def _month_labels(dates: pd.Series) -> pd.Series:
+    """``YYYY-MM`` text per date, built on the unique months only."""
+    d = pd.to_datetime(dates).to_numpy(dtype="datetime64[M]")
+    codes, uniq = pd.factorize(d)
+    labels = np.array([str(u)[:7] if not pd.isna(u) else None for u in uniq] + [None], object)
+    return pd.Series(pd.array(labels[codes], dtype="str"), index=dates.index)
+
+
+def compute_lines(
+    billing: pd.DataFrame,
+    agreements: pd.DataFrame,
+    services: pd.DataFrame,
+    as_of: pd.Timestamp,
+    params: Params,
+    rules: Rules | None = None,
+    services_known: bool = True,
+) -> pd.DataFrame:
+    """Enrich billing lines: service, governing agreement, month, T12M, add-on kind.
+
+    Lines dated after ``as_of`` are dropped (they did not exist at the as-of date).
+
+    Parameters
+    ----------
+    billing : DataFrame
+        Typed billing lines (``invoice_date``, ``location_id``, ``agreement_id``,
+        ``description``, ``service``, ``amount`` and provenance columns).
+    agreements, services : DataFrame
+        Typed agreement and services tables.
+    as_of : Timestamp
+    params : Params
+    rules : Rules, optional
+        Classification rules (default: the shipped rules).
+    services_known : bool
+        ``False`` when the services table is missing: no line can then be
+        ``billed_despite_included`` and every add-on line is ``contractual_add_on``
+        (the summary reports the split as unknown).
+
+    Returns
+    -------
+    DataFrame
+        :data:`result.LINES_COLUMNS` (plus ``amount_cents``, ``int64``).
+    """
+    b = billing
+    if "invoice_date" in b:
+        b = b[~(pd.to_datetime(b["invoice_date"]) > as_of).to_numpy(dtype=bool)]
+    b = classify_lines(b, rules).reset_index(drop=True)
+    n = len(b)
+
+    def col(name: str, dtype: str = "str") -> pd.Series:
+        if name in b:
+            return b[name].reset_index(drop=True)
+        return pd.Series(pd.array([pd.NA] * n, dtype=dtype))
+
+    inv_date = pd.to_datetime(col("invoice_date", "datetime64[ns]"))
+    loc = as_text(col("location_id"))
+    own = as_text(col("agreement_id"))
+    gov = np.asarray(own.to_numpy(dtype=object, na_value=None), dtype=object)
+    need = pd.isna(gov)
+    if need.any():
+        gov[need] = governing_agreement(loc[need], inv_date[need], agreements)
+    cents = to_cents(col("amount", "float64"))
+    lines = pd.DataFrame(
+        {
+            "source_file": col("source_file").astype("str"),
+            "source_sheet": col("source_sheet").astype("str"),
+            "source_row": col("source_row", "Int64").astype("Int64"),
+            "invoice_number": col("invoice_number").astype("str"),
+            "invoice_date": inv_date,
+            "month": _month_labels(inv_date),
+            "location_id": loc,
+            "agreement_id": own,
+            schema.GOVERNING_AGREEMENT: pd.array(gov, dtype="str"),
+            "description": col("description").astype("str"),
+            "service": col("service").astype("str"),
+            schema.SERVICE_RESOLVED: b[schema.SERVICE_RESOLVED],
+            schema.CLASSIFIED_BY: b[schema.CLASSIFIED_BY],
+            "amount": from_cents(cents),
+            "in_t12m": t12m_mask(inv_date, as_of),
+        }
+    )
+    # M2 add-on kind
+    is_addon = lines[schema.SERVICE_RESOLVED].isin(addon_services(params)).to_numpy(bool)
+    kind = np.full(n, None, dtype=object)
+    kind[is_addon] = CONTRACTUAL_ADD_ON
+    if services_known and is_addon.any() and len(services):
+        inc = services[as_text(services["coverage"]) == "included"]
+        inc_keys = set(zip(as_text(inc["agreement_id"]), as_text(inc["service"]), strict=True))
+        pair = pd.MultiIndex.from_arrays(
+            [lines[schema.GOVERNING_AGREEMENT], lines[schema.SERVICE_RESOLVED]]
+        )
+        included = np.asarray(pair.isin(list(inc_keys)), dtype=bool) if inc_keys else False
+        kind[is_addon & included] = BILLED_DESPITE_INCLUDED
+    lines["addon_kind"] = pd.array(kind, dtype="str")
+    lines["amount_cents"] = cents
+    return lines
+
+
+def compute_spend(lines: pd.DataFrame) -> dict[str, Any]:
+    """M1: total spend T12M and all-time, by location, service, agreement and month.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        From :func:`compute_lines` (needs ``amount_cents``, ``in_t12m``,
+        ``location_id``, ``service_resolved``, ``governing_agreement_id``, ``month``).
+
+    Returns
+    -------
+    dict
+        ``total`` ({"t12m", "all_time"}), ``by_location``, ``by_service``,
+        ``by_agreement`` (:data:`result.SPEND_BY_COLUMNS`), ``by_month``
+        (:data:`result.SPEND_BY_MONTH_COLUMNS`).
+    """
+    c = lines["amount_cents"].to_numpy(np.int64)
+    t = np.where(lines["in_t12m"].to_numpy(bool), c, 0)
+
+    def by(key: pd.Series, fill: str) -> pd.DataFrame:
+        k = key.astype("str").fillna(fill).to_numpy(dtype=object)
+        f = pd.DataFrame({"key": k, "t12m": t, "all_time": c})
+        g = f.groupby("key", sort=True)[["t12m", "all_time"]].sum().reset_index()
+        g["key"] = g["key"].astype("str")
+        g["t12m"] = from_cents(g["t12m"])
+        g["all_time"] = from_cents(g["all_time"])
+        g = g.sort_values(["t12m", "all_time", "key"], ascending=[False, False, True])
+        return g.reset_index(drop=True)[list(R.SPEND_BY_COLUMNS)]
+
+    m = sum_cents_by(lines["month"].fillna(""), c, "amount")
+    by_month = pd.DataFrame(
+        {
+            "month": pd.array(m.index.to_numpy(dtype=object), dtype="str"),
+            "amount": from_cents(m.to_numpy()),
+        }
+    )
+    by_month = by_month[by_month["month"] != ""].reset_index(drop=True)
+    return {
+        "total": {"t12m": from_cents(t.sum()), "all_time": from_cents(c.sum())},
+        "by_location": by(lines["location_id"], ORG_KEY),
+        "by_service": by(lines[schema.SERVICE_RESOLVED], schema.UNCLASSIFIED),
+        "by_agreement": by(lines[schema.GOVERNING_AGREEMENT], NONE_KEY),
+        "by_month": by_month,
+    }
+
+
+def compute_addons(lines: pd.DataFrame, services_known: bool = True) -> dict[str, Any]:
+    """M2: add-on charges split into billed-despite-included and contractual add-ons.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        From :func:`compute_lines` (``addon_kind`` set on add-on lines).
+    services_known : bool
+        ``False`` when the services table is missing: the
+        ``billed_despite_included`` figures are then unknown (``None``).
+
+    Returns
+    -------
+    dict
+        ``summary`` ({kind: {"t12m", "all_time"}}), ``lines``
+        (:data:`result.ADDON_LINE_COLUMNS`), ``by_service``, ``by_location``,
+        ``by_month`` (see the column constants in :mod:`result`).
+    """
+    a = lines[lines["addon_kind"].notna().to_numpy(bool)]
+    c = a["amount_cents"].to_numpy(np.int64)
+    t = np.where(a["in_t12m"].to_numpy(bool), c, 0)
+    kind = a["addon_kind"].to_numpy(dtype=object)
+    summary: dict[str, dict[str, float | None]] = {}
+    for k in ADDON_KINDS:
+        sel = kind == k
+        summary[k] = {"t12m": from_cents(t[sel].sum()), "all_time": from_cents(c[sel].sum())}
+    if not services_known:
+        summary[BILLED_DESPITE_INCLUDED] = {"t12m": None, "all_time": None}
+
+    def by(key_col: str, fill: str, name: str) -> pd.DataFrame:
+        f = pd.DataFrame(
+            {
+                name: a[key_col].astype("str").fillna(fill).to_numpy(dtype=object),
+                "addon_kind": kind,
+                "t12m": t,
+                "all_time": c,
+            }
+        )
+        g = f.groupby([name, "addon_kind"], sort=True)[["t12m", "all_time"]].sum().reset_index()
+        for x in (name, "addon_kind"):
+            g[x] = g[x].astype("str")
+        g["t12m"] = from_cents(g["t12m"])
+        g["all_time"] = from_cents(g["all_time"])
+        return g.sort_values(["t12m", name], ascending=[False, True]).reset_index(drop=True)
+
+    mf = pd.DataFrame(
+        {
+            "month": a["month"].fillna("").to_numpy(dtype=object),
+            "service": a[schema.SERVICE_RESOLVED].to_numpy(dtype=object),
+            "addon_kind": kind,
+            "amount": c,
+        }
+    )
+    by_month = (
+        mf.groupby(["month", "service", "addon_kind"], sort=True)["amount"].sum().reset_index()
+    )
+    for x in ("month", "service", "addon_kind"):
+        by_month[x] = by_month[x].astype("str")
+    by_month["amount"] = from_cents(by_month["amount"])
+    return {
+        "summary": summary,
+        "lines": a[list(R.ADDON_LINE_COLUMNS)].reset_index(drop=True),
+        "by_service": by(schema.SERVICE_RESOLVED, schema.UNCLASSIFIED, "service")[
+            list(R.ADDON_BY_SERVICE_COLUMNS)
+        ],
+        "by_location": by("location_id", ORG_KEY, "location_id")[list(R.ADDON_BY_LOCATION_COLUMNS)],
+        "by_month": by_month[list(R.ADDON_BY_MONTH_COLUMNS)],
+    }
