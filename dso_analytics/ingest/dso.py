@@ -277,19 +277,17 @@ def _check_totals(raw: RawTable, typed: pd.DataFrame) -> list[Problem]:
 # ---------------------------------------------------------------------------
 # Provider-export profile hook
 # ---------------------------------------------------------------------------
-def _map_billing_frame(raw: RawTable, path: Path, dso_dir: Path) -> RawTable:
+def _map_billing_frame(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTable, list[Problem]]:
     """PROFILE HOOK: map a provider export to the billing contract.
 
     Called (in the worker reading the file) only when ``raw``'s headers lack
-    some of the contract's required billing columns.  The profiles module
-    (:mod:`dso_analytics.ingest.profiles`) plugs in here: recognise the export
-    by its headers (re-reading ``path`` with its own header matcher if
-    needed), rename/derive columns to contract names, and return a
-    :class:`RawTable` whose ``profile`` names the profile used and whose
-    ``date_formats`` hold the export's date format.  Until then the table is
-    returned unchanged (the missing columns are then reported).
+    some of the contract's required billing columns: see
+    :func:`dso_analytics.ingest.profiles.map_billing_table` (returns the mapped
+    table, or ``raw`` and a ``no_profile`` problem naming the file).
     """
-    return raw
+    from dso_analytics.ingest.profiles import map_billing_table
+
+    return map_billing_table(raw, path, dso_dir)
 
 
 # ---------------------------------------------------------------------------
@@ -414,9 +412,12 @@ def _billing_job(args: tuple[str, str, str]) -> tuple:
         wb = open_workbook(Path(path_s), rel)
         try:
             raw = wb.read_table(None, contract_header_matcher(BILLING))
+            hook_probs: list[Problem] = []
             if not set(required_columns(BILLING)) <= set(raw.data_columns):
-                raw = _map_billing_frame(raw, Path(path_s), Path(root_s))
+                raw, hook_probs = _map_billing_frame(raw, Path(path_s), Path(root_s))
             typed, probs = type_table(raw, BILLING)
+            if hook_probs:  # one file-level problem instead of one per missing column
+                probs = hook_probs + [p for p in probs if p.rule != "missing_column"]
             probs += _check_totals(raw, typed)
             src = SourceFile(
                 path=rel,

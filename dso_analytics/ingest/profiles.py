@@ -41,6 +41,7 @@ reports it by file, sheet, row and column instead of it becoming blank.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 import os
@@ -51,15 +52,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
 from dso_analytics import schema
-from dso_analytics.errors import DsoError, UnsafePathError
+from dso_analytics.errors import DsoError, Problem, UnsafePathError
 from dso_analytics.ingest.aliases import map_location_values, normalise_site
 from dso_analytics.ingest.parse import ExcelError, parse_money
+
+if TYPE_CHECKING:
+    from dso_analytics.ingest.workbook import RawTable
 
 LOCATION_ID = "location_id"
 SITE_VALUE = "site_value"  # the export's own site value, kept next to the mapped location_id
@@ -1077,3 +1081,103 @@ def import_export(
         )
     _write_atomic(out, dest, force)
     return dest
+
+
+# ---------------------------------------------------------------------------
+# read_dso hook: a billing file that is not in contract form
+# ---------------------------------------------------------------------------
+def _file_problem(file: str, problem: str, rule: str, sheet: str | None = None) -> Problem:
+    return Problem(file=file, sheet=sheet or None, problem=problem, rule=rule)
+
+
+def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTable, list[Problem]]:
+    """Map a billing file that lacks contract columns through a provider profile.
+
+    Called by :func:`dso_analytics.ingest.read_dso` for each billing file whose
+    headers lack some required billing column.  The export is recognised among
+    the shipped profiles and the DSO's own ``profiles/`` (re-reading ``path``
+    with the profiles' header scorer when the first read found no recognisable
+    header row), mapped with :func:`apply_profile` (site values through the
+    locations' aliases) and returned as a :class:`RawTable` in contract columns
+    whose ``profile`` names the profile used.  ``Total`` rows are mapped too, so
+    ingest checks them against the lines.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The file as first read (contract header scorer).
+    path : Path
+        The file, for re-reading.
+    dso_dir : Path
+        The DSO folder (profiles and locations are read from it).
+
+    Returns
+    -------
+    raw : RawTable
+        The mapped table, or ``raw`` unchanged when no profile applies.
+    problems : list of Problem
+        Empty when mapped; otherwise one ``no_profile`` (or ``bad_profile``,
+        ``ambiguous_profile``) problem naming the file and what is missing.
+    """
+    from dso_analytics.ingest.workbook import read_raw_table
+
+    sheet = raw.sheet or None
+    try:
+        profiles = load_profiles(dso_dir)
+    except DsoError as exc:
+        return raw, [_file_problem(raw.file, f"cannot be mapped: {exc}", "bad_profile", sheet)]
+    try:
+        prof = match_profile(raw.headers, profiles)
+        if prof is None:
+            again = read_raw_table(path, header_matcher=header_matcher(profiles), display=raw.file)
+            prof = match_profile(again.headers, profiles)
+            if prof is not None:
+                raw = again
+                sheet = raw.sheet or None
+    except DsoError as exc:
+        return raw, [_file_problem(raw.file, str(exc), "ambiguous_profile", sheet)]
+    if prof is None:
+        missing = [c for c in schema.required_columns(schema.BILLING) if c not in raw.headers]
+        return raw, [
+            _file_problem(
+                raw.file,
+                "not a contract billing file and no provider profile matches its headers: "
+                f"missing {', '.join(missing)}"
+                + (
+                    f" (header row {raw.header_row}: {', '.join(raw.headers)})"
+                    if raw.header_row
+                    else ""
+                )
+                + f"; add a profile in {schema.PROFILES_DIR}/ or rename the columns",
+                "no_profile",
+                sheet,
+            )
+        ]
+    try:
+        locations = _read_locations(dso_dir)
+    except DsoError:
+        locations = None  # the locations file's own problem is reported by ingest
+    try:
+        mapped = apply_profile(raw.frame, prof, locations)
+    except DsoError as exc:
+        return raw, [_file_problem(raw.file, str(exc), "bad_profile", sheet)]
+    footers = raw.footers
+    if len(footers):
+        try:
+            footers = apply_profile(footers, prof)
+        except DsoError:
+            footers = footers.iloc[0:0]
+    headers = [c for c in mapped.columns if c not in schema.PROVENANCE]
+    fmt = () if prof.date_format == DATE_AUTO else (prof.date_format,)
+    return (
+        dataclasses.replace(
+            raw,
+            headers=headers,
+            original_headers=list(headers),
+            frame=mapped,
+            footers=footers,
+            date_formats=fmt,
+            profile=prof.name,
+        ),
+        [],
+    )
