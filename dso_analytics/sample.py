@@ -1,0 +1,1936 @@
+"""Deterministic sample data: the committed sample portfolio and scaled DSOs for benchmarks.
+
+Two writers, both called by ``dso-analytics sample``:
+
+- :func:`write_sample_portfolio` writes three DSOs that together exercise every
+  column, code and metric of the data contract (``data/sample/`` is its output,
+  committed; a test checks it equals a fresh generation).
+- :func:`write_scaled_dso` writes one DSO of N locations x M months (benchmarks).
+
+Everything is derived from a seeded :class:`numpy.random.Generator` and fixed
+dates: no wall clock, workbook metadata fixed, so the same seed gives the same
+bytes.  Invoice wording imitates several MSPs' styles (ConnectWise-, Autotask-,
+Syncro- and HaloPSA-like exports); :data:`DESCRIPTION_TEMPLATES` lists every
+template by the service code it should classify to.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from dso_analytics import schema as S
+from dso_analytics.errors import DsoError
+
+__all__ = [
+    "CREDIT_TEMPLATES",
+    "DESCRIPTION_TEMPLATES",
+    "END_DATE",
+    "SAMPLE_DSOS",
+    "SCALED_LINES_PER_LOCATION_MONTH",
+    "SCALED_ORG_LINES_PER_MONTH",
+    "example_descriptions",
+    "write_sample_portfolio",
+    "write_scaled_dso",
+]
+
+#: Latest invoice date of every generated DSO (= the default as-of date).
+END_DATE = date(2026, 10, 31)
+#: Fixed workbook "created" property (no wall clock in the output).
+_CREATED = datetime(2026, 11, 2, 9, 0, 0)
+#: The DSO slugs written by :func:`write_sample_portfolio`, in order.
+SAMPLE_DSOS: tuple[str, ...] = ("bright-smiles", "summit-dental-partners", "coastal-family-dental")
+#: Billing lines per location per month in :func:`write_scaled_dso`.
+SCALED_LINES_PER_LOCATION_MONTH = 14
+#: Organization-level lines per month in :func:`write_scaled_dso`.
+SCALED_ORG_LINES_PER_MONTH = 3
+
+# ---------------------------------------------------------------------------
+# Invoice wording, per provider style.  Fields: {n} count (seats, devices,
+# tickets), {rate} unit price, {hours}, {site} the provider's name for the
+# location, {month} "Mar 2026", {ticket}, {tdate}/{seq} Autotask-like ticket
+# numbers, {phase}, {quote}.
+# ---------------------------------------------------------------------------
+_WORDING: dict[str, dict[str, list[str]]] = {
+    # Syncro-like single-practice MSP (bright-smiles location agreements).
+    "dentalnet": {
+        "managed_services": [
+            "Managed IT Services - Per Seat ({n} @ ${rate})",
+            "Flat-rate IT coordination fee - {month}",
+        ],
+        "helpdesk": [
+            "Remote support - ticket #{ticket} ({hours} hrs)",
+            "Onsite support visit - {hours} hrs",
+        ],
+        "remote_monitoring": ["RMM agent monitoring - {n} devices"],
+        "patch_management": ["Windows patch remediation - failed update rollback"],
+        "backup_monitoring": ["Backup job failure investigation - ticket #{ticket}"],
+        "security_tools": ["Huntress EDR x{n}", "DNS filtering (Cisco Umbrella) x{n}"],
+        "cross_location_incidents": [
+            "Multi-site outage - ticket #{ticket}",
+            "Cross-location incident response - {hours} hrs",
+        ],
+        "new_location_onboarding": ["New site setup labor - {hours} hrs @ ${rate}"],
+        "compliance_documentation": ["HIPAA risk assessment documentation package"],
+        "organizational_reporting": ["Quarterly exec IT report (on request)"],
+        "after_hours_support": [
+            "After-hours emergency callout",
+            "Emergency callout (Sat) - ticket #{ticket}",
+        ],
+        "project_work": [
+            "Server migration project - phase {phase}",
+            "Windows 11 upgrade project - {n} workstations",
+        ],
+        "hardware": [
+            "Dell OptiPlex 7010 workstation",
+            "HP LaserJet Pro M404dn printer",
+            "UPS battery replacement (APC 1500VA)",
+        ],
+        "third_party_licensing": [
+            "Microsoft 365 Business Premium x{n}",
+            "Adobe Acrobat Pro licences x{n}",
+        ],
+        "unclassified": ["Misc adjustment", "Service charge"],
+    },
+    # Small local shop (a bright-smiles acquired practice kept its provider).
+    "tricounty": {
+        "managed_services": ["Monthly support agreement - {site} office"],
+        "helpdesk": ["Onsite visit - {hours} hrs - front desk PCs"],
+        "backup_monitoring": ["Cloud backup monitoring fee"],
+        "third_party_licensing": ["Office 365 licences ({n})"],
+        "hardware": ["Replacement keyboard/mouse sets x{n}"],
+        "after_hours_support": ["Evening service call - {hours} hrs (after hours)"],
+        "unclassified": ["Adjustment per statement"],
+    },
+    # ConnectWise-like regional MSP (summit-dental-partners).
+    "keystone": {
+        "managed_services": [
+            "Managed Services Agreement - Per Location - {site} ({month})",
+        ],
+        "helpdesk": [
+            "Help desk overage - {n} tickets over plan",
+            "Ticket #{ticket} - User cannot print to front desk printer",
+        ],
+        "remote_monitoring": ["Agreement Addition: Workstation Monitoring (qty {n})"],
+        "patch_management": [
+            "Missed patch cycle remediation - ticket #{ticket}",
+            "Third-party application patching ({n} devices)",
+        ],
+        "backup_monitoring": ["Backup verification & restore test - {month}"],
+        "security_tools": ["Firewall management - SonicWall TZ370"],
+        "cross_location_incidents": [
+            "Ticket #{ticket} - Multi-site outage - phone system down at all sites",
+            "Practice management server outage affecting {n} offices - ticket #{ticket}",
+            "Enterprise incident: Dentrix Enterprise down across sites",
+        ],
+        "new_location_onboarding": [
+            "Setup Fee - New Location Onboarding - {site}",
+            "Onboarding additional labor - {site} - {hours} hrs @ ${rate}",
+        ],
+        "compliance_documentation": [
+            "HIPAA audit support - documentation binder",
+            "Security Rule safeguards documentation - annual",
+        ],
+        "organizational_reporting": ["Monthly IT health report - all sites"],
+        "after_hours_support": ["Labor - After Hours - Ticket #{ticket} ({hours} hrs)"],
+        "project_work": [
+            "Project/Phase: Imaging server refresh - Phase {phase}",
+            "Phone system migration project milestone {phase}",
+        ],
+        "hardware": [
+            "Ubiquiti 24-port PoE switch",
+            "Intraoral camera workstation - hardware",
+        ],
+        "third_party_licensing": ["Agreement Addition: Microsoft 365 E3 (qty {n})"],
+        "unclassified": ["Service charge"],
+    },
+    # Autotask-like MSP (coastal-family-dental's organizational agreement).
+    "anchor": {
+        "managed_services": ["Recurring Service: Managed Workstation Plan x{n}"],
+        "helpdesk": ["Labor - Remote Support (business hours) - T{tdate}.{seq}"],
+        "remote_monitoring": ["Server monitoring - {n} server(s)"],
+        "patch_management": ["Patch management - {n} endpoints"],
+        "backup_monitoring": ["Backup monitoring - Datto SIRIS ({n} server)"],
+        "security_tools": ["Managed EDR (SentinelOne) - {n} endpoints"],
+        "cross_location_incidents": [
+            "Labor - Multi-Site Incident - T{tdate}.{seq}",
+            "All-locations network outage - ISP failover ({hours} hrs)",
+        ],
+        "new_location_onboarding": [
+            "Setup Fee: New practice onboarding - {site}",
+            "Acquisition IT integration - {site} - network cutover",
+        ],
+        "compliance_documentation": [
+            "Encryption & MFA evidence report for auditor",
+            "Compliance documentation prep for payer audit ({hours} hrs)",
+        ],
+        "organizational_reporting": ["Executive IT dashboard / QBR deck preparation"],
+        "after_hours_support": ["Labor - After Hours Remote - T{tdate}.{seq} ({hours} hrs)"],
+        "project_work": ["Network redesign project - {hours} hrs @ ${rate}"],
+        "hardware": ["Datto SIRIS appliance lease - {month}"],
+        "third_party_licensing": [
+            "Microsoft 365 Business Standard x{n}",
+            "Dentrix G7 annual license renewal",
+        ],
+        "unclassified": ["Miscellaneous"],
+    },
+    # HaloPSA-like small shop (coastal's legacy agreement from the acquired practice).
+    "bayside": {
+        "managed_services": ["Computer support contract - monthly"],
+        "helpdesk": ["Service desk call - password reset / account unlock"],
+        "new_location_onboarding": ["Per quote Q-{quote}: practice integration - {site}"],
+        "hardware": ["Lenovo ThinkCentre M70q PC"],
+        "third_party_licensing": ["Eaglesoft support & licensing - annual"],
+        "unclassified": ["Per our conversation"],
+    },
+}
+
+
+def _merge_wording(styles: Iterable[dict[str, list[str]]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {code: [] for code in S.SERVICE_CODES}
+    for style in styles:
+        for code, templates in style.items():
+            for t in templates:
+                if t not in merged[code]:
+                    merged[code].append(t)
+    return merged
+
+
+#: Every invoice-description template the generator uses, by the service code
+#: a correct classifier assigns it (``unclassified``: wording no rule should
+#: match).  Credits wrap a rendered description, see :data:`CREDIT_TEMPLATES`.
+DESCRIPTION_TEMPLATES: dict[str, list[str]] = _merge_wording(_WORDING.values())
+
+#: Credit wording.  ``{description}`` is the rendered description of the line
+#: being credited, so a credit classifies to the service it reverses.  SLA
+#: credits carry an explicit ``service`` (managed_services) in the data.
+CREDIT_TEMPLATES: tuple[str, ...] = (
+    "Credit memo - duplicate charge: {description}",
+    "Credit - {description} (billed in error)",
+    "SLA credit - P1 response target missed (ticket #{ticket})",
+)
+
+
+def example_descriptions() -> list[tuple[str, str]]:
+    """Render every template once with fixed values.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(description, service_code)`` pairs, in :data:`DESCRIPTION_TEMPLATES`
+        order, for checking a classifier against the generator's wording.
+    """
+    ctx = _ctx_defaults()
+    ctx.update(n=12, rate="145", hours="2.5", site="Site 07", month="Mar 2026", ticket=48213)
+    out: list[tuple[str, str]] = []
+    for code, templates in DESCRIPTION_TEMPLATES.items():
+        out.extend((t.format(**ctx), code) for t in templates)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+def _month_end(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _months_back(end: date, months: int) -> list[date]:
+    """Month-end dates of the ``months`` months ending with ``end``'s month, oldest first."""
+    out = []
+    y, m = end.year, end.month
+    for _ in range(months):
+        out.append(_month_end(y, m))
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+    return out[::-1]
+
+
+def _add_months(d: date, months: int) -> date:
+    m0 = d.month - 1 + months
+    y, m = d.year + m0 // 12, m0 % 12 + 1
+    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+_HOLIDAYS: np.ndarray | None = None
+
+
+def _holidays() -> np.ndarray:
+    global _HOLIDAYS
+    if _HOLIDAYS is None:
+        from pandas.tseries.holiday import USFederalHolidayCalendar
+
+        days = USFederalHolidayCalendar().holidays("2000-01-01", "2035-12-31")
+        _HOLIDAYS = np.asarray(days.values.astype("datetime64[D]"))
+    return _HOLIDAYS
+
+
+def _busday(d: date) -> date:
+    """``d`` or the next business day."""
+    return np.busday_offset(d, 0, roll="forward", holidays=_holidays()).astype(date)
+
+
+def _go_live(join: date, business_days: int) -> date:
+    """The date ``business_days`` business days after ``join`` (numpy.busday_count semantics)."""
+    return np.busday_offset(_busday(join), business_days, holidays=_holidays()).astype(date)
+
+
+def _num(x: float) -> str:
+    """Compact number text for descriptions: 145 / 149.35 / 2.5."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _money(x: float) -> float:
+    return round(float(x) + 0.0, 2)
+
+
+def _ctx_defaults() -> dict[str, Any]:
+    return {
+        "n": 1,
+        "rate": "0",
+        "hours": "1",
+        "site": "",
+        "month": "",
+        "ticket": 40000,
+        "tdate": "20260101",
+        "seq": "0001",
+        "phase": 1,
+        "quote": 2291,
+    }
+
+
+def _uplifted(rate: float, pct: float, start: date, d: date) -> float:
+    """Monthly rate at ``d`` after yearly uplifts on each anniversary of ``start``."""
+    years = (d.year - start.year) - ((d.month, d.day) < (start.month, start.day))
+    return _money(rate * (1 + pct / 100.0) ** max(0, years))
+
+
+# ---------------------------------------------------------------------------
+# DSO description objects
+# ---------------------------------------------------------------------------
+@dataclass
+class _Loc:
+    id: str
+    name: str
+    state: str
+    join: date
+    join_type: str
+    go_live_bdays: int | None  # business days from join to go-live; None = not live yet
+    ws: int
+    servers: int
+    status: str
+    aliases: str = ""
+    site: str = ""  # what the provider calls it in descriptions
+    last_month: date | None = None  # billing stops after this month (closed)
+
+    @property
+    def go_live(self) -> date | None:
+        if self.go_live_bdays is None:
+            return None
+        return _go_live(self.join, self.go_live_bdays)
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "location_id": self.id,
+            "location_name": self.name,
+            "state": self.state,
+            "join_date": self.join,
+            "join_type": self.join_type,
+            "go_live_date": self.go_live,
+            "workstations": self.ws,
+            "servers": self.servers,
+            "status": self.status,
+            "aliases": self.aliases or None,
+        }
+
+
+@dataclass
+class _BillingFile:
+    name: str  # file name under billing/
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    date_style: str = "date"  # date (real Excel dates) | iso | us (text)
+    money_style: str = "number"  # number | text ("$1,234.56", "(12.00)")
+
+
+@dataclass
+class _Dso:
+    slug: str
+    meta: dict[str, Any]
+    locations: list[_Loc]
+    agreements: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+    documentation: list[dict[str, Any]]
+    billing: list[_BillingFile]
+
+
+class _Biller:
+    """Collects invoice lines for one DSO, rendering wording per provider style."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.lines: list[dict[str, Any]] = []
+        self._seen: set[tuple[str, str, float]] = set()
+
+    def pick(self, style: str, service: str) -> str:
+        options = _WORDING[style][service]
+        return options[int(self.rng.integers(len(options)))]
+
+    def ticket(self) -> int:
+        return int(self.rng.integers(41000, 99000))
+
+    def add(
+        self,
+        *,
+        style: str,
+        service: str,
+        invoice: str,
+        d: date,
+        loc: str | None,
+        amount: float,
+        quantity: float | None = None,
+        unit_price: float | None = None,
+        hours: float | None = None,
+        ctx: dict[str, Any] | None = None,
+        template: str | None = None,
+        explicit: bool = False,
+        agreement: str | None = None,
+        credit: str | None = None,
+    ) -> dict[str, Any]:
+        """Add one line; returns it.  ``credit`` wraps the description in a credit template."""
+        c = _ctx_defaults()
+        c.update(
+            ticket=self.ticket(),
+            tdate=d.strftime("%Y%m%d"),
+            seq=f"{int(self.rng.integers(1, 80)):04d}",
+            month=d.strftime("%b %Y"),
+            phase=int(self.rng.integers(1, 4)),
+        )
+        if quantity is not None:
+            c["n"] = _num(quantity)
+        if unit_price is not None:
+            c["rate"] = _num(unit_price)
+        if hours is not None:
+            c["hours"] = _num(hours)
+        c.update(ctx or {})
+        text = (template or self.pick(style, service)).format(**c)
+        if credit is not None:
+            text = credit.format(description=text, ticket=c["ticket"])
+        line = {
+            "invoice_number": invoice,
+            "invoice_date": d,
+            "location_id": loc,
+            "agreement_id": agreement,
+            "description": text,
+            "service": service if explicit else None,
+            "quantity": quantity,
+            "unit_price": None if unit_price is None else _money(unit_price),
+            "amount": _money(amount),
+            "hours": hours,
+        }
+        key = (invoice, text, line["amount"])
+        if key in self._seen:  # never write the same line twice on one invoice
+            return line
+        self._seen.add(key)
+        self.lines.append(line)
+        return line
+
+    def hourly(self, style: str, service: str, invoice: str, d: date, loc: str | None,
+               rate: float, lo: float, hi: float, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        hours = float(self.rng.integers(int(lo * 2), int(hi * 2) + 1)) / 2.0
+        return self.add(
+            style=style, service=service, invoice=invoice, d=d, loc=loc,
+            amount=hours * rate, quantity=hours, unit_price=rate, hours=hours, **kw,
+        )  # fmt: skip
+
+    def seats(self, style: str, service: str, invoice: str, d: date, loc: str | None,
+              n: int, price: float, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        return self.add(
+            style=style, service=service, invoice=invoice, d=d, loc=loc,
+            amount=n * price, quantity=float(n), unit_price=price, **kw,
+        )  # fmt: skip
+
+    def chance(self, p: float) -> bool:
+        return bool(self.rng.random() < p)
+
+    def count(self, lam: float) -> int:
+        return int(self.rng.poisson(lam))
+
+
+def _services(agreement: str, spec: dict[str, tuple[str, float | None, str | None]]) -> list[dict]:
+    return [
+        {
+            "agreement_id": agreement,
+            "service": svc,
+            "coverage": cov,
+            "add_on_rate": rate,
+            "add_on_unit": unit,
+        }
+        for svc, (cov, rate, unit) in spec.items()
+    ]
+
+
+def _docs(agreement: str, spec: dict[str, bool]) -> list[dict]:
+    return [
+        {"agreement_id": agreement, "deliverable": k, "specified": "yes" if v else "no"}
+        for k, v in spec.items()
+    ]
+
+
+def _agreement(**kw: Any) -> dict[str, Any]:
+    row = dict.fromkeys(S.column_names(S.AGREEMENTS))
+    for k, v in kw.items():
+        if k not in row:
+            raise KeyError(k)
+        row[k] = v
+    for k in ("auto_renew", "change_of_ownership_termination"):
+        if isinstance(row[k], bool):
+            row[k] = "yes" if row[k] else "no"
+    return row
+
+
+def _first_billed_month(loc: _Loc, months: Sequence[date]) -> date:
+    start = _month_end(loc.join.year, loc.join.month)
+    return max(start, months[0])
+
+
+def _hardware_price(rng: np.random.Generator) -> float:
+    return float(rng.choice([189.0, 349.0, 429.0, 899.0, 1149.0, 1289.0]))
+
+
+# ---------------------------------------------------------------------------
+# bright-smiles: ~12 locations, per-location single-practice agreements
+# ---------------------------------------------------------------------------
+def _bright_smiles(rng: np.random.Generator) -> _Dso:
+    months = _months_back(END_DATE, 36)
+    L = _Loc
+    locs = [
+        L("LOC-001", "Bright Smiles Downtown", "OH", date(2015, 4, 6), "founding", 0, 14, 1,
+          "active", "Downtown; BS-01", "Downtown"),
+        L("LOC-002", "Bright Smiles Westerville", "OH", date(2017, 9, 5), "de_novo", 18, 10, 1,
+          "active", "Westerville; BS-02", "Westerville"),
+        L("LOC-003", "Dublin Family Dentistry", "OH", date(2021, 6, 1), "acquisition", 31, 9, 0,
+          "active", "Dublin; DFD", "Dublin"),
+        L("LOC-004", "Bright Smiles Hilliard", "OH", date(2022, 10, 3), "acquisition", 34, 8, 0,
+          "active", "Hilliard", "Hilliard"),
+        L("LOC-005", "Grove City Dental Care", "OH", date(2022, 2, 1), "acquisition", 27, 7, 0,
+          "closed", "Grove City", "Grove City", last_month=date(2025, 1, 31)),
+        L("LOC-006", "Bright Smiles Worthington", "OH", date(2024, 1, 8), "acquisition", 32, 11, 1,
+          "active", "Worthington", "Worthington"),
+        L("LOC-007", "Gahanna Smile Studio", "OH", date(2024, 5, 6), "acquisition", 41, 8, 0,
+          "active", "Gahanna; Smile Studio", "Gahanna"),
+        L("LOC-008", "Bright Smiles Delaware", "OH", date(2024, 9, 3), "de_novo", 12, 6, 0,
+          "active", "Delaware", "Delaware"),
+        L("LOC-009", "Pickerington Dental Group", "OH", date(2025, 2, 3), "acquisition", 38, 9, 0,
+          "active", "Pickerington", "Pickerington"),
+        L("LOC-010", "Newark Dental Associates", "OH", date(2025, 7, 7), "acquisition", 29, 10, 1,
+          "active", "Newark; NDA", "Newark"),
+        L("LOC-011", "Lancaster Family Smiles", "OH", date(2025, 11, 3), "acquisition", 35, 7, 0,
+          "active", "Lancaster", "Lancaster"),
+        L("LOC-012", "Marysville Dental", "OH", date(2026, 6, 1), "acquisition", 44, 8, 0,
+          "active", "Marysville", "Marysville"),
+    ]  # fmt: skip
+    dn = "DentalNet Managed IT"
+    common = dict(
+        provider=dn, scope="location", pricing_basis="per_workstation", annual_uplift_pct=3,
+        new_location_terms="not_covered", onboarding_terms="hourly", onboarding_hourly_rate=165,
+        reporting="on_request", baa="per_location", p1_response_minutes=60,
+        p1_resolution_hours=24,
+    )  # fmt: skip
+    ag = [
+        _agreement(agreement_id="AG-BS-001", location_ids="LOC-001;LOC-002",
+                   start_date=date(2021, 3, 1), term_months=24, auto_renew=True, notice_days=60,
+                   monthly_rate=135, change_of_ownership_termination=False,
+                   **{**common, "annual_uplift_pct": 2.5}),
+        _agreement(agreement_id="AG-BS-003", provider="Tri-County Tech", scope="location",
+                   location_ids="LOC-003", start_date=date(2020, 9, 1), term_months=36,
+                   auto_renew=True, renewal_term_months=24, notice_days=90,
+                   pricing_basis="per_location", monthly_rate=1450, new_location_terms="not_covered",
+                   onboarding_terms="hourly", onboarding_hourly_rate=150, reporting="none",
+                   baa="none"),
+        _agreement(agreement_id="AG-BS-004", location_ids="LOC-004", start_date=date(2022, 10, 3),
+                   term_months=12, auto_renew=True, notice_days=90, monthly_rate=145,
+                   **{**common, "annual_uplift_pct": 4}),
+        _agreement(agreement_id="AG-BS-005", location_ids="LOC-005", start_date=date(2022, 2, 1),
+                   term_months=36, auto_renew=False, monthly_rate=145,
+                   change_of_ownership_termination=True, **common),
+        _agreement(agreement_id="AG-BS-006", location_ids="LOC-006", start_date=date(2024, 1, 8),
+                   term_months=24, auto_renew=True, renewal_term_months=12, notice_days=90,
+                   monthly_rate=149, **common),
+        _agreement(agreement_id="AG-BS-007", location_ids="LOC-007", start_date=date(2024, 5, 6),
+                   term_months=12, auto_renew=True, notice_days=60, monthly_rate=149, **common),
+        _agreement(agreement_id="AG-BS-008", location_ids="LOC-008", start_date=date(2024, 9, 3),
+                   term_months=36, auto_renew=True, notice_days=60, monthly_rate=149, **common),
+        _agreement(agreement_id="AG-BS-009", location_ids="LOC-009", start_date=date(2025, 2, 3),
+                   term_months=24, auto_renew=True, notice_days=30, monthly_rate=152, **common),
+        _agreement(agreement_id="AG-BS-010", location_ids="LOC-010", start_date=date(2025, 7, 7),
+                   term_months=36, auto_renew=True, notice_days=90, monthly_rate=155, **common),
+        _agreement(agreement_id="AG-BS-011", location_ids="LOC-011", start_date=date(2025, 11, 3),
+                   term_months=36, auto_renew=True, notice_days=90, monthly_rate=155, **common),
+        _agreement(agreement_id="AG-BS-012", location_ids="LOC-012", start_date=date(2026, 6, 1),
+                   term_months=36, auto_renew=True, notice_days=120, monthly_rate=159, **common),
+        _agreement(agreement_id="AG-BS-ORG", provider=dn, scope="organization", location_ids=None,
+                   start_date=date(2023, 1, 2), term_months=12, auto_renew=True, notice_days=30,
+                   pricing_basis="flat", monthly_rate=650, annual_uplift_pct=0,
+                   new_location_terms="amendment", onboarding_terms="hourly",
+                   onboarding_hourly_rate=165, reporting="on_request", baa="organization",
+                   change_of_ownership_termination=False),
+    ]  # fmt: skip
+    dn_services = {
+        "helpdesk": ("included", None, None),
+        "remote_monitoring": ("included", None, None),
+        "patch_management": ("included", None, None),
+        "backup_monitoring": ("included", None, None),
+        "security_tools": ("add_on", 6.0, "per_month"),
+        "cross_location_incidents": ("add_on", 350.0, "per_incident"),
+        "compliance_documentation": ("add_on", 1250.0, "flat"),
+        "organizational_reporting": ("add_on", 450.0, "flat"),
+        "new_location_onboarding": ("add_on", 165.0, "per_hour"),
+        "after_hours_support": ("add_on", 195.0, "per_hour"),
+        "project_work": ("excluded", None, None),
+        "hardware": ("excluded", None, None),
+        "third_party_licensing": ("add_on", None, None),
+    }
+    services: list[dict] = []
+    docs: list[dict] = []
+    for a in ag:
+        aid = a["agreement_id"]
+        if a["provider"] == dn and a["scope"] == "location":
+            services += _services(aid, dn_services)
+            docs += _docs(aid, {"backup_verification_records": True, "access_control_logs": False})
+    services += _services("AG-BS-003", {
+        "helpdesk": ("included", None, None),
+        "remote_monitoring": ("included", None, None),
+        "patch_management": ("included", None, None),
+        "backup_monitoring": ("add_on", 85.0, "per_month"),
+        "after_hours_support": ("add_on", 125.0, "per_hour"),
+    })  # fmt: skip
+    services += _services("AG-BS-ORG", {
+        "cross_location_incidents": ("add_on", 350.0, "per_incident"),
+        "compliance_documentation": ("add_on", 1250.0, "flat"),
+        "organizational_reporting": ("add_on", 450.0, "flat"),
+        "helpdesk": ("excluded", None, None),
+    })  # fmt: skip
+    docs += _docs("AG-BS-ORG", {"mfa_deployment_documentation": False})
+
+    rate_of = {}
+    for a in ag:
+        for lid in (a["location_ids"] or "").split(";"):
+            if lid:
+                rate_of[lid] = a
+    b = _Biller(rng)
+    inv_no = 18000
+    onboard_hours = {"LOC-006": 58, "LOC-007": 76, "LOC-008": 30, "LOC-009": 64,
+                     "LOC-010": 92, "LOC-011": 48, "LOC-012": 70}  # fmt: skip
+    for d in months:
+        for loc in locs:
+            if d < _first_billed_month(loc, months) or (loc.last_month and d > loc.last_month):
+                continue
+            inv_no += 1
+            inv = str(inv_no)
+            a = rate_of[loc.id]
+            lid = loc.id
+            if a["provider"] == "Tri-County Tech":
+                inv = f"TCT-{d:%y%m}-{loc.site[:3].upper()}"
+                b.add(
+                    style="tricounty",
+                    service="managed_services",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=1450,
+                    quantity=1,
+                    unit_price=1450,
+                    ctx={"site": loc.site},
+                )
+                b.seats("tricounty", "third_party_licensing", inv, d, lid, loc.ws + 2, 20.0)
+                b.add(
+                    style="tricounty",
+                    service="backup_monitoring",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=85,
+                )
+                if b.chance(0.15):
+                    b.hourly("tricounty", "helpdesk", inv, d, lid, 110, 1, 3)
+                if b.chance(0.1):
+                    b.hourly("tricounty", "after_hours_support", inv, d, lid, 125, 1, 3)
+                if b.chance(0.05):
+                    b.seats("tricounty", "hardware", inv, d, lid, 3, 39.0)
+                continue
+            rate = _uplifted(a["monthly_rate"], a["annual_uplift_pct"], a["start_date"], d)
+            b.seats(
+                "dentalnet",
+                "managed_services",
+                inv,
+                d,
+                lid,
+                loc.ws,
+                rate,
+                template=_WORDING["dentalnet"]["managed_services"][0],
+            )
+            b.seats(
+                "dentalnet",
+                "third_party_licensing",
+                inv,
+                d,
+                lid,
+                loc.ws + 3,
+                22.0,
+                template="Microsoft 365 Business Premium x{n}",
+            )
+            b.seats(
+                "dentalnet",
+                "security_tools",
+                inv,
+                d,
+                lid,
+                loc.ws,
+                6.0,
+                template="Huntress EDR x{n}",
+            )
+            if d.month in (1, 7):
+                b.seats(
+                    "dentalnet",
+                    "third_party_licensing",
+                    inv,
+                    d,
+                    lid,
+                    2,
+                    239.88,
+                    template="Adobe Acrobat Pro licences x{n}",
+                )
+            for _ in range(b.count(0.25)):
+                b.hourly("dentalnet", "after_hours_support", inv, d, lid, 195, 1, 4)
+            if b.chance(0.08):  # billed although the agreement includes helpdesk
+                b.hourly("dentalnet", "helpdesk", inv, d, lid, 125, 1, 3)
+            if b.chance(0.03):
+                b.hourly("dentalnet", "patch_management", inv, d, lid, 125, 1, 2)
+            if b.chance(0.08):
+                b.hourly(
+                    "dentalnet",
+                    "cross_location_incidents",
+                    inv,
+                    d,
+                    lid,
+                    175,
+                    1,
+                    4,
+                    template="Cross-location incident response - {hours} hrs",
+                )
+            if b.chance(0.08):
+                b.add(
+                    style="dentalnet",
+                    service="hardware",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=_hardware_price(rng),
+                )
+            if b.chance(0.03):
+                b.hourly("dentalnet", "project_work", inv, d, lid, 165, 6, 20)
+            # onboarding of locations acquired (or opened) inside the window
+            if lid in onboard_hours and d.year == loc.join.year and d.month == loc.join.month:
+                total = onboard_hours[lid]
+                first = total // 2 + 4
+                for k, hrs in enumerate((first, total - first)):
+                    dd = d if k == 0 else _month_end(*_next_month(d))
+                    if dd > END_DATE:
+                        continue
+                    inv_k = inv if k == 0 else f"{inv}-OB"
+                    b.add(
+                        style="dentalnet",
+                        service="new_location_onboarding",
+                        invoice=inv_k,
+                        d=dd,
+                        loc=lid,
+                        amount=hrs * 165,
+                        quantity=float(hrs),
+                        unit_price=165,
+                        hours=float(hrs),
+                        explicit=(lid == "LOC-008"),
+                    )
+                b.add(
+                    style="dentalnet",
+                    service="hardware",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=1149.0 * 2,
+                    quantity=2,
+                    unit_price=1149.0,
+                    template="Dell OptiPlex 7010 workstation",
+                )
+    # one stray unclassifiable line on a location invoice, and a credit
+    b.add(
+        style="dentalnet",
+        service="unclassified",
+        invoice="18999",
+        d=date(2025, 3, 31),
+        loc="LOC-004",
+        amount=-40.0,
+        template="Misc adjustment",
+    )
+    b.add(
+        style="dentalnet",
+        service="third_party_licensing",
+        invoice="19550",
+        d=date(2025, 9, 30),
+        loc="LOC-007",
+        amount=-22.0 * 11,
+        quantity=11,
+        unit_price=-22.0,
+        template="Microsoft 365 Business Premium x{n}",
+        credit=CREDIT_TEMPLATES[0],
+    )
+    # organization-level invoices (organization.csv, ISO dates)
+    for i, d in enumerate(months):
+        inv = f"DN-ORG-{d:%Y%m}"
+        b.add(
+            style="dentalnet",
+            service="managed_services",
+            invoice=inv,
+            d=d,
+            loc=None,
+            amount=650,
+            quantity=1,
+            unit_price=650,
+            agreement="AG-BS-ORG",
+            template="Flat-rate IT coordination fee - {month}",
+        )
+        if d.month in (3, 6, 9, 12):
+            b.add(
+                style="dentalnet",
+                service="organizational_reporting",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=450,
+                explicit=(i % 2 == 0),
+            )
+        if d.month == 2:
+            b.add(
+                style="dentalnet",
+                service="compliance_documentation",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=1250,
+            )
+        for _ in range(b.count(0.35)):
+            b.add(
+                style="dentalnet",
+                service="cross_location_incidents",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=350,
+                quantity=1,
+                unit_price=350,
+                template="Multi-site outage - ticket #{ticket}",
+            )
+    b.add(
+        style="dentalnet",
+        service="unclassified",
+        invoice="DN-ORG-202406",
+        d=date(2024, 6, 30),
+        loc=None,
+        amount=75.0,
+        template="Service charge",
+    )
+    b.add(
+        style="dentalnet",
+        service="organizational_reporting",
+        invoice="DN-ORG-202510",
+        d=date(2025, 10, 31),
+        loc=None,
+        amount=-450.0,
+        template="Quarterly exec IT report (on request)",
+        credit=CREDIT_TEMPLATES[0],
+    )
+    # analyst-reviewed vague line: explicit service overrides the wording
+    b.add(
+        style="dentalnet",
+        service="helpdesk",
+        invoice="DN-ORG-202508",
+        d=date(2025, 8, 31),
+        loc=None,
+        amount=125.0,
+        template="Misc adjustment - ticket #{ticket}",
+        explicit=True,
+    )
+
+    files = _split_billing(
+        b.lines,
+        csv_locations={"LOC-011"},
+        omit_location_id=True,
+        org_file="organization.csv",
+        org_date_style="iso",
+    )
+    return _Dso(
+        slug="bright-smiles",
+        meta={
+            "display_name": "Bright Smiles Dental Group",
+            "currency": "USD",
+            "notes": (
+                "Sample DSO (generated). Twelve Ohio locations grown by acquisitions, each on "
+                "its own single-practice agreement (hourly onboarding, reporting on request, "
+                "DSO-grade services billed as add-ons), plus a thin flat-fee organization "
+                "agreement for group-level work. LOC-005 closed after its non-renewing "
+                "agreement expired; LOC-003 kept the practice's own provider."
+            ),
+        },
+        locations=locs,
+        agreements=ag,
+        services=services,
+        documentation=docs,
+        billing=files,
+    )
+
+
+def _next_month(d: date) -> tuple[int, int]:
+    return (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
+
+
+def _split_billing(
+    lines: list[dict[str, Any]],
+    *,
+    csv_locations: set[str] = frozenset(),  # type: ignore[assignment]
+    omit_location_id: bool | set[str] = False,
+    org_file: str = "organization.csv",
+    org_date_style: str = "iso",
+    org_money_style: str = "number",
+) -> list[_BillingFile]:
+    """One file per location (named after it) plus the organization file."""
+    cols = S.column_names(S.BILLING)
+    by_loc: dict[str | None, list[dict]] = {}
+    for line in lines:
+        by_loc.setdefault(line["location_id"], []).append(line)
+    files = []
+    for lid in sorted(k for k in by_loc if k is not None):
+        omit = omit_location_id is True or (
+            isinstance(omit_location_id, set) and lid in omit_location_id
+        )
+        c = tuple(x for x in cols if not (omit and x == "location_id"))
+        ext = ".csv" if lid in csv_locations else ".xlsx"
+        rows = sorted(by_loc[lid], key=lambda r: (r["invoice_date"], r["invoice_number"]))
+        files.append(_BillingFile(f"{lid}{ext}", c, rows, "iso" if ext == ".csv" else "date"))
+    org = sorted(by_loc.get(None, []), key=lambda r: (r["invoice_date"], r["invoice_number"]))
+    files.append(_BillingFile(org_file, cols, org, org_date_style, org_money_style))
+    return files
+
+
+# ---------------------------------------------------------------------------
+# summit-dental-partners: ~40 locations, one partly DSO-grade organization agreement
+# ---------------------------------------------------------------------------
+_SUMMIT_TOWNS = (
+    "Allentown", "Bethlehem", "Easton", "Reading", "Lancaster", "York", "Harrisburg", "Hershey",
+    "Lebanon", "Pottstown", "Norristown", "King of Prussia", "Media", "West Chester", "Exton",
+    "Downingtown", "Phoenixville", "Doylestown", "Quakertown", "Lansdale", "Ambler", "Horsham",
+    "Warminster", "Newtown", "Langhorne", "Bensalem", "Cherry Hill", "Voorhees", "Marlton",
+    "Moorestown", "Princeton", "Trenton", "Hamilton", "Wilmington", "Newark DE", "Dover",
+    "Camp Hill", "Mechanicsburg", "Carlisle", "Chambersburg",
+)  # fmt: skip
+
+
+def _summit(rng: np.random.Generator) -> _Dso:
+    months = _months_back(END_DATE, 30)
+    locs: list[_Loc] = []
+    # 26 locations before the window (6 founding, 2 de novo, 18 acquisitions), 13 acquired
+    # inside it, 1 in the pipeline.
+    in_window_joins = [
+        date(2024, 6, 3), date(2024, 8, 5), date(2024, 10, 7), date(2025, 1, 6), date(2025, 3, 3),
+        date(2025, 4, 7), date(2025, 6, 2), date(2025, 8, 4), date(2025, 10, 6), date(2026, 1, 5),
+        date(2026, 3, 2), date(2026, 6, 1), date(2026, 9, 8),
+    ]  # fmt: skip
+    go_live_bdays = [12, 14, 9, 27, 11, 15, 13, 10, 14, 12, 15, 11, None]
+    for i, town in enumerate(_SUMMIT_TOWNS):
+        n = i + 1
+        lid = f"LOC-{n:03d}"
+        state = "NJ" if 26 <= i <= 32 else ("DE" if i in (33, 34, 35) else "PA")
+        ws = int(rng.integers(6, 16))
+        servers = int(rng.integers(0, 2))
+        site = f"Site {n:02d}"
+        aliases = f"{site}; SDP-{n:02d}; {town}"
+        if i < 6:
+            j, jt, gl = date(2012 + i, 3, 1 + i), "founding", 0
+        elif i < 8:
+            j, jt, gl = date(2019 + i - 6, 5, 6), "de_novo", 20
+        elif i < 26:
+            j = _busday(date(2018 + (i - 8) // 4, 1 + 3 * ((i - 8) % 4), 10))
+            jt, gl = "acquisition", int(rng.integers(10, 30))
+        elif i < 39:
+            k = i - 26
+            j, jt, gl = (
+                in_window_joins[k],
+                ("de_novo" if k == 4 else "acquisition"),
+                go_live_bdays[k],
+            )
+        else:
+            j, jt, gl = date(2027, 1, 11), "acquisition", None
+        status = "planned" if j > END_DATE else "active"
+        last = None
+        if lid == "LOC-012":
+            status, last = "closed", date(2025, 8, 31)
+        locs.append(_Loc(lid, f"Summit Dental - {town}", state, _busday(j), jt, gl, ws, servers,
+                         status, aliases, site, last))  # fmt: skip
+    aid = "AG-SDP-01"
+    ag = [
+        _agreement(agreement_id=aid, provider="Keystone Managed IT", scope="organization",
+                   location_ids=None, start_date=date(2023, 5, 1), term_months=36,
+                   auto_renew=True, renewal_term_months=12, notice_days=120,
+                   pricing_basis="per_location", monthly_rate=1850, annual_uplift_pct=3.5,
+                   new_location_terms="automatic", onboarding_terms="capped",
+                   onboarding_cap=7500, onboarding_hourly_rate=175,
+                   onboarding_sla_business_days=15, reporting="none",
+                   change_of_ownership_termination=False, baa="organization",
+                   p1_response_minutes=15, p1_resolution_hours=4),
+    ]  # fmt: skip
+    services = _services(aid, {
+        "helpdesk": ("included", None, None),
+        "remote_monitoring": ("included", None, None),
+        "patch_management": ("included", None, None),
+        "backup_monitoring": ("included", None, None),
+        "security_tools": ("included", None, None),
+        "cross_location_incidents": ("included", None, None),
+        "compliance_documentation": ("included", None, None),
+        "organizational_reporting": ("add_on", 600.0, "per_month"),
+        "new_location_onboarding": ("add_on", 7500.0, "per_location"),
+        "after_hours_support": ("add_on", 210.0, "per_hour"),
+        "project_work": ("add_on", 175.0, "per_hour"),
+        "hardware": ("excluded", None, None),
+        "third_party_licensing": ("add_on", None, None),
+    })  # fmt: skip
+    docs = _docs(aid, {
+        "encryption_configuration_records": True,
+        "mfa_deployment_documentation": True,
+        "access_control_logs": False,
+        "backup_verification_records": True,
+        "security_rule_safeguards_documentation": False,
+    })  # fmt: skip
+    b = _Biller(rng)
+    st = "keystone"
+    over_cap = {"LOC-029": 22.0, "LOC-033": 36.0, "LOC-036": 14.0}  # extra onboarding hours
+    inv_no = 240000
+    for d in months:
+        for loc in locs:
+            if loc.status == "planned" or d < _first_billed_month(loc, months):
+                continue
+            if loc.last_month and d > loc.last_month:
+                continue
+            inv_no += 1
+            inv = f"KMI-{inv_no}"
+            lid = loc.id
+            rate = _uplifted(1850, 3.5, date(2023, 5, 1), d)
+            tagged = lid in ("LOC-001", "LOC-002")  # the analyst tagged these two exports
+            b.add(style=st, service="managed_services", invoice=inv, d=d, loc=lid, amount=rate,
+                  quantity=1, unit_price=rate, ctx={"site": loc.site}, explicit=tagged,
+                  agreement=aid if d.month == 1 else None)  # fmt: skip
+            b.seats(st, "third_party_licensing", inv, d, lid, loc.ws + 3, 36.0, explicit=tagged)
+            if b.chance(0.05):  # helpdesk is included: billed anyway
+                b.seats(
+                    st,
+                    "helpdesk",
+                    inv,
+                    d,
+                    lid,
+                    int(rng.integers(6, 20)),
+                    45.0,
+                    template="Help desk overage - {n} tickets over plan",
+                )
+            if b.chance(0.03):
+                b.hourly(
+                    st,
+                    "patch_management",
+                    inv,
+                    d,
+                    lid,
+                    175,
+                    1,
+                    3,
+                    template="Missed patch cycle remediation - ticket #{ticket}",
+                )
+            if b.chance(0.03):
+                b.add(
+                    style=st,
+                    service="backup_monitoring",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=350.0,
+                    template="Backup verification & restore test - {month}",
+                )
+            if b.chance(0.04):
+                b.hourly(
+                    st,
+                    "cross_location_incidents",
+                    inv,
+                    d,
+                    lid,
+                    175,
+                    1,
+                    4,
+                    template="Ticket #{ticket} - Multi-site outage - phone system down at "
+                    "all sites",
+                )
+            for _ in range(b.count(0.15)):
+                b.hourly(st, "after_hours_support", inv, d, lid, 210, 1, 4)
+            if b.chance(0.03):
+                b.hourly(
+                    st,
+                    "project_work",
+                    inv,
+                    d,
+                    lid,
+                    175,
+                    4,
+                    16,
+                    template="Project/Phase: Imaging server refresh - Phase {phase}",
+                )
+            if b.chance(0.05):
+                b.add(
+                    style=st,
+                    service="hardware",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=_hardware_price(rng),
+                )
+            if b.chance(0.01):
+                b.add(style=st, service="security_tools", invoice=inv, d=d, loc=lid, amount=95.0)
+            if (d.year, d.month) == (loc.join.year, loc.join.month) and loc.join >= months[0]:
+                b.add(
+                    style=st,
+                    service="new_location_onboarding",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=7500,
+                    quantity=1,
+                    unit_price=7500,
+                    ctx={"site": loc.site},
+                    template="Setup Fee - New Location Onboarding - {site}",
+                )
+                if lid in over_cap and _month_end(*_next_month(d)) <= END_DATE:
+                    dd = _month_end(*_next_month(d))
+                    h = over_cap[lid]
+                    b.add(
+                        style=st,
+                        service="new_location_onboarding",
+                        invoice=f"{inv}-A",
+                        d=dd,
+                        loc=lid,
+                        amount=h * 175,
+                        quantity=h,
+                        unit_price=175,
+                        hours=h,
+                        ctx={"site": loc.site},
+                        template="Onboarding additional labor - {site} - {hours} hrs @ ${rate}",
+                    )
+    # organization-level invoices
+    for d in months:
+        inv = f"KMI-ORG-{d:%Y%m}"
+        if d >= date(2025, 1, 31):
+            b.add(
+                style=st,
+                service="organizational_reporting",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=600,
+                quantity=1,
+                unit_price=600,
+            )
+        if d.month == 4:
+            b.add(
+                style=st,
+                service="compliance_documentation",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=2400,
+                template="HIPAA audit support - documentation binder",
+            )
+        if d.month == 11:
+            b.hourly(
+                st,
+                "compliance_documentation",
+                inv,
+                d,
+                None,
+                175,
+                6,
+                10,
+                template="Security Rule safeguards documentation - annual",
+            )
+        for _ in range(b.count(0.3)):
+            b.hourly(st, "cross_location_incidents", inv, d, None, 175, 2, 8, template=(
+                "Practice management server outage affecting {n} offices - ticket #{ticket}"),
+                ctx={"n": int(rng.integers(3, 12))})  # fmt: skip
+        if d.month == 8:
+            b.add(
+                style=st,
+                service="cross_location_incidents",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=1400,
+                template="Enterprise incident: Dentrix Enterprise down across sites",
+            )
+        if b.chance(0.15):
+            b.hourly(
+                st,
+                "project_work",
+                inv,
+                d,
+                None,
+                175,
+                8,
+                24,
+                template="Phone system migration project milestone {phase}",
+            )
+    b.add(
+        style=st,
+        service="managed_services",
+        invoice="KMI-ORG-202503",
+        d=date(2025, 3, 31),
+        loc=None,
+        amount=-1981.87,
+        quantity=1,
+        unit_price=-1981.87,
+        ctx={"site": "Site 14"},
+        template="Managed Services Agreement - Per Location - {site} ({month})",
+        credit=CREDIT_TEMPLATES[0],
+    )
+    b.add(
+        style=st,
+        service="managed_services",
+        invoice="KMI-ORG-202602",
+        d=date(2026, 2, 28),
+        loc=None,
+        amount=-925.0,
+        explicit=True,
+        agreement=aid,
+        template="",
+        credit=CREDIT_TEMPLATES[2],
+    )
+    b.add(
+        style=st,
+        service="unclassified",
+        invoice="KMI-ORG-202409",
+        d=date(2024, 9, 30),
+        loc=None,
+        amount=95.0,
+    )
+    files = _split_billing(b.lines, org_file="organization.csv", org_date_style="iso")
+    return _Dso(
+        slug="summit-dental-partners",
+        meta={
+            "display_name": "Summit Dental Partners",
+            "currency": "USD",
+            "notes": (
+                "Sample DSO (generated). Forty locations in PA/NJ/DE on one organizational "
+                "agreement with Keystone Managed IT: automatic coverage of new locations and "
+                "several services included, onboarding capped at $7,500 (above the $5,000 "
+                "target) with a 15-business-day SLA, no organizational reporting. Included "
+                "services are still billed (credits to claim); some onboardings exceeded the cap."
+            ),
+        },
+        locations=locs,
+        agreements=ag,
+        services=services,
+        documentation=docs,
+        billing=files,
+    )
+
+
+# ---------------------------------------------------------------------------
+# coastal-family-dental: young DSO, pipeline, legacy location agreement
+# ---------------------------------------------------------------------------
+def _coastal(rng: np.random.Generator) -> _Dso:
+    months = _months_back(END_DATE, 24)
+    locs = [
+        _Loc("LOC-001", "Coastal Family Dental - Mystic", "CT", date(2021, 3, 1), "founding", 0,
+             9, 1, "active", "Mystic; CFD Mystic", "Mystic"),
+        _Loc("LOC-002", "Coastal Family Dental - Old Saybrook", "CT", date(2023, 5, 15),
+             "de_novo", 19, 7, 0, "active", "Old Saybrook; Saybrook", "Old Saybrook"),
+        _Loc("LOC-003", "Westerly Smiles", "RI", date(2024, 11, 4), "acquisition", 48, 8, 1,
+             "active", "Westerly Smiles; Westerly; WS-1", "Westerly"),
+        _Loc("LOC-004", "Coastal Family Dental - Groton", "CT", date(2025, 9, 8), "acquisition",
+             9, 6, 0, "active", "Groton", "Groton"),
+        _Loc("LOC-005", "Narragansett Dental Arts", "RI", date(2027, 1, 11), "acquisition", None,
+             8, 0, "planned", "Narragansett", "Narragansett"),
+        _Loc("LOC-006", "Niantic Family Dentistry", "CT", date(2027, 4, 5), "acquisition", None,
+             6, 0, "planned", "Niantic", "Niantic"),
+    ]  # fmt: skip
+    org, leg = "AG-CFD-01", "AG-CFD-LEG"
+    ag = [
+        _agreement(agreement_id=org, provider="Anchor Point IT", scope="organization",
+                   location_ids=None, start_date=date(2024, 2, 5), term_months=36,
+                   auto_renew=True, renewal_term_months=12, notice_days=60,
+                   pricing_basis="per_workstation", monthly_rate=159, annual_uplift_pct=3,
+                   new_location_terms="automatic", onboarding_terms="included",
+                   onboarding_sla_business_days=10, reporting="monthly_automatic",
+                   change_of_ownership_termination=True, baa="organization",
+                   p1_response_minutes=15, p1_resolution_hours=4),
+        _agreement(agreement_id=leg, provider="Bayside Computer Services", scope="location",
+                   location_ids="LOC-003", start_date=date(2023, 4, 1), term_months=36,
+                   auto_renew=False, pricing_basis="flat", monthly_rate=1200,
+                   new_location_terms="not_covered", onboarding_terms="quote",
+                   onboarding_hourly_rate=140, reporting="none",
+                   change_of_ownership_termination=False, baa="none"),
+    ]  # fmt: skip
+    services = _services(org, {
+        "helpdesk": ("included", None, None),
+        "remote_monitoring": ("included", None, None),
+        "patch_management": ("included", None, None),
+        "backup_monitoring": ("included", None, None),
+        "security_tools": ("included", None, None),
+        "cross_location_incidents": ("add_on", 295.0, "per_incident"),
+        "compliance_documentation": ("add_on", 900.0, "flat"),
+        "organizational_reporting": ("included", None, None),
+        "new_location_onboarding": ("included", None, None),
+        "after_hours_support": ("add_on", 185.0, "per_hour"),
+        "project_work": ("add_on", 165.0, "per_hour"),
+        "hardware": ("excluded", None, None),
+    })  # fmt: skip
+    services += _services(leg, {
+        "helpdesk": ("included", None, None),
+        "remote_monitoring": ("included", None, None),
+        "new_location_onboarding": ("excluded", None, None),
+    })  # fmt: skip
+    docs = _docs(org, {
+        "encryption_configuration_records": True,
+        "mfa_deployment_documentation": True,
+        "access_control_logs": True,
+        "backup_verification_records": True,
+        "security_rule_safeguards_documentation": False,
+    })  # fmt: skip
+    docs += _docs(leg, {"backup_verification_records": False})
+    b = _Biller(rng)
+    legacy_end = _add_months(date(2023, 4, 1), 36)  # 2026-04-01
+    inv_no = 7100
+    for d in months:
+        for loc in locs:
+            if loc.status == "planned" or d < _first_billed_month(loc, months):
+                continue
+            lid = loc.id
+            inv_no += 1
+            if lid == "LOC-003" and d < legacy_end:
+                inv = f"BCS-{inv_no}"
+                b.add(style="bayside", service="managed_services", invoice=inv, d=d, loc=lid,
+                      amount=1200, quantity=1, unit_price=1200, agreement=(
+                          leg if d.month % 3 == 0 else None))  # fmt: skip
+                if b.chance(0.1):
+                    b.add(
+                        style="bayside", service="helpdesk", invoice=inv, d=d, loc=lid, amount=85.0
+                    )
+                if d.month == 5:
+                    b.add(
+                        style="bayside",
+                        service="third_party_licensing",
+                        invoice=inv,
+                        d=d,
+                        loc=lid,
+                        amount=1895.0,
+                    )
+                if (d.year, d.month) in ((2024, 11), (2024, 12)):
+                    h = 38.0 if d.month == 11 else 26.0
+                    b.add(
+                        style="bayside",
+                        service="new_location_onboarding",
+                        invoice=inv,
+                        d=d,
+                        loc=lid,
+                        amount=h * 140,
+                        quantity=h,
+                        unit_price=140,
+                        hours=h,
+                        ctx={"site": "Westerly"},
+                        agreement=leg,
+                    )
+                    b.seats("bayside", "hardware", inv, d, lid, 3, 879.0)
+                if (d.year, d.month) == (2025, 2):
+                    b.add(
+                        style="bayside",
+                        service="unclassified",
+                        invoice=inv,
+                        d=d,
+                        loc=lid,
+                        amount=210.0,
+                    )
+                continue
+            inv = f"T{inv_no}"
+            rate = _uplifted(159, 3, date(2024, 2, 5), d)
+            b.seats("anchor", "managed_services", inv, d, lid, loc.ws, rate)
+            b.seats(
+                "anchor",
+                "third_party_licensing",
+                inv,
+                d,
+                lid,
+                loc.ws + 2,
+                12.5,
+                template="Microsoft 365 Business Standard x{n}",
+            )
+            if b.chance(0.12):  # helpdesk is included: billed anyway
+                b.hourly("anchor", "helpdesk", inv, d, lid, 150, 1, 2)
+            for _ in range(b.count(0.2)):
+                b.hourly("anchor", "after_hours_support", inv, d, lid, 185, 1, 3)
+            if b.chance(0.06):
+                b.add(
+                    style="anchor",
+                    service="hardware",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=289.0,
+                    template="Datto SIRIS appliance lease - {month}",
+                )
+            if b.chance(0.04):
+                b.add(
+                    style="anchor",
+                    service="backup_monitoring",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=95.0,
+                    quantity=1,
+                    unit_price=95.0,
+                    ctx={"n": 1},
+                )
+            if lid == "LOC-004" and (d.year, d.month) == (2025, 9):
+                b.add(
+                    style="anchor",
+                    service="new_location_onboarding",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=2400,
+                    quantity=1,
+                    unit_price=2400,
+                    ctx={"site": "Groton"},
+                    template="Setup Fee: New practice onboarding - {site}",
+                )
+                b.hourly(
+                    "anchor",
+                    "new_location_onboarding",
+                    inv,
+                    d,
+                    lid,
+                    165,
+                    6,
+                    10,
+                    ctx={"site": "Groton"},
+                    template="Acquisition IT integration - {site} - network cutover",
+                )
+            if lid == "LOC-003" and (d.year, d.month) == (2026, 4):
+                b.hourly("anchor", "project_work", inv, d, lid, 165, 10, 16)
+            if lid == "LOC-002" and (d.year, d.month) == (2025, 6):
+                b.add(
+                    style="anchor",
+                    service="helpdesk",
+                    invoice=inv,
+                    d=d,
+                    loc=lid,
+                    amount=-150.0,
+                    quantity=1,
+                    unit_price=-150.0,
+                    template="Labor - Remote Support (business hours) - T{tdate}.{seq}",
+                    credit=CREDIT_TEMPLATES[1],
+                )
+    for d in months:
+        inv = f"T-ORG-{d:%Y%m}"
+        for _ in range(b.count(0.25)):
+            b.add(
+                style="anchor",
+                service="cross_location_incidents",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=295,
+                quantity=1,
+                unit_price=295,
+                template="Labor - Multi-Site Incident - T{tdate}.{seq}",
+            )
+        if d.month == 6:
+            b.add(
+                style="anchor",
+                service="compliance_documentation",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=900,
+                template="Encryption & MFA evidence report for auditor",
+            )
+        if (d.year, d.month) == (2026, 1):
+            b.hourly(
+                "anchor",
+                "cross_location_incidents",
+                inv,
+                d,
+                None,
+                185,
+                6,
+                10,
+                template="All-locations network outage - ISP failover ({hours} hrs)",
+            )
+        if d.month == 12:
+            b.add(
+                style="anchor",
+                service="organizational_reporting",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=750,
+            )
+        if d.month in (1, 7):
+            b.add(
+                style="anchor",
+                service="third_party_licensing",
+                invoice=inv,
+                d=d,
+                loc=None,
+                amount=2480.0,
+                template="Dentrix G7 annual license renewal",
+                explicit=(d.month == 7),
+            )
+    b.add(
+        style="anchor",
+        service="unclassified",
+        invoice="T-ORG-202508",
+        d=date(2025, 8, 31),
+        loc=None,
+        amount=60.0,
+    )
+    files = _split_billing(
+        b.lines, csv_locations={"LOC-004"}, omit_location_id={"LOC-001", "LOC-002"},
+        org_file="organization.csv", org_date_style="us", org_money_style="text",
+    )  # fmt: skip
+    return _Dso(
+        slug="coastal-family-dental",
+        meta={
+            "display_name": "Coastal Family Dental",
+            "currency": "USD",
+            "notes": (
+                "Sample DSO (generated). A young DSO on the CT/RI shore: four active "
+                "locations, two acquisitions in the pipeline (planned), one organizational "
+                "agreement with Anchor Point IT whose notice deadline falls within 60 days "
+                "of the latest invoice, and the legacy Bayside agreement of the acquired "
+                "Westerly practice, which governed that location until it expired on "
+                "2026-04-01."
+            ),
+        },
+        locations=locs,
+        agreements=ag,
+        services=services,
+        documentation=docs,
+        billing=files,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Writers
+# ---------------------------------------------------------------------------
+_MONEY_COLS = {"unit_price", "amount", "monthly_rate", "onboarding_cap", "onboarding_hourly_rate",
+               "add_on_rate"}  # fmt: skip
+
+
+def _write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[dict]]]) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False},
+    )
+    wb.set_properties(
+        {"created": _CREATED, "author": "dso-analytics sample generator", "title": path.stem}
+    )
+    bold = wb.add_format({"bold": True})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    money_fmt = wb.add_format({"num_format": "#,##0.00"})
+    for name, (columns, rows) in sheets.items():
+        ws = wb.add_worksheet(name)
+        ws.write_row(0, 0, list(columns), bold)
+        for r, row in enumerate(rows, start=1):
+            for c, col in enumerate(columns):
+                v = row.get(col)
+                if v is None or v == "":
+                    continue
+                if isinstance(v, date):
+                    ws.write_datetime(r, c, datetime(v.year, v.month, v.day), date_fmt)
+                elif isinstance(v, bool):
+                    ws.write_string(r, c, "yes" if v else "no")
+                elif isinstance(v, (int, float, np.integer, np.floating)):
+                    fmt = money_fmt if col in _MONEY_COLS else None
+                    ws.write_number(r, c, float(v), fmt)
+                else:
+                    ws.write_string(r, c, str(v))
+        ws.freeze_panes(1, 0)
+    wb.close()
+
+
+def _csv_value(v: Any, col: str, date_style: str, money_style: str) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, date):
+        return v.strftime("%m/%d/%Y") if date_style == "us" else v.isoformat()
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        if col in _MONEY_COLS and money_style == "text":
+            x = float(v)
+            return f"(${-x:,.2f})" if x < 0 else f"${x:,.2f}"
+        if col in _MONEY_COLS:
+            return f"{float(v):.2f}"
+        return _num(float(v)).replace(",", "")
+    return str(v)
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict], date_style: str = "iso",
+               money_style: str = "number") -> None:  # fmt: skip
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(columns)
+        for row in rows:
+            w.writerow([_csv_value(row.get(c), c, date_style, money_style) for c in columns])
+
+
+def _write_billing(folder: Path, f: _BillingFile) -> Path:
+    path = folder / f.name
+    if path.suffix == ".csv":
+        _write_csv(path, f.columns, f.rows, f.date_style, f.money_style)
+    else:
+        _write_xlsx(path, {"billing": (f.columns, f.rows)})
+    return path
+
+
+def _write_dso(root: Path, dso: _Dso) -> list[Path]:
+    d = root / dso.slug
+    (d / S.BILLING_DIR).mkdir(parents=True)
+    written = []
+    meta = d / S.DSO_META_FILE
+    meta.write_text(yaml.safe_dump(dso.meta, sort_keys=False, width=88), encoding="utf-8")
+    written.append(meta)
+    p = d / f"{S.LOCATIONS_FILE_STEM}.xlsx"
+    _write_xlsx(p, {S.LOCATIONS: (S.column_names(S.LOCATIONS), [x.row() for x in dso.locations])})
+    written.append(p)
+    p = d / f"{S.AGREEMENTS_FILE_STEM}.xlsx"
+    _write_xlsx(
+        p,
+        {
+            S.AGREEMENTS: (S.column_names(S.AGREEMENTS), dso.agreements),
+            S.SERVICES: (S.column_names(S.SERVICES), dso.services),
+            S.DOCUMENTATION: (S.column_names(S.DOCUMENTATION), dso.documentation),
+        },
+    )
+    written.append(p)
+    for f in dso.billing:
+        written.append(_write_billing(d / S.BILLING_DIR, f))
+    return written
+
+
+def _prepare_out(out: Path, targets: Sequence[str], force: bool) -> None:
+    """Refuse a non-empty ``out`` unless ``force``; with force remove only ``targets``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DsoError(f"{out}: exists and is not a folder")
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise DsoError(f"{out}: folder is not empty; pass --force to replace the sample in it")
+        for name in targets:
+            t = out / name
+            if t.is_dir() and not t.is_symlink():
+                shutil.rmtree(t)
+            elif t.exists() or t.is_symlink():
+                t.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+_README = """\
+# Sample portfolio (generated: do not edit by hand)
+
+Written by `dso-analytics sample data/sample --force` (module `dso_analytics.sample`,
+seed 7). A test checks that this folder equals a fresh generation. All names are fictitious.
+Latest invoice date (default as-of) of every DSO: {end}.
+
+| DSO | locations | agreements | story |
+|---|---|---|---|
+{rows}
+"""
+
+
+def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> list[Path]:
+    """Write the sample portfolio: one folder per DSO, plus a README.
+
+    Parameters
+    ----------
+    out : Path
+        Portfolio folder (created).  Must be empty or absent unless ``force``.
+    seed : int
+        Seed of the random generator (``data/sample`` uses 7).
+    force : bool
+        Replace the DSO folders (and README) this function writes; other
+        content of ``out`` is left alone.
+
+    Returns
+    -------
+    list of Path
+        Every file written.
+
+    Raises
+    ------
+    DsoError
+        When ``out`` is a non-empty folder and ``force`` is false.
+    """
+    out = Path(out)
+    _prepare_out(out, (*SAMPLE_DSOS, "README.md"), force)
+    builders = (_bright_smiles, _summit, _coastal)
+    written: list[Path] = []
+    rows = []
+    for k, build in enumerate(builders):
+        dso = build(np.random.default_rng([seed, k]))
+        written += _write_dso(out, dso)
+        rows.append(
+            f"| `{dso.slug}` | {len(dso.locations)} | {len(dso.agreements)} | "
+            f"{dso.meta['notes'].removeprefix('Sample DSO (generated). ')} |"
+        )
+    readme = out / "README.md"
+    readme.write_text(_README.format(end=END_DATE.isoformat(), rows="\n".join(rows)), "utf-8")
+    written.append(readme)
+    return written
+
+
+# ---------------------------------------------------------------------------
+# Scaled DSO for benchmarks
+# ---------------------------------------------------------------------------
+_SCALED_FIXED = ("managed_services", "third_party_licensing", "security_tools",
+                 "backup_monitoring", "remote_monitoring")  # fmt: skip
+_SCALED_USAGE = {  # service -> weight of the remaining slots
+    "helpdesk": 0.30, "after_hours_support": 0.15, "hardware": 0.12, "project_work": 0.08,
+    "patch_management": 0.10, "cross_location_incidents": 0.10, "third_party_licensing": 0.10,
+    "compliance_documentation": 0.03, "unclassified": 0.02,
+}  # fmt: skip
+_SCALED_RATES = {"helpdesk": 150.0, "after_hours_support": 195.0, "project_work": 165.0,
+                 "patch_management": 150.0, "cross_location_incidents": 175.0,
+                 "compliance_documentation": 175.0}  # fmt: skip
+
+
+def write_scaled_dso(
+    out: Path,
+    locations: int,
+    months: int = 36,
+    seed: int = 7,
+    file_format: str = "xlsx",
+    force: bool = False,
+) -> Path:
+    """Write one DSO of ``locations`` locations x ``months`` months of billing.
+
+    Every location billed in a month has exactly
+    :data:`SCALED_LINES_PER_LOCATION_MONTH` lines; the organization file has
+    :data:`SCALED_ORG_LINES_PER_MONTH` lines a month.  Ten percent of the
+    locations are acquired inside the window (billed from their join month,
+    plus two onboarding lines); the others are billed every month.  150
+    locations x 60 months give about 125,000 lines.
+
+    Parameters
+    ----------
+    out : Path
+        Portfolio folder; the DSO is written to ``out / f"scaled-{locations}x{months}"``.
+        Must be empty or absent unless ``force``.
+    locations : int
+        Number of locations (>= 1).
+    months : int
+        Months of invoices, ending 2026-10-31 (1..240).
+    seed : int
+        Seed of the random generator.
+    file_format : {"xlsx", "csv"}
+        Format of the billing files (locations and agreements are always xlsx).
+    force : bool
+        Replace that DSO folder if ``out`` is not empty.
+
+    Returns
+    -------
+    Path
+        The DSO folder.
+
+    Raises
+    ------
+    DsoError
+        On a non-empty ``out`` without ``force``, or invalid arguments.
+    """
+    if file_format not in ("xlsx", "csv"):
+        raise DsoError(f"--format must be xlsx or csv, not {file_format!r}")
+    if not 1 <= locations <= 100_000:
+        raise DsoError(f"--locations must be between 1 and 100000, not {locations}")
+    if not 1 <= months <= 240:
+        raise DsoError(f"--months must be between 1 and 240, not {months}")
+    slug = f"scaled-{locations}x{months}"
+    out = Path(out)
+    _prepare_out(out, (slug,), force)
+    rng = np.random.default_rng([seed, 1000 + locations, months])
+    mlist = _months_back(END_DATE, months)
+    window_start = date(mlist[0].year, mlist[0].month, 1)
+    n_in_window = locations // 10
+    locs: list[_Loc] = []
+    for i in range(locations):
+        lid = f"LOC-{i + 1:04d}"
+        ws = int(rng.integers(5, 18))
+        if i >= locations - n_in_window:  # acquired inside the window, evenly spread
+            k = i - (locations - n_in_window)
+            offset = (k * months) // max(1, n_in_window)
+            j = _busday(_add_months(window_start, offset))
+            gl = int(rng.integers(6, 30)) if j < date(2026, 9, 1) else None
+            jt = "acquisition"
+        else:
+            j = _busday(date(max(2001, window_start.year - 1 - i % 18), 1 + i % 12, 1 + i % 27))
+            jt = ("founding", "acquisition", "de_novo")[i % 3]
+            gl = 0 if jt == "founding" else int(rng.integers(8, 40))
+        locs.append(_Loc(lid, f"Scaled Dental {i + 1}", "PA", j, jt, gl, ws,
+                         int(rng.integers(0, 3)), "active", f"Site {i + 1}", f"Site {i + 1}"))  # fmt: skip
+    aid = "AG-SCALED-01"
+    ag = [
+        _agreement(agreement_id=aid, provider="Scaled MSP", scope="organization",
+                   location_ids=None, start_date=date(2004, 1, 5), term_months=36,
+                   auto_renew=True, renewal_term_months=12, notice_days=90,
+                   pricing_basis="per_workstation", monthly_rate=150, annual_uplift_pct=3,
+                   new_location_terms="automatic", onboarding_terms="capped",
+                   onboarding_cap=7500, onboarding_hourly_rate=175,
+                   onboarding_sla_business_days=15, reporting="on_request", baa="organization",
+                   change_of_ownership_termination=False, p1_response_minutes=30,
+                   p1_resolution_hours=8),
+    ]  # fmt: skip
+    services = _services(aid, {
+        "helpdesk": ("included", None, None),
+        "remote_monitoring": ("included", None, None),
+        "patch_management": ("included", None, None),
+        "backup_monitoring": ("included", None, None),
+        "security_tools": ("add_on", 6.0, "per_month"),
+        "cross_location_incidents": ("add_on", 350.0, "per_incident"),
+        "compliance_documentation": ("add_on", 1250.0, "flat"),
+        "organizational_reporting": ("add_on", 450.0, "flat"),
+        "after_hours_support": ("add_on", 195.0, "per_hour"),
+    })  # fmt: skip
+    docs = _docs(aid, {k: i % 2 == 0 for i, k in enumerate(S.DELIVERABLES)})
+    lines = _scaled_lines(rng, locs, mlist, aid)
+    files = _split_billing(lines, csv_locations=(
+        {x.id for x in locs} if file_format == "csv" else set()),
+        omit_location_id=True,
+        org_file=f"organization.{file_format}", org_date_style="iso")  # fmt: skip
+    if file_format == "xlsx":
+        files[-1].date_style = "date"
+    dso = _Dso(
+        slug=slug,
+        meta={
+            "display_name": f"Scaled DSO ({locations} locations x {months} months)",
+            "currency": "USD",
+            "notes": "Generated for benchmarks.",
+        },  # fmt: skip
+        locations=locs,
+        agreements=ag,
+        services=services,
+        documentation=docs,
+        billing=files,
+    )
+    _write_dso(out, dso)
+    return out / slug
+
+
+def _scaled_lines(
+    rng: np.random.Generator, locs: Sequence[_Loc], months: Sequence[date], aid: str
+) -> list[dict[str, Any]]:
+    """Billing lines of the scaled DSO: fixed count per location-month, templates from all styles."""
+    usage = list(_SCALED_USAGE)
+    weights = np.array([_SCALED_USAGE[s] for s in usage])
+    weights = weights / weights.sum()
+    n_usage = SCALED_LINES_PER_LOCATION_MONTH - len(_SCALED_FIXED)
+    pool = {s: [t for t in DESCRIPTION_TEMPLATES[s]] for s in S.SERVICE_CODES}
+    lines: list[dict[str, Any]] = []
+    inv_no = 500000
+    for d in months:
+        for loc in locs:
+            if d < _first_billed_month(loc, months):
+                continue
+            inv_no += 1
+            inv = f"SC-{inv_no}"
+            rate = _uplifted(150, 3, date(2004, 1, 5), d)
+            svc = list(_SCALED_FIXED) + list(rng.choice(usage, size=n_usage, p=weights))
+            tix = rng.integers(41000, 99000, size=len(svc))
+            hrs = rng.integers(2, 9, size=len(svc)) / 2.0
+            picks = rng.integers(0, 1 << 30, size=len(svc))
+            for k, s in enumerate(svc):
+                ctx = _ctx_defaults()
+                ctx.update(ticket=int(tix[k]), tdate=f"{d:%Y%m%d}", seq=f"{k + 1:04d}",
+                           month=f"{d:%b %Y}", site=loc.site, n=loc.ws)  # fmt: skip
+                qty: float | None = None
+                unit: float | None = None
+                hours: float | None = None
+                if k == 0:
+                    qty, unit = float(loc.ws), rate
+                    tpl = "Managed IT Services - Per Seat ({n} @ ${rate})"
+                else:
+                    templates = pool[s]
+                    tpl = templates[int(picks[k]) % len(templates)]
+                if s in _SCALED_RATES:
+                    hours, unit = float(hrs[k]), _SCALED_RATES[s]
+                    qty = hours
+                    amount = hours * unit
+                elif qty is None and s in ("third_party_licensing", "security_tools",
+                                           "backup_monitoring", "remote_monitoring"):  # fmt: skip
+                    qty, unit = float(loc.ws), {"third_party_licensing": 22.0,
+                                                "security_tools": 6.0}.get(s, 4.0)  # fmt: skip
+                    amount = qty * unit
+                elif qty is not None and unit is not None:
+                    amount = qty * unit
+                else:
+                    amount = float(int(picks[k]) % 900 + 100)
+                ctx.update(rate=_num(unit or 0), hours=_num(hours or 1))
+                if qty is not None:
+                    ctx["n"] = _num(qty)
+                lines.append({
+                    "invoice_number": inv, "invoice_date": d, "location_id": loc.id,
+                    "agreement_id": None, "description": tpl.format(**ctx), "service": None,
+                    "quantity": qty, "unit_price": unit, "amount": _money(amount),
+                    "hours": hours,
+                })  # fmt: skip
+        # onboarding lines of locations acquired this month
+        for loc in locs:
+            if loc.join >= date(months[0].year, months[0].month, 1) and (
+                (loc.join.year, loc.join.month) == (d.year, d.month)
+            ):
+                for k, (tpl, amount) in enumerate((
+                    ("Setup Fee - New Location Onboarding - {site}", 7500.0),
+                    ("Onboarding additional labor - {site} - 12 hrs @ $175", 2100.0),
+                )):  # fmt: skip
+                    lines.append({
+                        "invoice_number": f"SC-OB-{loc.id}", "invoice_date": d,
+                        "location_id": loc.id, "agreement_id": None,
+                        "description": tpl.format(site=loc.site), "service": None,
+                        "quantity": 1.0, "unit_price": amount, "amount": amount,
+                        "hours": 12.0 if k else None,
+                    })  # fmt: skip
+        org = (
+            ("Quarterly exec IT report (on request)", 450.0, None),
+            ("Multi-site outage - ticket #{ticket}", 350.0, None),
+            ("HIPAA risk assessment documentation package", 1250.0, None),
+        )
+        for k, (tpl, amount, _) in enumerate(org[:SCALED_ORG_LINES_PER_MONTH]):
+            lines.append({
+                "invoice_number": f"SC-ORG-{d:%Y%m}", "invoice_date": d, "location_id": None,
+                "agreement_id": aid if k == 0 else None,
+                "description": tpl.format(ticket=int(rng.integers(41000, 99000))),
+                "service": None, "quantity": 1.0, "unit_price": amount, "amount": amount,
+                "hours": None,
+            })  # fmt: skip
+    return lines
