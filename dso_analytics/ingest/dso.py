@@ -176,7 +176,9 @@ def type_table(raw: RawTable, table: str) -> tuple[pd.DataFrame, list[Problem]]:
         dtype = DTYPES[col.kind]
         if col.name not in present:
             out[col.name] = pd.Series(
-                [col.default] * n if col.default is not None else pd.NA, index=index
+                [col.default] * n if col.default is not None else [None] * n,
+                index=index,
+                dtype=object,
             ).astype(dtype)
             if col.required:
                 problems.append(
