@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,22 @@ def _parse_rules(data: Any, source: str) -> Rules:
     return Rules(tuple(out), source)
 
 
+@lru_cache(maxsize=1)
+def _shipped_rules() -> Rules:
+    text = resources.files(RULES_PACKAGE).joinpath(DEFAULT_RULES_FILE).read_text("utf-8")
+    return _parse_rules(
+        _load_yaml(text, "built-in classification.yaml"), "built-in classification.yaml"
+    )
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise DsoError(f"{source}: not valid YAML ({exc})") from None
+
+
 def read_rules(dso_dir: str | Path | None = None, path: str | Path | None = None) -> Rules:
     """Read classification rules.
 
@@ -141,19 +158,14 @@ def read_rules(dso_dir: str | Path | None = None, path: str | Path | None = None
     if path is None and dso_dir is not None and (Path(dso_dir) / DSO_RULES_FILE).is_file():
         path = Path(dso_dir) / DSO_RULES_FILE
     if path is None:
-        text = resources.files(RULES_PACKAGE).joinpath(DEFAULT_RULES_FILE).read_text("utf-8")
-        source = "built-in classification.yaml"
+        return _shipped_rules()
     else:
         p = Path(path)
         if not p.is_file():
             raise DsoError(f"{p}: classification rules file not found")
         text = p.read_text("utf-8")
         source = str(p)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DsoError(f"{source}: not valid YAML ({exc})") from None
-    return _parse_rules(data, source)
+    return _parse_rules(_load_yaml(text, source), source)
 
 
 def _contains(texts: pd.Series, pattern: str) -> np.ndarray:

@@ -92,7 +92,8 @@ def governing_agreement(
     keys = pd.DataFrame({"key": np.arange(len(key_uniq)), "combo": key_uniq})
     keys = keys[keys["combo"] >= 0]
     lc = keys["combo"] // 10_000_000 - 1
-    keys["loc"] = np.where(lc >= 0, np.asarray(loc_uniq, dtype=object)[np.maximum(lc, 0)], None)
+    uniq_loc = np.append(np.asarray(loc_uniq, dtype=object), None)  # -1 -> None
+    keys["loc"] = uniq_loc[np.where(lc >= 0, lc, len(uniq_loc) - 1)]
     keys["d"] = pd.to_datetime(
         (keys["combo"] % 10_000_000 - 5_000_000).to_numpy().astype("datetime64[D]")
     )
