@@ -304,7 +304,7 @@ def plot_renewal_timeline(
 
 
 def plot_asks(
-    asks: pd.DataFrame, currency: str = "USD", title: str = "Negotiation asks"
+    asks: pd.DataFrame, currency: str = "USD", title: str = "Negotiation asks", top: int = 15
 ) -> go.Figure:
     """Ranked negotiation asks as horizontal bars of their 12-month dollar impact.
 
@@ -312,7 +312,9 @@ def plot_asks(
     ----------
     asks : DataFrame
         ``rank, ask, clause, agreement_id, evidence, impact_12m`` (``ASK_COLUMNS``).
-        Asks whose impact is unknown are not drawn (they stay in the table).
+        Asks whose impact is unknown or zero are not drawn (they stay in the table).
+    top : int
+        Draw at most this many asks (the largest, in rank order).
 
     Returns
     -------
@@ -320,10 +322,13 @@ def plot_asks(
         One bar trace named ``"12-month impact"``.
     """
     fig = _base(title)
-    known = asks[asks["impact_12m"].notna()] if not asks.empty else asks
+    known = asks[asks["impact_12m"].fillna(0) > 0] if not asks.empty else asks
     if known.empty:
         return _empty(fig, "No asks with a dollar impact")
     known = known.sort_values("rank")
+    if len(known) > top:
+        known = known.head(top)
+        fig.update_layout(title_text=f"{esc(title)}: top {top} by 12-month impact")
     labels = [
         f"{int(r)}. {esc(_short(a))}" for r, a in zip(known["rank"], known["ask"], strict=True)
     ]

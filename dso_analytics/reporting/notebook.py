@@ -466,6 +466,12 @@ DATA_ISSUE_COLUMNS = (
 )  # fmt: skip
 
 
+def show_asks(m: DsoMetrics, top: int = 20) -> None:
+    """Display the first ``top`` ranked asks (the workbook lists them all)."""
+    cols = ["rank", "ask", "agreement_id", "evidence", "impact_12m"]
+    show_table(m.asks[cols], money=["impact_12m"], currency=m.currency, max_rows=top)
+
+
 def show_data_quality(m: DsoMetrics) -> None:
     """Display unclassified lines and lines without a governing agreement (escaped tables)."""
     for title, df in (
