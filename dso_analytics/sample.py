@@ -700,6 +700,8 @@ def _bright_smiles(rng: np.random.Generator) -> _Dso:
                 6.0,
                 template="Huntress EDR x{n}",
             )
+            if lid == "LOC-012":  # monitoring is included, yet billed per device
+                b.seats("dentalnet", "remote_monitoring", inv, d, lid, loc.ws + 1, 3.0)
             if d.month in (1, 7):
                 b.seats(
                     "dentalnet",
@@ -1038,6 +1040,9 @@ def _summit(rng: np.random.Generator) -> _Dso:
                   quantity=1, unit_price=rate, ctx={"site": loc.site}, explicit=tagged,
                   agreement=aid if d.month == 1 else None)  # fmt: skip
             b.seats(st, "third_party_licensing", inv, d, lid, loc.ws + 3, 36.0, explicit=tagged)
+            if lid in ("LOC-020", "LOC-021", "LOC-022") and d >= date(2025, 7, 31):
+                # a recurring "addition" for monitoring the agreement already includes
+                b.seats(st, "remote_monitoring", inv, d, lid, loc.ws, 4.0)
             if b.chance(0.05):  # helpdesk is included: billed anyway
                 b.seats(
                     st,
@@ -1384,6 +1389,8 @@ def _coastal(rng: np.random.Generator) -> _Dso:
                 12.5,
                 template="Microsoft 365 Business Standard x{n}",
             )
+            if lid == "LOC-001" and d >= date(2026, 1, 31):
+                b.seats("anchor", "remote_monitoring", inv, d, lid, loc.servers, 45.0)
             if b.chance(0.12):  # helpdesk is included: billed anyway
                 b.hourly("anchor", "helpdesk", inv, d, lid, 150, 1, 2)
             for _ in range(b.count(0.2)):
