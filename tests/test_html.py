@@ -1,0 +1,107 @@
+"""The HTML reports: self-contained (no remote reference, plotly.js once, no require.js or
+MathJax), no code cells, KPI header, escaped data text; plus the offline checker itself."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from report_factory import SCRIPT, make_metrics
+from report_render import SAMPLE_DSOS, rendered
+
+from dso_analytics.reporting import notebook as rn
+from dso_analytics.reporting.html import check_offline, count_plotlyjs
+
+
+def test_check_offline_flags_cdn_requirejs_mathjax_and_double_plotly():
+    assert check_offline("<p>ok</p>") == []
+    assert "external <script src>" in check_offline('<script src="https://cdn.x/p.js"></script>')
+    assert "remote src/href reference" in check_offline('<img src="//cdn.x/i.png">')
+    assert "remote src/href reference" in check_offline('<link href="http://x/a.css">')
+    assert "require.js" in check_offline("<script>load('require.min.js')</script>")
+    assert "MathJax loader" in check_offline('<script>x="tex-svg/MathJax.js"</script>')
+    twice = (
+        f"<script>{'window.PlotlyConfig = {MathJaxConfig: ' + chr(39) + 'local' + chr(39) + '};'}</script>"
+        * 2
+    )
+    assert "plotly.js inlined more than once" in check_offline(twice)
+    # a URL inside a script body is not a fetch (plotly.js holds such strings)
+    assert check_offline("<script>var a = '<a href=\"https://plotly.com\">';</script>") == []
+
+
+def test_kpi_header_and_sentences_escape_data_text():
+    m = make_metrics(display_name=SCRIPT)
+    html = rn.kpi_header_html(m)
+    assert "<script" not in html and "&lt;script&gt;" in html
+    # spend T12M 3175.49 -> "$3,175"; clause score 8/33 = 24%
+    assert "$3,175" in html and "24%" in html and "2026-10-03 (AG-1)" in html
+    table = rn.table_html(m.addon_lines, money=["amount"])
+    assert "<script" not in table and "&lt;script&gt;" in table
+    assert "$125.50" in table
+    assert rn.md_escape("<b>*x*</b>") == "&lt;b&gt;\\*x\\*&lt;/b&gt;"
+
+
+def test_interpretation_sentences_computed_from_data():
+    m = make_metrics()
+    # add-ons T12M: 300 + 250 + 125.50 = 675.50; largest compliance_documentation 300 (44%)
+    assert rn.interpret_addons(m) == (
+        "Add-on charges came to $676 in the last twelve months across 3 service(s); "
+        "compliance documentation is the largest at $300 (44%)."
+    )
+    # onboarding: LOC-002 target overspend 2000, LOC-003 0; one hourly (unknown allowance)
+    assert rn.interpret_onboarding(m).startswith(
+        "1 of 2 onboarded location(s) cost more than the $5,000 target cap, $2,000 in total; 1 had"
+    )
+    # AG-2 missed its notice window; nearest deadline 2026-10-03 is 95 days after 2026-06-30
+    assert "95 day(s)" in rn.interpret_renewals(m) and "1 agreement(s) already missed" in (
+        rn.interpret_renewals(m)
+    )
+    # asks with known impact: 2500 + 550 + 125.50 = 3175.50
+    assert rn.interpret_asks(m).startswith("4 negotiation ask(s) worth $3,176")
+
+
+# --------------------------------------------------------------------------- rendered reports
+@pytest.fixture(scope="session")
+def run():
+    return rendered()
+
+
+def _all_html(run):
+    return [run.out / n / "renewal-leverage.html" for n in (*SAMPLE_DSOS, "hostile-dso")] + [
+        run.out / "portfolio" / "portfolio-overview.html"
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_reports_are_self_contained(run):
+    for path in _all_html(run):
+        text = path.read_text(encoding="utf-8")
+        assert check_offline(text) == [], path
+        assert count_plotlyjs(text) == 1, path
+        assert not re.search(r"""<script[^>]+src=""", text)
+        assert "cdn.plot.ly" not in text and "cdnjs" not in text
+        assert "require.js" not in text.lower()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_reports_have_no_code_and_a_kpi_header(run):
+    text = (run.out / "bright-smiles" / "renewal-leverage.html").read_text(encoding="utf-8")
+    assert "jp-InputArea" not in text and "rn.load_metrics" not in text
+    assert 'class="dso-kpi-header"' in text
+    for label in ("Spend, trailing 12 months", "Add-on charges, T12M", "Credits to claim",
+                  "Onboarding overspend vs target", "Clause score", "Nearest notice deadline"):  # fmt: skip
+        assert label in text
+    for heading in ("Add-on spend by service and month", "Clause scorecard",
+                    "Renewal timeline", "Leverage and negotiation asks", "Data-quality notes"):  # fmt: skip
+        assert heading in text
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_hostile_description_is_escaped_in_html(run):
+    text = (run.out / "hostile-dso" / "renewal-leverage.html").read_text(encoding="utf-8")
+    assert SCRIPT not in text
+    # it is listed (escaped) among the unclassified lines
+    assert "&lt;script&gt;document.title=" in text
