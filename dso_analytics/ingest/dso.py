@@ -158,86 +158,132 @@ def type_table(raw: RawTable, table: str) -> tuple[pd.DataFrame, list[Problem]]:
     -------
     frame : pandas.DataFrame
         Every contract column, typed (see :data:`DTYPES`; a missing column is
-        all-missing), ``<column>__invalid`` text columns where some cell did not
-        parse, unknown extra columns as text, then the provenance columns.
+        all-missing), unknown extra columns as text, ``<column>__invalid``
+        text columns where some cell did not parse, then the provenance columns.
     problems : list of Problem
         ``missing_column`` for each absent required column, ``excel_error``
         for each Excel error cell in a contract column.
     """
-    df = raw.frame
+    return type_tables([raw], table)
+
+
+def _missing_column_problems(raw: RawTable, table: str) -> list[Problem]:
+    present = set(raw.data_columns)
+    return [
+        Problem(
+            file=raw.file,
+            sheet=raw.sheet or None,
+            row=raw.header_row or None,
+            column=col.name,
+            problem=(
+                f"required column {col.name} is missing"
+                + (f" (header row {raw.header_row})" if raw.header_row else "")
+            ),
+            rule="missing_column",
+        )
+        for col in TABLE_COLUMNS[table]
+        if col.required and col.name not in present
+    ]
+
+
+def _typed_missing(n: int, col) -> pd.Series:
+    dtype = DTYPES[col.kind]
+    if col.default is not None:
+        return pd.Series([col.default] * n, dtype=object).astype(dtype)
+    return pd.Series([None] * n, dtype=object).astype(dtype)
+
+
+def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Type several raw tables of one contract table at once (rows in order).
+
+    The raw frames are stacked first so that every column is parsed once over
+    all rows: reading many small billing files costs a few vectorised passes,
+    not a few per file.  Date columns are parsed per group of tables sharing a
+    date system (1900/1904) and date formats.  Cells of a column that a table
+    lacks are blank.  See :func:`type_table` for the result.
+    """
+    problems: list[Problem] = []
+    for raw in raws:
+        problems += _missing_column_problems(raw, table)
+    frames = [r.frame for r in raws if len(r.frame)]
+    if not frames:
+        return empty_table(table), problems
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df = df.reset_index(drop=True)
     n = len(df)
-    index = pd.RangeIndex(n)
+    present: set[str] = set()
+    for r in raws:
+        present.update(r.data_columns)
+    # date systems / formats: one group in the common case
+    groups: dict[tuple[bool, tuple[str, ...]], list[str]] = {}
+    for r in raws:
+        groups.setdefault((r.date1904, tuple(r.date_formats)), []).append(r.file)
     out: dict[str, pd.Series] = {}
     invalid: dict[str, pd.Series] = {}
-    problems: list[Problem] = []
-    sheet = raw.sheet or None
-    present = set(raw.data_columns)
+    any_errors = any(r.excel_errors for r in raws)
     for col in TABLE_COLUMNS[table]:
         dtype = DTYPES[col.kind]
         if col.name not in present:
-            out[col.name] = pd.Series(
-                [col.default] * n if col.default is not None else [None] * n,
-                index=index,
-                dtype=object,
-            ).astype(dtype)
-            if col.required:
-                problems.append(
-                    Problem(
-                        file=raw.file,
-                        sheet=sheet,
-                        row=raw.header_row or None,
-                        column=col.name,
-                        problem=(
-                            f"required column {col.name} is missing"
-                            + (f" (header row {raw.header_row})" if raw.header_row else "")
-                        ),
-                        rule="missing_column",
-                    )
-                )
+            out[col.name] = _typed_missing(n, col)
             continue
-        cells = df[col.name].reset_index(drop=True)
-        values, inv = parse_column(
-            cells, col.kind, date1904=raw.date1904, date_formats=raw.date_formats or None
-        )
+        cells = df[col.name]
+        if col.kind == "date" and len(groups) > 1:
+            values = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+            inv = pd.Series(index=df.index, dtype="str")
+            for (d1904, fmts), files in groups.items():
+                m = df[SOURCE_FILE].isin(files).to_numpy()
+                v, i = parse_column(cells[m], "date", d1904, list(fmts) or None)
+                values[m] = v
+                inv[m] = i
+        else:
+            (d1904, fmts), *_ = groups
+            values, inv = parse_column(cells, col.kind, d1904, list(fmts) or None)
         if col.name == AMOUNT:
             values = values.round(2)
         if col.default is not None:
-            fill = values.isna() & inv.isna()
+            fill = (values.isna() & inv.isna()).to_numpy()
             if fill.any():
-                values = values.where(~fill, col.default).astype(dtype)
+                values = values.where(~fill, col.default)
         out[col.name] = values.astype(dtype)
         if inv.notna().any():
             invalid[col.name + INVALID_SUFFIX] = inv
-        if raw.excel_errors and cells.dtype == object:
-            is_err = cells.map(type).isin([ExcelError]).to_numpy()
-            if is_err.any():
-                rows = df[SOURCE_ROW].to_numpy()[is_err]
-                for r, v in zip(rows, cells[is_err], strict=True):
-                    problems.append(
-                        Problem(
-                            file=raw.file,
-                            sheet=sheet,
-                            row=int(r),
-                            column=col.name,
-                            problem=f"is an Excel error {v}, not a value",
-                            value=str(v),
-                            rule="excel_error",
-                        )
-                    )
+        if any_errors and cells.dtype == object:
+            problems += _excel_error_problems(df, cells, col.name)
     extras: dict[str, pd.Series] = {}
     contract = {c.name for c in TABLE_COLUMNS[table]}
-    for name in raw.data_columns:
-        if name in contract or name in out or name.endswith(INVALID_SUFFIX):
+    for name in df.columns:
+        if name in contract or name in PROVENANCE or name.endswith(INVALID_SUFFIX):
             continue
-        values, _inv = parse_column(df[name].reset_index(drop=True), "text")
-        extras[name] = values.where(values.notna(), _inv).astype("str")
-    frame = pd.DataFrame({**out, **extras, **invalid}, index=index)
-    for p in PROVENANCE:
-        frame[p] = df[p].to_numpy()
+        values, bad = parse_column(df[name], "text")
+        extras[name] = values.where(values.notna(), bad).astype("str")
+    frame = pd.DataFrame({**out, **extras, **invalid})
+    frame[SOURCE_FILE] = df[SOURCE_FILE].astype("str").to_numpy()
+    frame[SOURCE_SHEET] = df[SOURCE_SHEET].astype("str").to_numpy()
+    frame[SOURCE_ROW] = df[SOURCE_ROW].astype("int64").to_numpy()
     frame[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
     frame[SOURCE_SHEET] = frame[SOURCE_SHEET].astype("str")
-    frame[SOURCE_ROW] = frame[SOURCE_ROW].astype("int64")
     return frame, problems
+
+
+def _excel_error_problems(df: pd.DataFrame, cells: pd.Series, column: str) -> list[Problem]:
+    is_err = cells.map(type).isin([ExcelError]).to_numpy()
+    if not is_err.any():
+        return []
+    sub = df.loc[is_err, [SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW]]
+    return [
+        Problem(
+            file=str(f),
+            sheet=str(s) or None,
+            row=int(r),
+            column=column,
+            problem=f"is an Excel error {v}, not a value",
+            value=str(v),
+            rule="excel_error",
+        )
+        for f, s, r, v in zip(
+            sub[SOURCE_FILE], sub[SOURCE_SHEET], sub[SOURCE_ROW], cells[is_err], strict=True
+        )
+    ]
 
 
 def _check_totals(raw: RawTable, typed: pd.DataFrame) -> list[Problem]:
@@ -407,33 +453,52 @@ def _read_one(
     return typed
 
 
-def _billing_job(args: tuple[str, str, str]) -> tuple:
-    """Read one billing file (runs in a worker process): never raises a DsoError."""
-    path_s, rel, root_s = args
+def _billing_job(args: tuple[list[tuple[str, str]], str]) -> tuple:
+    """Read and type a chunk of billing files (runs in a worker process).
+
+    Returns ``("ok", typed, problems, sources)`` or ``("error", file, problem)``
+    for the first file that cannot be read: never raises a DsoError (its
+    pickling would lose the file name).
+    """
+    items, root_s = args
+    raws: list[RawTable] = []
+    sources: list[SourceFile] = []
+    hook_problems: dict[str, list[Problem]] = {}
     try:
-        wb = open_workbook(Path(path_s), rel)
-        try:
-            raw = wb.read_table(None, contract_header_matcher(BILLING))
-            hook_probs: list[Problem] = []
-            if not set(required_columns(BILLING)) <= set(raw.data_columns):
-                raw, hook_probs = _map_billing_frame(raw, Path(path_s), Path(root_s))
-            typed, probs = type_table(raw, BILLING)
-            if hook_probs:  # one file-level problem instead of one per missing column
-                probs = hook_probs + [p for p in probs if p.rule != "missing_column"]
-            probs += _check_totals(raw, typed)
-            src = SourceFile(
-                path=rel,
-                table=BILLING,
-                sheets=(raw.sheet,) if raw.sheet else (),
-                rows=len(typed),
-                sha256=wb.sha256,
-                profile=raw.profile,
+        for path_s, rel in items:
+            wb = open_workbook(Path(path_s), rel)
+            try:
+                raw = wb.read_table(None, contract_header_matcher(BILLING))
+                if not set(required_columns(BILLING)) <= set(raw.data_columns):
+                    raw, hook_probs = _map_billing_frame(raw, Path(path_s), Path(root_s))
+                    if hook_probs:
+                        hook_problems[rel] = hook_probs
+            finally:
+                wb.close()
+            raws.append(raw)
+            sources.append(
+                SourceFile(
+                    path=rel,
+                    table=BILLING,
+                    sheets=(raw.sheet,) if raw.sheet else (),
+                    rows=len(raw.frame),
+                    sha256=wb.sha256,
+                    profile=raw.profile,
+                )
             )
-        finally:
-            wb.close()
     except InputFileError as e:
         return ("error", e.file, e.problem)
-    return ("ok", typed, probs, src)
+    typed, probs = type_tables(raws, BILLING)
+    # a file the profile hook reported gets one file-level problem, not one per column
+    probs = [p for p in probs if not (p.rule == "missing_column" and p.file in hook_problems)]
+    for rel in hook_problems:
+        probs += hook_problems[rel]
+    footers = [r for r in raws if len(r.footers)]
+    if footers:
+        files = typed[SOURCE_FILE]
+        for raw in footers:
+            probs += _check_totals(raw, typed[(files == raw.file).to_numpy()])
+    return ("ok", typed, probs, sources)
 
 
 def _workers(n_files: int) -> int:
@@ -450,16 +515,18 @@ def _workers(n_files: int) -> int:
 
 
 def _read_billing(files: list[tuple[Path, str]], root: Path) -> list[tuple]:
-    jobs = [(str(p), rel, str(root)) for p, rel in files]
-    workers = _workers(len(jobs))
+    items = [(str(p), rel) for p, rel in files]
+    workers = _workers(len(items))
     if workers > 1:
+        k = min(len(items), workers * 2)  # contiguous chunks keep the path order
+        bounds = np.linspace(0, len(items), k + 1).astype(int)
+        jobs = [(items[a:b], str(root)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         try:
             with ProcessPoolExecutor(max_workers=workers) as ex:
-                chunk = max(1, len(jobs) // (workers * 4))
-                return list(ex.map(_billing_job, jobs, chunksize=chunk))
+                return list(ex.map(_billing_job, jobs))
         except (BrokenProcessPool, OSError, AssertionError):
             pass  # e.g. inside a daemonic worker: read serially
-    return [_billing_job(j) for j in jobs]
+    return [_billing_job((items, str(root)))]
 
 
 def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
@@ -689,13 +756,13 @@ def read_dso(dso_dir: str | Path) -> DsoDataset:
             )
         )
     frames: list[pd.DataFrame] = []
-    for res in _read_billing(files, root):
+    for res in _read_billing(files, root) if files else []:
         if res[0] == "error":
             raise InputFileError(res[1], res[2])
-        _, typed, probs, src = res
+        _, typed, probs, srcs = res
         frames.append(typed)
         problems.extend(probs)
-        sources.append(src)
+        sources.extend(srcs)
     if files:
         present.add(BILLING)
     billing = _concat(frames, BILLING)

@@ -189,9 +189,10 @@ class RawTable:
         The header cells as written, aligned with ``headers``.
     frame : pandas.DataFrame
         One row per data row (blank and footer rows removed), one column per
-        header holding raw cell values (``str`` dtype when every cell is text,
-        else ``object`` with ``str``/``float``/``int``/``bool``/``datetime``/
-        :class:`ExcelError` cells; blanks are ``""``), then ``source_file``,
+        header holding raw cell values: ``str`` dtype when every cell is text
+        (blanks ``""``); ``float64`` when every non-blank cell is a number
+        (blanks NaN); else ``object`` with ``str``/``float``/``int``/``bool``/
+        ``datetime``/:class:`ExcelError` cells (blanks ``""``).  Then ``source_file``,
         ``source_sheet`` and ``source_row`` (the Excel row number).
     footers : pandas.DataFrame
         The ``Total``/``Subtotal``/``Grand total`` rows, same columns.
@@ -514,6 +515,31 @@ def _unique_headers(cells: list[str]) -> list[str]:
     return out
 
 
+def _raw_column(arr: np.ndarray, has_errors: bool) -> pd.Series:
+    """A raw column as ``str`` (all text), ``float64`` (all numbers, NaN = blank) or object."""
+    if has_errors:
+        return pd.Series(arr, dtype=object)
+    kind = pd.api.types.infer_dtype(arr, skipna=False)
+    if kind in ("string", "empty"):
+        return pd.Series(arr, dtype="str")
+    if kind in ("floating", "integer", "mixed-integer-float"):
+        with contextlib.suppress(OverflowError, ValueError, TypeError):
+            return pd.Series(arr.astype("float64"))
+    if kind == "mixed":
+        blank = np.equal(arr, "")
+        rest = arr[~blank]
+        if len(rest) and pd.api.types.infer_dtype(rest, skipna=False) in (
+            "floating",
+            "integer",
+            "mixed-integer-float",
+        ):
+            with contextlib.suppress(OverflowError, ValueError, TypeError):
+                out = np.full(len(arr), np.nan)
+                out[~blank] = rest.astype("float64")
+                return pd.Series(out)
+    return pd.Series(arr, dtype=object)
+
+
 def _build_table(
     rows: list[list[object]],
     *,
@@ -568,13 +594,7 @@ def _build_table(
         data: dict[str, object] = {}
         for name, j in zip(names, cols, strict=True):
             arr = mat[mask, j]
-            if j not in error_cols and pd.api.types.infer_dtype(arr, skipna=False) in (
-                "string",
-                "empty",
-            ):
-                data[name] = pd.Series(arr, dtype="str")
-            else:
-                data[name] = pd.Series(arr, dtype=object)
+            data[name] = _raw_column(arr, j in error_cols)
         k = int(mask.sum())
         data[SOURCE_FILE] = pd.Series([file] * k, dtype="str")
         data[SOURCE_SHEET] = pd.Series([sheet] * k, dtype="str")
