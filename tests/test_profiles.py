@@ -465,3 +465,306 @@ def test_safe_stem(stem: str, slug: str) -> None:
 def test_safe_stem_refuses_names_with_nothing_safe(stem: str) -> None:
     with pytest.raises(DsoError):
         safe_stem(stem)
+
+
+# ---------------------------------------------------------------------------
+# Realistic exports, as files (CSV and xlsx)
+# ---------------------------------------------------------------------------
+# One realistic export per shipped profile: header row + two lines, the second
+# the onboarding line.  Amount expected per line, worked out by hand.
+EXPORTS: dict[str, tuple[list[str], list[list[object]], list[float]]] = {
+    "connectwise-agreement-additions": (
+        EXPORT_HEADERS["connectwise-agreement-additions"],
+        [
+            ["01/01/2025", "", "MS-WS", "Managed workstation", "10", "$150.00", "$1,500.00",
+             "Billable", "Acme MSA", "Managed Services", "Acme Dental Group", "1001"],
+            ["02/03/2025", "", "ONBOARD-ELM", "Elm go-live", "1", "$1,234.50", "$1,234.50",
+             "Billable", "Acme MSA", "Project", "Acme Dental Group", "1002"],
+        ],
+        [1500.00, 1234.50],
+    ),
+    "connectwise-company-invoices": (
+        EXPORT_HEADERS["connectwise-company-invoices"],
+        [
+            ["10001", "", "$2,400.00", "01/31/2025", "02/28/2025", "Sent", "Agreement",
+             "Acme Dental Group", "Acme Dental Group", "1001", "", "Managed Services"],
+            ["10002", "5521", "$3,000.00", "02/28/2025", "03/31/2025", "Sent", "Standard",
+             "Acme Dental Group", "Acme Dental Group", "Elm Street", "Elm Onboarding - Phase 1",
+             "Project"],
+        ],
+        [2400.00, 3000.00],
+    ),
+    "autotask-billing-items": (
+        EXPORT_HEADERS["autotask-billing-items"],
+        [
+            ["01/31/2025", "Managed Services", "January", "16", "150.00", "2400.00", "2400.00",
+             "Recurring Contract Service", "C-1", "I-9", "", "", ""],
+            ["02/14/2025", "New location", "Elm", "1", "0", "", "", "Contract Setup Fee",
+             "C-1", "I-10", "", "", "$4,000.00"],
+        ],
+        [2400.00, 4000.00],
+    ),
+    "halopsa-invoice-lines": (
+        EXPORT_HEADERS["halopsa-invoice-lines"],
+        [
+            ["H-1", "2025-01-31", "1001", "", "MS", "Managed services", "16", "150", "2400.00"],
+            ["H-2", "2025-02-28", "", "elm street", "SETUP", "Onboarding Elm", "1", "5000",
+             "5000.00"],
+        ],
+        [2400.00, 5000.00],
+    ),
+    "syncro-invoice-line-items": (
+        EXPORT_HEADERS["syncro-invoice-line-items"],
+        [
+            ["S-1", "2025-01-31", "1001", "Managed WS", "per workstation", "10", "$150.00"],
+            ["S-2", "2025-02-28", "1002", "Onboarding", "Elm", "2", "$1,250.25"],
+        ],
+        # 10 x 150.00 = 1,500.00; 2 x 1,250.25 = 2,500.50
+        [1500.00, 2500.50],
+    ),
+}  # fmt: skip
+
+
+def write_export(path: Path, header: list[str], rows: list[list[object]], title: bool) -> Path:
+    """Write an export as CSV or xlsx; with ``title`` two title rows and a blank row first."""
+    import csv
+
+    import openpyxl
+
+    lead = [["Acme MSP export"], ["Generated 2025-03-01"], []] if title else []
+    if path.suffix == ".csv":
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            for r in [*lead, header, *rows]:
+                w.writerow(r)
+    else:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "Export"
+        for r in [*lead, header, *rows]:
+            ws.append(r)
+        wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("fmt", [".csv", ".xlsx"])
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_each_shipped_profile_maps_a_realistic_export_file(
+    tmp_path: Path, name: str, fmt: str
+) -> None:
+    from dso_analytics.ingest.parse import parse_date, parse_money
+    from dso_analytics.ingest.profiles import header_matcher
+    from dso_analytics.ingest.workbook import read_raw_table
+
+    header, rows, amounts = EXPORTS[name]
+    path = write_export(tmp_path / f"export{fmt}", header, rows, title=fmt == ".xlsx")
+    profiles = load_profiles()
+    raw = read_raw_table(path, header_matcher=header_matcher(profiles), display=path.name)
+    prof = match_profile(raw.headers, profiles)
+    assert prof is not None and prof.name == name
+    out = apply_profile(raw.frame, prof, LOCS)
+    money, bad = parse_money(out["amount"])
+    assert bad.isna().all()
+    assert money.tolist() == amounts
+    dates, bad_dates = parse_date(out["invoice_date"])
+    assert bad_dates.isna().all() and dates.notna().all()
+    assert out["service"].iloc[1] == "new_location_onboarding"
+    assert pd.isna(out["service"].iloc[0])
+    if name != "autotask-billing-items":  # Autotask exports carry no site
+        assert out["location_id"].tolist() == ["LOC-001", "LOC-002"]
+
+
+# ---------------------------------------------------------------------------
+# read_dso, the CLI and import
+# ---------------------------------------------------------------------------
+def _dso(root: Path, billing: dict[str, list[dict[str, object]]] | None = None) -> Path:
+    from builders import base_tables, make_dso
+
+    t = base_tables()
+    t["locations"][0]["aliases"] = "1001; Main Street"
+    t["locations"][1]["aliases"] = "1002; Elm Street"
+    if billing is not None:
+        t["billing"] = billing
+    d = make_dso(root, tables=t)
+    (d / "billing").mkdir(exist_ok=True)
+    return d
+
+
+ACME_EXPORT = (
+    'Inv No,Inv Date,Memo,Line Total,Clinic\nA-1,03.04.2025,Helpdesk,"$1,234.50",elm dental\n'
+)
+
+
+def test_user_profile_in_dso_folder_maps_an_export_without_code(tmp_path: Path) -> None:
+    from dso_analytics.ingest import read_dso
+
+    d = _dso(tmp_path, billing={})
+    write_profile(d, "acme.yaml", GOOD)
+    (d / "billing" / "acme-export.csv").write_text(ACME_EXPORT, encoding="utf-8")
+    ds = read_dso(d)
+    assert [p for p in ds.read_problems if p.severity == "error"] == []
+    src = {s.path: s.profile for s in ds.sources}
+    assert src["billing/acme-export.csv"] == "acme-psa"
+    line = ds.billing.iloc[0]
+    assert line["invoice_number"] == "A-1"
+    assert line["invoice_date"] == pd.Timestamp("2025-04-03")  # day first, per the profile
+    assert line["location_id"] == "LOC-002"  # through location_name
+    assert line["amount"] == 1234.50
+    assert line["source_row"] == 2
+
+
+def test_file_no_profile_recognises_is_one_clear_problem(tmp_path: Path) -> None:
+    from dso_analytics.ingest import read_dso
+
+    d = _dso(tmp_path)
+    (d / "billing" / "mystery.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    probs = [p for p in read_dso(d).read_problems if p.file == "billing/mystery.csv"]
+    assert len(probs) == 1
+    assert probs[0].rule == "no_profile"
+    assert "not a contract billing file and no provider profile matches its headers" in str(
+        probs[0]
+    )
+    assert "missing invoice_number, invoice_date, description, amount" in str(probs[0])
+
+
+def test_cli_profiles_lists_shipped_and_dso_profiles(tmp_path: Path, capsys) -> None:
+    from dso_analytics.cli import main
+
+    d = _dso(tmp_path)
+    write_profile(d, "acme.yaml", GOOD)
+    assert main(["profiles", "--dso", str(d)]) == 0
+    out = capsys.readouterr().out
+    for name in [*EXPORTS, "acme-psa"]:
+        assert name in out
+    assert "profiles/acme.yaml" in out
+    assert main(["profiles"]) == 0
+    assert "acme-psa" not in capsys.readouterr().out
+
+
+def test_cli_profiles_reports_a_bad_dso_profile_without_traceback(tmp_path: Path, capsys) -> None:
+    from dso_analytics.cli import main
+
+    d = _dso(tmp_path)
+    write_profile(d, "bad.yaml", "name: x\n")
+    assert main(["profiles", "--dso", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: profiles/bad.yaml: key 'recognise': ")
+    assert "Traceback" not in err
+
+
+CW_CSV = (
+    "ConnectWise Manage - Company Invoices\n"
+    "\n"
+    "Invoice,Ticket #,Invoice Total,Date,Invoice Type,Company Name,Site,Agreement Type\n"
+    '1001,,"$2,400.00",01/31/2025,Agreement,Acme Dental Group,1001,Managed Services\n'
+    "1002,4411,$250.00,01/31/2025,Standard,Acme Dental Group, elm  STREET ,\n"
+    "1003,,$50.00,02/28/2025,Credit Memo,Acme Dental Group,1002,\n"
+    'Total,,"$2,600.00",,,,,\n'
+)
+
+
+def test_cli_import_writes_a_contract_file_that_reads_back(tmp_path: Path, capsys) -> None:
+    from dso_analytics.cli import main
+    from dso_analytics.ingest import read_dso
+
+    d = _dso(tmp_path, billing={})
+    src = tmp_path / "CW Invoices (Jan).csv"
+    src.write_text(CW_CSV, encoding="utf-8")
+    assert main(["import", str(src), "--dso", str(d)]) == 0
+    dest = d / "billing" / "cw-invoices-jan.csv"
+    assert f"wrote {dest}" in capsys.readouterr().out
+    written = pd.read_csv(dest, dtype=str, keep_default_na=False)
+    assert list(written.columns[:10]) == BILLING_COLS
+    assert written["location_id"].tolist() == ["LOC-001", "LOC-002", "LOC-002"]
+    # the credit memo is negative: 2,400.00 + 250.00 - 50.00
+    assert written["amount"].tolist() == ["2400.00", "250.00", "-50.00"]
+    assert written["invoice_date"].tolist() == ["2025-01-31", "2025-01-31", "2025-02-28"]
+    assert written["export_row"].tolist() == ["4", "5", "6"]
+    assert not list((d / "billing").glob(".*"))  # no temporary file left behind
+    ds = read_dso(d)
+    assert [p for p in ds.read_problems if p.severity == "error"] == []
+    assert {s.path: s.profile for s in ds.sources}["billing/cw-invoices-jan.csv"] is None
+    assert round(float(ds.billing["amount"].sum()), 2) == 2600.00
+
+
+def test_cli_import_never_overwrites_without_force(tmp_path: Path, capsys) -> None:
+    from dso_analytics.cli import main
+
+    d = _dso(tmp_path, billing={})
+    src = tmp_path / "cw.csv"
+    src.write_text(CW_CSV, encoding="utf-8")
+    dest = d / "billing" / "cw.csv"
+    assert main(["import", str(src), "--dso", str(d)]) == 0
+    dest.write_text("hand-edited", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["import", str(src), "--dso", str(d)]) == 2
+    assert "billing/cw.csv already exists (use --force to overwrite)" in capsys.readouterr().err
+    assert dest.read_text(encoding="utf-8") == "hand-edited"
+    assert main(["import", str(src), "--dso", str(d), "--force"]) == 0
+    assert dest.read_text(encoding="utf-8").startswith("invoice_number,")
+
+
+@pytest.mark.parametrize(
+    ("argv_extra", "message"),
+    [
+        (["--profile", "nope"], "no profile named 'nope' (available: autotask-billing-items"),
+        (["--profile", "syncro-invoice-line-items"], "lacks the headers profile 'syncro-invoice"),
+    ],
+)
+def test_cli_import_profile_errors(
+    tmp_path: Path, capsys, argv_extra: list[str], message: str
+) -> None:
+    from dso_analytics.cli import main
+
+    d = _dso(tmp_path, billing={})
+    src = tmp_path / "cw.csv"
+    src.write_text(CW_CSV, encoding="utf-8")
+    assert main(["import", str(src), "--dso", str(d), *argv_extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not (d / "billing" / "cw.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["...csv", "$$$.csv", "..csv"])
+def test_cli_import_refuses_hostile_names(tmp_path: Path, capsys, name: str) -> None:
+    from dso_analytics.cli import main
+
+    d = _dso(tmp_path, billing={})
+    src = tmp_path / name
+    src.write_text(CW_CSV, encoding="utf-8")
+    before = sorted(p.name for p in (d / "billing").iterdir())
+    assert main(["import", str(src), "--dso", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert "no safe output name" in err and "Traceback" not in err
+    assert sorted(p.name for p in (d / "billing").iterdir()) == before
+
+
+def test_cli_import_slugs_names_with_separators_and_dots(tmp_path: Path) -> None:
+    from dso_analytics.cli import main
+
+    d = _dso(tmp_path, billing={})
+    src = tmp_path / "..%2F..%2Fetc passwd.csv"
+    src.write_text(CW_CSV, encoding="utf-8")
+    assert main(["import", str(src), "--dso", str(d)]) == 0
+    assert (d / "billing" / "2f-2fetc-passwd.csv").is_file()
+
+
+def test_import_refuses_a_file_already_in_billing(tmp_path: Path) -> None:
+    from dso_analytics.ingest.profiles import import_export
+
+    d = _dso(tmp_path, billing={})
+    src = d / "billing" / "cw.csv"
+    src.write_text(CW_CSV, encoding="utf-8")
+    with pytest.raises(DsoError, match="already inside billing/"):
+        import_export(src, d)
+
+
+def test_import_of_unrecognised_file_lists_headers_and_profiles(tmp_path: Path) -> None:
+    from dso_analytics.ingest.profiles import import_export
+
+    d = _dso(tmp_path, billing={})
+    src = tmp_path / "x.csv"
+    src.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    with pytest.raises(
+        DsoError, match=r"x.csv: no provider profile matches its headers \(foo, bar\)"
+    ):
+        import_export(src, d)
