@@ -530,7 +530,7 @@ def _bright_smiles(rng: np.random.Generator) -> _Dso:
         L("LOC-007", "Gahanna Smile Studio", "OH", date(2024, 5, 6), "acquisition", 41, 8, 0,
           "active", "Gahanna; Smile Studio", "Gahanna"),
         L("LOC-008", "Bright Smiles Delaware", "OH", date(2024, 9, 3), "de_novo", 12, 6, 0,
-          "active", "Delaware", "Delaware"),
+          "active", "", "Delaware"),
         L("LOC-009", "Pickerington Dental Group", "OH", date(2025, 2, 3), "acquisition", 38, 9, 0,
           "active", "Pickerington", "Pickerington"),
         L("LOC-010", "Newark Dental Associates", "OH", date(2025, 7, 7), "acquisition", 29, 10, 1,
@@ -1277,7 +1277,7 @@ def _coastal(rng: np.random.Generator) -> _Dso:
         _Loc("LOC-005", "Narragansett Dental Arts", "RI", date(2027, 1, 11), "acquisition", None,
              8, 0, "planned", "Narragansett", "Narragansett"),
         _Loc("LOC-006", "Niantic Family Dentistry", "CT", date(2027, 4, 5), "acquisition", None,
-             6, 0, "planned", "Niantic", "Niantic"),
+             6, 0, "planned", "", "Niantic"),
     ]  # fmt: skip
     org, leg = "AG-CFD-01", "AG-CFD-LEG"
     ag = [

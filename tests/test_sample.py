@@ -159,5 +159,165 @@ def test_scaled_xlsx_has_per_location_workbooks(tmp_path: Path) -> None:
     assert (dso / "locations.xlsx").is_file() and (dso / "agreements.xlsx").is_file()
 
 
-_HAVE_INGEST = importlib.util.find_spec("dso_analytics.ingest") is not None
-_HAVE_VALIDATION = importlib.util.find_spec("dso_analytics.validation") is not None
+# ---------------------------------------------------------------------------
+# The committed sample exercises the whole contract (read with the real ingest)
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sample_sets() -> dict:
+    ingest = pytest.importorskip("dso_analytics.ingest")
+    return {slug: ingest.read_dso(SAMPLE / slug) for slug in SAMPLE_DSOS}
+
+
+def test_sample_reads_without_problems(sample_sets: dict) -> None:
+    for slug, ds in sample_sets.items():
+        assert [str(p) for p in ds.read_problems] == [], slug
+        for table in S.TABLES:
+            frame = getattr(ds, table)
+            bad = [
+                c for c in frame.columns if c.endswith(S.INVALID_SUFFIX) and frame[c].notna().any()
+            ]
+            assert bad == [], f"{slug} {table}: unparsed cells in {bad}"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("dso_analytics.validation") is None, reason="validation not built yet"
+)
+@pytest.mark.parametrize("slug", SAMPLE_DSOS)
+def test_sample_validates_clean(slug: str) -> None:
+    from dso_analytics.validation import validate_dso
+
+    report = validate_dso(SAMPLE / slug)
+    errors = [p for p in report.problems if p.severity == "error"]
+    assert [str(p) for p in errors] == []
+
+
+def test_sample_uses_every_code_and_column(sample_sets: dict) -> None:
+    import pandas as pd
+
+    frames = {t: pd.concat([getattr(ds, t) for ds in sample_sets.values()]) for t in S.TABLES}
+    for table, columns in S.TABLE_COLUMNS.items():
+        frame = frames[table]
+        for col in columns:
+            assert col.name in frame.columns, f"{table}.{col.name} missing"
+            assert frame[col.name].notna().any(), f"{table}.{col.name} never filled"
+            if col.kind == "code" and col.name != "service":
+                used = set(frame[col.name].dropna())
+                assert set(col.codes) <= used, f"{table}.{col.name}: unused {set(col.codes) - used}"
+        # optional columns are also left blank somewhere (blank = documented default/meaning)
+    for col in ("go_live_date", "aliases"):
+        assert frames[S.LOCATIONS][col].isna().any()
+    agreements = frames[S.AGREEMENTS]
+    for col in ("location_ids", "notice_days", "onboarding_cap", "p1_response_minutes"):
+        assert agreements[col].isna().any(), col
+    assert set(agreements["auto_renew"].dropna()) == {True, False}
+    assert set(frames[S.DOCUMENTATION]["specified"].dropna()) == {True, False}
+    # services sheets list every service code a line can carry
+    assert set(frames[S.SERVICES]["service"]) == set(S.SERVICE_CODES) - {S.UNCLASSIFIED} - {
+        S.MANAGED_SERVICES
+    }
+
+
+def test_sample_billing_story(sample_sets: dict) -> None:
+    import pandas as pd
+
+    classify = pytest.importorskip("dso_analytics.classify")
+    resolved = set()
+    for slug, ds in sample_sets.items():
+        b = classify.classify_lines(ds.billing)
+        dates = pd.to_datetime(b["invoice_date"])
+        assert dates.max() == pd.Timestamp("2026-10-31"), slug  # as-of = latest invoice
+        months = dates.dt.to_period("M").nunique()
+        assert 24 <= months <= 36, slug
+        assert (b["amount"] < 0).any(), f"{slug}: no credits"
+        assert b["location_id"].isna().any(), f"{slug}: no organization-level lines"
+        explicit = b["service"].notna()
+        assert 0 < explicit.sum() < len(b) / 4, f"{slug}: some, not most, lines carry a service"
+        unclassified = b[S.SERVICE_RESOLVED] == S.UNCLASSIFIED
+        assert 1 <= unclassified.sum() <= 5, f"{slug}: unclassified list small, non-empty"
+        # wording, never codes, in descriptions
+        assert not b["description"].isin(S.SERVICE_CODES).any()
+        resolved |= set(b[S.SERVICE_RESOLVED])
+    assert resolved == set(S.SERVICE_CODES)
+
+
+def test_sample_locations_story(sample_sets: dict) -> None:
+    import pandas as pd
+
+    sizes = {slug: len(ds.locations) for slug, ds in sample_sets.items()}
+    assert sizes == {"bright-smiles": 12, "summit-dental-partners": 40, "coastal-family-dental": 6}
+    coastal = sample_sets["coastal-family-dental"].locations
+    planned = coastal[coastal["status"] == "planned"]
+    assert len(planned) == 2 and (planned["join_date"] > pd.Timestamp("2026-10-31")).all()
+    summit = sample_sets["summit-dental-partners"].locations
+    recent = summit[
+        (summit["join_date"] > pd.Timestamp("2026-01-01")) & (summit["status"] == "active")
+    ]
+    assert recent["go_live_date"].isna().sum() == 1  # one acquisition not live yet
+    for ds in sample_sets.values():
+        loc = ds.locations
+        live = loc["go_live_date"].notna()
+        assert (loc.loc[live, "join_date"] <= loc.loc[live, "go_live_date"]).all()
+
+
+# ---------------------------------------------------------------------------
+# The sample shows every metric (expected values derived by hand from the
+# agreements defined in dso_analytics/sample.py)
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sample_metrics(sample_sets: dict) -> dict:
+    metrics = pytest.importorskip("dso_analytics.metrics")
+    return {
+        slug: metrics.metrics_to_dict(metrics.compute_metrics(ds))
+        for slug, ds in sample_sets.items()
+    }
+
+
+def test_sample_shows_every_metric(sample_metrics: dict) -> None:
+    for slug, m in sample_metrics.items():
+        assert m["as_of"] == "2026-10-31", slug
+        assert m["addon"]["billed_despite_included"]["t12m"] > 0, slug  # credits to claim
+        assert m["addon"]["contractual_add_on"]["all_time"] > 0, slug
+        assert any((o["target_overspend"] or 0) > 0 for o in m["onboarding"]), slug
+        assert any(a["clause_score"] < 1 for a in m["agreements"]), slug
+        assert any(a["notice_deadline"] for a in m["agreements"]), slug
+        assert 1 <= m["unclassified_lines"] <= 5, slug
+        assert m["negotiation_asks"], slug
+
+
+def _by(rows: list[dict], key: str) -> dict:
+    return {r[key]: r for r in rows}
+
+
+def test_sample_bright_smiles_renewals(sample_metrics: dict) -> None:
+    ags = _by(sample_metrics["bright-smiles"]["agreements"], "agreement_id")
+    # AG-BS-005: 2022-02-01 + 36 months, no auto-renew -> expired 2025-02-01
+    assert ags["AG-BS-005"]["current_term_end"] == "2025-02-01"
+    assert ags["AG-BS-005"]["notice_deadline"] is None
+    # AG-BS-006: 2024-01-08 + 24 -> 2026-01-08 (<= as-of) + 12 -> 2027-01-08; -90 days ->
+    # 2026-10-10 < as-of: missed; next = 2028-01-08 - 90 days = 2027-10-10
+    assert ags["AG-BS-006"]["current_term_end"] == "2027-01-08"
+    assert ags["AG-BS-006"]["notice_window_missed"] is True
+    assert ags["AG-BS-006"]["next_notice_deadline"] == "2027-10-10"
+    onb = _by(sample_metrics["bright-smiles"]["onboarding"], "location_id")
+    assert onb["LOC-007"]["contractual_allowance"] is None  # hourly: no ceiling
+
+
+def test_sample_summit_onboarding(sample_metrics: dict) -> None:
+    onb = _by(sample_metrics["summit-dental-partners"]["onboarding"], "location_id")
+    # LOC-029: capped fee 7,500 + 22 extra hours @ 175 = 7,500 + 3,850 = 11,350
+    assert onb["LOC-029"]["billed"] == 11350.0
+    assert onb["LOC-029"]["contractual_allowance"] == 7500.0
+    assert onb["LOC-029"]["contractual_overspend"] == 3850.0
+    assert onb["LOC-029"]["target_overspend"] == 6350.0  # 11,350 - 5,000
+    assert onb["LOC-030"]["business_days"] == 27 and onb["LOC-030"]["sla_breached"] is True
+    assert onb["LOC-039"]["business_days"] is None  # go-live blank
+
+
+def test_sample_coastal_notice_and_legacy(sample_metrics: dict) -> None:
+    m = sample_metrics["coastal-family-dental"]
+    ags = _by(m["agreements"], "agreement_id")
+    # 2024-02-05 + 36 months = 2027-02-05; - 60 days = 2026-12-07: 37 days after as-of
+    assert ags["AG-CFD-01"]["notice_deadline"] == "2026-12-07"
+    onb = _by(m["onboarding"], "location_id")
+    assert onb["LOC-003"]["contractual_allowance"] is None  # legacy (quote) governs at join
+    assert onb["LOC-004"]["contractual_allowance"] == 0.0  # organizational: included
