@@ -1,0 +1,127 @@
+"""The sample portfolio batch (every DSO + the overview) on 1 versus 2 worker processes.
+
+Each run is a fresh process with an empty snapshot cache, calling
+:func:`dso_analytics.pipeline.render_reports` with ``jobs=1`` and ``jobs=2``.
+The per-DSO times of the 1-worker run give the best a 2-worker schedule can do
+(longest job first on 2 workers, then the overview, which needs every DSO):
+that bound is printed next to the measured speedup.
+
+Run alone: ``python benchmarks/bench_batch.py [--tiny]``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import DATA_DIR, ROOT, fmt_s, run_case  # noqa: E402
+
+PORTFOLIO = ROOT / "data" / "sample"
+
+
+def case_batch(timer: Any, portfolio: str, out_dir: str, jobs: int,
+               dsos: list[str] | None = None) -> dict:  # fmt: skip
+    """``render_reports`` over the portfolio (and its overview) with ``jobs`` workers."""
+    from dso_analytics.ingest import list_dso_dirs
+    from dso_analytics.pipeline import render_reports
+
+    dirs = list_dso_dirs(portfolio)
+    if dsos:
+        dirs = [d for d in dirs if d.name in dsos]
+    with timer:
+        batch = render_reports(dirs, out_dir, portfolio=True, jobs=jobs, progress=False)
+    if not batch.ok:
+        raise RuntimeError("; ".join(r.line() for r in batch.failed))
+    return {
+        "per_dso": {r.dso: r.elapsed for r in batch.results},
+        "portfolio": batch.portfolio.elapsed if batch.portfolio else None,
+    }
+
+
+def lpt_makespan(times: list[float], workers: int) -> float:
+    """Makespan of longest-processing-time-first scheduling of ``times`` on ``workers``."""
+    loads = [0.0] * workers
+    for t in sorted(times, reverse=True):
+        i = loads.index(min(loads))
+        loads[i] += t
+    return max(loads)
+
+
+def ideal_speedup(info: dict, workers: int = 2) -> float | None:
+    """Best 2-worker speedup given the 1-worker run's per-DSO and overview times."""
+    per = list((info.get("per_dso") or {}).values())
+    port = info.get("portfolio") or 0.0
+    if not per:
+        return None
+    return (sum(per) + port) / (lpt_makespan(per, workers) + port)
+
+
+def run(results: dict, data_dir: Path, log: Any = None, profile: bool = True,
+        tiny: bool = False) -> None:  # fmt: skip
+    """Run the batch cases into ``results``."""
+    dsos = ["coastal-family-dental", "bright-smiles"] if tiny else None
+    print(f"batch: {PORTFOLIO} ({'2 DSOs' if tiny else 'every DSO'})", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-batch-", dir=data_dir))
+    try:
+        for jobs in (1, 2):
+            key = f"batch_{jobs}"
+            env = {"DSO_ANALYTICS_CACHE": str(work / f"cache-{jobs}")}
+            res = run_case(f"render_reports --jobs {jobs}", "bench_batch:case_batch",
+                           {"portfolio": str(PORTFOLIO), "out_dir": str(work / f"out-{jobs}"),
+                            "jobs": jobs, "dsos": dsos}, env=env, log=log)  # fmt: skip
+            state = f"{fmt_s(res.seconds)} s" if res.ok else f"FAILED: {res.error}"
+            print(f"  {res.name}: {state}", flush=True)
+            results[key] = res.to_dict()
+        one, two = results["batch_1"], results["batch_2"]
+        if one["ok"] and two["ok"]:
+            results["batch_speedup"] = one["seconds"] / two["seconds"]
+            results["batch_ideal_speedup"] = ideal_speedup(one["info"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def markdown(results: dict, target: float, head: str, row: Any, profile_block: Any) -> list[str]:
+    """The BENCHMARKS.md section."""
+    out = ["## 4. Batch: the sample portfolio on 1 and 2 workers", "",
+           "`render_reports(every sample DSO, portfolio=True, jobs=N)`: every DSO's report plus "
+           "the portfolio overview, each run in a fresh process with an empty snapshot cache.",
+           "", head]  # fmt: skip
+    out.append(row("1 worker (baseline)", results.get("batch_1")))
+    out.append(row("2 workers", results.get("batch_2")))
+    sp = results.get("batch_speedup")
+    if sp is not None:
+        out += ["", f"Speedup: **{sp:.2f}x** (target >= {target}x)."]
+        one = results["batch_1"]["info"]
+        two = results["batch_2"]["info"]
+        out += ["", "| DSO | 1 worker (s) | 2 workers (s) |", "|---|---:|---:|"]
+        for dso, t in one.get("per_dso", {}).items():
+            out.append(f"| {dso} | {t:.1f} | {two.get('per_dso', {}).get(dso, float('nan')):.1f} |")
+        if one.get("portfolio") is not None:
+            out.append(f"| portfolio overview (after every DSO) | {one['portfolio']:.1f} "
+                       f"| {two.get('portfolio') or float('nan'):.1f} |")  # fmt: skip
+        ideal = results.get("batch_ideal_speedup")
+        if ideal is not None:
+            out += ["", f"Best possible with 2 workers for these jobs (longest first, the "
+                    f"overview after the last DSO, using the 1-worker times): **{ideal:.2f}x**."]  # fmt: skip
+    out.append("")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the batch benchmark alone and print the results as JSON."""
+    tiny = "--tiny" in (argv if argv is not None else sys.argv[1:])
+    results: dict = {}
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    run(results, DATA_DIR, tiny=tiny)
+    print(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
