@@ -1559,7 +1559,7 @@ def _write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[dict
 
     wb = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False},
+        {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True},
     )
     wb.set_properties(
         {"created": _CREATED, "author": "dso-analytics sample generator", "title": path.stem}

@@ -49,11 +49,12 @@ def test_generation_is_deterministic(fresh: Path, tmp_path: Path) -> None:
     assert different == []
 
 
-def test_other_seed_gives_other_data(fresh: Path, tmp_path: Path) -> None:
-    other = tmp_path / "other"
-    write_sample_portfolio(other, seed=8)
-    a, b = _files(fresh), _files(other)
-    assert a["bright-smiles/billing/LOC-001.xlsx"] != b["bright-smiles/billing/LOC-001.xlsx"]
+def test_seed_changes_the_data(tmp_path: Path) -> None:
+    a = write_scaled_dso(tmp_path / "a", locations=3, months=2, seed=7, file_format="csv")
+    a2 = write_scaled_dso(tmp_path / "a2", locations=3, months=2, seed=7, file_format="csv")
+    b = write_scaled_dso(tmp_path / "b", locations=3, months=2, seed=8, file_format="csv")
+    assert _files(a) == _files(a2)
+    assert _files(a)["billing/LOC-0001.csv"] != _files(b)["billing/LOC-0001.csv"]
 
 
 def test_committed_sample_equals_fresh_generation(fresh: Path) -> None:
