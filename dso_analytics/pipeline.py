@@ -473,7 +473,9 @@ def render_reports(
     jobs : int
         Parallel worker processes.
     scheduler : str, optional
-        A Dask scheduler address (not available yet).
+        A Dask scheduler address (``tcp://HOST:PORT``): run the jobs on that
+        cluster (:class:`dso_analytics.distributed.DaskExecutor`) instead of
+        the local process pool; ``jobs`` is then ignored.
     cell_timeout, timeout : int
         Seconds per notebook cell / per DSO overall.
     use_cache : bool
@@ -487,8 +489,6 @@ def render_reports(
         ``.ok`` is False when any DSO (or the overview) failed; failures are
         printed one line each.
     """
-    if scheduler:
-        raise DsoError("--scheduler needs the Dask integration, which is not available yet")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     overrides = dict(overrides or {})
@@ -507,7 +507,13 @@ def render_reports(
     t0 = time.monotonic()
     results: dict[str, DsoResult] = {}
     port: DsoResult | None = None
-    with _pool(min(max(1, jobs), max(1, len(job_list)))) as pool:
+    if scheduler:
+        from dso_analytics.distributed import DaskExecutor
+
+        executor: Any = DaskExecutor(scheduler)
+    else:
+        executor = _pool(min(max(1, jobs), max(1, len(job_list))))
+    with executor as pool:
         futures = {pool.submit(render_one, j): j for j in job_list}
         for fut in as_completed(futures):
             job = futures[fut]
