@@ -26,10 +26,11 @@ MB = 1024 * 1024
 
 
 def _files(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` by relative path (dotfiles such as .gitattributes excluded)."""
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not p.name.startswith(".")
     }
 
 
