@@ -212,13 +212,14 @@ def classify_descriptions(
         service[idx] = rule.service
         by[idx] = rule.id
         open_[idx] = False
-    # missing descriptions (code -1) are unclassified
-    service = np.append(service, schema.UNCLASSIFIED)
-    by = np.append(by, schema.UNCLASSIFIED)
+    # missing descriptions (code -1) are unclassified; map back with an arrow take
+    take = np.where(codes < 0, n, codes)
+    svc_u = pd.Series(pd.array(np.append(service, schema.UNCLASSIFIED), dtype="str"))
+    by_u = pd.Series(pd.array(np.append(by, schema.UNCLASSIFIED), dtype="str"))
     return pd.DataFrame(
         {
-            schema.SERVICE_RESOLVED: pd.array(service[codes], dtype="str"),
-            schema.CLASSIFIED_BY: pd.array(by[codes], dtype="str"),
+            schema.SERVICE_RESOLVED: svc_u.take(take).to_numpy(),
+            schema.CLASSIFIED_BY: by_u.take(take).to_numpy(),
         },
         index=desc.index,
     )
@@ -258,19 +259,15 @@ def classify_lines(billing: pd.DataFrame, rules: Rules | None = None) -> pd.Data
         else pd.Series(pd.NA, index=out.index, dtype="str")
     )
     result = classify_descriptions(desc.astype("str"), rules)
+    resolved = result[schema.SERVICE_RESOLVED]
+    by = result[schema.CLASSIFIED_BY]
     if "service" in out:
         explicit = out["service"].astype("str")
         explicit = explicit.where(explicit.str.strip() != "")
-        has = explicit.notna().to_numpy()
-    else:
-        has = np.zeros(len(out), dtype=bool)
-    resolved = result[schema.SERVICE_RESOLVED].to_numpy(dtype=object)
-    by = result[schema.CLASSIFIED_BY].to_numpy(dtype=object)
-    if has.any():
-        resolved = resolved.copy()
-        by = by.copy()
-        resolved[has] = explicit.to_numpy(dtype=object)[has]
-        by[has] = EXPLICIT
-    out[schema.SERVICE_RESOLVED] = pd.array(resolved, dtype="str")
-    out[schema.CLASSIFIED_BY] = pd.array(by, dtype="str")
+        has = explicit.notna()
+        if has.any():
+            resolved = explicit.where(has, resolved)
+            by = by.where(~has, EXPLICIT)
+    out[schema.SERVICE_RESOLVED] = resolved.astype("str")
+    out[schema.CLASSIFIED_BY] = by.astype("str")
     return out

@@ -130,3 +130,51 @@ def split_ids(text: pd.Series) -> pd.Series:
     """``"LOC-1; LOC-2"`` -> lists of trimmed ids (blank -> empty list)."""
     t = text.astype("str").fillna("")
     return t.map(lambda v: [x.strip() for x in v.split(";") if x.strip()])
+
+
+def group_sums(
+    keys: list[pd.Series], fills: list[str], values: list[np.ndarray]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Exact integer sums of ``values`` grouped by ``keys`` (factorize + bincount).
+
+    Parameters
+    ----------
+    keys : list of Series
+        Group keys (missing -> the matching ``fills`` label).
+    fills : list of str
+        Label for a missing key.
+    values : list of int64 arrays
+        Cents to sum.
+
+    Returns
+    -------
+    labels : list of object arrays
+        One array per key, one entry per group present, sorted by label.
+    sums : list of int64 arrays
+        One array per value.
+    """
+    combo = np.zeros(len(keys[0]), dtype=np.int64)
+    uniques = []
+    for k in keys:
+        codes, uniq = pd.factorize(k)
+        u = np.append(np.asarray(uniq, dtype=object), None)
+        codes = np.where(codes < 0, len(u) - 1, codes)
+        combo = combo * len(u) + codes
+        uniques.append(u)
+    gcodes, gu = pd.factorize(combo)
+    m = len(gu)
+    counts = np.bincount(gcodes, minlength=m)
+    sums = [np.rint(np.bincount(gcodes, weights=v, minlength=m)).astype(np.int64) for v in values]
+    labels = []
+    rest = np.asarray(gu, dtype=np.int64)
+    for u, fill in zip(reversed(uniques), reversed(fills), strict=True):
+        idx = rest % len(u)
+        rest = rest // len(u)
+        lab = u[idx]
+        lab[idx == len(u) - 1] = fill
+        labels.insert(0, lab)
+    keep = counts > 0
+    labels = [lab[keep] for lab in labels]
+    sums = [s[keep] for s in sums]
+    order = np.lexsort([lab.astype(str) for lab in reversed(labels)])
+    return [lab[order] for lab in labels], [s[order] for s in sums]

@@ -83,21 +83,27 @@ def governing_agreement(
         return out
     loc = as_text(pd.Series(location_id).reset_index(drop=True))
     d = pd.to_datetime(pd.Series(date).reset_index(drop=True))
+    win = agreement_windows(agreements)
     loc_codes, loc_uniq = pd.factorize(loc, use_na_sentinel=True)
-    day = d.to_numpy(dtype="datetime64[D]").astype(np.int64)
-    valid = ~np.isnat(d.to_numpy(dtype="datetime64[D]"))
-    combo = (loc_codes.astype(np.int64) + 1) * 10_000_000 + np.where(valid, day, 0) + 5_000_000
+    dd = d.to_numpy(dtype="datetime64[D]")
+    valid = ~np.isnat(dd)
+    day = np.where(valid, dd.astype(np.int64), 0)
+    # in-force status only changes at window boundaries: segment the dates by them,
+    # so the work is per (location, segment), not per (location, day)
+    bounds = pd.concat([win["start"], win["end"]]).dropna()
+    bp = np.unique(bounds.to_numpy(dtype="datetime64[D]").astype(np.int64))
+    seg = np.searchsorted(bp, day, side="right").astype(np.int64)
+    combo = (loc_codes.astype(np.int64) + 1) * (len(bp) + 2) + seg
     combo[~valid] = -1
     key_codes, key_uniq = pd.factorize(combo)
-    keys = pd.DataFrame({"key": np.arange(len(key_uniq)), "combo": key_uniq})
+    first = np.empty(len(key_uniq), dtype=np.int64)
+    first[key_codes[::-1]] = np.arange(n - 1, -1, -1)
+    keys = pd.DataFrame({"key": np.arange(len(key_uniq)), "combo": key_uniq, "first": first})
     keys = keys[keys["combo"] >= 0]
-    lc = keys["combo"] // 10_000_000 - 1
+    lc = keys["combo"].to_numpy() // (len(bp) + 2) - 1
     uniq_loc = np.append(np.asarray(loc_uniq, dtype=object), None)  # -1 -> None
     keys["loc"] = uniq_loc[np.where(lc >= 0, lc, len(uniq_loc) - 1)]
-    keys["d"] = pd.to_datetime(
-        (keys["combo"] % 10_000_000 - 5_000_000).to_numpy().astype("datetime64[D]")
-    )
-    win = agreement_windows(agreements)
+    keys["d"] = pd.to_datetime(dd[keys["first"].to_numpy()])
 
     # 2. location-scope agreements listing the location
     locw = win[win["scope"] == "location"].explode("locs").rename(columns={"locs": "loc"})

@@ -30,7 +30,7 @@ import pandas as pd
 
 from dso_analytics import schema
 from dso_analytics.metrics import result as R
-from dso_analytics.metrics._util import as_float, as_text, from_cents
+from dso_analytics.metrics._util import as_float, as_text, from_cents, group_sums
 from dso_analytics.metrics.governing import agreement_windows, governing_agreement
 from dso_analytics.metrics.spend import BILLED_DESPITE_INCLUDED
 from dso_analytics.standards import Params
@@ -75,8 +75,8 @@ def leverage_score(
 
 def _evidence(lines: pd.DataFrame, max_sources: int = 3) -> str:
     n = len(lines)
-    locs = sorted(set(lines["location_id"].fillna("(organization)")))
-    src = lines.drop_duplicates(["source_file"]).head(max_sources)
+    locs = sorted(lines["location_id"].fillna("(organization)").unique())
+    src = lines.head(max_sources)
     where = ", ".join(
         f"{f} row {r}"
         for f, r in zip(src["source_file"].fillna("?"), src["source_row"], strict=False)
@@ -149,14 +149,18 @@ def compute_leverage(
         growth = np.where(at_start > 0, now / at_start - 1.0, np.nan)
 
     t = lines["in_t12m"].to_numpy(bool)
-    gov = lines[schema.GOVERNING_AGREEMENT].fillna("").to_numpy(dtype=object)
-    cents = np.where(t, lines["amount_cents"].to_numpy(np.int64), 0)
+    lc = lines["amount_cents"].to_numpy(np.int64)
+    cents = np.where(t, lc, 0)
     kind = lines["addon_kind"].fillna("").to_numpy(dtype=object)
     svc = lines[schema.SERVICE_RESOLVED].to_numpy(dtype=object)
-    f = pd.DataFrame({"g": gov, "c": cents, "a": np.where(kind != "", cents, 0),
-                      "b": np.where(kind == BILLED_DESPITE_INCLUDED, cents, 0),
-                      "m": np.where(svc == schema.MANAGED_SERVICES, cents, 0)})  # fmt: skip
-    sums = f.groupby("g")[["c", "a", "b", "m"]].sum().reindex(ids).fillna(0).astype(np.int64)
+    (glab,), gs = group_sums(
+        [lines[schema.GOVERNING_AGREEMENT]],
+        [""],
+        [cents, np.where(kind != "", cents, 0), np.where(kind == BILLED_DESPITE_INCLUDED, cents, 0),
+         np.where(svc == schema.MANAGED_SERVICES, cents, 0)],
+    )  # fmt: skip
+    sums = pd.DataFrame(dict(zip("cabm", gs, strict=True)), index=glab)
+    sums = sums.reindex(ids).fillna(0).astype(np.int64)
     spend = from_cents(sums["c"].to_numpy())
     addon = from_cents(sums["a"].to_numpy())
     bdi = from_cents(sums["b"].to_numpy())
@@ -216,14 +220,10 @@ def compute_leverage(
     lev.loc[np.isnan(at_start), "locations_at_start"] = pd.NA
 
     # DSO total
-    tot_spend = from_cents(int(np.where(t, lines["amount_cents"].to_numpy(np.int64), 0).sum()))
-    tot_addon = from_cents(int(np.where((kind != "") & t, lines["amount_cents"], 0).sum()))
-    tot_bdi = from_cents(
-        int(np.where((kind == BILLED_DESPITE_INCLUDED) & t, lines["amount_cents"], 0).sum())
-    )
-    tot_ms = from_cents(
-        int(np.where((svc == schema.MANAGED_SERVICES) & t, lines["amount_cents"], 0).sum())
-    )
+    tot_spend = from_cents(int(np.where(t, lc, 0).sum()))
+    tot_addon = from_cents(int(np.where((kind != "") & t, lc, 0).sum()))
+    tot_bdi = from_cents(int(np.where((kind == BILLED_DESPITE_INCLUDED) & t, lc, 0).sum()))
+    tot_ms = from_cents(int(np.where((svc == schema.MANAGED_SERVICES) & t, lc, 0).sum()))
     first_start = st.min()
     start_locs = (
         float(((join <= first_start).to_numpy(bool, na_value=False)).sum())

@@ -55,7 +55,14 @@ SCORECARD_CHECKS = (
     "base_organizational_reporting",
     "change_of_ownership_exit", "per_location_baa",
 )  # fmt: skip
-SCORECARD_COLUMNS = ("agreement_id", "provider", *SCORECARD_CHECKS, "passed", "checked", "clause_score")
+SCORECARD_COLUMNS = (
+    "agreement_id",
+    "provider",
+    *SCORECARD_CHECKS,
+    "passed",
+    "checked",
+    "clause_score",
+)
 RENEWAL_COLUMNS = (
     "agreement_id", "provider", "scope", "start_date", "term_months", "initial_term_end",
     "auto_renew", "renewal_term_months", "notice_days", "current_term_end", "status",

@@ -15,7 +15,7 @@ from dso_analytics.metrics._util import (
     ORG_KEY,
     as_text,
     from_cents,
-    sum_cents_by,
+    group_sums,
     t12m_mask,
     to_cents,
 )
@@ -118,13 +118,13 @@ def compute_lines(
     kind = np.full(n, None, dtype=object)
     kind[is_addon] = CONTRACTUAL_ADD_ON
     if services_known and is_addon.any() and len(services):
-        inc = services[as_text(services["coverage"]) == "included"]
-        inc_keys = set(zip(as_text(inc["agreement_id"]), as_text(inc["service"]), strict=True))
-        pair = pd.MultiIndex.from_arrays(
-            [lines[schema.GOVERNING_AGREEMENT], lines[schema.SERVICE_RESOLVED]]
-        )
-        included = np.asarray(pair.isin(list(inc_keys)), dtype=bool) if inc_keys else False
-        kind[is_addon & included] = BILLED_DESPITE_INCLUDED
+        inc = services[(as_text(services["coverage"]) == "included").to_numpy(bool)]
+        wanted = set(as_text(inc["agreement_id"]).fillna("") + "\x00" + as_text(inc["service"]))
+        sub = lines.loc[is_addon]
+        pair = sub[schema.GOVERNING_AGREEMENT].fillna("") + "\x00" + sub[schema.SERVICE_RESOLVED]
+        hit = np.zeros(n, dtype=bool)
+        hit[np.flatnonzero(is_addon)] = pair.isin(wanted).to_numpy(bool)
+        kind[hit] = BILLED_DESPITE_INCLUDED
     lines["addon_kind"] = pd.array(kind, dtype="str")
     lines["amount_cents"] = cents
     return lines
@@ -150,22 +150,15 @@ def compute_spend(lines: pd.DataFrame) -> dict[str, Any]:
     t = np.where(lines["in_t12m"].to_numpy(bool), c, 0)
 
     def by(key: pd.Series, fill: str) -> pd.DataFrame:
-        k = key.astype("str").fillna(fill).to_numpy(dtype=object)
-        f = pd.DataFrame({"key": k, "t12m": t, "all_time": c})
-        g = f.groupby("key", sort=True)[["t12m", "all_time"]].sum().reset_index()
-        g["key"] = g["key"].astype("str")
-        g["t12m"] = from_cents(g["t12m"])
-        g["all_time"] = from_cents(g["all_time"])
+        (lab,), (st, sa) = group_sums([key], [fill], [t, c])
+        g = pd.DataFrame(
+            {"key": pd.array(lab, dtype="str"), "t12m": from_cents(st), "all_time": from_cents(sa)}
+        )
         g = g.sort_values(["t12m", "all_time", "key"], ascending=[False, False, True])
         return g.reset_index(drop=True)[list(R.SPEND_BY_COLUMNS)]
 
-    m = sum_cents_by(lines["month"].fillna(""), c, "amount")
-    by_month = pd.DataFrame(
-        {
-            "month": pd.array(m.index.to_numpy(dtype=object), dtype="str"),
-            "amount": from_cents(m.to_numpy()),
-        }
-    )
+    (mlab,), (msum,) = group_sums([lines["month"]], [""], [c])
+    by_month = pd.DataFrame({"month": pd.array(mlab, dtype="str"), "amount": from_cents(msum)})
     by_month = by_month[by_month["month"] != ""].reset_index(drop=True)
     return {
         "total": {"t12m": from_cents(t.sum()), "all_time": from_cents(c.sum())},
@@ -205,36 +198,31 @@ def compute_addons(lines: pd.DataFrame, services_known: bool = True) -> dict[str
     if not services_known:
         summary[BILLED_DESPITE_INCLUDED] = {"t12m": None, "all_time": None}
 
+    kind_s = a["addon_kind"]
+
     def by(key_col: str, fill: str, name: str) -> pd.DataFrame:
-        f = pd.DataFrame(
+        (lab, kl), (st, sa) = group_sums([a[key_col], kind_s], [fill, ""], [t, c])
+        g = pd.DataFrame(
             {
-                name: a[key_col].astype("str").fillna(fill).to_numpy(dtype=object),
-                "addon_kind": kind,
-                "t12m": t,
-                "all_time": c,
+                name: pd.array(lab, dtype="str"),
+                "addon_kind": pd.array(kl, dtype="str"),
+                "t12m": from_cents(st),
+                "all_time": from_cents(sa),
             }
         )
-        g = f.groupby([name, "addon_kind"], sort=True)[["t12m", "all_time"]].sum().reset_index()
-        for x in (name, "addon_kind"):
-            g[x] = g[x].astype("str")
-        g["t12m"] = from_cents(g["t12m"])
-        g["all_time"] = from_cents(g["all_time"])
         return g.sort_values(["t12m", name], ascending=[False, True]).reset_index(drop=True)
 
-    mf = pd.DataFrame(
+    (ml, sl, kl), (ms,) = group_sums(
+        [a["month"], a[schema.SERVICE_RESOLVED], kind_s], ["", schema.UNCLASSIFIED, ""], [c]
+    )
+    by_month = pd.DataFrame(
         {
-            "month": a["month"].fillna("").to_numpy(dtype=object),
-            "service": a[schema.SERVICE_RESOLVED].to_numpy(dtype=object),
-            "addon_kind": kind,
-            "amount": c,
+            "month": pd.array(ml, dtype="str"),
+            "service": pd.array(sl, dtype="str"),
+            "addon_kind": pd.array(kl, dtype="str"),
+            "amount": from_cents(ms),
         }
     )
-    by_month = (
-        mf.groupby(["month", "service", "addon_kind"], sort=True)["amount"].sum().reset_index()
-    )
-    for x in ("month", "service", "addon_kind"):
-        by_month[x] = by_month[x].astype("str")
-    by_month["amount"] = from_cents(by_month["amount"])
     return {
         "summary": summary,
         "lines": a[list(R.ADDON_LINE_COLUMNS)].reset_index(drop=True),
