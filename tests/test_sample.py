@@ -323,3 +323,17 @@ def test_sample_coastal_notice_and_legacy(sample_metrics: dict) -> None:
     onb = _by(m["onboarding"], "location_id")
     assert onb["LOC-003"]["contractual_allowance"] is None  # legacy (quote) governs at join
     assert onb["LOC-004"]["contractual_allowance"] == 0.0  # organizational: included
+
+
+def test_cli_sample_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dso_analytics.cli import main
+
+    out = tmp_path / "bench"
+    args = ["sample", str(out), "--locations", "2", "--months", "3", "--format", "csv"]
+    assert main(args) == 0
+    assert f"wrote {out / 'scaled-2x3'}" in capsys.readouterr().out
+    # again without --force: a plain error, no traceback, non-zero exit
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "not empty" in err and "--force" in err and "Traceback" not in err
+    assert main([*args, "--force"]) == 0
