@@ -54,6 +54,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -630,20 +631,56 @@ def find_profile(name: str, profiles: Sequence[Profile]) -> Profile:
 # ---------------------------------------------------------------------------
 # Applying a profile to a frame
 # ---------------------------------------------------------------------------
+def _is_text(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.StringDtype)
+
+
+def _per_unique(s: pd.Series, fn: Callable[[Any], Any], na_value: Any, dtype: Any) -> pd.Series:
+    """Apply ``fn`` once per distinct value of ``s`` (missing -> ``na_value``)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    values = [fn(u) for u in uniques]
+    values.append(na_value)
+    codes = np.where(codes < 0, len(values) - 1, codes)
+    if dtype == "str":
+        table = pd.array(values, dtype="str")
+        return pd.Series(table.take(codes), index=s.index, dtype="str")
+    arr = np.empty(len(values), dtype=bool if dtype is bool else object)
+    arr[:] = values
+    return pd.Series(arr[codes], index=s.index, dtype=dtype)
+
+
+def _errors(s: pd.Series) -> pd.Series:
+    """True where a cell is an Excel error (only object columns from workbooks hold them)."""
+    if s.dtype != object:
+        return pd.Series(False, index=s.index)
+    return s.map(type).eq(ExcelError).astype(bool)
+
+
 def _blank(s: pd.Series) -> pd.Series:
-    """True where a cell is missing or only whitespace."""
-    txt = s.astype("str").str.replace("\u00a0", " ", regex=False).str.strip()
-    return s.isna() | txt.eq("").fillna(True).astype(bool)
+    """True where a cell is missing or only whitespace (NBSP included)."""
+    if s.dtype != object and not _is_text(s):
+        return s.isna()
+    return _per_unique(s, lambda u: _cell_text(u) == "", True, bool)
 
 
 def _coalesce(raw: pd.DataFrame, headers: Sequence[str]) -> pd.Series:
-    """First non-blank value among the present ``headers`` (object dtype)."""
-    out = pd.Series([None] * len(raw), index=raw.index, dtype=object)
-    for h in headers:
-        if h in raw.columns:
-            col = raw[h].astype(object)
-            out = out.where(~_blank(out), col)
-    return out.where(~_blank(out), None)
+    """First non-blank value among the present ``headers``; blanks become missing.
+
+    One present header keeps its dtype; several give an ``object`` column.
+    """
+    present = [h for h in headers if h in raw.columns]
+    if not present:
+        return pd.Series(None, index=raw.index, dtype=object)
+    if len(present) == 1:
+        col = raw[present[0]]
+        return col.where(~_blank(col), None)
+    out = raw[present[0]].astype(object)
+    empty = _blank(out)
+    for h in present[1:]:
+        col = raw[h].astype(object)
+        out = out.where(~empty, col)
+        empty = empty & _blank(col)
+    return out.where(~empty, None)
 
 
 def _present(raw: pd.DataFrame, headers: Sequence[str]) -> bool:
@@ -651,7 +688,7 @@ def _present(raw: pd.DataFrame, headers: Sequence[str]) -> bool:
 
 
 def _cell_text(v: object) -> str:
-    if v is None or isinstance(v, ExcelError):
+    if v is None:
         return ""
     if isinstance(v, pd.Timestamp | datetime | date):
         return "" if pd.isna(v) else v.strftime("%Y-%m-%d")
@@ -669,10 +706,8 @@ def _cell_text(v: object) -> str:
 
 
 def _as_text(s: pd.Series) -> pd.Series:
-    """Cell values as display text (dates as ISO, 12.0 as 12), via unique values."""
-    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
-    table = [_cell_text(u) for u in uniques] + [""]
-    return pd.Series([table[c] for c in codes], index=s.index, dtype="str")
+    """Cell values as display text (dates as ISO, 12.0 as 12; blank ``""``), ``str`` dtype."""
+    return _per_unique(s, _cell_text, "", "str")
 
 
 def _join(raw: pd.DataFrame, parts: Sequence[Sequence[str]], sep: str) -> pd.Series:
@@ -684,46 +719,53 @@ def _join(raw: pd.DataFrame, parts: Sequence[Sequence[str]], sep: str) -> pd.Ser
     out = acc.where(acc.ne(""), None).astype(object)
     for alts in parts:  # an Excel error cell in any part stays an error (never text)
         v = _coalesce(raw, alts)
-        err = v.map(lambda x: isinstance(x, ExcelError)).astype(bool)
+        err = _errors(v)
         if err.any():
             out = out.where(~err, v)
     return out
 
 
 def _money(s: pd.Series) -> pd.Series:
-    """float64 reading of money cells (NaN where blank or unreadable)."""
-    values, _invalid = parse_money(s.astype(object))
-    return values
+    """float64 reading of money cells (NaN where blank or unreadable), parsed once per
+    distinct value with the ingest parser."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    values, _invalid = parse_money(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    table = np.append(values.to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    return pd.Series(table[codes], index=s.index, dtype="float64")
+
+
+def _iso_date(u: object, fmt: str) -> object:
+    if isinstance(u, pd.Timestamp | datetime | date):
+        return u.strftime("%Y-%m-%d")
+    if fmt != DATE_AUTO and isinstance(u, str) and not isinstance(u, ExcelError):
+        try:
+            return datetime.strptime(u.replace("\u00a0", " ").strip(), fmt).strftime("%Y-%m-%d")
+        except ValueError:
+            pass
+    return u
 
 
 def _normalise_dates(s: pd.Series, fmt: str) -> pd.Series:
     """Text dates in ``fmt`` and date objects -> ISO text; anything else unchanged."""
-    obj = s.astype(object)
-    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
-    table: list[object] = []
-    for u in uniques:
-        if isinstance(u, pd.Timestamp | datetime | date):
-            table.append(u.strftime("%Y-%m-%d"))
-            continue
-        if fmt != DATE_AUTO and isinstance(u, str):
-            try:
-                table.append(
-                    datetime.strptime(u.replace("\u00a0", " ").strip(), fmt).strftime("%Y-%m-%d")
-                )
-                continue
-            except ValueError:
-                pass
-        table.append(u)
-    table.append(None)
-    return pd.Series([table[c] for c in codes], index=s.index, dtype=object)
+    if _is_text(s):
+        if fmt == DATE_AUTO:
+            return s
+        text = s.str.replace("\u00a0", " ", regex=False).str.strip()
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        iso = parsed.dt.strftime("%Y-%m-%d").astype(object)
+        return s.astype(object).where(parsed.isna(), iso)
+    if s.dtype.kind == "M":
+        return s.dt.strftime("%Y-%m-%d").astype(object)
+    if s.dtype != object:
+        return s
+    err = _errors(s)
+    out = _per_unique(s, lambda u: _iso_date(u, fmt), None, object)
+    return out.where(~err, s) if err.any() else out
 
 
 def _month(s: pd.Series, fmt: str) -> pd.Series:
-    iso = _normalise_dates(s, fmt)
-    d = pd.to_datetime(
-        iso.where(iso.map(lambda v: isinstance(v, str)), None), format="%Y-%m-%d", errors="coerce"
-    )
-    return d.dt.to_period("M")
+    iso = _as_text(_normalise_dates(s, fmt))
+    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce").dt.to_period("M")
 
 
 def _rule_mask(raw: pd.DataFrame, rule: Rule, fmt: str) -> pd.Series:
@@ -740,10 +782,12 @@ def _rule_mask(raw: pd.DataFrame, rule: Rule, fmt: str) -> pd.Series:
         m = _money(val)
         return (m.notna() & m.ne(0)).astype(bool)
     keys = _as_text(val)
-    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-    hits = [any(fnmatch.fnmatchcase(normalise_site(u), p) for p in rule.match) for u in uniques]
-    table = [*hits, False]
-    return pd.Series([table[c] for c in codes], index=raw.index, dtype=bool)
+
+    def hit(u: str) -> bool:
+        key = normalise_site(u)
+        return any(fnmatch.fnmatchcase(key, p) for p in rule.match)
+
+    return _per_unique(keys, hit, False, bool)
 
 
 def _column(raw: pd.DataFrame, src: Source | None, name: str) -> pd.Series:
@@ -790,7 +834,7 @@ def _keep_errors(values: pd.Series, raw: pd.DataFrame, headers: Sequence[str]) -
     if not headers:
         return values
     v = _coalesce(raw, headers)
-    err = v.map(lambda x: isinstance(x, ExcelError)).astype(bool)
+    err = _errors(v)
     return values.astype(object).where(~err, v) if err.any() else values
 
 
@@ -869,15 +913,15 @@ def apply_profile(
     if profile.derive_amount or profile.credit_when:
         amount = out["amount"].astype(object)
         num = _money(amount)
-        if profile.derive_amount:
-            qty = _money(out["quantity"]).fillna(1.0)
-            price = _money(out["unit_price"])
+        need = _blank(amount)
+        if profile.derive_amount and need.any():
+            qty = _money(out["quantity"][need]).fillna(1.0)
+            price = _money(out["unit_price"][need])
             derived = (qty * price).round(2)
-            fill = _blank(amount) & derived.notna()
-            num = num.where(~fill, derived)
+            num.loc[derived.index] = num.loc[derived.index].where(derived.isna(), derived)
             # a blank amount whose price is unreadable: show the price text
-            bad_price = _blank(amount) & price.isna() & ~_blank(out["unit_price"])
-            amount = amount.where(~bad_price, out["unit_price"])
+            bad = price.index[(price.isna() & ~_blank(out["unit_price"][need])).to_numpy()]
+            amount.loc[bad] = out["unit_price"].loc[bad]
         if profile.credit_when:
             credit = pd.Series(False, index=raw.index)
             for r in profile.credit_when:
@@ -989,7 +1033,7 @@ def _read_locations(dso_dir: Path) -> pd.DataFrame | None:
 def _refuse_excel_errors(mapped: pd.DataFrame, shown: str) -> None:
     cols = [c for c in (*_BILLING_NAMES, SITE_VALUE) if c in mapped.columns]
     for c in cols:
-        err = mapped[c].map(lambda v: isinstance(v, ExcelError)).astype(bool)
+        err = _errors(mapped[c])
         if err.any():
             first = mapped.loc[err].iloc[0]
             row = first.get(schema.SOURCE_ROW)
