@@ -59,6 +59,8 @@ EXCEL_ERROR_CODES: tuple[str, ...] = (
     "#CALC!",
 )
 
+_ERROR_SET = (*EXCEL_ERROR_CODES, "#ERROR")
+
 #: Excel day 0 in the 1900 and 1904 date systems (1900 includes the Lotus leap-year bug).
 EXCEL_ORIGIN_1900 = pd.Timestamp("1899-12-30")
 EXCEL_ORIGIN_1904 = pd.Timestamp("1904-01-01")
@@ -121,6 +123,8 @@ class _Cells:
             self.text = empty_s
             return
         obj = s.astype(object)
+        if self._fast(obj):
+            return
         kinds = obj.map(type)
         is_str = kinds.isin([str]).to_numpy()
         is_err = kinds.isin([ExcelError]).to_numpy()
@@ -180,6 +184,41 @@ class _Cells:
         if huge:
             self.num_invalid = pd.concat([self.num_invalid, pd.Series(huge, dtype="str")])
         self.nums = nums[fin]
+
+    def _fast(self, obj: pd.Series) -> bool:
+        """Homogeneous columns (all text, all numbers or all dates, plus blanks): no
+        per-cell type test.  Returns False when the column needs the general path."""
+        arr = obj.to_numpy()
+        present = ~(np.equal(arr, "") | pd.isna(arr))
+        sub = arr[present]
+        kind = pd.api.types.infer_dtype(sub, skipna=False)
+        if kind == "empty":
+            self.text = pd.Series([], dtype="str")
+            return True
+        if kind == "string":
+            # ExcelError is a str subclass: look for error codes before trusting the kind
+            if pd.Series(sub, dtype=object).isin(_ERROR_SET).any():
+                return False
+            self.text = obj[present].astype("str")
+            return True
+        if kind in ("floating", "integer", "mixed-integer-float"):
+            try:
+                vals = sub.astype("float64")
+            except (OverflowError, ValueError, TypeError):
+                return False
+            fin = np.isfinite(vals)
+            idx = obj.index[present]
+            self.nums = pd.Series(vals[fin], index=idx[fin])
+            self.num_invalid = pd.Series(
+                [cell_text(v) for v in vals[~fin]], index=idx[~fin], dtype="str"
+            )
+            self.text = pd.Series([], dtype="str")
+            return True
+        if kind in ("date", "datetime"):
+            self.dates = obj[present]
+            self.text = pd.Series([], dtype="str")
+            return True
+        return False
 
     def invalid_base(self) -> pd.Series:
         """Invalid text of error cells and unclassifiable cells (always invalid)."""

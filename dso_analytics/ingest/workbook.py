@@ -189,11 +189,11 @@ class RawTable:
         The header cells as written, aligned with ``headers``.
     frame : pandas.DataFrame
         One row per data row (blank and footer rows removed), one column per
-        header holding raw cell values: ``str`` dtype when every cell is text
-        (blanks ``""``); ``float64`` when every non-blank cell is a number
-        (blanks NaN); else ``object`` with ``str``/``float``/``int``/``bool``/
-        ``datetime``/:class:`ExcelError` cells (blanks ``""``).  Then ``source_file``,
-        ``source_sheet`` and ``source_row`` (the Excel row number).
+        header holding raw cell values (``object`` dtype: ``str``, ``float``,
+        ``int``, ``bool``, ``datetime``/``date`` or :class:`ExcelError`; a
+        blank cell is ``""``; CSV cells are all ``str``).  Then ``source_file``,
+        ``source_sheet`` and ``source_row`` (the Excel row number, an ``int``),
+        also ``object`` dtype (one block: cheap to build and to stack).
     footers : pandas.DataFrame
         The ``Total``/``Subtotal``/``Grand total`` rows, same columns.
     date1904 : bool
@@ -515,31 +515,6 @@ def _unique_headers(cells: list[str]) -> list[str]:
     return out
 
 
-def _raw_column(arr: np.ndarray, has_errors: bool) -> pd.Series:
-    """A raw column as ``str`` (all text), ``float64`` (all numbers, NaN = blank) or object."""
-    if has_errors:
-        return pd.Series(arr, dtype=object)
-    kind = pd.api.types.infer_dtype(arr, skipna=False)
-    if kind in ("string", "empty"):
-        return pd.Series(arr, dtype="str")
-    if kind in ("floating", "integer", "mixed-integer-float"):
-        with contextlib.suppress(OverflowError, ValueError, TypeError):
-            return pd.Series(arr.astype("float64"))
-    if kind == "mixed":
-        blank = np.equal(arr, "")
-        rest = arr[~blank]
-        if len(rest) and pd.api.types.infer_dtype(rest, skipna=False) in (
-            "floating",
-            "integer",
-            "mixed-integer-float",
-        ):
-            with contextlib.suppress(OverflowError, ValueError, TypeError):
-                out = np.full(len(arr), np.nan)
-                out[~blank] = rest.astype("float64")
-                return pd.Series(out)
-    return pd.Series(arr, dtype=object)
-
-
 def _build_table(
     rows: list[list[object]],
     *,
@@ -588,18 +563,21 @@ def _build_table(
     # drop data columns that have neither a header nor any value
     cols = [j for j in range(width) if norm[j] or not blank[:, j].all()]
     names = _unique_headers([norm[j] for j in cols])
-    error_cols = error_cols or set()
+
+    col_idx = np.asarray(cols, dtype=int)
 
     def frame_for(mask: np.ndarray) -> pd.DataFrame:
-        data: dict[str, object] = {}
-        for name, j in zip(names, cols, strict=True):
-            arr = mat[mask, j]
-            data[name] = _raw_column(arr, j in error_cols)
-        k = int(mask.sum())
-        data[SOURCE_FILE] = pd.Series([file] * k, dtype="str")
-        data[SOURCE_SHEET] = pd.Series([sheet] * k, dtype="str")
-        data[SOURCE_ROW] = pd.Series(excel_rows[mask], dtype="int64")
-        return pd.DataFrame(data)
+        # one object block straight from the cell matrix (provenance included): no
+        # per-column conversion here; typing converts each column once over all files
+        rows_idx = np.flatnonzero(mask)
+        m = len(col_idx)
+        block = np.empty((len(rows_idx), m + 3), dtype=object)
+        if m and len(rows_idx):
+            block[:, :m] = mat[np.ix_(rows_idx, col_idx)]
+        block[:, m] = file
+        block[:, m + 1] = sheet
+        block[:, m + 2] = excel_rows[rows_idx]
+        return pd.DataFrame(block, columns=[*names, *PROVENANCE], dtype=object)
 
     return RawTable(
         file=file,
