@@ -40,8 +40,10 @@ def metrics_json(run):
 
 def test_batch_exits_nonzero_and_names_the_broken_dso(run):
     assert run.exit_code == 1
-    failed = [ln for ln in run.stderr.splitlines() if "FAILED" in ln]
-    assert len(failed) == 1 and failed[0].strip().startswith("broken-dso: FAILED (validation)")
+    # the closing summary: one line per failed DSO
+    summary = run.stderr.split("report(s) failed:")[1].splitlines()
+    failed = [ln.strip() for ln in summary if "FAILED" in ln]
+    assert len(failed) == 1 and failed[0].startswith("broken-dso: FAILED (validation)")
     assert "amount" in failed[0]
 
 
