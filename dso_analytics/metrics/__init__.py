@@ -163,8 +163,10 @@ def compute_metrics(
     )
     if unattributed:
         notes.append(f"{unattributed} onboarding line(s) have no location and are not in M3.")
-    unclassified = lines[(lines[schema.SERVICE_RESOLVED] == schema.UNCLASSIFIED).to_numpy(bool)]
-    ungoverned = lines[lines[schema.GOVERNING_AGREEMENT].isna().to_numpy(bool)]
+    keep = list(LINES_COLUMNS)
+    is_unc = (lines[schema.SERVICE_RESOLVED] == schema.UNCLASSIFIED).to_numpy(bool, na_value=False)
+    unclassified = lines.loc[is_unc, keep]
+    ungoverned = lines.loc[lines[schema.GOVERNING_AGREEMENT].isna().to_numpy(bool), keep]
     if len(unclassified):
         notes.append(
             f"{len(unclassified)} billing line(s) matched no classification rule (unclassified)."
@@ -174,7 +176,10 @@ def compute_metrics(
 
     # KPIs
     bdi = addons["summary"]["billed_despite_included"]
-    cta = lines[(lines["addon_kind"] == "billed_despite_included").to_numpy(bool)]
+    cta = lines.loc[
+        (lines["addon_kind"] == "billed_despite_included").to_numpy(bool, na_value=False),
+        ["amount_cents"],
+    ]
     credits = (
         None if bdi["all_time"] is None else max(0.0, round(cta["amount_cents"].sum() / 100, 2))
     )
@@ -211,7 +216,7 @@ def compute_metrics(
         as_of=as_of,
         t12m_start=t12m_start,
         params=params,
-        lines=lines[keep],
+        lines=lines.drop(columns=["amount_cents"]),
         spend_total=spend["total"],
         spend_by_location=spend["by_location"],
         spend_by_service=spend["by_service"],

@@ -60,8 +60,8 @@ def _pick(cand: pd.DataFrame) -> pd.Series:
 
 
 def governing_agreement(
-    location_id: pd.Series, date: pd.Series, agreements: pd.DataFrame
-) -> np.ndarray:
+    location_id: pd.Series, date: pd.Series, agreements: pd.DataFrame, as_series: bool = False
+) -> np.ndarray | pd.Series:
     """Resolve the governing agreement of (location, date) pairs by the rule.
 
     Parameters
@@ -75,12 +75,13 @@ def governing_agreement(
     Returns
     -------
     ndarray of object
-        The agreement_id, or ``None`` where no agreement governs.
+        The agreement_id, or ``None`` where no agreement governs (a ``str``
+        Series with ``<NA>`` instead when ``as_series``: faster for many rows).
     """
     n = len(location_id)
     out = np.full(n, None, dtype=object)
     if n == 0 or agreements is None or len(agreements) == 0:
-        return out
+        return pd.Series(pd.array(out, dtype="str")) if as_series else out
     loc = as_text(pd.Series(location_id).reset_index(drop=True))
     d = pd.to_datetime(pd.Series(date).reset_index(drop=True))
     win = agreement_windows(agreements)
@@ -131,5 +132,6 @@ def governing_agreement(
         res[org_chosen.index.to_numpy(dtype=np.int64)] = org_chosen.to_numpy()
     if len(chosen):
         res[chosen.index.to_numpy(dtype=np.int64)] = chosen.to_numpy()
-    out = res[key_codes]
-    return out
+    if as_series:
+        return pd.Series(pd.array(res, dtype="str")).take(key_codes).reset_index(drop=True)
+    return res[key_codes]

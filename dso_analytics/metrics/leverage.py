@@ -151,13 +151,16 @@ def compute_leverage(
     t = lines["in_t12m"].to_numpy(bool)
     lc = lines["amount_cents"].to_numpy(np.int64)
     cents = np.where(t, lc, 0)
-    kind = lines["addon_kind"].fillna("").to_numpy(dtype=object)
-    svc = lines[schema.SERVICE_RESOLVED].to_numpy(dtype=object)
+    is_addon = lines["addon_kind"].notna().to_numpy(bool)
+    is_bdi = (lines["addon_kind"] == BILLED_DESPITE_INCLUDED).to_numpy(bool, na_value=False)
+    is_ms = (lines[schema.SERVICE_RESOLVED] == schema.MANAGED_SERVICES).to_numpy(
+        bool, na_value=False
+    )
     (glab,), gs = group_sums(
         [lines[schema.GOVERNING_AGREEMENT]],
         [""],
-        [cents, np.where(kind != "", cents, 0), np.where(kind == BILLED_DESPITE_INCLUDED, cents, 0),
-         np.where(svc == schema.MANAGED_SERVICES, cents, 0)],
+        [cents, np.where(is_addon, cents, 0), np.where(is_bdi, cents, 0),
+         np.where(is_ms, cents, 0)],
     )  # fmt: skip
     sums = pd.DataFrame(dict(zip("cabm", gs, strict=True)), index=glab)
     sums = sums.reindex(ids).fillna(0).astype(np.int64)
@@ -221,9 +224,9 @@ def compute_leverage(
 
     # DSO total
     tot_spend = from_cents(int(np.where(t, lc, 0).sum()))
-    tot_addon = from_cents(int(np.where((kind != "") & t, lc, 0).sum()))
-    tot_bdi = from_cents(int(np.where((kind == BILLED_DESPITE_INCLUDED) & t, lc, 0).sum()))
-    tot_ms = from_cents(int(np.where((svc == schema.MANAGED_SERVICES) & t, lc, 0).sum()))
+    tot_addon = from_cents(int(np.where(is_addon & t, lc, 0).sum()))
+    tot_bdi = from_cents(int(np.where(is_bdi & t, lc, 0).sum()))
+    tot_ms = from_cents(int(np.where(is_ms & t, lc, 0).sum()))
     first_start = st.min()
     start_locs = (
         float(((join <= first_start).to_numpy(bool, na_value=False)).sum())
@@ -298,7 +301,9 @@ def compute_asks(
     rows: list[dict[str, Any]] = []
     sc = scorecard.set_index("agreement_id")
     lev = leverage.set_index("agreement_id")
-    addl = lines[lines["addon_kind"].notna().to_numpy(bool)]
+    narrow = [schema.GOVERNING_AGREEMENT, schema.SERVICE_RESOLVED, "location_id", "source_file",
+              "source_row", "in_t12m", "amount_cents", "addon_kind"]  # fmt: skip
+    addl = lines.loc[lines["addon_kind"].notna().to_numpy(bool), narrow]
 
     # add-on services into base
     ca = addl[
@@ -314,7 +319,7 @@ def compute_asks(
     for a, grp in bd.groupby(schema.GOVERNING_AGREEMENT):
         amt = from_cents(int(grp["amount_cents"].sum()))
         if amt > 0:
-            svcs = ", ".join(sorted(set(grp[schema.SERVICE_RESOLVED])))
+            svcs = ", ".join(sorted(grp[schema.SERVICE_RESOLVED].unique()))
             rows.append({"ask": f"Claim credits for services the agreement includes ({svcs})",
                          "clause": "services: coverage=included", "agreement_id": a,
                          "evidence": _evidence(grp), "impact_12m": amt})  # fmt: skip
@@ -342,9 +347,12 @@ def compute_asks(
                          "clause": "onboarding_cost_ceiling", "agreement_id": a, "evidence": ev,
                          "impact_12m": round(impact, 2)})  # fmt: skip
     # reporting
-    rep = lines[
-        (lines[schema.SERVICE_RESOLVED] == "organizational_reporting").to_numpy(bool)
-        & lines["in_t12m"].to_numpy(bool)
+    rep = lines.loc[
+        (lines[schema.SERVICE_RESOLVED] == "organizational_reporting").to_numpy(
+            bool, na_value=False
+        )
+        & lines["in_t12m"].to_numpy(bool),
+        narrow,
     ]
     for a in leverage["agreement_id"]:
         if a in sc.index and sc.at[a, "automatic_monthly_reporting"] == "fail":

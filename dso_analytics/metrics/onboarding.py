@@ -85,7 +85,10 @@ def compute_onboarding(
     gov = governing_agreement(lid, join, agreements)
     terms = _terms(agreements, gov)
 
-    ob = lines[(lines[schema.SERVICE_RESOLVED] == schema.ONBOARDING_SERVICE).to_numpy(bool)]
+    is_ob = (lines[schema.SERVICE_RESOLVED] == schema.ONBOARDING_SERVICE).to_numpy(
+        bool, na_value=False
+    )
+    ob = lines.loc[is_ob, ["location_id", "amount_cents"]]
     billed_by = ob.groupby(ob["location_id"].astype("str"))["amount_cents"].sum()
     billed_c = billed_by.reindex(lid.to_numpy(dtype=object)).fillna(0).to_numpy(np.int64)
     billed = from_cents(billed_c)

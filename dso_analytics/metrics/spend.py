@@ -37,8 +37,10 @@ def _month_labels(dates: pd.Series) -> pd.Series:
     """``YYYY-MM`` text per date, built on the unique months only."""
     d = pd.to_datetime(dates).to_numpy(dtype="datetime64[M]")
     codes, uniq = pd.factorize(d)
-    labels = np.array([str(u)[:7] if not pd.isna(u) else None for u in uniq] + [None], object)
-    return pd.Series(pd.array(labels[codes], dtype="str"), index=dates.index)
+    labels = [str(u)[:7] if not pd.isna(u) else None for u in uniq] + [None]
+    take = np.where(codes < 0, len(labels) - 1, codes)
+    out = pd.Series(pd.array(labels, dtype="str")).take(take)
+    return pd.Series(out.to_numpy(), index=dates.index, dtype="str")
 
 
 def compute_lines(
@@ -89,10 +91,7 @@ def compute_lines(
     inv_date = pd.to_datetime(col("invoice_date", "datetime64[ns]"))
     loc = as_text(col("location_id"))
     own = as_text(col("agreement_id"))
-    gov = np.asarray(own.to_numpy(dtype=object, na_value=None), dtype=object)
-    need = pd.isna(gov)
-    if need.any():
-        gov[need] = governing_agreement(loc[need], inv_date[need], agreements)
+    gov = own.where(own.notna(), governing_agreement(loc, inv_date, agreements, as_series=True))
     cents = to_cents(col("amount", "float64"))
     lines = pd.DataFrame(
         {
@@ -104,7 +103,7 @@ def compute_lines(
             "month": _month_labels(inv_date),
             "location_id": loc,
             "agreement_id": own,
-            schema.GOVERNING_AGREEMENT: pd.array(gov, dtype="str"),
+            schema.GOVERNING_AGREEMENT: gov.astype("str"),
             "description": col("description").astype("str"),
             "service": col("service").astype("str"),
             schema.SERVICE_RESOLVED: b[schema.SERVICE_RESOLVED],
@@ -190,10 +189,9 @@ def compute_addons(lines: pd.DataFrame, services_known: bool = True) -> dict[str
     a = lines[lines["addon_kind"].notna().to_numpy(bool)]
     c = a["amount_cents"].to_numpy(np.int64)
     t = np.where(a["in_t12m"].to_numpy(bool), c, 0)
-    kind = a["addon_kind"].to_numpy(dtype=object)
     summary: dict[str, dict[str, float | None]] = {}
     for k in ADDON_KINDS:
-        sel = kind == k
+        sel = (a["addon_kind"] == k).to_numpy(bool, na_value=False)
         summary[k] = {"t12m": from_cents(t[sel].sum()), "all_time": from_cents(c[sel].sum())}
     if not services_known:
         summary[BILLED_DESPITE_INCLUDED] = {"t12m": None, "all_time": None}
