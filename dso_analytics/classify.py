@@ -218,10 +218,9 @@ def classify_descriptions(
     by_u = pd.Series(pd.array(np.append(by, schema.UNCLASSIFIED), dtype="str"))
     return pd.DataFrame(
         {
-            schema.SERVICE_RESOLVED: svc_u.take(take).to_numpy(),
-            schema.CLASSIFIED_BY: by_u.take(take).to_numpy(),
-        },
-        index=desc.index,
+            schema.SERVICE_RESOLVED: svc_u.take(take).set_axis(desc.index),
+            schema.CLASSIFIED_BY: by_u.take(take).set_axis(desc.index),
+        }
     )
 
 
@@ -263,8 +262,9 @@ def classify_lines(billing: pd.DataFrame, rules: Rules | None = None) -> pd.Data
     by = result[schema.CLASSIFIED_BY]
     if "service" in out:
         explicit = out["service"].astype("str")
-        explicit = explicit.where(explicit.str.strip() != "")
         has = explicit.notna()
+        if has.any():
+            has = has & (explicit.str.strip() != "").fillna(False)
         if has.any():
             resolved = explicit.where(has, resolved)
             by = by.where(~has, EXPLICIT)

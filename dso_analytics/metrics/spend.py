@@ -39,8 +39,7 @@ def _month_labels(dates: pd.Series) -> pd.Series:
     codes, uniq = pd.factorize(d)
     labels = [str(u)[:7] if not pd.isna(u) else None for u in uniq] + [None]
     take = np.where(codes < 0, len(labels) - 1, codes)
-    out = pd.Series(pd.array(labels, dtype="str")).take(take)
-    return pd.Series(out.to_numpy(), index=dates.index, dtype="str")
+    return pd.Series(pd.array(labels, dtype="str")).take(take).set_axis(dates.index)
 
 
 def compute_lines(
