@@ -768,3 +768,21 @@ def test_import_of_unrecognised_file_lists_headers_and_profiles(tmp_path: Path) 
         DsoError, match=r"x.csv: no provider profile matches its headers \(foo, bar\)"
     ):
         import_export(src, d)
+
+
+def test_unmappable_site_value_fails_validation_naming_value_rows_and_suggestion(
+    tmp_path: Path,
+) -> None:
+    from dso_analytics.validation import validate_dso
+
+    d = _dso(tmp_path, billing={})
+    bad = CW_CSV.replace(" elm  STREET ", "Elm Stret").replace(",1002,", ",Elm Stret,")
+    (d / "billing" / "cw.csv").write_text(bad, encoding="utf-8")
+    report = validate_dso(d, use_cache=False)
+    assert not report.ok
+    probs = [p for p in report.problems if p.value == "Elm Stret"]
+    # rows 5 and 6 of the export (title row, blank row, header in row 3... data from row 4)
+    assert sorted(p.row for p in probs) == [5, 6]
+    assert all(p.file == "billing/cw.csv" and p.column == "location_id" for p in probs)
+    assert all(p.severity == "error" for p in probs)
+    assert "Elm Street" in str(probs[0]) and "LOC-002" in str(probs[0])

@@ -211,3 +211,11 @@ def test_identical_metrics_from_every_layout(dsos: dict[str, Path]) -> None:
         got.pop("dso", None), want.pop("dso", None)
         got.pop("display_name", None), want.pop("display_name", None)
         assert got == want, name
+
+
+@pytest.mark.parametrize("layout", ["contract", "connectwise", "halopsa"])
+def test_every_layout_validates(dsos: dict[str, Path], layout: str) -> None:
+    from dso_analytics.validation import validate_dataset
+
+    report = validate_dataset(read_dso(dsos[layout]))
+    assert report.ok, report.to_text()
