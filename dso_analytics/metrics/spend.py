@@ -78,7 +78,9 @@ def compute_lines(
     """
     b = billing
     if "invoice_date" in b:
-        b = b[~(pd.to_datetime(b["invoice_date"]) > as_of).to_numpy(dtype=bool)]
+        later = (pd.to_datetime(b["invoice_date"]) > as_of).to_numpy(dtype=bool)
+        if later.any():  # a filter copies every column: only when needed
+            b = b[~later]
     b = classify_lines(b, rules).reset_index(drop=True)
     n = len(b)
 
@@ -118,7 +120,7 @@ def compute_lines(
     if services_known and is_addon.any() and len(services):
         inc = services[(as_text(services["coverage"]) == "included").to_numpy(bool)]
         wanted = set(as_text(inc["agreement_id"]).fillna("") + "\x00" + as_text(inc["service"]))
-        sub = lines.loc[is_addon]
+        sub = lines.loc[is_addon, [schema.GOVERNING_AGREEMENT, schema.SERVICE_RESOLVED]]
         pair = sub[schema.GOVERNING_AGREEMENT].fillna("") + "\x00" + sub[schema.SERVICE_RESOLVED]
         hit = np.zeros(n, dtype=bool)
         hit[np.flatnonzero(is_addon)] = pair.isin(wanted).to_numpy(bool)
