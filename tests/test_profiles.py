@@ -786,3 +786,17 @@ def test_unmappable_site_value_fails_validation_naming_value_rows_and_suggestion
     assert all(p.file == "billing/cw.csv" and p.column == "location_id" for p in probs)
     assert all(p.severity == "error" for p in probs)
     assert "Elm Street" in str(probs[0]) and "LOC-002" in str(probs[0])
+
+
+def test_bad_dso_profile_is_a_read_problem_naming_the_profile_file(tmp_path: Path) -> None:
+    from dso_analytics.ingest import read_dso
+
+    d = _dso(tmp_path)
+    write_profile(d, "bad.yaml", GOOD.replace("  amount: Line Total\n", ""))
+    (d / "billing" / "acme-export.csv").write_text(ACME_EXPORT, encoding="utf-8")
+    ds = read_dso(d)
+    probs = [p for p in ds.read_problems if p.file == "billing/acme-export.csv"]
+    assert [p.rule for p in probs] == ["bad_profile"]
+    assert "profiles/bad.yaml: key 'columns.amount'" in probs[0].problem
+    # contract files are read as usual
+    assert set(ds.billing["source_file"]) == {"billing/organization.csv", "billing/LOC-002.csv"}

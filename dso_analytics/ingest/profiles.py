@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import math
 import os
 import re
@@ -447,14 +448,16 @@ def _read_profile_file(path: Path, shown: str, source: str) -> Profile:
     return parse_profile(data, source=source)
 
 
-def _builtin_profiles() -> list[Profile]:
+@functools.lru_cache(maxsize=1)
+def _builtin_profiles() -> tuple[Profile, ...]:
+    """The shipped profiles (package data, parsed once per process)."""
     out: list[Profile] = []
     folder = resources.files("dso_analytics") / "profiles"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             text = entry.read_text(encoding="utf-8")
             out.append(parse_profile(yaml.safe_load(text), source=BUILTIN))
-    return out
+    return tuple(out)
 
 
 def load_profiles(dso_dir: Path | None = None) -> list[Profile]:
@@ -1016,18 +1019,25 @@ def _contract_frame(mapped: pd.DataFrame) -> pd.DataFrame:
 
 def _read_locations(dso_dir: Path) -> pd.DataFrame | None:
     """The DSO's locations as raw cells (for alias mapping), ``None`` if absent."""
-    from dso_analytics.ingest.workbook import contract_header_matcher, read_raw_table
-
     for ext in schema.TABLE_EXTENSIONS:
         path = dso_dir / f"{schema.LOCATIONS_FILE_STEM}{ext}"
         if path.is_file():
-            raw = read_raw_table(
-                path,
-                header_matcher=contract_header_matcher(schema.LOCATIONS),
-                display=path.name,
-            )
-            return raw.frame
+            st = path.stat()
+            return _read_locations_file(str(path.resolve()), st.st_mtime_ns, st.st_size)
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def _read_locations_file(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """Read a locations file once per version (billing files of a DSO share it)."""
+    from dso_analytics.ingest.workbook import contract_header_matcher, read_raw_table
+
+    p = Path(path)
+    raw = read_raw_table(
+        p, header_matcher=contract_header_matcher(schema.LOCATIONS), display=p.name
+    )
+    keep = [c for c in ("location_id", "location_name", "aliases") if c in raw.frame.columns]
+    return raw.frame[keep].copy()
 
 
 def _refuse_excel_errors(mapped: pd.DataFrame, shown: str) -> None:
