@@ -416,8 +416,10 @@ class _Biller:
             month=d.strftime("%b %Y"),
             phase=int(self.rng.integers(1, 4)),
         )
-        if quantity is not None:
+        if quantity is not None and hours is None:
             c["n"] = _num(quantity)
+        elif hours is not None:  # labour lines: {n} counts devices or offices, not hours
+            c["n"] = int(self.rng.integers(3, 15))
         if unit_price is not None:
             c["rate"] = _num(unit_price)
         if hours is not None:
@@ -504,8 +506,22 @@ def _first_billed_month(loc: _Loc, months: Sequence[date]) -> date:
     return max(start, months[0])
 
 
-def _hardware_price(rng: np.random.Generator) -> float:
-    return float(rng.choice([189.0, 349.0, 429.0, 899.0, 1149.0, 1289.0]))
+#: Unit price of each hardware item the generator sells.
+_HARDWARE_PRICES = {
+    "Dell OptiPlex 7010 workstation": 1149.0,
+    "HP LaserJet Pro M404dn printer": 429.0,
+    "UPS battery replacement (APC 1500VA)": 189.0,
+    "Ubiquiti 24-port PoE switch": 899.0,
+    "Intraoral camera workstation - hardware": 1289.0,
+}
+
+
+def _sell_hardware(b: _Biller, style: str, inv: str, d: date, loc: str | None) -> None:
+    """One hardware line: an item of ``style``'s wording at its list price."""
+    template = b.pick(style, "hardware")
+    price = _HARDWARE_PRICES[template]
+    b.add(style=style, service="hardware", invoice=inv, d=d, loc=loc, amount=price,
+          quantity=1.0, unit_price=price, template=template)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -732,14 +748,7 @@ def _bright_smiles(rng: np.random.Generator) -> _Dso:
                     template="Cross-location incident response - {hours} hrs",
                 )
             if b.chance(0.08):
-                b.add(
-                    style="dentalnet",
-                    service="hardware",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=_hardware_price(rng),
-                )
+                _sell_hardware(b, "dentalnet", inv, d, lid)
             if b.chance(0.03):
                 b.hourly("dentalnet", "project_work", inv, d, lid, 165, 6, 20)
             # onboarding of locations acquired (or opened) inside the window
@@ -1104,14 +1113,7 @@ def _summit(rng: np.random.Generator) -> _Dso:
                     template="Project/Phase: Imaging server refresh - Phase {phase}",
                 )
             if b.chance(0.05):
-                b.add(
-                    style=st,
-                    service="hardware",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=_hardware_price(rng),
-                )
+                _sell_hardware(b, st, inv, d, lid)
             if b.chance(0.01):
                 b.add(style=st, service="security_tools", invoice=inv, d=d, loc=lid, amount=95.0)
             if (d.year, d.month) == (loc.join.year, loc.join.month) and loc.join >= months[0]:
