@@ -618,8 +618,10 @@ def test_file_no_profile_recognises_is_one_clear_problem(tmp_path: Path) -> None
 
     d = _dso(tmp_path)
     (d / "billing" / "mystery.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
-    probs = [p for p in read_dso(d).read_problems if p.file == "billing/mystery.csv"]
-    assert len(probs) == 1
+    ds = read_dso(d)
+    probs = [p for p in ds.read_problems if p.file == "billing/mystery.csv"]
+    assert "billing/mystery.csv" not in set(ds.billing["source_file"])  # no lines counted
+    assert len(probs) == 1 and probs[0].severity == "error"
     assert probs[0].rule == "no_profile"
     assert "not a contract billing file and no provider profile matches its headers" in str(
         probs[0]

@@ -1144,6 +1144,13 @@ def _file_problem(file: str, problem: str, rule: str, sheet: str | None = None) 
     return Problem(file=file, sheet=sheet or None, problem=problem, rule=rule)
 
 
+def _unread(raw: RawTable, problem: Problem) -> tuple[RawTable, list[Problem]]:
+    """A billing file that could not be mapped contributes no lines, only its problem."""
+    return dataclasses.replace(raw, frame=raw.frame.iloc[0:0], footers=raw.footers.iloc[0:0]), [
+        problem
+    ]
+
+
 def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTable, list[Problem]]:
     """Map a billing file that lacks contract columns through a provider profile.
 
@@ -1168,10 +1175,11 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
     Returns
     -------
     raw : RawTable
-        The mapped table, or ``raw`` unchanged when no profile applies.
+        The mapped table; when no profile applies, ``raw`` without rows (an
+        unrecognised file contributes no lines).
     problems : list of Problem
         Empty when mapped; otherwise one ``no_profile`` (or ``bad_profile``,
-        ``ambiguous_profile``) problem naming the file and what is missing.
+        ``ambiguous_profile``) error naming the file and what is missing.
     """
     from dso_analytics.ingest.workbook import read_raw_table
 
@@ -1179,7 +1187,9 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
     try:
         profiles = load_profiles(dso_dir)
     except DsoError as exc:
-        return raw, [_file_problem(raw.file, f"cannot be mapped: {exc}", "bad_profile", sheet)]
+        return _unread(
+            raw, _file_problem(raw.file, f"cannot be mapped: {exc}", "bad_profile", sheet)
+        )
     try:
         prof = match_profile(raw.headers, profiles)
         if prof is None:
@@ -1189,10 +1199,11 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
                 raw = again
                 sheet = raw.sheet or None
     except DsoError as exc:
-        return raw, [_file_problem(raw.file, str(exc), "ambiguous_profile", sheet)]
+        return _unread(raw, _file_problem(raw.file, str(exc), "ambiguous_profile", sheet))
     if prof is None:
         missing = [c for c in schema.required_columns(schema.BILLING) if c not in raw.headers]
-        return raw, [
+        return _unread(
+            raw,
             _file_problem(
                 raw.file,
                 "not a contract billing file and no provider profile matches its headers: "
@@ -1205,8 +1216,8 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
                 + f"; add a profile in {schema.PROFILES_DIR}/ or rename the columns",
                 "no_profile",
                 sheet,
-            )
-        ]
+            ),
+        )
     try:
         locations = _read_locations(dso_dir)
     except DsoError:
@@ -1214,7 +1225,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
     try:
         mapped = apply_profile(raw.frame, prof, locations)
     except DsoError as exc:
-        return raw, [_file_problem(raw.file, str(exc), "bad_profile", sheet)]
+        return _unread(raw, _file_problem(raw.file, str(exc), "bad_profile", sheet))
     footers = raw.footers
     if len(footers):
         try:
