@@ -47,14 +47,18 @@ def synthetic_dataset(n_lines: int, n_locations: int = 200, seed: int = 7):  # n
     ]  # fmt: skip
     ds = make_ds(locations=locs, agreements=ags, services=[
         {"agreement_id": "AG-ORG", "service": "helpdesk", "coverage": "included"}])  # fmt: skip
-    uniq = np.array([d.format(m=m, n=n) for d in DESCRIPTIONS for m in range(12) for n in range(40)])
+    uniq = np.array(
+        [d.format(m=m, n=n) for d in DESCRIPTIONS for m in range(12) for n in range(40)]
+    )
     days = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365, n_lines), "D")
     loc_ids = np.array([f"LOC-{i:04d}" for i in range(n_locations)], dtype=object)
     loc_col = loc_ids[rng.integers(0, n_locations, n_lines)]
     loc_col[rng.random(n_lines) < 0.05] = None
     billing = pd.DataFrame(
         {
-            "invoice_number": pd.array(np.char.add("INV-", (np.arange(n_lines) // 50).astype(str)), dtype="str"),
+            "invoice_number": pd.array(
+                np.char.add("INV-", (np.arange(n_lines) // 50).astype(str)), dtype="str"
+            ),
             "invoice_date": days,
             "location_id": pd.array(loc_col, dtype="str"),
             "agreement_id": pd.array([None] * n_lines, dtype="str"),

@@ -40,7 +40,12 @@ def test_explicit_service_wins_and_unmatched_is_unclassified() -> None:
     assert list(out[schema.SERVICE_RESOLVED]) == [
         "helpdesk", "project_work", "unclassified", "unclassified"
     ]  # fmt: skip
-    assert list(out[schema.CLASSIFIED_BY]) == ["helpdesk", "explicit", "unclassified", "unclassified"]
+    assert list(out[schema.CLASSIFIED_BY]) == [
+        "helpdesk",
+        "explicit",
+        "unclassified",
+        "unclassified",
+    ]
     assert "service_resolved" not in lines  # not mutated
 
 

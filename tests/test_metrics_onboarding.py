@@ -26,8 +26,13 @@ def _ds() -> object:
     ]
     ags = [
         _loc_agreement("A-INC", "L-INC", onboarding_terms="included"),
-        _loc_agreement("A-CAP", "L-CAP", onboarding_terms="capped", onboarding_cap=4000.0,
-                       onboarding_sla_business_days=3),  # fmt: skip
+        _loc_agreement(
+            "A-CAP",
+            "L-CAP",
+            onboarding_terms="capped",
+            onboarding_cap=4000.0,
+            onboarding_sla_business_days=3,
+        ),  # fmt: skip
         _loc_agreement("A-HR", "L-HR", onboarding_terms="hourly"),
         _loc_agreement("A-Q", "L-Q", onboarding_terms="quote"),
         agreement("A-ORG", "2024-01-01", onboarding_terms="hourly"),

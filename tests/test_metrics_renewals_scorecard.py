@@ -85,9 +85,10 @@ def test_scorecard_blank_terms_fail() -> None:
     svc, doc = _tables(["GOOD", "BLANK"])
     svc = [s for s in svc if not (s["agreement_id"] == "BLANK" and s["service"] == "helpdesk")]
     ds = make_ds(
-        agreements=[_good("GOOD"),
-                    _good("BLANK", onboarding_sla_business_days=None,
-                          change_of_ownership_termination=None)],  # fmt: skip
+        agreements=[
+            _good("GOOD"),
+            _good("BLANK", onboarding_sla_business_days=None, change_of_ownership_termination=None),
+        ],  # fmt: skip
         services=svc,
         documentation=doc,
     )

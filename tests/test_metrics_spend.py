@@ -88,9 +88,16 @@ def test_addons_split_credits_and_by_service() -> None:
         billing=[
             line("2025-03-01", 125.0, "Helpdesk ticket #1", location_id="LOC-1"),
             line("2025-03-02", 125.0, "Helpdesk ticket #2", location_id="LOC-1"),
-            line("2025-03-20", -125.0, "Credit - helpdesk ticket #2 billed in error", location_id="LOC-1"),
+            line(
+                "2025-03-20",
+                -125.0,
+                "Credit - helpdesk ticket #2 billed in error",
+                location_id="LOC-1",
+            ),
             line("2025-03-05", 400.0, "Multi-site outage #77"),
-            line("2024-01-10", 600.0, "HIPAA audit package"),  # not listed -> excluded -> add-on; before T12M
+            line(
+                "2024-01-10", 600.0, "HIPAA audit package"
+            ),  # not listed -> excluded -> add-on; before T12M
             line("2025-03-05", 2000.0, "Managed services"),  # base fee: not an add-on
             line("2025-03-05", 300.0, "Weekend support"),  # legitimately extra: not an add-on
             line("2025-03-05", 4000.0, "New location setup", location_id="LOC-1"),  # M3, not M2
@@ -132,8 +139,14 @@ def test_governing_location_scope_beats_org_and_legacy_expires_into_org() -> Non
         agreements=[
             agreement("AG-ORG", "2022-01-01"),
             # acquired LOC-2's legacy agreement: 12 months from 2023-01-01, not renewing
-            agreement("AG-LEG", "2023-01-01", scope="location", location_ids="LOC-2",
-                      term_months=12, auto_renew=False),  # fmt: skip
+            agreement(
+                "AG-LEG",
+                "2023-01-01",
+                scope="location",
+                location_ids="LOC-2",
+                term_months=12,
+                auto_renew=False,
+            ),  # fmt: skip
         ]
     ).agreements
     loc = pd.Series(["LOC-2", "LOC-2", "LOC-1", None, None, "LOC-2"], dtype="str")
