@@ -114,6 +114,7 @@ class _Check:
     message: str
     value_column: str | None = None  # column whose value is shown (default: ``column``)
     severity: str = "error"
+    when: tuple[str, object] | None = None  # (column, value): check only rows where equal
 
     @property
     def rule(self) -> str:
@@ -231,9 +232,9 @@ def _table_checks(
             work[_UNKNOWN_LOCATION_IDS] = _unknown_tokens(ids, ctx.location_ids)
             checks.append(
                 _Check(table, LOCATION_IDS, "required_if", "ExpectColumnValuesToNotBeNull",
-                       {"column": LOCATION_IDS, "row_condition": f'{SCOPE} == "{SCOPE_LOCATION}"',
-                        "condition_parser": "pandas"},
-                       f"must list at least one location_id when {SCOPE} is {SCOPE_LOCATION}")
+                       {"column": LOCATION_IDS},
+                       f"must list at least one location_id when {SCOPE} is {SCOPE_LOCATION}",
+                       when=(SCOPE, SCOPE_LOCATION))
             )  # fmt: skip
             checks.append(
                 _Check(table, LOCATION_IDS, "unknown", "ExpectColumnValuesToBeNull",
@@ -249,12 +250,10 @@ def _table_checks(
                 need(cond_col)
                 need(target)
                 shown = "yes" if cond_val is True else cond_val
-                cond = f"{cond_col} == True" if cond_val is True else f'{cond_col} == "{cond_val}"'
                 checks.append(
                     _Check(table, target, "required_if", "ExpectColumnValuesToNotBeNull",
-                           {"column": target, "row_condition": cond,
-                            "condition_parser": "pandas"},
-                           f"is required when {cond_col} is {shown}")
+                           {"column": target}, f"is required when {cond_col} is {shown}",
+                           when=(cond_col, cond_val))
                 )  # fmt: skip
     slim = pd.DataFrame(work, index=frame.index).reset_index(drop=True)
     if not work:
@@ -318,6 +317,7 @@ def _run_gx(
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.expectations.row_conditions import Column
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -330,7 +330,10 @@ def _run_gx(
         suite = gx.ExpectationSuite(name=f"dso_{table}")
         for i, chk in enumerate(checks):
             cls = getattr(gxe, chk.expectation)
-            suite.add_expectation(cls(**chk.kwargs, meta={"check": i}))
+            kwargs = dict(chk.kwargs)
+            if chk.when is not None:
+                kwargs["row_condition"] = Column(chk.when[0]) == chk.when[1]
+            suite.add_expectation(cls(**kwargs, meta={"check": i}))
         batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
         # COMPLETE, indexed by the frame's RangeIndex: the row positions are mapped
         # back to source_file/sheet/row by us.  (unexpected_index_column_names does
