@@ -337,3 +337,16 @@ def test_cli_sample_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr().err
     assert "not empty" in err and "--force" in err and "Traceback" not in err
     assert main([*args, "--force"]) == 0
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("dso_analytics.validation") is None, reason="validation not built yet"
+)
+def test_scaled_dso_validates_clean(tmp_path: Path) -> None:
+    from dso_analytics.validation import validate_dso
+
+    dso = write_scaled_dso(tmp_path / "s", locations=10, months=6, file_format="csv")
+    report = validate_dso(dso)
+    assert [f"{p.severity}: {p}" for p in report.problems] == []
+    # 9*6*14 + 1 acquisition at offset 0 (6 months)*14 + 2 onboarding + 6*3 = 756+84+2+18
+    assert report.summary()["billing_lines"] == 860
