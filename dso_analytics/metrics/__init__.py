@@ -41,6 +41,12 @@ Decisions (where the spec is silent)
   agreement was in force within the T12M (12 when throughout) / workstations now.
 - **Clause checks** use the fixed 8 base services of the data contract.
   A dataset whose ``present_tables`` is empty (built by hand) counts every table present.
+- **Asks**: an expired agreement keeps only its credit claims; volume pricing
+  is listed only when its impact is positive; a notice-deadline ask (missed or
+  within the last alert window) carries the sum of the other asks on that
+  agreement (the leverage lost if the window passes), so it ranks high.
+  "Move organizational_reporting into base" and "automatic monthly reporting"
+  can show the same dollars: they are two ways to the same saving.
 - **leverage_score**: see :mod:`dso_analytics.metrics.leverage` (formula and inputs);
   the asks' 12-month impacts are defined in :func:`~dso_analytics.metrics.leverage.compute_asks`.
 """

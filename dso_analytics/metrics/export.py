@@ -135,6 +135,10 @@ def _money(x: Any) -> str:
     return "unknown" if v is None else f"{v:,.2f}"
 
 
+def _terms(value: Any) -> str:
+    return value if isinstance(value, str) else "no agreement"
+
+
 def format_metrics_table(m: DsoMetrics) -> str:
     """A readable terminal summary of one DSO's metrics."""
     k = m.kpis
@@ -174,7 +178,7 @@ def format_metrics_table(m: DsoMetrics) -> str:
         for r in m.onboarding.itertuples(index=False):
             bd = "-" if pd.isna(r.business_days) else str(r.business_days)
             out.append(
-                f"  {r.location_id:<10} {str(r.onboarding_terms):<9} billed {_money(r.billed):>11}"
+                f"  {r.location_id:<10} {_terms(r.onboarding_terms):<12} billed {_money(r.billed):>11}"
                 f"  over contract {_money(r.contractual_overspend):>10}  over target "
                 f"{_money(r.target_overspend):>10}  {bd} business days"
                 + ("  SLA BREACHED" if r.sla_breached is True else "")

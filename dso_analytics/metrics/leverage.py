@@ -425,6 +425,10 @@ def compute_asks(
                                  f"{int(d)} day(s) to the notice deadline",
                      "impact_12m": round(other, 2)})  # fmt: skip
     asks = pd.DataFrame(rows, columns=["ask", "clause", "agreement_id", "evidence", "impact_12m"])
+    # an expired agreement is not renegotiated: only its credit claims remain
+    gone = set(ren.index[(ren["status"] == "expired").to_numpy(bool)])
+    keep = ~asks["agreement_id"].isin(gone) | (asks["clause"] == "services: coverage=included")
+    asks = asks[keep.to_numpy(bool)].copy()
     asks["impact_12m"] = asks["impact_12m"].astype(float)
     asks = asks.sort_values("impact_12m", ascending=False, kind="stable").reset_index(drop=True)
     asks.insert(0, "rank", np.arange(1, len(asks) + 1, dtype=np.int64))
