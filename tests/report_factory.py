@@ -228,6 +228,7 @@ def make_metrics(dso: str = "test-dso", display_name: str = "Test <i>Dental</i>"
         ],
         ASK_COLUMNS,
     )  # fmt: skip
+    asks["in_total"] = True
     return DsoMetrics(
         dso=dso,
         display_name=display_name,

@@ -112,3 +112,37 @@ def test_portfolio_rollup() -> None:
     json.dumps(d, allow_nan=False)
     assert [p["dso"] for p in d["portfolio"]] == ["alpha", "beta"]
     assert "alpha" in format_portfolio_table(roll) and "beta" in format_portfolio_table(roll)
+
+
+def test_asks_never_count_the_same_dollars_twice() -> None:
+    # AG-1 starts 2023-01-01, 36 months -> term ends 2026-01-01; notice 90 days
+    # -> deadline 2025-10-03.  As of 2025-09-30 the deadline is 3 days away (at risk).
+    ds = _ds()
+    extra = [line(f"2025-{m:02d}-28", 5400.0, "Managed services") for m in range(1, 10)] + [
+        # organizational reporting billed twice in the T12M: 2 x 400 = 800
+        line("2025-03-15", 400.0, "Quarterly IT health report", service="organizational_reporting"),
+        line("2025-06-15", 400.0, "Quarterly IT health report", service="organizational_reporting"),
+    ]
+    ds.billing = __import__("pandas").concat(
+        [ds.billing, make_ds(billing=extra).billing], ignore_index=True
+    )
+    m = compute_metrics(ds, params("2025-09-30"))
+    a = m.asks.set_index("clause")
+    # the reporting add-on ask and the reporting-clause ask both show 800
+    assert a.loc["base_organizational_reporting", "impact_12m"] == 800.0
+    assert a.loc["automatic_monthly_reporting", "impact_12m"] == 800.0
+    assert bool(a.loc["base_organizational_reporting", "in_total"])
+    assert not bool(a.loc["automatic_monthly_reporting", "in_total"])
+    # the notice ask restates every other AG-1 ask: it is never part of a total
+    notice = m.asks[m.asks["clause"] == "notice"]
+    assert len(notice) == 1 and not bool(notice.iloc[0]["in_total"])
+    others = m.asks[
+        (m.asks["clause"] != "notice") & (m.asks["agreement_id"] == "AG-1") & m.asks["in_total"]
+    ]
+    assert notice.iloc[0]["impact_12m"] == round(float(others["impact_12m"].sum()), 2)
+    # volume pricing: T12M managed (2024-10..12: 3 x 3000, 2025-01..09: 9 x 5400) = 57600
+    # / 12 / 30 ws = 160 -> (160 - 150) x 30 x 12 = 3600; so at stake: 800 + 3600 = 4400
+    assert a.loc["pricing", "impact_12m"] == 3600.0
+    assert notice.iloc[0]["impact_12m"] == 4400.0
+    counted = m.asks.loc[m.asks["in_total"], "impact_12m"].sum()
+    assert counted < m.asks["impact_12m"].sum()

@@ -46,7 +46,9 @@ Decisions (where the spec is silent)
   within the last alert window) carries the sum of the other asks on that
   agreement (the leverage lost if the window passes), so it ranks high.
   "Move organizational_reporting into base" and "automatic monthly reporting"
-  can show the same dollars: they are two ways to the same saving.
+  can show the same dollars: they are two ways to the same saving.  Such asks
+  carry ``in_total = False`` and every total of asks sums only ``in_total``
+  rows, so no dollar is counted twice.
 - **leverage_score**: see :mod:`dso_analytics.metrics.leverage` (formula and inputs);
   the asks' 12-month impacts are defined in :func:`~dso_analytics.metrics.leverage.compute_asks`.
 """

@@ -297,6 +297,10 @@ def compute_asks(
     - *change-of-ownership exit*: 0 (risk protection, no direct dollars).
     - *notice deadline at risk* (missed or within the last alert window): the
       sum of the other asks on that agreement - the leverage lost if the window passes.
+
+    Column ``in_total`` is False for asks whose dollars restate other asks (the
+    notice-deadline ask; the reporting ask when the organizational_reporting
+    add-on ask exists): sum ``impact_12m`` only where ``in_total``.
     """
     rows: list[dict[str, Any]] = []
     sc = scorecard.set_index("agreement_id")
@@ -414,7 +418,11 @@ def compute_asks(
         d = r["days_to_notice_deadline"]
         if pd.isna(d) or r["status"] == "expired" or d > last_window:
             continue
-        other = float(base.loc[base["agreement_id"] == a, "impact_12m"].sum())
+        mine = base[(base["agreement_id"] == a).to_numpy(bool)]
+        if (mine["clause"] == "base_organizational_reporting").any():
+            # the reporting-clause ask restates that add-on's dollars
+            mine = mine[(mine["clause"] != "automatic_monthly_reporting").to_numpy(bool)]
+        other = float(mine["impact_12m"].sum())
         when = (
             r["next_notice_deadline"] if bool(r["notice_window_missed"]) else r["notice_deadline"]
         )
@@ -423,8 +431,20 @@ def compute_asks(
                      "clause": "notice", "agreement_id": a,
                      "evidence": f"current term ends {pd.Timestamp(r['current_term_end']).date()}, "
                                  f"{int(d)} day(s) to the notice deadline",
-                     "impact_12m": round(other, 2)})  # fmt: skip
-    asks = pd.DataFrame(rows, columns=["ask", "clause", "agreement_id", "evidence", "impact_12m"])
+                     "impact_12m": round(other, 2), "in_total": False})  # fmt: skip
+    asks = pd.DataFrame(
+        rows, columns=["ask", "clause", "agreement_id", "evidence", "impact_12m", "in_total"]
+    )
+    # in_total: whether the ask's dollars are its own.  A notice-deadline ask
+    # restates the agreement's other asks (the leverage at stake) and the
+    # reporting ask restates the organizational_reporting add-on ask, so they
+    # are left out of any total to avoid counting the same dollars twice.
+    dup_reporting = (asks["clause"] == "automatic_monthly_reporting") & asks["agreement_id"].isin(
+        asks.loc[asks["clause"] == "base_organizational_reporting", "agreement_id"]
+    )
+    asks["in_total"] = asks["in_total"].astype(object).ne(False).to_numpy(bool) & ~(
+        dup_reporting.to_numpy(bool)
+    )
     # an expired agreement is not renegotiated: only its credit claims remain
     gone = set(ren.index[(ren["status"] == "expired").to_numpy(bool)])
     keep = ~asks["agreement_id"].isin(gone) | (asks["clause"] == "services: coverage=included")

@@ -76,7 +76,9 @@ LEVERAGE_COLUMNS = (
     "effective_workstation_monthly", "benchmark_low", "benchmark_high", "vs_benchmark",
     "clause_score", "leverage_score",
 )  # fmt: skip
-ASK_COLUMNS = ("rank", "ask", "clause", "agreement_id", "evidence", "impact_12m")
+# in_total (bool): sum impact_12m only where True; the other asks restate dollars
+# already counted by another ask (see metrics.leverage.compute_asks).
+ASK_COLUMNS = ("rank", "ask", "clause", "agreement_id", "evidence", "impact_12m", "in_total")
 
 
 @dataclass

@@ -422,11 +422,13 @@ def interpret_asks(m: DsoMetrics) -> str:
     df = m.asks
     if df.empty:
         return "No negotiation asks: the agreements already meet the DSO-grade standard."
-    known = df["impact_12m"].dropna()
+    own = df["in_total"].to_numpy(bool) if "in_total" in df else slice(None)
+    known = df.loc[own, "impact_12m"].dropna()
     top = df.sort_values("rank").iloc[0]
     return (
         f"{len(df)} negotiation ask(s) worth {fmt_money(float(known.sum()), m.currency)} over "
-        f"twelve months where a dollar figure is known; the first is \u201c{top['ask']}\u201d "
+        f"twelve months where a dollar figure is known (each dollar counted once); the first is "
+        f"\u201c{top['ask']}\u201d "
         f"({fmt_money(top['impact_12m'], m.currency)})."
     )
 
