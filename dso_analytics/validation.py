@@ -206,7 +206,7 @@ def _table_checks(
             need(column)
             checks.append(
                 _Check(table, column, "unknown", "ExpectColumnValuesToBeInSet",
-                       {"column": column, "value_set": known}, f"is not a {column} in {target}")
+                       {"column": column, "value_set": known}, f"is not in {target}")
             )  # fmt: skip
 
     if table == _BIL:
@@ -426,16 +426,13 @@ def _problems_for(
     if chk.kind == "duplicate":
         key = list(chk.kwargs.get("column_list") or [chk.kwargs["column"]])
         keys = slim[key].iloc[pos].reset_index(drop=True)
-        first = ~keys.duplicated(keep="first")
-        first_at: dict[tuple[Any, ...], str] = {}
-        for i in np.flatnonzero(first.to_numpy()):
-            k = tuple(keys.iloc[i])
-            first_at[k] = f"{files[i]}, row {_row(rows[i])}"
-        keep = np.flatnonzero(~first.to_numpy())
+        first = ~keys.duplicated(keep="first").to_numpy()
+        tuples = list(zip(*(keys[c].tolist() for c in key), strict=True))
+        first_at = {tuples[i]: f"{files[i]}, row {_row(rows[i])}" for i in np.flatnonzero(first)}
         what = " + ".join(key)
         out = []
-        for i in keep:
-            k = tuple(keys.iloc[i])
+        for i in np.flatnonzero(~first):
+            k = tuples[i]
             shown = " / ".join(str(x) for x in k)
             out.append(
                 Problem(file=files[i], problem=f"duplicate {what}: already in {first_at[k]}",
@@ -670,7 +667,7 @@ def validate_dataset(ds: DsoDataset, params: Params | None = None) -> Validation
     jobs = []
     for table in schema.TABLES:
         frame = ds.table(table)
-        absent = table not in ds.present_tables and ds.present_tables and frame.empty
+        absent = bool(ds.present_tables) and table not in ds.present_tables and frame.empty
         if absent:  # an optional table that was not given (services/documentation)
             continue
         slim, checks = _table_checks(table, frame, ctx)

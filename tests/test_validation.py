@@ -104,7 +104,7 @@ EXPECTED = [
     ("agreements", 4, "start_date", "agreements.start_date.implausible",
      "more than 10 years after the as-of date 2025-06-30", "2099-01-01"),
     ("services", 4, "agreement_id", "services.agreement_id.unknown",
-     "is not a agreement_id in agreements", "AG-9"),
+     "is not in agreements", "AG-9"),
     ("services", 5, "service", "services.service.duplicate",
      "duplicate agreement_id + service: already in {services}, row 2", "AG-1 / helpdesk"),
     ("services", 6, "service", "services.service.code", "is not a known service code",
@@ -115,9 +115,9 @@ EXPECTED = [
     ("documentation", 3, "specified", "documentation.specified.unreadable",
      "could not be read as yes/no", "maybe"),
     ("billing", 4, "location_id", "billing.location_id.unknown",
-     "is not a location_id in locations; did you mean LOC-001", "LOC-01"),
+     "is not in locations; did you mean LOC-001 or ", "LOC-01"),
     ("billing", 5, "agreement_id", "billing.agreement_id.unknown",
-     "is not a agreement_id in agreements", "AG-7"),
+     "is not in agreements", "AG-7"),
     ("billing", 6, "invoice_number", "billing.invoice_number.blank",
      "is blank or an Excel error", None),
     ("billing", 7, "amount", "billing.amount.unreadable", "could not be read as money", "12,34x"),
@@ -321,3 +321,32 @@ def test_cap_is_per_rule():
     # rule a: 25 problems -> 20 lines + "... and 5 more"; rule b: 3 lines
     assert len(lines) == 1 + 20 + 3 + 1
     assert lines[-1] == "... and 5 more a problems"
+
+
+def test_cells_ingest_already_reported_are_not_reported_again(good):
+    from dso_analytics.validation import validate_dataset
+
+    d, _ = good
+    ds = _read(d)
+    first = (ds.billing["source_file"] == "billing/organization.csv") & (
+        ds.billing["source_row"] == 2
+    )
+    ds.billing.loc[first, "invoice_number"] = None  # as ingest leaves an Excel error cell
+    excel = Problem(file="billing/organization.csv", row=2, column="invoice_number",
+                    problem="is an Excel error #REF!, not a value", value="#REF!",
+                    rule="excel_error")  # fmt: skip
+    ds.read_problems = [excel]
+    report = validate_dataset(ds)
+    assert report.problems == [excel]
+
+
+def test_a_file_without_a_required_column_is_reported_once(tmp_path):
+    t = base_tables()
+    for row in t["locations"]:
+        del row["location_name"]
+    report = validate_dso(make_dso(tmp_path, tables=t))
+    # ingest says the column is missing (rule missing_column); validation adds no
+    # "blank" line for each of the file's two rows
+    assert [(p.file, p.column, p.rule) for p in report.problems] == [
+        ("locations.csv", "location_name", "missing_column")
+    ]
