@@ -28,6 +28,7 @@ Rules (rule ids are ``<table>.<column>.<check>``):
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 from collections import Counter
@@ -732,7 +733,10 @@ def validate_dso(
         Default: the standard read for that folder
         (:func:`dso_analytics.standards.read_standard`).
     use_cache : bool
-        Accepted for the validated-snapshot cache (not used yet).
+        Serve and store a validated snapshot (:mod:`dso_analytics.snapshot`):
+        when every input file is unchanged since a clean validation, the
+        snapshot is read instead (no spreadsheet parsing, no Great
+        Expectations import).  Only clean reports are stored.
 
     Returns
     -------
@@ -743,15 +747,66 @@ def validate_dso(
     DsoError
         When the folder cannot be read at all.
     """
+    from dso_analytics import snapshot
     from dso_analytics.ingest import read_dso
     from dso_analytics.standards import read_standard
 
     if params is None:
         params = read_standard(dso_dir=dso_dir)
+    key = None
+    if use_cache:
+        key = snapshot.compute_fingerprint(dso_dir, _snapshot_params(params))
+        cached = _read_cached(dso_dir, key)
+        if cached is not None:
+            return cached
     ds = read_dso(dso_dir)
     report = validate_dataset(ds, params)
     report.dso_dir = str(dso_dir)
+    # store only clean results, and only if no file changed while it was read
+    unchanged = key is not None and report.ok
+    if unchanged and snapshot.compute_fingerprint(dso_dir, _snapshot_params(params)) == key:
+        # a cache that cannot be written only costs speed
+        with contextlib.suppress(OSError):
+            snapshot.write_snapshot(ds, report.to_dict(), key)
     return report
+
+
+def _snapshot_params(params: Params) -> dict[str, Any]:
+    """What a validation result depends on besides the input files."""
+    d = params.to_dict()
+    d["earliest_plausible_date"] = str(params.earliest_plausible_date.date())
+    d["implausible_years_after_as_of"] = params.implausible_years_after_as_of
+    if params.as_of is None:
+        # the as-of date used by the date checks is capped at today
+        d["today"] = pd.Timestamp.today().date().isoformat()
+    return d
+
+
+def _read_cached(dso_dir: str | Path, key: str) -> ValidationReport | None:
+    from dataclasses import fields
+
+    from dso_analytics import snapshot
+
+    found = snapshot.find_snapshot(dso_dir, key)
+    if found is None:
+        return None
+    try:
+        ds, payload = snapshot.read_snapshot_dir(found)
+        names = {f.name for f in fields(Problem)}
+        problems = [
+            Problem(**{k: v for k, v in p.items() if k in names})
+            for p in payload.get("problems", [])
+        ]
+        as_of = payload.get("as_of")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable snapshot: validate afresh
+    ds.root = Path(dso_dir)
+    return ValidationReport(
+        dataset=ds,
+        problems=problems,
+        dso_dir=str(dso_dir),
+        as_of=None if as_of is None else pd.Timestamp(as_of),
+    )
 
 
 def load_dso(

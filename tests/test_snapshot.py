@@ -86,3 +86,57 @@ def test_same_content_same_key_and_hidden_files_ignored(tmp_path):
     (d / ".DS_Store").write_text("x")
     (d / "billing" / "~$LOC-002.xlsx").write_text("lock")
     assert snapshot.compute_fingerprint(d) == k1
+
+
+_NO_GX_SCRIPT = r"""
+import sys
+from dso_analytics.validation import validate_dso
+r = validate_dso(sys.argv[1])
+print(r.ok, len(r.dataset.billing), "great_expectations" in sys.modules)
+"""
+
+
+def _run(script: str, *args: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def test_second_validation_reads_the_snapshot_without_gx_and_edits_invalidate(tmp_path):
+    d = make_dso(tmp_path)
+    # first run: validates with GX and stores the snapshot (3 billing lines in the builder)
+    assert _run(_NO_GX_SCRIPT, str(d)) == "True 3 True"
+    # second run: same contents -> the snapshot, no Great Expectations import
+    assert _run(_NO_GX_SCRIPT, str(d)) == "True 3 False"
+    # an edit that breaks an amount: the stale snapshot must not be served
+    f = d / "billing" / "LOC-002.csv"
+    f.write_text(f.read_text().replace("7000", "70x0"))
+    assert _run(_NO_GX_SCRIPT, str(d)) == "False 3 True"
+    # a failing DSO is never cached: validating again still runs GX and fails
+    assert _run(_NO_GX_SCRIPT, str(d)) == "False 3 True"
+    # an added file (one more line) is seen at once
+    f.write_text(f.read_text().replace("70x0", "7000"))
+    (d / "billing" / "LOC-001.csv").write_text(
+        "invoice_number,invoice_date,description,amount\nINV-9,2025-02-28,Helpdesk ticket,125.00\n"
+    )
+    assert _run(_NO_GX_SCRIPT, str(d)) == "True 4 True"
+    assert _run(_NO_GX_SCRIPT, str(d)) == "True 4 False"
+
+
+def test_use_cache_false_always_validates(tmp_path):
+    from dso_analytics.validation import validate_dso
+
+    d = make_dso(tmp_path)
+    validate_dso(d)
+    assert snapshot.find_snapshot(d, "0" * 64) is None
+    r = validate_dso(d, use_cache=False)
+    assert r.ok and len(r.dataset.billing) == 3
