@@ -54,6 +54,8 @@ class CaseResult:
     tree_peak_rss_mb: float = float("nan")  # sum over the process tree, sampled (psutil)
     rss_at_start_mb: float = float("nan")  # RSS of the case process when the timer started
     wall_seconds: float = float("nan")  # the whole child process, imports included
+    load_before: float = float("nan")  # 1-minute load average when the case started
+    load_after: float = float("nan")  # ... and when it ended (other work on the machine)
     info: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     profile: str | None = None
@@ -184,6 +186,7 @@ def run_case(
     child_env["PYTHONPATH"] = os.pathsep.join(
         [str(BENCH_DIR), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
+    load_before = os.getloadavg()[0]
     err_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed after the child exits
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -220,7 +223,8 @@ def run_case(
     if log is not None and stderr:
         log.write(stderr)
         log.flush()
-    res = CaseResult(name=name, ok=False, wall_seconds=wall)
+    res = CaseResult(name=name, ok=False, wall_seconds=wall, load_before=load_before,
+                     load_after=os.getloadavg()[0])  # fmt: skip
     res.tree_peak_rss_mb = tree_peak if ps is not None else float("nan")
     try:
         data = json.loads(Path(out_path).read_text() or "{}")
