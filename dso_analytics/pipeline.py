@@ -239,9 +239,10 @@ def _error_line(exc: BaseException) -> str:
         return f"{where}{ename}: {evalue[0] if evalue else ''}".strip()
     if isinstance(exc, ValidationFailed):
         report = exc.report
+        errors = list(getattr(report, "errors", []) or [])
         lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-        n = len(getattr(report, "errors", []) or []) or len(lines)
-        first = lines[0] if lines else "validation failed"
+        n = len(errors) or len(lines)
+        first = str(errors[0]) if errors else (lines[-1] if lines else "validation failed")
         return f"validation failed ({n} problem(s)); first: {first}"
     text = str(exc).strip().splitlines()
     return f"{name}: {text[0] if text else ''}" if not isinstance(exc, DsoError) else text[0]

@@ -40,7 +40,7 @@ def write_table(
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = columns or {}
     if path.suffix == ".csv":
-        (name, rows), = list(sheets.items())[:1]
+        ((name, rows),) = list(sheets.items())[:1]
         cols = _columns(rows, columns.get(name))
         with path.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)

@@ -7,6 +7,7 @@ Tests using it carry ``@pytest.mark.xdist_group("render")`` so they share a work
 
 from __future__ import annotations
 
+import atexit
 import copy
 import shutil
 import tempfile
@@ -55,6 +56,7 @@ def rendered(capfd=None) -> Rendered:
     from dso_analytics.cli import main
 
     root = Path(tempfile.mkdtemp(prefix="dso-report-test-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # reports hold (sample) client data
     portfolio = root / "portfolio-in"
     for name in SAMPLE_DSOS:
         shutil.copytree(SAMPLE / name, portfolio / name)
