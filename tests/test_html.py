@@ -90,7 +90,10 @@ def test_reports_are_self_contained(run):
 def test_reports_have_no_code_and_a_kpi_header(run):
     text = (run.out / "bright-smiles" / "renewal-leverage.html").read_text(encoding="utf-8")
     # the template's CSS names editor classes; no element may carry them
-    assert not re.search(r'class="[^"]*(jp-CodeMirrorEditor|jp-InputArea)', text)
+    assert not re.search(r'class="[^"]*jp-CodeMirrorEditor', text)
+    assert '<div class="highlight' not in text  # no highlighted source
+    code_cells = re.findall(r'class="(jp-Cell jp-CodeCell[^"]*)"', text)
+    assert code_cells and all("jp-mod-noInput" in c for c in code_cells)
     assert "rn.load_metrics" not in text and "import dso_analytics" not in text
     assert 'class="dso-kpi-header"' in text
     for label in ("Spend, trailing 12 months", "Add-on charges, T12M", "Credits to claim",
