@@ -643,9 +643,49 @@ def parse_column(
     -------
     (values, invalid) : tuple of pandas.Series
     """
+    if kind != "date" and kind not in _PARSERS:
+        raise ValueError(f"unknown column kind {kind!r}")
+    deduped = _parse_unique(s, kind, date1904, date_formats)
+    if deduped is not None:
+        return deduped
+    return _parse_all(s, kind, date1904, date_formats)
+
+
+def _parse_all(
+    s: pd.Series, kind: str, date1904: bool, date_formats: Sequence[str] | None
+) -> tuple[pd.Series, pd.Series]:
     if kind == "date":
         return parse_date(s, date1904=date1904, formats=date_formats)
-    try:
-        return _PARSERS[kind](s)
-    except KeyError:
-        raise ValueError(f"unknown column kind {kind!r}") from None
+    return _PARSERS[kind](s)
+
+
+#: Columns at least this long are parsed once per distinct cell when cells repeat.
+_DEDUPE_MIN = 256
+
+
+def _parse_unique(
+    s: pd.Series, kind: str, date1904: bool, date_formats: Sequence[str] | None
+) -> tuple[pd.Series, pd.Series] | None:
+    """Parse each distinct cell once and map the results back (codes, dates, amounts
+    repeat across billing lines).  None when not worth it or when hashing could merge
+    cells that parse differently (``True == 1.0``, an Excel error and its text)."""
+    if len(s) < _DEDUPE_MIN or s.dtype != object:
+        return None
+    codes, uniq = pd.factorize(s.to_numpy(), use_na_sentinel=True)
+    k = len(uniq)
+    if k * 2 > len(s):
+        return None
+    for v in uniq:
+        t = type(v)
+        if t is bool or t is np.bool_ or isinstance(v, ExcelError):
+            return None
+        if t is str and v in _ERROR_SET:
+            return None
+        if t is int and abs(v) >= 2**53:
+            return None
+    cells = pd.Series([*uniq, None], dtype=object)
+    vals, inv = _parse_all(cells, kind, date1904, date_formats)
+    take = np.where(codes < 0, k, codes)
+    values = pd.Series(vals.array.take(take), index=s.index)
+    invalid = pd.Series(inv.array.take(take), index=s.index)
+    return values, invalid
