@@ -251,7 +251,7 @@ def classify_lines(billing: pd.DataFrame, rules: Rules | None = None) -> pd.Data
         A copy of ``billing`` with :data:`schema.SERVICE_RESOLVED` and
         :data:`schema.CLASSIFIED_BY` (both ``str``).
     """
-    out = billing.copy()
+    out = billing.copy(deep=False)  # new columns only: the input is left as it is
     desc = (
         out["description"]
         if "description" in out
