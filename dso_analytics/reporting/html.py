@@ -86,6 +86,27 @@ def _clean_notebook(nb: Any) -> Any:
     return nb
 
 
+_EXPORTER: list[Any] = []
+
+
+def _exporter() -> Any:
+    """The process's one HTML exporter (template loading and setup paid once per process)."""
+    if not _EXPORTER:
+        from nbconvert import HTMLExporter
+
+        _EXPORTER.append(
+            HTMLExporter(
+                template_name=TEMPLATE_NAME,
+                extra_template_basedirs=[str(TEMPLATES)],
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+                embed_images=True,
+            )
+        )
+    return _EXPORTER[0]
+
+
 def export_html(nb: Any, path: str | Path, *, title: str | None = None) -> Path:
     """Write an executed notebook as one self-contained HTML report.
 
@@ -108,22 +129,15 @@ def export_html(nb: Any, path: str | Path, *, title: str | None = None) -> Path:
         When the result would not work offline (see :func:`check_offline`).
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     if isinstance(nb, str | Path):
         nb = nbformat.read(str(nb), as_version=4)
     nb = _clean_notebook(nb)
     if title:
         nb.metadata["title"] = title
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
+    body, _ = _exporter().from_notebook_node(
+        nb, resources={"metadata": {"name": title or "report"}}
     )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or "report"}})
     problems = check_offline(body)
     if problems:
         raise RuntimeError(f"HTML report would not work offline: {', '.join(problems)}")
