@@ -191,10 +191,65 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     )
 
 
+#: What a report kernel imports while it starts (``IPKernelApp.exec_lines``), so a
+#: kernel started early (:func:`start_kernel`) has done its imports by the time
+#: the notebook runs.  The notebook's own import cell still runs (a no-op then).
+KERNEL_PRELOAD = (
+    "import dso_analytics.reporting.charts, dso_analytics.reporting.notebook as _rn; "
+    "_rn.preload(); del _rn"
+)
+
+
+def start_kernel() -> Any | None:
+    """Start a ``python3`` kernel now, without waiting for it (None when it cannot start).
+
+    The pipeline starts the kernel before validating and computing, so the
+    kernel's start-up and imports (:data:`KERNEL_PRELOAD`) overlap with that
+    work; :func:`execute_notebook` then runs the notebook on it and shuts it down.
+    """
+    try:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        run_sync(km.start_kernel)(extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_PRELOAD}"])
+    except Exception:  # noqa: BLE001 - papermill then starts its own kernel
+        return None
+    return km
+
+
+def stop_kernel(km: Any | None) -> None:
+    """Shut down a kernel from :func:`start_kernel` (immediately; never raises)."""
+    if km is None:
+        return
+    with contextlib.suppress(Exception):
+        from jupyter_core.utils import run_sync
+
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+
+
 def execute_notebook(
-    template: Path, output: Path, parameters: Mapping[str, Any], cell_timeout: int
+    template: Path,
+    output: Path,
+    parameters: Mapping[str, Any],
+    cell_timeout: int,
+    km: Any | None = None,
 ) -> Any:
     """Execute ``template`` with papermill into ``output``; retry once if the kernel fails to start.
+
+    Parameters
+    ----------
+    template, output : Path
+        The notebook and where the executed copy is written (once, at the end,
+        also when a cell fails: not after every cell, the outputs hold plotly.js).
+    parameters : mapping
+        Papermill parameters.
+    cell_timeout : int
+        Seconds per cell.
+    km : AsyncKernelManager, optional
+        A kernel already started (:func:`start_kernel`); it is shut down here.
+        When it fails, the retry starts a fresh kernel.
 
     Returns
     -------
@@ -208,25 +263,33 @@ def execute_notebook(
     """
     import papermill as pm
 
-    for attempt in (1, 2):
-        try:
-            return pm.execute_notebook(
-                str(template),
-                str(output),
-                parameters=dict(parameters),
-                kernel_name=KERNEL_NAME,
-                execution_timeout=cell_timeout,
-                start_timeout=START_TIMEOUT,
-                progress_bar=False,
-                log_output=False,
-                report_mode=False,
-            )
-        except Exception as exc:  # noqa: BLE001 - classified below
-            if attempt == 1 and _is_kernel_start_failure(exc):
-                time.sleep(1.0)
-                continue
-            raise
-    raise AssertionError("unreachable")
+    try:
+        for attempt in (1, 2):
+            extra = {"km": km} if km is not None else {}
+            try:
+                return pm.execute_notebook(
+                    str(template),
+                    str(output),
+                    parameters=dict(parameters),
+                    kernel_name=KERNEL_NAME,
+                    execution_timeout=cell_timeout,
+                    start_timeout=START_TIMEOUT,
+                    progress_bar=False,
+                    log_output=False,
+                    report_mode=False,
+                    request_save_on_cell_execute=False,
+                    **extra,
+                )
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if attempt == 1 and _is_kernel_start_failure(exc):
+                    stop_kernel(km)
+                    km = None
+                    time.sleep(1.0)
+                    continue
+                raise
+        raise AssertionError("unreachable")
+    finally:
+        stop_kernel(km)
 
 
 def _error_line(exc: BaseException) -> str:
@@ -297,8 +360,11 @@ def render_one(job: DsoJob) -> DsoResult:
     work = Path(tempfile.mkdtemp(prefix=f"dso-report-{slug}-"))
     _say(job.progress, f"{slug}: started")
     executed = work / f"{DSO_STEM}.ipynb"
+    km = None
     try:
         with _deadline(job.timeout):
+            # the kernel starts (and imports) while the parent validates and computes
+            km = start_kernel()
             res.stage = "validation"
             from dso_analytics.standards import read_standard
             from dso_analytics.validation import load_dso
@@ -319,7 +385,9 @@ def render_one(job: DsoJob) -> DsoResult:
                 {"dso_dir": str(dso_dir.resolve()), "prepared": str(prepared),
                  **_params_dict(params, job.standard)},
                 job.cell_timeout,
+                km=km,
             )  # fmt: skip
+            km = None  # shut down by execute_notebook
             res.stage = "html"
             from dso_analytics.reporting.excel import write_dso_workbook
             from dso_analytics.reporting.html import export_html
@@ -355,6 +423,7 @@ def render_one(job: DsoJob) -> DsoResult:
                 shutil.copyfile(executed, finals["failed"])
                 res.failed_notebook = str(finals["failed"])
     finally:
+        stop_kernel(km)
         if not (res.ok and job.keep_prepared):
             shutil.rmtree(work, ignore_errors=True)
         res.elapsed = time.monotonic() - t0
@@ -389,22 +458,16 @@ def render_portfolio(
     finals = _final_paths(folder, PORTFOLIO_STEM)
     work = Path(tempfile.mkdtemp(prefix="dso-report-portfolio-"))
     executed = work / f"{PORTFOLIO_STEM}.ipynb"
+    km = None
     try:
         with _deadline(timeout):
+            # the kernel starts while the workbook is written
+            km = start_kernel()
             from dso_analytics.reporting.excel import write_portfolio_workbook
             from dso_analytics.reporting.html import export_html
             from dso_analytics.reporting.notebook import read_prepared
 
             results = [read_prepared(p)["metrics"] for p in prepared.values()]
-            res.stage = "notebook"
-            nb = execute_notebook(
-                NOTEBOOKS_DIR / PORTFOLIO_NOTEBOOK,
-                executed,
-                {"portfolio_dir": portfolio_dir, "prepared": dict(prepared), **params},
-                cell_timeout,
-            )
-            res.stage = "html"
-            html = export_html(nb, work / f"{PORTFOLIO_STEM}.html", title="Portfolio overview")
             res.stage = "workbook"
             try:
                 from dso_analytics.metrics import compute_portfolio
@@ -413,6 +476,17 @@ def render_portfolio(
             except ImportError:
                 roll = None
             xlsx = write_portfolio_workbook(results, roll, work / f"{PORTFOLIO_STEM}.xlsx")
+            res.stage = "notebook"
+            nb = execute_notebook(
+                NOTEBOOKS_DIR / PORTFOLIO_NOTEBOOK,
+                executed,
+                {"portfolio_dir": portfolio_dir, "prepared": dict(prepared), **params},
+                cell_timeout,
+                km=km,
+            )
+            km = None  # shut down by execute_notebook
+            res.stage = "html"
+            html = export_html(nb, work / f"{PORTFOLIO_STEM}.html", title="Portfolio overview")
         folder.mkdir(parents=True, exist_ok=True)
         for src, key in ((executed, "ipynb"), (xlsx, "xlsx"), (html, "html")):
             tmp = folder / f".{finals[key].name}.part"
@@ -430,6 +504,7 @@ def render_portfolio(
                 shutil.copyfile(executed, finals["failed"])
                 res.failed_notebook = str(finals["failed"])
     finally:
+        stop_kernel(km)
         shutil.rmtree(work, ignore_errors=True)
         res.elapsed = time.monotonic() - t0
     return res
@@ -438,6 +513,23 @@ def render_portfolio(
 # ---------------------------------------------------------------------------
 # Batch
 # ---------------------------------------------------------------------------
+def _input_bytes(dso_dir: str | Path) -> int:
+    """Total size of the files in a DSO folder (a proxy for its report's run time)."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for f in Path(dso_dir).rglob("*"):
+            with contextlib.suppress(OSError):
+                if f.is_file():
+                    total += f.stat().st_size
+    return total
+
+
+def _longest_first(job_list: Sequence[DsoJob]) -> list[DsoJob]:
+    """The jobs, biggest input first (stable), so no big DSO starts last on a busy pool."""
+    size = {j.dso_dir: _input_bytes(j.dso_dir) for j in job_list}
+    return sorted(job_list, key=lambda j: -size[j.dso_dir])
+
+
 def _pool(jobs: int) -> ProcessPoolExecutor:
     import multiprocessing as mp
 
@@ -515,7 +607,8 @@ def render_reports(
     else:
         executor = _pool(min(max(1, jobs), max(1, len(job_list))))
     with executor as pool:
-        futures = {pool.submit(render_one, j): j for j in job_list}
+        # longest first (LPT): the biggest input folders start first
+        futures = {pool.submit(render_one, j): j for j in _longest_first(job_list)}
         for fut in as_completed(futures):
             job = futures[fut]
             try:

@@ -218,6 +218,21 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", html.escape(text, quote=False))
 
 
+def preload() -> None:
+    """Warm a starting report kernel up: plotly's figure classes and HTML writer.
+
+    The pipeline runs this while the kernel starts (``IPKernelApp.exec_lines``,
+    see :data:`dso_analytics.pipeline.KERNEL_PRELOAD`), in parallel with its own
+    validation, so the first chart cell does not pay plotly's lazy imports.
+    Displays nothing and leaves plotly.js unsent.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure([go.Bar(x=["a"], y=[1.0]), go.Scatter(x=["a"], y=[1.0]), go.Heatmap(z=[[1.0]])])
+    fig.update_layout(title="warm-up", barmode="stack")
+    fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False)
+
+
 # ---------------------------------------------------------------------------
 # Display (IPython imported lazily so the module imports anywhere)
 # ---------------------------------------------------------------------------
