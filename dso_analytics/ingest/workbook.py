@@ -515,6 +515,22 @@ def _unique_headers(cells: list[str]) -> list[str]:
     return out
 
 
+def _footer_mask(labels: np.ndarray) -> np.ndarray:
+    """Rows whose label (first non-blank cell) reads Total/Subtotal/Grand total.
+
+    Labels repeat (invoice numbers, dates): each distinct label is tested once.
+    """
+    if not len(labels):
+        return np.zeros(0, dtype=bool)
+    codes, uniq = pd.factorize(labels, use_na_sentinel=True)
+    hit = np.fromiter(
+        (isinstance(u, str) and _TOTAL_RE.match(u) is not None for u in uniq),
+        dtype=bool,
+        count=len(uniq),
+    )
+    return np.append(hit, False)[codes]
+
+
 def _build_table(
     rows: list[list[object]],
     *,
@@ -556,8 +572,8 @@ def _build_table(
     row_blank = blank.all(axis=1)
     # Footer rows: first non-blank cell reads "Total", "Subtotal", "Grand total"...
     first = np.argmax(~blank, axis=1) if n else np.zeros(0, dtype=int)
-    label = pd.Series(mat[np.arange(n), first] if n else [], dtype=object)
-    footer = label.str.match(_TOTAL_RE, na=False).to_numpy(dtype=bool) & ~row_blank
+    footer = _footer_mask(mat[np.arange(n), first] if n else np.empty(0, dtype=object))
+    footer &= ~row_blank
     keep = ~row_blank & ~footer
     excel_rows = np.arange(h + 2, h + 2 + n, dtype="int64")
     # drop data columns that have neither a header nor any value
