@@ -671,7 +671,11 @@ def _parse_unique(
     cells that parse differently (``True == 1.0``, an Excel error and its text)."""
     if len(s) < _DEDUPE_MIN or s.dtype != object:
         return None
-    codes, uniq = pd.factorize(s.to_numpy(), use_na_sentinel=True)
+    arr = s.to_numpy()
+    head = arr[:_DEDUPE_MIN]
+    if len(pd.unique(head[~pd.isna(head)])) * 2 > len(head):  # mostly distinct: skip
+        return None
+    codes, uniq = pd.factorize(arr, use_na_sentinel=True)
     k = len(uniq)
     if k * 2 > len(s):
         return None
