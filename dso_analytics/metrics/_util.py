@@ -27,6 +27,21 @@ def from_cents(cents: int | np.integer | np.ndarray | pd.Series) -> float | np.n
     return round(int(cents) / 100.0, 2)
 
 
+def one_chunk(s: pd.Series) -> pd.Series:
+    """A pyarrow-backed ``str`` column as one contiguous chunk (same values and dtype).
+
+    Columns read from Parquet or concatenated from many files are chunked; every
+    ``take`` (filter, reorder, group) of a chunked array concatenates the chunks
+    again first, so combining them once makes each later take much cheaper.
+    """
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return s
+    arrow = s.array.__arrow_array__()
+    if getattr(arrow, "num_chunks", 1) <= 1:
+        return s
+    return pd.Series(pd.array(arrow.combine_chunks(), dtype=s.dtype), index=s.index, name=s.name)
+
+
 def as_float(s: pd.Series) -> np.ndarray:
     """Numeric column (any nullable dtype) -> float64 array with NaN for missing."""
     return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
@@ -40,7 +55,8 @@ def as_bool(s: pd.Series, default: bool = False) -> np.ndarray:
 def as_text(s: pd.Series) -> pd.Series:
     """Text column -> ``str`` dtype, trimmed, blank -> missing."""
     t = s.astype("str").str.strip()
-    return t.where(t != "")
+    blank = (t == "").to_numpy(bool, na_value=False)
+    return t.where(~blank) if blank.any() else t  # a where copies: only when needed
 
 
 def as_dates(s: pd.Series | np.ndarray) -> np.ndarray:

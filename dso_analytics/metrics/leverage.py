@@ -73,10 +73,14 @@ def leverage_score(
     return np.round(total, 1)
 
 
-def _evidence(lines: pd.DataFrame, max_sources: int = 3) -> str:
-    n = len(lines)
-    locs = sorted(lines["location_id"].fillna("(organization)").unique())
-    src = lines.head(max_sources)
+def _evidence(lines: pd.DataFrame, pos: np.ndarray, max_sources: int = 3) -> str:
+    """Evidence text of the lines at positions ``pos`` (ascending) of ``lines``.
+
+    Only the location and provenance of those rows are taken (not the wide frame).
+    """
+    n = len(pos)
+    locs = sorted(lines["location_id"].take(pos).fillna("(organization)").unique())
+    src = lines[["source_file", "source_row"]].take(pos[:max_sources])
     where = ", ".join(
         f"{f} row {r}"
         for f, r in zip(src["source_file"].fillna("?"), src["source_row"], strict=False)
@@ -305,28 +309,38 @@ def compute_asks(
     rows: list[dict[str, Any]] = []
     sc = scorecard.set_index("agreement_id")
     lev = leverage.set_index("agreement_id")
-    narrow = [schema.GOVERNING_AGREEMENT, schema.SERVICE_RESOLVED, "location_id", "source_file",
-              "source_row", "in_t12m", "amount_cents", "addon_kind"]  # fmt: skip
-    addl = lines.loc[lines["addon_kind"].notna().to_numpy(bool), narrow]
+    gov_col = lines[schema.GOVERNING_AGREEMENT]
+    kind_col = lines["addon_kind"]
+    in_t12m = lines["in_t12m"].to_numpy(bool)
+    cents = lines["amount_cents"].to_numpy(np.int64)
+
+    def keyed(mask: np.ndarray, svc: bool, fill: str | None) -> pd.DataFrame:
+        # the group keys of the selected lines plus their positions in ``lines``
+        # (narrow: per-group work then takes only the rows' location/provenance)
+        pos = np.flatnonzero(mask)
+        g = gov_col.take(pos).reset_index(drop=True)
+        k = pd.DataFrame({"a": g.fillna(fill) if fill is not None else g, "_pos": pos})
+        if svc:
+            k["s"] = lines[schema.SERVICE_RESOLVED].take(pos).reset_index(drop=True)
+        return k
 
     # add-on services into base
-    ca = addl[
-        (addl["addon_kind"] == "contractual_add_on").to_numpy(bool) & addl["in_t12m"].to_numpy(bool)
-    ]
-    for (a, s), grp in ca.groupby(
-        [ca[schema.GOVERNING_AGREEMENT].fillna("(none)"), schema.SERVICE_RESOLVED]
-    ):
+    is_ca = (kind_col == "contractual_add_on").to_numpy(bool, na_value=False) & in_t12m
+    ca = keyed(is_ca, True, "(none)")
+    for (a, s), grp in ca.groupby(["a", "s"]):
+        p = grp["_pos"].to_numpy()
         rows.append({"ask": f"Move {s} into the base fee", "clause": f"base_{s}", "agreement_id": a,
-                     "evidence": _evidence(grp), "impact_12m": from_cents(int(grp["amount_cents"].sum()))})  # fmt: skip
+                     "evidence": _evidence(lines, p), "impact_12m": from_cents(int(cents[p].sum()))})  # fmt: skip
     # credits
-    bd = addl[(addl["addon_kind"] == BILLED_DESPITE_INCLUDED).to_numpy(bool)]
-    for a, grp in bd.groupby(schema.GOVERNING_AGREEMENT):
-        amt = from_cents(int(grp["amount_cents"].sum()))
+    bd = keyed((kind_col == BILLED_DESPITE_INCLUDED).to_numpy(bool, na_value=False), True, None)
+    for a, grp in bd.groupby("a"):
+        p = grp["_pos"].to_numpy()
+        amt = from_cents(int(cents[p].sum()))
         if amt > 0:
-            svcs = ", ".join(sorted(grp[schema.SERVICE_RESOLVED].unique()))
+            svcs = ", ".join(sorted(grp["s"].unique()))
             rows.append({"ask": f"Claim credits for services the agreement includes ({svcs})",
                          "clause": "services: coverage=included", "agreement_id": a,
-                         "evidence": _evidence(grp), "impact_12m": amt})  # fmt: skip
+                         "evidence": _evidence(lines, p), "impact_12m": amt})  # fmt: skip
     # onboarding cap
     horizon = as_of + pd.DateOffset(months=12)
     t12_start = as_of - pd.DateOffset(months=12)
@@ -351,19 +365,20 @@ def compute_asks(
                          "clause": "onboarding_cost_ceiling", "agreement_id": a, "evidence": ev,
                          "impact_12m": round(impact, 2)})  # fmt: skip
     # reporting
-    rep = lines.loc[
+    rep = keyed(
         (lines[schema.SERVICE_RESOLVED] == "organizational_reporting").to_numpy(
             bool, na_value=False
         )
-        & lines["in_t12m"].to_numpy(bool),
-        narrow,
-    ]
+        & in_t12m,
+        False,
+        None,
+    )
     for a in leverage["agreement_id"]:
         if a in sc.index and sc.at[a, "automatic_monthly_reporting"] == "fail":
-            g = rep[(rep[schema.GOVERNING_AGREEMENT] == a).to_numpy(bool)]
+            p = rep["_pos"].to_numpy()[(rep["a"] == a).to_numpy(bool, na_value=False)]
             rows.append({"ask": "Automatic monthly organizational reporting", "clause": "automatic_monthly_reporting",
-                         "agreement_id": a, "evidence": _evidence(g) if len(g) else "no automatic reporting clause",
-                         "impact_12m": from_cents(int(g["amount_cents"].sum()))})  # fmt: skip
+                         "agreement_id": a, "evidence": _evidence(lines, p) if len(p) else "no automatic reporting clause",
+                         "impact_12m": from_cents(int(cents[p].sum()))})  # fmt: skip
     # volume pricing
     mid = sum(params.benchmark_workstation_monthly) / 2.0
     for a, r in lev.iterrows():

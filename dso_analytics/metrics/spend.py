@@ -16,6 +16,7 @@ from dso_analytics.metrics._util import (
     as_text,
     from_cents,
     group_sums,
+    one_chunk,
     t12m_mask,
     to_cents,
 )
@@ -82,6 +83,9 @@ def compute_lines(
         later = (pd.to_datetime(b["invoice_date"]) > as_of).to_numpy(dtype=bool)
         if later.any():  # a filter copies every column: only when needed
             b = b[~later]
+    # one contiguous chunk per text column: later takes/filters do not re-concatenate
+    text = [c for c in b.columns if isinstance(b[c].dtype, pd.StringDtype)]
+    b = b.assign(**{c: one_chunk(b[c]) for c in text})
     b = classify_lines(b, rules).reset_index(drop=True)
     n = len(b)
 
@@ -190,7 +194,10 @@ def compute_addons(lines: pd.DataFrame, services_known: bool = True) -> dict[str
         (:data:`result.ADDON_LINE_COLUMNS`), ``by_service``, ``by_location``,
         ``by_month`` (see the column constants in :mod:`result`).
     """
-    a = lines[lines["addon_kind"].notna().to_numpy(bool)]
+    # only the columns used below: a boolean filter copies every column it keeps
+    a = lines.loc[
+        lines["addon_kind"].notna().to_numpy(bool), [*R.ADDON_LINE_COLUMNS, "amount_cents"]
+    ]
     c = a["amount_cents"].to_numpy(np.int64)
     t = np.where(a["in_t12m"].to_numpy(bool), c, 0)
     summary: dict[str, dict[str, float | None]] = {}
