@@ -31,7 +31,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,9 @@ class DsoJob:
     timeout: int = 1800
     use_cache: bool = True
     keep_prepared: bool = False  # keep the prepared metrics for the portfolio run
+    #: also publish the prepared metrics here as soon as they exist (local batch with the
+    #: overview: the overview can start before this DSO's notebook has finished)
+    publish_prepared: str | None = None
     progress: bool = True
 
 
@@ -332,6 +335,14 @@ def _say(progress: bool, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+def _publish(prepared: Path, folder: Path) -> None:
+    """Copy a prepared file into ``folder`` atomically (the batch polls for it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{prepared.name}.part"
+    shutil.copyfile(prepared, tmp)
+    os.replace(tmp, folder / prepared.name)
+
+
 # ---------------------------------------------------------------------------
 # One DSO
 # ---------------------------------------------------------------------------
@@ -378,6 +389,8 @@ def render_one(job: DsoJob) -> DsoResult:
 
             m = compute_metrics(ds, params)
             prepared = write_prepared(work, metrics=m, validation=summary)
+            if job.publish_prepared:
+                _publish(prepared, Path(job.publish_prepared))
             res.stage = "notebook"
             nb = execute_notebook(
                 NOTEBOOKS_DIR / DSO_NOTEBOOK,
@@ -589,13 +602,17 @@ def render_reports(
     slugs = [d.resolve().name for d in dirs]
     if PORTFOLIO_SLUG in slugs and portfolio:
         raise DsoError(f"a DSO folder may not be named {PORTFOLIO_SLUG!r} (reserved for --all)")
+    # local pool with the overview: every DSO publishes its metrics into ``shared`` as soon as
+    # they are computed, so the overview runs alongside the last DSO notebooks, not after them
+    shared = Path(tempfile.mkdtemp(prefix="dso-batch-")) if portfolio and not scheduler else None
     job_list = [
         DsoJob(
             dso_dir=str(d), out_dir=str(out), overrides=overrides, standard=standard,
             cell_timeout=cell_timeout, timeout=timeout, use_cache=use_cache,
-            keep_prepared=portfolio, progress=progress,
+            keep_prepared=portfolio and shared is None, progress=progress,
+            publish_prepared=str(shared / f"{i:04d}") if shared is not None else None,
         )
-        for d in dirs
+        for i, d in enumerate(dirs)
     ]  # fmt: skip
     t0 = time.monotonic()
     results: dict[str, DsoResult] = {}
@@ -606,44 +623,93 @@ def render_reports(
         executor: Any = DaskExecutor(scheduler)
     else:
         executor = _pool(min(max(1, jobs), max(1, len(job_list))))
-    with executor as pool:
-        # longest first (LPT): the biggest input folders start first
-        futures = {pool.submit(render_one, j): j for j in _longest_first(job_list)}
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                r = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a crashed worker
-                r = DsoResult(dso=Path(job.dso_dir).resolve().name, ok=False,
-                              stage="worker", error=_error_line(exc))  # fmt: skip
-            results[job.dso_dir] = r
-            _say(progress, f"[{len(results)}/{len(job_list)}] {r.line()}")
-        if portfolio:
-            ok = [r for j in job_list if (r := results[j.dso_dir]).ok and r.prepared]
-            prepared = {r.dso: r.prepared for r in ok if r.prepared}
-            if prepared:
-                _say(progress, "portfolio: started")
-                base = Path(dirs[0]).resolve().parent if dirs else out
-                from dso_analytics.standards import read_standard
+    port_kwargs: dict[str, Any] = {}
+    if portfolio:
+        from dso_analytics.standards import read_standard
 
-                params = read_standard(standard).with_overrides(**overrides)
-                try:
-                    port = pool.submit(
-                        render_portfolio, prepared, str(out), portfolio_dir=str(base),
-                        params=_params_dict(params, standard), cell_timeout=cell_timeout,
-                        timeout=timeout,
-                    ).result()  # fmt: skip
-                except Exception as exc:  # noqa: BLE001
-                    port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="worker",
-                                     error=_error_line(exc))  # fmt: skip
-                _say(progress, port.line())
-            else:
-                port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="portfolio",
-                                 error="no DSO rendered; overview not written")  # fmt: skip
-            for r in ok:
-                if r.prepared:
-                    shutil.rmtree(Path(r.prepared).parent, ignore_errors=True)
-                    r.prepared = None
+        params = read_standard(standard).with_overrides(**overrides)
+        base = Path(dirs[0]).resolve().parent if dirs else out
+        port_kwargs = {"portfolio_dir": str(base), "params": _params_dict(params, standard),
+                       "cell_timeout": cell_timeout, "timeout": timeout}  # fmt: skip
+
+    from dso_analytics.reporting.notebook import PREPARED_FILE
+
+    def published() -> dict[str, str] | None:
+        """{slug: published metrics} once every DSO has published or failed, else None."""
+        ready = {}
+        for j in job_list:
+            r = results.get(j.dso_dir)
+            f = Path(str(j.publish_prepared)) / PREPARED_FILE
+            if r is not None and not r.ok:
+                continue
+            if not f.is_file():
+                return None
+            ready[Path(j.dso_dir).resolve().name] = str(f)
+        return ready or None
+
+    early: Any = None
+    early_set: dict[str, str] = {}
+    try:
+        with executor as pool:
+            # longest first (LPT): the biggest input folders start first
+            futures = {pool.submit(render_one, j): j for j in _longest_first(job_list)}
+            pending = set(futures)
+            while pending:
+                polling = shared is not None and early is None
+                done, pending = wait(pending, timeout=0.2 if polling else None,
+                                     return_when=FIRST_COMPLETED)  # fmt: skip
+                for fut in done:
+                    job = futures[fut]
+                    try:
+                        r = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - a crashed worker
+                        r = DsoResult(dso=Path(job.dso_dir).resolve().name, ok=False,
+                                      stage="worker", error=_error_line(exc))  # fmt: skip
+                    results[job.dso_dir] = r
+                    _say(progress, f"[{len(results)}/{len(job_list)}] {r.line()}")
+                if shared is not None and early is None and (ready := published()):
+                    _say(progress, "portfolio: started")
+                    early, early_set = pool.submit(render_portfolio, ready, str(out),
+                                                   **port_kwargs), ready  # fmt: skip
+            if portfolio:
+                ok = [r for j in job_list if (r := results[j.dso_dir]).ok]
+                if shared is not None:
+                    prepared = {
+                        r.dso: str(Path(str(j.publish_prepared)) / PREPARED_FILE)
+                        for j in job_list
+                        if (r := results[j.dso_dir]).ok
+                    }
+                else:
+                    prepared = {r.dso: r.prepared for r in ok if r.prepared}
+                if early is not None:
+                    try:
+                        port = early.result()
+                    except Exception as exc:  # noqa: BLE001
+                        port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="worker",
+                                         error=_error_line(exc))  # fmt: skip
+                    if early_set != prepared:
+                        port = None  # a DSO failed after its metrics: render the overview again
+                if port is None and prepared:
+                    if early is None:
+                        _say(progress, "portfolio: started")
+                    try:
+                        port = pool.submit(render_portfolio, prepared, str(out),
+                                           **port_kwargs).result()  # fmt: skip
+                    except Exception as exc:  # noqa: BLE001
+                        port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="worker",
+                                         error=_error_line(exc))  # fmt: skip
+                if port is not None:
+                    _say(progress, port.line())
+                else:
+                    port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="portfolio",
+                                     error="no DSO rendered; overview not written")  # fmt: skip
+                for r in ok:
+                    if r.prepared:
+                        shutil.rmtree(Path(r.prepared).parent, ignore_errors=True)
+                        r.prepared = None
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
     batch = BatchResult([results[j.dso_dir] for j in job_list], port)
     failed = batch.failed
     n = len(batch.results)
