@@ -60,6 +60,7 @@ import pandas as pd
 from dso_analytics import schema
 from dso_analytics.classify import Rules, read_rules
 from dso_analytics.dataset import DsoDataset
+from dso_analytics.metrics._util import reuse_codes
 from dso_analytics.metrics.export import (
     format_metrics_table,
     format_portfolio_table,
@@ -126,6 +127,11 @@ def compute_metrics(
         params = read_standard(dso_dir=ds.root)
     if rules is None:
         rules = read_rules(dso_dir=ds.root)
+    with reuse_codes():  # each text column of the lines is factorized once
+        return _compute_metrics(ds, params, rules)
+
+
+def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics:
     notes: list[str] = []
     billing = ds.billing
     as_of = params.as_of

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +29,46 @@ def from_cents(cents: int | np.integer | np.ndarray | pd.Series) -> float | np.n
     if isinstance(cents, np.ndarray):
         return np.round(cents.astype("float64") / 100.0, 2)
     return round(int(cents) / 100.0, 2)
+
+
+#: factorized text columns, by arrow array, while :func:`reuse_codes` is active
+_CODES: ContextVar[dict[int, tuple[Any, np.ndarray, Any]] | None] = ContextVar(
+    "dso_metrics_codes", default=None
+)
+
+
+@contextmanager
+def reuse_codes() -> Iterator[None]:
+    """Within the block, :func:`factorize` remembers the codes of each text column.
+
+    The lines of one DSO are grouped by the same columns (location, governing
+    agreement) in several metrics: each is factorized once.  The memo holds the
+    arrow arrays it keys on (immutable, so a key cannot go stale) and is dropped
+    when the block ends.
+    """
+    token = _CODES.set({})
+    try:
+        yield
+    finally:
+        _CODES.reset(token)
+
+
+def factorize(s: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pandas.factorize(s)`` (missing -> -1), memoised inside :func:`reuse_codes`.
+
+    The returned codes may be shared: callers must not modify them in place.
+    """
+    memo = _CODES.get()
+    arrow = None
+    if memo is not None and isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arrow = s.array.__arrow_array__()
+        hit = memo.get(id(arrow))
+        if hit is not None and hit[0] is arrow:
+            return hit[1], hit[2]
+    codes, uniques = pd.factorize(s)
+    if arrow is not None and memo is not None:
+        memo[id(arrow)] = (arrow, codes, uniques)
+    return codes, uniques
 
 
 def one_chunk(s: pd.Series) -> pd.Series:
@@ -54,9 +98,14 @@ def as_bool(s: pd.Series, default: bool = False) -> np.ndarray:
 
 def as_text(s: pd.Series) -> pd.Series:
     """Text column -> ``str`` dtype, trimmed, blank -> missing."""
-    t = s.astype("str").str.strip()
+    s = s.astype("str")
+    t = s.str.strip()
     blank = (t == "").to_numpy(bool, na_value=False)
-    return t.where(~blank) if blank.any() else t  # a where copies: only when needed
+    if blank.any():
+        return t.where(~blank)
+    if s.dtype.storage == "pyarrow" and t.array.__arrow_array__().equals(s.array.__arrow_array__()):
+        return s  # already clean: keep the same array (its codes can be reused)
+    return t
 
 
 def as_dates(s: pd.Series | np.ndarray) -> np.ndarray:
@@ -172,7 +221,7 @@ def group_sums(
     combo = np.zeros(len(keys[0]), dtype=np.int64)
     uniques = []
     for k in keys:
-        codes, uniq = pd.factorize(k)
+        codes, uniq = factorize(k) if isinstance(k, pd.Series) else pd.factorize(k)
         u = np.append(np.asarray(uniq, dtype=object), None)
         codes = np.where(codes < 0, len(u) - 1, codes)
         combo = combo * len(u) + codes

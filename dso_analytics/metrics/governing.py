@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dso_analytics.metrics._util import add_months, as_bool, as_text, split_ids
+from dso_analytics.metrics._util import add_months, as_bool, as_text, factorize, split_ids
 
 
 def agreement_windows(agreements: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +85,7 @@ def governing_agreement(
     loc = as_text(pd.Series(location_id).reset_index(drop=True))
     d = pd.to_datetime(pd.Series(date).reset_index(drop=True))
     win = agreement_windows(agreements)
-    loc_codes, loc_uniq = pd.factorize(loc, use_na_sentinel=True)
+    loc_codes, loc_uniq = factorize(loc)
     dd = d.to_numpy(dtype="datetime64[D]")
     valid = ~np.isnat(dd)
     day = np.where(valid, dd.astype(np.int64), 0)

@@ -14,6 +14,7 @@ from dso_analytics.metrics._util import (
     NONE_KEY,
     ORG_KEY,
     as_text,
+    factorize,
     from_cents,
     group_sums,
     one_chunk,
@@ -119,7 +120,13 @@ def compute_lines(
         }
     )
     # M2 add-on kind
-    is_addon = lines[schema.SERVICE_RESOLVED].isin(addon_services(params)).to_numpy(bool)
+    # codes of the resolved service and governing agreement (memoised: the spend
+    # and leverage groupings reuse them); per-line tests run on the few uniques
+    s_codes, s_uniq = factorize(lines[schema.SERVICE_RESOLVED])
+    s_addon = np.append(
+        pd.Series(np.asarray(s_uniq, dtype=object)).isin(addon_services(params)), False
+    )
+    is_addon = s_addon[s_codes]  # code -1 (missing service) -> the trailing False
     # kind as small integer codes into _KIND_LABELS (0 = none): building a str
     # column from a 1M-entry object array is far slower than a take of 3 labels
     kind = np.zeros(n, dtype=np.intp)
@@ -127,11 +134,21 @@ def compute_lines(
     if services_known and is_addon.any() and len(services):
         inc = services[(as_text(services["coverage"]) == "included").to_numpy(bool)]
         wanted = set(as_text(inc["agreement_id"]).fillna("") + "\x00" + as_text(inc["service"]))
-        sub = lines.loc[is_addon, [schema.GOVERNING_AGREEMENT, schema.SERVICE_RESOLVED]]
-        pair = sub[schema.GOVERNING_AGREEMENT].fillna("") + "\x00" + sub[schema.SERVICE_RESOLVED]
-        hit = np.zeros(n, dtype=bool)
-        hit[np.flatnonzero(is_addon)] = pair.isin(wanted).to_numpy(bool)
-        kind[hit] = 2
+        g_codes, g_uniq = factorize(lines[schema.GOVERNING_AGREEMENT])
+        g_lab = np.append(np.asarray(g_uniq, dtype=object), None)  # code -1 -> missing
+        s_lab = np.asarray(s_uniq, dtype=object)
+        pos = np.flatnonzero(is_addon)  # add-on lines have a service (code >= 0)
+        g_pos = np.where(g_codes[pos] < 0, len(g_lab) - 1, g_codes[pos]).astype(np.int64)
+        pair = g_pos * len(s_lab) + s_codes[pos]
+        p_codes, p_uniq = pd.factorize(pair)
+        g_i = np.asarray(p_uniq) // len(s_lab)
+        s_i = np.asarray(p_uniq) % len(s_lab)
+        p_hit = np.array(
+            [f"{'' if pd.isna(g_lab[g]) else g_lab[g]}\x00{s_lab[j]}" in wanted
+             for g, j in zip(g_i, s_i, strict=True)],
+            dtype=bool,
+        )  # fmt: skip
+        kind[pos[p_hit[p_codes]]] = 2
     lines["addon_kind"] = _KIND_LABELS.take(kind).set_axis(lines.index)
     lines["amount_cents"] = cents
     return lines
