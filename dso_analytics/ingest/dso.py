@@ -193,6 +193,29 @@ def _typed_missing(n: int, col) -> pd.Series:
     return pd.Series([None] * n, dtype=object).astype(dtype)
 
 
+def _is_object(dtype: object) -> bool:
+    return isinstance(dtype, np.dtype) and dtype.kind == "O"
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack raw frames (rows in order, fresh RangeIndex).
+
+    Raw frames of one layout (same columns, one ``object`` block each: the
+    common case of many billing files) are stacked as one numpy concatenation
+    instead of a per-column ``pd.concat``.
+    """
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    cols = frames[0].columns
+    if (
+        all(f.columns.equals(cols) and all(_is_object(dt) for dt in f.dtypes) for f in frames)
+        and cols.is_unique
+    ):
+        block = np.concatenate([f.to_numpy(dtype=object) for f in frames])
+        return pd.DataFrame(block, columns=cols, dtype=object)
+    return pd.concat(frames, ignore_index=True)
+
+
 def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Type several raw tables of one contract table at once (rows in order).
 
@@ -208,8 +231,7 @@ def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, lis
     frames = [r.frame for r in raws if len(r.frame)]
     if not frames:
         return empty_table(table), problems
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    df = df.reset_index(drop=True)
+    df = _stack(frames)
     n = len(df)
     present: set[str] = set()
     for r in raws:
@@ -514,19 +536,49 @@ def _workers(n_files: int) -> int:
     return max(1, min(cpus, n_files))
 
 
-def _read_billing(files: list[tuple[Path, str]], root: Path) -> list[tuple]:
-    items = [(str(p), rel) for p, rel in files]
-    workers = _workers(len(items))
-    if workers > 1:
-        k = min(len(items), workers * 2)  # contiguous chunks keep the path order
-        bounds = np.linspace(0, len(items), k + 1).astype(int)
-        jobs = [(items[a:b], str(root)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+class _BillingRead:
+    """Billing files read in worker processes, started early.
+
+    The pool starts before the master files (locations, agreements) are read in
+    this process, so that reading them overlaps the billing reads; results are
+    collected in path order by :meth:`results`.  Without workers (one file
+    chunk, or no child processes allowed) the files are read by :meth:`results`.
+    """
+
+    def __init__(self, files: list[tuple[Path, str]], root: Path) -> None:
+        self.items = [(str(p), rel) for p, rel in files]
+        self.root = str(root)
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list = []
+        workers = _workers(len(self.items))
+        if workers <= 1:
+            return
+        k = min(len(self.items), workers * 2)  # contiguous chunks keep the path order
+        bounds = np.linspace(0, len(self.items), k + 1).astype(int)
+        jobs = [(self.items[a:b], self.root) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         try:
-            with ProcessPoolExecutor(max_workers=workers) as ex:
-                return list(ex.map(_billing_job, jobs))
+            self.pool = ProcessPoolExecutor(max_workers=workers)
+            self.futures = [self.pool.submit(_billing_job, job) for job in jobs]
         except (BrokenProcessPool, OSError, AssertionError):
-            pass  # e.g. inside a daemonic worker: read serially
-    return [_billing_job((items, str(root)))]
+            self.close()  # e.g. inside a daemonic worker: read serially
+
+    def results(self) -> list[tuple]:
+        """The chunks' results (``_billing_job`` tuples) in path order."""
+        if self.pool is not None:
+            try:
+                return [f.result() for f in self.futures]
+            except (BrokenProcessPool, OSError, AssertionError):
+                pass  # read serially
+            finally:
+                self.close()
+        return [_billing_job((self.items, self.root))] if self.items else []
+
+    def close(self) -> None:
+        """Stop the workers (pending chunks are cancelled)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            self.futures = []
 
 
 def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
@@ -662,6 +714,37 @@ def read_dso(dso_dir: str | Path) -> DsoDataset:
     present: set[str] = set()
     tables: dict[str, pd.DataFrame] = {t: empty_table(t) for t in TABLES}
 
+    # billing files are listed first and their reading starts in worker processes
+    # while the master files are read here; problems and errors keep their order
+    billing_problems: list[Problem] = []
+    billing_error: InputFileError | None = None
+    try:
+        files = _billing_files(root, billing_problems)
+    except InputFileError as e:
+        files, billing_error = [], e
+    billing_read = _BillingRead(files, root)
+    try:
+        return _read_dso_tables(
+            root, slug, meta, problems, sources, present, tables,
+            files, billing_problems, billing_error, billing_read,
+        )  # fmt: skip
+    finally:
+        billing_read.close()
+
+
+def _read_dso_tables(
+    root: Path,
+    slug: str,
+    meta: dict,
+    problems: list[Problem],
+    sources: list[SourceFile],
+    present: set[str],
+    tables: dict[str, pd.DataFrame],
+    files: list[tuple[Path, str]],
+    billing_problems: list[Problem],
+    billing_error: InputFileError | None,
+    billing_read: _BillingRead,
+) -> DsoDataset:
     # locations -------------------------------------------------------------
     path = _find_table_file(root, LOCATIONS_FILE_STEM, problems)
     if path is None:
@@ -746,7 +829,9 @@ def read_dso(dso_dir: str | Path) -> DsoDataset:
                 wb.close()
 
     # billing -------------------------------------------------------------
-    files = _billing_files(root, problems)
+    if billing_error is not None:
+        raise billing_error
+    problems.extend(billing_problems)
     if not files:
         problems.append(
             Problem(
@@ -756,7 +841,7 @@ def read_dso(dso_dir: str | Path) -> DsoDataset:
             )
         )
     frames: list[pd.DataFrame] = []
-    for res in _read_billing(files, root) if files else []:
+    for res in billing_read.results():
         if res[0] == "error":
             raise InputFileError(res[1], res[2])
         _, typed, probs, srcs = res
