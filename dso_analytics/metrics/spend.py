@@ -98,7 +98,13 @@ def compute_lines(
     inv_date = pd.to_datetime(col("invoice_date", "datetime64[ns]"))
     loc = as_text(col("location_id"))
     own = as_text(col("agreement_id"))
-    gov = own.where(own.notna(), governing_agreement(loc, inv_date, agreements, as_series=True))
+    has_own = own.notna().to_numpy(bool)
+    if has_own.all():  # every line names its agreement: nothing to resolve
+        gov = own
+    else:
+        resolved = governing_agreement(loc, inv_date, agreements, as_series=True)
+        # a where copies every line: only when some lines name their own agreement
+        gov = own.where(has_own, resolved) if has_own.any() else resolved
     cents = to_cents(col("amount", "float64"))
     lines = pd.DataFrame(
         {
