@@ -346,7 +346,7 @@ def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
                     if not chunk:
                         break
                     window = tail + chunk
-                    if any(m in window for m in _FORBIDDEN_XML):
+                    if b"<!" in window and any(m in window for m in _FORBIDDEN_XML):
                         raise InputFileError(
                             display,
                             f"part {i.filename} declares a DOCTYPE/ENTITY (XML entity "
@@ -581,6 +581,7 @@ def _build_table(
     names = _unique_headers([norm[j] for j in cols])
 
     col_idx = np.asarray(cols, dtype=int)
+    columns = pd.Index([*names, *PROVENANCE], dtype="str")  # shared by frame and footers
 
     def frame_for(mask: np.ndarray) -> pd.DataFrame:
         # one object block straight from the cell matrix (provenance included): no
@@ -593,7 +594,7 @@ def _build_table(
         block[:, m] = file
         block[:, m + 1] = sheet
         block[:, m + 2] = excel_rows[rows_idx]
-        return pd.DataFrame(block, columns=[*names, *PROVENANCE], dtype=object)
+        return pd.DataFrame(block, columns=columns, dtype=object)
 
     return RawTable(
         file=file,
