@@ -681,6 +681,10 @@ def validate_dataset(ds: DsoDataset, params: Params | None = None) -> Validation
             success, positions = results.get((table, i), (True, []))
             if not success:
                 found.extend(_problems_for(ds, table, frame, slim, chk, positions, ctx))
+    if "aliases" in ds.locations.columns:
+        from dso_analytics.ingest.aliases import check_aliases
+
+        found.extend(check_aliases(ds.locations))  # an alias two locations claim
     found = _drop_superseded(found, ds.read_problems)
     found.sort(key=_sort_key)
     return ValidationReport(

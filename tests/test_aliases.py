@@ -160,3 +160,22 @@ def test_check_site_values_names_value_rows_and_suggestions(locations: pd.DataFr
     assert "'Elm Stret'" in p.problem
     assert "rows 3, 7" in p.problem
     assert "closest: Elm Street (LOC-002)" in p.problem
+
+
+def test_validation_reports_an_alias_two_locations_claim(tmp_path) -> None:
+    from builders import base_tables, make_dso
+
+    from dso_analytics.validation import validate_dso
+
+    t = base_tables()
+    t["locations"][0]["aliases"] = "Site 7; Main St"
+    t["locations"][1]["aliases"] = "site 7"  # LOC-002 claims LOC-001's alias (any case)
+    d = make_dso(tmp_path, tables=t)
+    report = validate_dso(d, use_cache=False)
+    assert not report.ok
+    lines = [str(p) for p in report.errors]
+    # locations.csv: header row 1, LOC-001 row 2, LOC-002 row 3 (the later claim is named)
+    assert lines == [
+        "locations.csv, row 3, aliases: alias is claimed by several locations "
+        "(LOC-001, LOC-002); site values carrying it cannot be mapped ('site 7')"
+    ]
