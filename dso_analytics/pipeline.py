@@ -215,7 +215,13 @@ def start_kernel() -> Any | None:
         from jupyter_core.utils import run_sync
 
         km = AsyncKernelManager(kernel_name=KERNEL_NAME)
-        run_sync(km.start_kernel)(extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_PRELOAD}"])
+        run_sync(km.start_kernel)(
+            extra_arguments=[
+                f"--IPKernelApp.exec_lines={KERNEL_PRELOAD}",
+                # the local-only TCP transport warning is noise in an analyst's terminal
+                "--IPKernelApp.log_level=ERROR",
+            ]
+        )
     except Exception:  # noqa: BLE001 - papermill then starts its own kernel
         return None
     return km

@@ -111,3 +111,19 @@ def test_hostile_description_is_escaped_in_html(run):
     assert SCRIPT not in text
     # it is listed (escaped) among the unclassified lines
     assert "&lt;script&gt;document.title=" in text
+
+
+def test_tables_show_reader_labels_and_escape_data() -> None:
+    import pandas as pd
+
+    from dso_analytics.reporting.notebook import column_label, table_html
+
+    assert column_label("addon_t12m") == "Add-on T12M"
+    assert column_label("nearest_notice_deadline") == "Nearest notice deadline"
+    assert column_label("location_id") == "Location ID"
+    out = table_html(
+        pd.DataFrame({"description": ["<b>x</b>"], "impact_12m": [1234.5]}), money=["impact_12m"]
+    )
+    assert "<th>Description</th>" in out and "<th>Impact 12 months</th>" in out
+    assert "&lt;b&gt;x&lt;/b&gt;" in out and "<b>x</b>" not in out
+    assert "$1,234.50" in out

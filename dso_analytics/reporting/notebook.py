@@ -271,6 +271,22 @@ def say(text: str) -> None:
     )
 
 
+_WORDS = {"t12m": "T12M", "12m": "12 months", "addon": "add-on", "id": "ID", "ids": "IDs",
+          "sla": "SLA", "dso": "DSO", "baa": "BAA", "p1": "P1"}  # fmt: skip
+
+
+def column_label(name: str) -> str:
+    """A column name as a reader sees it: ``addon_t12m`` -> ``Add-on T12M``.
+
+    >>> column_label("nearest_notice_deadline")
+    'Nearest notice deadline'
+    """
+    words = [_WORDS.get(w, w) for w in name.split("_") if w]
+    if not words:
+        return name
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+
+
 def table_html(
     df: pd.DataFrame,
     *,
@@ -290,6 +306,7 @@ def table_html(
             view[c] = [fmt_pct(v) for v in s]
         elif pd.api.types.is_datetime64_any_dtype(s.dtype):
             view[c] = [fmt_date(v) if not _missing(v) else "" for v in s]
+    view.columns = [column_label(str(c)) for c in view.columns]
     out = view.to_html(index=False, escape=True, na_rep="", classes="dso-table", border=0)
     if len(df) > max_rows:
         out += f'<p class="dso-more">{len(df) - max_rows} more rows in the workbook.</p>'
