@@ -75,7 +75,12 @@ def test_lpt_bound_of_the_batch() -> None:
 
     # jobs 5, 4, 3 on 2 workers, longest first: w1 = 5, w2 = 4 then 3 -> 7; makespan 7
     assert lpt_makespan([3.0, 5.0, 4.0], 2) == 7.0
-    # serial 5 + 4 + 3 + overview 2 = 14; two workers 7 + 2 = 9; bound 14 / 9
+    # the overview is one more job: serial 5 + 4 + 3 + 2 = 14; LPT on 2 workers:
+    # w1 = 5, w2 = 4, then 3 -> w2 (7), then 2 -> w1 (7): makespan 7; bound 14 / 7 = 2
     info = {"per_dso": {"a": 5.0, "b": 4.0, "c": 3.0}, "portfolio": 2.0}
-    assert ideal_speedup(info) == pytest.approx(14 / 9)
+    assert ideal_speedup(info) == pytest.approx(14 / 7)
+    # an uneven batch: 9, 2, 1 + overview 1 -> w1 = 9, w2 = 2 + 1 + 1 = 4; bound 13 / 9
+    assert ideal_speedup({"per_dso": {"a": 9.0, "b": 2.0, "c": 1.0}, "portfolio": 1.0}) == (
+        pytest.approx(13 / 9)
+    )
     assert ideal_speedup({"per_dso": {}}) is None
