@@ -203,6 +203,17 @@ KERNEL_PRELOAD = (
 )
 
 
+def _move_into_place(folder: Path, finals: Mapping[str, Path], staged: Mapping[str, Path]) -> None:
+    """Move the staged outputs into ``folder`` (each file atomically), then drop a stale
+    ``failed`` notebook: a finished-looking report appears only when all of it exists."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for key in ("ipynb", "xlsx", "html"):
+        tmp = folder / f".{finals[key].name}.part"
+        shutil.copyfile(staged[key], tmp)
+        os.replace(tmp, finals[key])
+    finals["failed"].unlink(missing_ok=True)
+
+
 def start_kernel() -> Any | None:
     """Start a ``python3`` kernel now, without waiting for it (None when it cannot start).
 
@@ -419,12 +430,9 @@ def render_one(job: DsoJob) -> DsoResult:
                 m, work / f"{DSO_STEM}.xlsx", validation_summary=summary, sources=ds.sources
             )
         res.stage = "publish"
-        folder.mkdir(parents=True, exist_ok=True)
-        for src, key in ((executed, "ipynb"), (staged_xlsx, "xlsx"), (staged_html, "html")):
-            tmp = folder / f".{finals[key].name}.part"
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, finals[key])
-        finals["failed"].unlink(missing_ok=True)
+        _move_into_place(
+            folder, finals, {"ipynb": executed, "xlsx": staged_xlsx, "html": staged_html}
+        )
         res.ok, res.stage = True, ""
         res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
         if job.keep_prepared:
@@ -506,12 +514,7 @@ def render_portfolio(
             km = None  # shut down by execute_notebook
             res.stage = "html"
             html = export_html(nb, work / f"{PORTFOLIO_STEM}.html", title="Portfolio overview")
-        folder.mkdir(parents=True, exist_ok=True)
-        for src, key in ((executed, "ipynb"), (xlsx, "xlsx"), (html, "html")):
-            tmp = folder / f".{finals[key].name}.part"
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, finals[key])
-        finals["failed"].unlink(missing_ok=True)
+        _move_into_place(folder, finals, {"ipynb": executed, "xlsx": xlsx, "html": html})
         res.ok, res.stage = True, ""
         res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
     except Exception as exc:  # noqa: BLE001
