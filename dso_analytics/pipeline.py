@@ -214,6 +214,17 @@ def _move_into_place(folder: Path, finals: Mapping[str, Path], staged: Mapping[s
     finals["failed"].unlink(missing_ok=True)
 
 
+def _keep_failed(folder: Path, finals: Mapping[str, Path], executed: Path, res: DsoResult) -> None:
+    """After a failure: remove every finished-looking output and keep the executed
+    notebook (if any) as ``*.failed.ipynb`` for debugging.  Never raises."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_outputs(finals, keep_failed=False)
+        if executed.exists():
+            shutil.copyfile(executed, finals["failed"])
+            res.failed_notebook = str(finals["failed"])
+
+
 def start_kernel() -> Any | None:
     """Start a ``python3`` kernel now, without waiting for it (None when it cannot start).
 
@@ -443,12 +454,7 @@ def render_one(job: DsoJob) -> DsoResult:
         res.error = _error_line(exc)
         if not isinstance(exc, DsoError | OverallTimeout) and res.stage != "notebook":
             res.error += " | " + traceback.format_exc(limit=3).strip().splitlines()[-1]
-        with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
-            _remove_outputs(finals, keep_failed=False)
-            if executed.exists():
-                shutil.copyfile(executed, finals["failed"])
-                res.failed_notebook = str(finals["failed"])
+        _keep_failed(folder, finals, executed, res)
     finally:
         stop_kernel(km)
         if not (res.ok and job.keep_prepared):
@@ -519,12 +525,7 @@ def render_portfolio(
         res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
     except Exception as exc:  # noqa: BLE001
         res.error = _error_line(exc)
-        with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
-            _remove_outputs(finals, keep_failed=False)
-            if executed.exists():
-                shutil.copyfile(executed, finals["failed"])
-                res.failed_notebook = str(finals["failed"])
+        _keep_failed(folder, finals, executed, res)
     finally:
         stop_kernel(km)
         shutil.rmtree(work, ignore_errors=True)
