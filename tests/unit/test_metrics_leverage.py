@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 
-from metrics_factory import agreement, line, location, make_ds, params
-
 from dso_analytics.metrics import (
     compute_metrics,
     compute_portfolio,
@@ -16,6 +14,7 @@ from dso_analytics.metrics import (
     portfolio_to_dict,
 )
 from dso_analytics.metrics.result import ASK_COLUMNS, LEVERAGE_COLUMNS, DsoMetrics
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
 
 
 def _ds(dso: str = "grow-dental") -> object:

@@ -4,7 +4,6 @@ off, every chart renders (plotly SVG), no console or page errors, injected text 
 from __future__ import annotations
 
 import pytest
-from report_render import rendered
 
 from dso_analytics.reporting.browser import CHROMIUM, check_in_browser
 
@@ -12,12 +11,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("re
 
 
 @pytest.fixture(scope="session")
-def run():
+def run(rendered):
     import shutil
 
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (see .ci/run)")
-    return rendered()
+    return rendered
 
 
 def test_dso_report_renders_every_chart_offline(run, tmp_path):

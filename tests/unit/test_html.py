@@ -3,14 +3,9 @@ MathJax), no code cells, KPI header, escaped data text; plus the offline checker
 
 from __future__ import annotations
 
-import re
-
-import pytest
-from report_factory import SCRIPT, make_metrics
-from report_render import SAMPLE_DSOS, rendered
-
 from dso_analytics.reporting import notebook as rn
-from dso_analytics.reporting.html import _strip_scripts, check_offline, count_plotlyjs
+from dso_analytics.reporting.html import check_offline
+from tests.support.report_factory import SCRIPT, make_metrics
 
 
 def test_check_offline_flags_cdn_requirejs_mathjax_and_double_plotly():
@@ -58,59 +53,6 @@ def test_interpretation_sentences_computed_from_data():
     )
     # asks with known impact: 2500 + 550 + 125.50 = 3175.50
     assert rn.interpret_asks(m).startswith("4 negotiation ask(s) worth $3,176")
-
-
-# --------------------------------------------------------------------------- rendered reports
-@pytest.fixture(scope="session")
-def run():
-    return rendered()
-
-
-def _all_html(run):
-    return [run.out / n / "renewal-leverage.html" for n in (*SAMPLE_DSOS, "hostile-dso")] + [
-        run.out / "portfolio" / "portfolio-overview.html"
-    ]
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("render")
-def test_reports_are_self_contained(run):
-    for path in _all_html(run):
-        text = path.read_text(encoding="utf-8")
-        assert check_offline(text) == [], path
-        assert count_plotlyjs(text) == 1, path
-        assert not re.search(r"""<script[^>]+src=""", text)
-        markup = _strip_scripts(text)  # plotly.js itself mentions its CDN in strings
-        assert "cdn.plot.ly" not in markup and "cdnjs" not in markup
-        assert "require.js" not in text.lower()
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("render")
-def test_reports_have_no_code_and_a_kpi_header(run):
-    text = (run.out / "bright-smiles" / "renewal-leverage.html").read_text(encoding="utf-8")
-    # the template's CSS names editor classes; no element may carry them
-    assert not re.search(r'class="[^"]*jp-CodeMirrorEditor', text)
-    assert '<div class="highlight' not in text  # no highlighted source
-    code_cells = re.findall(r'class="(jp-Cell jp-CodeCell[^"]*)"', text)
-    assert code_cells and all("jp-mod-noInput" in c for c in code_cells)
-    assert "rn.load_metrics" not in text and "import dso_analytics" not in text
-    assert 'class="dso-kpi-header"' in text
-    for label in ("Spend, trailing 12 months", "Add-on charges, T12M", "Credits to claim",
-                  "Onboarding overspend vs target", "Clause score", "Nearest notice deadline"):  # fmt: skip
-        assert label in text
-    for heading in ("Add-on spend by service and month", "Clause scorecard",
-                    "Renewal timeline", "Leverage and negotiation asks", "Data-quality notes"):  # fmt: skip
-        assert heading in text
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("render")
-def test_hostile_description_is_escaped_in_html(run):
-    text = (run.out / "hostile-dso" / "renewal-leverage.html").read_text(encoding="utf-8")
-    assert SCRIPT not in text
-    # it is listed (escaped) among the unclassified lines
-    assert "&lt;script&gt;document.title=" in text
 
 
 def test_tables_show_reader_labels_and_escape_data() -> None:

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
-from report_factory import EVIL_PROVIDER, SCRIPT, make_metrics
 
 from dso_analytics.reporting import charts
+from tests.support.report_factory import EVIL_PROVIDER, SCRIPT, make_metrics
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-from metrics_factory import agreement, make_ds, params
 
 from dso_analytics import schema
 from dso_analytics.metrics import compute_renewals, compute_scorecard
 from dso_analytics.metrics.result import RENEWAL_COLUMNS, SCORECARD_CHECKS, SCORECARD_COLUMNS
+from tests.support.metrics_factory import agreement, make_ds, params
 
 T = pd.Timestamp
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from builders import base_tables, make_dso
 
 from dso_analytics.cli import build_parser, main
+from tests.support.builders import base_tables, make_dso
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.xdist_group("gx-validation")
 
-ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("great_expectations", "papermill", "plotly")
 
 

@@ -1,25 +1,28 @@
 """One shared render of the sample portfolio (plus a hostile and a broken DSO) for report tests.
 
 Rendering costs a kernel run per DSO, so every report test (pipeline, HTML,
-browser) shares this one batch: call :func:`rendered` from a session fixture.
-Tests using it carry ``@pytest.mark.xdist_group("render")`` so they share a worker.
+browser) shares this one batch through the session fixture :func:`rendered`.
+Tests using it carry ``@pytest.mark.xdist_group("render")`` so they share a worker
+(a session fixture lives once per xdist worker).
 """
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import copy
+import importlib.util
+import io
 import shutil
-import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-from builders import base_tables, make_dso
-from conftest import SAMPLE
+import pytest
 
-SCRIPT = "<script>document.title='x'</script>"
-FORMULA = '=HYPERLINK("http://x","y")'
-SAMPLE_DSOS = ("bright-smiles", "coastal-family-dental", "summit-dental-partners")
+from tests.support.builders import base_tables, make_dso
+from tests.support.paths import BENCH, SAMPLE, SAMPLE_DSOS
+from tests.support.report_factory import FORMULA, SCRIPT
 
 
 @dataclass
@@ -28,9 +31,6 @@ class Rendered:
     out: Path  # the report folder
     exit_code: int
     stderr: str
-
-
-_CACHE: dict[str, Rendered] = {}
 
 
 def hostile_tables() -> dict:
@@ -49,14 +49,12 @@ def broken_tables() -> dict:
     return t
 
 
-def rendered(capfd=None) -> Rendered:
-    """Render the sample DSOs + ``hostile-dso`` + ``broken-dso`` with ``report --all`` once."""
-    if "r" in _CACHE:
-        return _CACHE["r"]
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
+    """The sample DSOs + ``hostile-dso`` + ``broken-dso`` rendered once with ``report --all``."""
     from dso_analytics.cli import main
 
-    root = Path(tempfile.mkdtemp(prefix="dso-report-test-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)  # reports hold (sample) client data
+    root = tmp_path_factory.mktemp("dso-report")
     portfolio = root / "portfolio-in"
     for name in SAMPLE_DSOS:
         shutil.copytree(SAMPLE / name, portfolio / name)
@@ -67,12 +65,28 @@ def rendered(capfd=None) -> Rendered:
     (out / "broken-dso").mkdir(parents=True)
     (out / "broken-dso" / "renewal-leverage.html").write_text("stale", encoding="utf-8")
     (out / "broken-dso" / "renewal-leverage.xlsx").write_text("stale", encoding="utf-8")
-    import contextlib
-    import io
-
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         code = main(["report", "--all", str(portfolio), "--out", str(out), "--jobs", "2",
                      "--no-cache"])  # fmt: skip
-    _CACHE["r"] = Rendered(portfolio, out, code, err.getvalue())
-    return _CACHE["r"]
+    yield Rendered(portfolio, out, code, err.getvalue())
+    shutil.rmtree(root, ignore_errors=True)  # reports hold (sample) client data
+
+
+@pytest.fixture(scope="session")
+def bench_module() -> Callable[[str], ModuleType]:
+    """Load a script of ``benchmarks/`` by file name (it is a folder of scripts, not a package)."""
+    loaded: dict[str, ModuleType] = {}
+
+    def load(name: str) -> ModuleType:
+        if name not in loaded:
+            spec = importlib.util.spec_from_file_location(
+                f"benchmarks_{name}", BENCH / f"{name}.py"
+            )
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            loaded[name] = module
+        return loaded[name]
+
+    return load

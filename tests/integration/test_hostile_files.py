@@ -8,11 +8,11 @@ import zipfile
 
 import openpyxl
 import pytest
-from builders import base_tables, make_dso
 
 from dso_analytics.errors import InputFileError
 from dso_analytics.ingest import read_dso, read_raw_table
 from dso_analytics.ingest import workbook as wbmod
+from tests.support.builders import base_tables, make_dso
 
 
 def _valid_xlsx_bytes(rows=None) -> bytes:

@@ -12,9 +12,9 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
-from builders import base_tables, make_dso
 
 from dso_analytics.ingest import read_dso
+from tests.support.builders import base_tables, make_dso
 
 # The invoice lines, in contract form.  Sites: LOC-001 = site number 1001,
 # LOC-002 = 1002 (aliases in locations).  Amounts to the cent:

@@ -6,7 +6,8 @@ import ast
 
 import nbformat
 import pytest
-from conftest import ROOT
+
+from tests.support.paths import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

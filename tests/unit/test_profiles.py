@@ -578,7 +578,7 @@ def test_each_shipped_profile_maps_a_realistic_export_file(
 # read_dso, the CLI and import
 # ---------------------------------------------------------------------------
 def _dso(root: Path, billing: dict[str, list[dict[str, object]]] | None = None) -> Path:
-    from builders import base_tables, make_dso
+    from tests.support.builders import base_tables, make_dso
 
     t = base_tables()
     t["locations"][0]["aliases"] = "1001; Main Street"

@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "benchmarks"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
+from tests.support.paths import BENCH, ROOT
 
 
 def _run_all(tmp_path: Path, *args: str) -> tuple[dict, str]:
@@ -58,9 +55,10 @@ def test_report_and_batch_benchmarks_run_at_tiny_size(tmp_path: Path) -> None:
     assert "## 3. One DSO's report" in md and "## 4. Batch" in md
 
 
-def test_naive_notebook_validates_inside_the_kernel(tmp_path: Path) -> None:
+def test_naive_notebook_validates_inside_the_kernel(tmp_path: Path, bench_module) -> None:
     import nbformat
-    from bench_report import write_naive_notebook
+
+    write_naive_notebook = bench_module("bench_report").write_naive_notebook
 
     nb = nbformat.read(write_naive_notebook(tmp_path), as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
@@ -70,8 +68,9 @@ def test_naive_notebook_validates_inside_the_kernel(tmp_path: Path) -> None:
     assert len(params) == 1 and "workbook" in params[0].source
 
 
-def test_lpt_bound_of_the_batch() -> None:
-    from bench_batch import ideal_speedup, lpt_makespan
+def test_lpt_bound_of_the_batch(bench_module) -> None:
+    bench = bench_module("bench_batch")
+    ideal_speedup, lpt_makespan = bench.ideal_speedup, bench.lpt_makespan
 
     # jobs 5, 4, 3 on 2 workers, longest first: w1 = 5, w2 = 4 then 3 -> 7; makespan 7
     assert lpt_makespan([3.0, 5.0, 4.0], 2) == 7.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-from metrics_factory import agreement, line, location, make_ds, params
 
 from dso_analytics import schema
 from dso_analytics.metrics import compute_metrics, governing_agreement
@@ -14,6 +13,7 @@ from dso_analytics.metrics.result import (
     SPEND_BY_COLUMNS,
     SPEND_BY_MONTH_COLUMNS,
 )
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
 
 
 def test_t12m_boundaries() -> None:

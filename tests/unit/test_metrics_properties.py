@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from metrics_factory import agreement, line, location, make_ds, params
 
 from dso_analytics import schema
 from dso_analytics.metrics import compute_addons, compute_lines, compute_onboarding, compute_spend
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 SERVICES = [s for s in schema.SERVICE_CODES if s != schema.UNCLASSIFIED]

@@ -8,17 +8,18 @@ import json
 import openpyxl
 import pandas as pd
 import pytest
-from report_render import FORMULA, SAMPLE_DSOS, SCRIPT, rendered
 
 from dso_analytics.errors import UnsafePathError
 from dso_analytics.pipeline import output_folder
+from tests.support.paths import SAMPLE_DSOS
+from tests.support.report_factory import FORMULA, SCRIPT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("render")]
 
 
 @pytest.fixture(scope="session")
-def run():
-    return rendered()
+def run(rendered):
+    return rendered
 
 
 @pytest.fixture(scope="session")

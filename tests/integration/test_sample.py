@@ -7,7 +7,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
 
 from dso_analytics import schema as S
 from dso_analytics.errors import DsoError
@@ -21,6 +20,7 @@ from dso_analytics.sample import (
     write_sample_portfolio,
     write_scaled_dso,
 )
+from tests.support.paths import SAMPLE
 
 MB = 1024 * 1024
 

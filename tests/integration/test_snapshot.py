@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import make_dso
 
 from dso_analytics import schema, snapshot
 from dso_analytics.dataset import DsoDataset, SourceFile
 from dso_analytics.errors import Problem
+from tests.support.builders import make_dso
 
 
 @pytest.fixture(autouse=True)

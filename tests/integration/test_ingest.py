@@ -10,12 +10,12 @@ import sys
 import openpyxl
 import pandas as pd
 import pytest
-from builders import base_tables, make_dso, write_table
 
 from dso_analytics.errors import DsoError
 from dso_analytics.ingest import list_dso_dirs, read_dso
 from dso_analytics.ingest.dso import empty_table
 from dso_analytics.schema import column_names
+from tests.support.builders import base_tables, make_dso, write_table
 
 
 @pytest.fixture(params=["csv", "xlsx"])

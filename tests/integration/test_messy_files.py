@@ -8,10 +8,10 @@ import zipfile
 
 import openpyxl
 import pandas as pd
-from builders import base_tables, make_dso
 
 from dso_analytics.ingest import read_dso, read_raw_table
 from dso_analytics.ingest.workbook import contract_header_matcher
+from tests.support.builders import base_tables, make_dso
 
 HEAD = ["Invoice Number", "Invoice Date", "Description", "Amount"]
 

@@ -163,7 +163,7 @@ def test_check_site_values_names_value_rows_and_suggestions(locations: pd.DataFr
 
 
 def test_validation_reports_an_alias_two_locations_claim(tmp_path) -> None:
-    from builders import base_tables, make_dso
+    from tests.support.builders import base_tables, make_dso
 
     from dso_analytics.validation import validate_dso
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from metrics_factory import agreement, line, location, make_ds, params
 
 from dso_analytics.metrics import compute_metrics
 from dso_analytics.metrics.result import ONBOARDING_COLUMNS, PIPELINE_COLUMNS
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
 
 
 def _loc_agreement(aid: str, loc: str, **kw: object) -> dict:

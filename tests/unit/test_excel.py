@@ -7,7 +7,6 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 import pytest
-from report_factory import FORMULA, SCRIPT, make_metrics
 
 from dso_analytics.reporting.excel import (
     clean_text,
@@ -15,6 +14,7 @@ from dso_analytics.reporting.excel import (
     write_dso_workbook,
     write_portfolio_workbook,
 )
+from tests.support.report_factory import FORMULA, SCRIPT, make_metrics
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,10 @@ import pytest
 
 from dso_analytics import cli
 from dso_analytics.errors import DsoError
+from tests.support.paths import SAMPLE, SAMPLE_DSOS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask")]
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample"
-SAMPLE_DSOS = sorted(p.name for p in SAMPLE.iterdir() if p.is_dir())
 
 distributed = pytest.importorskip("distributed")
 

@@ -10,8 +10,9 @@ import pytest
 from dso_analytics import schema
 from dso_analytics.classify import classify_lines, read_rules
 from dso_analytics.errors import DsoError
+from tests.support import paths
 
-DATA = Path(__file__).parent / "data" / "labelled_descriptions.csv"
+DATA = paths.DATA / "labelled_descriptions.csv"
 
 
 def test_labelled_set_accuracy_and_confusion() -> None:

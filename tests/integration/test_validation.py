@@ -8,13 +8,13 @@ The tests share one xdist worker (``xdist_group``) so GX is imported once.
 from __future__ import annotations
 
 import pytest
-from builders import base_tables, make_dso
 
 from dso_analytics import schema
 from dso_analytics.dataset import DsoDataset
 from dso_analytics.errors import Problem, ValidationFailed
 from dso_analytics.standards import Params
 from dso_analytics.validation import ValidationReport, load_dso, validate_dso
+from tests.support.builders import base_tables, make_dso
 
 pytestmark = pytest.mark.xdist_group("gx-validation")
 
