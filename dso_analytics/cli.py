@@ -130,6 +130,19 @@ def _add_action_parsers(sub: Any) -> None:
     p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
     _add_param_options(p)
 
+    p = sub.add_parser("letters", help="write credit-claim and notice letters (.docx)")
+    p.add_argument("dso_dir", metavar="DSO_DIR")
+    p.add_argument("--out", metavar="DIR", help="default: reports/<dso>/letters/")
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=120,
+        metavar="DAYS",
+        help="notice letters for deadlines within DAYS of as-of, or missed windows (120)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_param_options(p)
+
 
 # ---------------------------------------------------------------------------
 def _params(args: argparse.Namespace, dso_dir: str | Path | None = None) -> Any:
@@ -306,6 +319,28 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_letters(args: argparse.Namespace) -> int:
+    from dso_analytics.actions.render import load, render_letters, stale_as_of_note
+
+    if args.horizon < 0:
+        raise DsoError("--horizon: must be 0 or more days")
+    d = _existing_dir(args.dso_dir)
+    x = load(d, _params(args, d), use_cache=not args.no_cache)
+    out = Path(args.out) if args.out else Path("reports") / d.name / "letters"
+    paths = render_letters(x, out, horizon_days=args.horizon)
+    for p in paths:
+        print(f"wrote {p}")
+    if not paths:
+        print(
+            f"no letter: nothing to claim and no notice deadline within {args.horizon} days "
+            f"of {x.m.as_of.date()}"
+        )
+    note = stale_as_of_note([x])
+    if note:
+        print(note)
+    return 0
+
+
 _COMMANDS = {
     "validate": _cmd_validate,
     "metrics": _cmd_metrics,
@@ -314,6 +349,7 @@ _COMMANDS = {
     "profiles": _cmd_profiles,
     "import": _cmd_import,
     "calendar": _cmd_calendar,
+    "letters": _cmd_letters,
 }
 
 

@@ -120,3 +120,29 @@ def stale_as_of_note(loaded: Sequence[Loaded], today: pd.Timestamp | None = None
         f"note: figures are as of {', '.join(dates)} (the latest invoice); deadlines are "
         f"computed at that date. Pass --as-of {today.date().isoformat()} to compute them at today."
     )
+
+
+def render_letters(x: Loaded, out_dir: Path, *, horizon_days: int) -> list[Path]:
+    """Write the claim and notice letters of one DSO into ``out_dir``.
+
+    Parameters
+    ----------
+    x : Loaded
+    out_dir : Path
+    horizon_days : int
+        Notice letters for deadlines within this many days of as-of (or missed windows).
+
+    Returns
+    -------
+    list of Path
+        The ``.docx`` files written (claims first).
+    """
+    from dso_analytics.actions.letters import write_claim_letters, write_notice_letters
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dl = compute_deadlines(x.m, x.ds.agreements, x.ds.locations)
+    paths = write_claim_letters(x.m, out_dir)
+    paths += write_notice_letters(x.m, dl, out_dir, horizon_days=horizon_days)
+    for p in paths:
+        inside(p, out_dir)
+    return paths
