@@ -163,9 +163,8 @@ def test_check_site_values_names_value_rows_and_suggestions(locations: pd.DataFr
 
 
 def test_validation_reports_an_alias_two_locations_claim(tmp_path) -> None:
-    from tests.support.builders import base_tables, make_dso
-
     from dso_analytics.validation import validate_dso
+    from tests.support.builders import base_tables, make_dso
 
     t = base_tables()
     t["locations"][0]["aliases"] = "Site 7; Main St"

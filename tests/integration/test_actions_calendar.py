@@ -10,13 +10,13 @@ import icalendar
 import pandas as pd
 import pytest
 import vobject
-from conftest import SAMPLE
-from metrics_factory import agreement, line, location, make_ds, params
 
 from dso_analytics.actions.calendar import event_uid, parse_remind, write_calendar
 from dso_analytics.actions.deadlines import NOTICE_METHOD_FALLBACK, compute_deadlines
 from dso_analytics.cli import main
 from dso_analytics.metrics import compute_metrics
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
+from tests.support.paths import SAMPLE
 
 AS_OF = "2024-12-31"
 HOSTILE = "Evil, Inc;\r\nBEGIN:VEVENT\x07\\n<b>x</b>"

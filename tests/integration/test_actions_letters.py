@@ -8,8 +8,6 @@ from pathlib import Path
 
 import docx
 import pandas as pd
-from conftest import SAMPLE
-from metrics_factory import agreement, line, location, make_ds, params
 
 from dso_analytics.actions.deadlines import compute_deadlines, credit_lines
 from dso_analytics.actions.letters import (
@@ -19,6 +17,8 @@ from dso_analytics.actions.letters import (
 )
 from dso_analytics.cli import main
 from dso_analytics.metrics import compute_metrics
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
+from tests.support.paths import SAMPLE
 
 AS_OF = "2025-06-30"
 HOSTILE = '=HYPERLINK("http://evil")<w:t>{ DDEAUTO c:\\\\cmd.exe }</w:t>&amp;\x07'
