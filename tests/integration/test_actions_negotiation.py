@@ -9,8 +9,6 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import SAMPLE
-from metrics_factory import agreement, line, location, make_ds, params
 
 from dso_analytics.actions.deadlines import ask_keys
 from dso_analytics.actions.negotiation import (
@@ -25,6 +23,8 @@ from dso_analytics.actions.negotiation import (
 from dso_analytics.cli import main
 from dso_analytics.errors import DsoError
 from dso_analytics.metrics import compute_metrics
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
+from tests.support.paths import SAMPLE
 
 AS_OF = "2025-06-30"
 EVIL_ID = "=cmd|' /C calc'!A0"
