@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-from metrics_factory import agreement, line, location, make_ds, params
 
 from dso_analytics.actions.portfolio import (
     MISSED_COLOUR,
@@ -14,6 +13,7 @@ from dso_analytics.actions.portfolio import (
     compute_provider_spend,
 )
 from dso_analytics.metrics import compute_metrics
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
 
 AS_OF = "2024-12-31"
 
