@@ -31,9 +31,9 @@ report: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
-## JupyterLab on the notebooks with the project's kernel
+## JupyterLab on the report templates (the package's own files: an editable install, edits are live)
 lab: $(VENV)/.runtime
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab dso_analytics/notebooks/
 
 ## Benchmarks (writes BENCHMARKS.md)
 bench: $(VENV)/.dev

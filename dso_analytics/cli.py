@@ -15,34 +15,37 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dso_analytics import __version__
 from dso_analytics.errors import DsoError, ValidationFailed
 
+if TYPE_CHECKING:
+    from dso_analytics.standards import Params
+
 
 def _add_param_options(p: argparse.ArgumentParser) -> None:
+    # values are checked (one line, exit 2) by standards.check_overrides, not by argparse,
+    # so that money takes the forms the data takes ($5,000)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="as-of date (default: latest invoice)")
     p.add_argument(
         "--target-onboarding-cap",
-        type=float,
-        metavar="N",
-        help="DSO-grade flat onboarding fee per location (default from the standard: 5000)",
+        metavar="AMOUNT",
+        help="DSO-grade flat onboarding fee per location, e.g. 5000 or $5,000 "
+        "(default from the standard: 5000)",
     )
     p.add_argument(
         "--target-onboarding-sla",
-        type=int,
         metavar="DAYS",
         dest="target_onboarding_sla_business_days",
         help="DSO-grade onboarding SLA in business days (default 10)",
     )
     p.add_argument(
         "--benchmark-band",
-        type=float,
         nargs=2,
         metavar=("LOW", "HIGH"),
         dest="benchmark_workstation_monthly",
-        help="market band of price per workstation per month (default 100 200)",
+        help="market band of price per workstation per month, LOW <= HIGH (default 100 200)",
     )
     p.add_argument("--standard", metavar="FILE", help="a DSO-grade standard YAML file to use")
 
@@ -151,18 +154,31 @@ def _add_action_parsers(sub: Any) -> None:
 
 
 # ---------------------------------------------------------------------------
-def _params(args: argparse.Namespace, dso_dir: str | Path | None = None) -> Any:
-    from dso_analytics.standards import read_standard
+_OVERRIDES = (
+    "as_of",
+    "target_onboarding_cap",
+    "target_onboarding_sla_business_days",
+    "benchmark_workstation_monthly",
+)
 
-    base = read_standard(getattr(args, "standard", None), dso_dir=dso_dir)
-    return base.with_overrides(
-        as_of=getattr(args, "as_of", None),
-        target_onboarding_cap=getattr(args, "target_onboarding_cap", None),
-        target_onboarding_sla_business_days=getattr(
-            args, "target_onboarding_sla_business_days", None
-        ),
-        benchmark_workstation_monthly=getattr(args, "benchmark_workstation_monthly", None),
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameter options given on the command line, checked and typed (exit 2 if bad)."""
+    from dso_analytics.standards import check_overrides
+
+    return check_overrides({k: getattr(args, k, None) for k in _OVERRIDES})
+
+
+def _params(args: argparse.Namespace, dso_dir: str | Path | None = None) -> Params:
+    from dso_analytics.standards import resolve_params
+
+    return resolve_params(
+        dso_dir, standard=getattr(args, "standard", None), overrides=_overrides(args)
     )
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr)
 
 
 def _existing_dir(path: str, what: str = "DSO folder") -> Path:
@@ -180,6 +196,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     dso_dir = _existing_dir(args.dso_dir)
     params = _params(args, dso_dir)
     report = validate_dso(dso_dir, params=params, use_cache=not args.no_cache)
+    if params.as_of is not None and report.dataset is not None:
+        from dso_analytics.standards import as_of_warning
+
+        billing = report.dataset.billing
+        dates = billing["invoice_date"] if "invoice_date" in billing.columns else None
+        if note := as_of_warning(params.as_of, dates):
+            _warn(f"{dso_dir.name}: {note}")
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:
@@ -209,7 +232,9 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     for d in dirs:
         params = _params(args, d)
         ds = load_dso(d, params=params, use_cache=not args.no_cache)
-        results.append(compute_metrics(ds, params))
+        results.append(m := compute_metrics(ds, params))
+        if m.as_of_warning:
+            _warn(f"{m.dso}: {m.as_of_warning}")
     if args.all:
         roll = compute_portfolio(results)
         if args.format == "json":
@@ -230,17 +255,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.dso_dirs):
         raise DsoError("give either DSO_DIR... or --all PORTFOLIO")
     dirs = _portfolio_dirs(args.all) if args.all else [_existing_dir(d) for d in args.dso_dirs]
-    overrides = {
-        "as_of": args.as_of,
-        "target_onboarding_cap": args.target_onboarding_cap,
-        "target_onboarding_sla_business_days": args.target_onboarding_sla_business_days,
-        "benchmark_workstation_monthly": args.benchmark_workstation_monthly,
-    }
     batch = render_reports(
         dirs,
         out_dir=Path(args.out),
         portfolio=bool(args.all),
-        overrides={k: v for k, v in overrides.items() if v is not None},
+        overrides=_overrides(args),
         standard=args.standard,
         jobs=args.jobs or os.cpu_count() or 1,
         scheduler=args.scheduler,
@@ -407,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _overrides(args)  # a bad parameter is one line and exit 2, before any work
         return _COMMANDS[args.command](args)
     except ValidationFailed as exc:
         print(str(exc), file=sys.stderr)

@@ -1,70 +1,56 @@
 """Render renewal-leverage reports for one DSO or a batch (``dso-analytics report``).
 
-Per DSO (:func:`render_one`, a top-level picklable function so it can run in
-a worker process or on a Dask worker):
+One batch loop (:func:`render_reports`) for every runner:
 
-1. validate once (:func:`dso_analytics.validation.load_dso`); a DSO that fails
-   is reported and skipped, never rendered;
-2. compute its metrics and store them in a private temporary folder
-   (:func:`dso_analytics.reporting.notebook.write_prepared`), so the notebook
-   kernel neither imports Great Expectations nor recomputes anything;
-3. execute ``notebooks/renewal_leverage.ipynb`` with papermill's Python API
-   (``kernel_name="python3"``, per-cell timeout, one retry when the kernel fails
-   to start, an overall timeout);
-4. export the HTML (:func:`dso_analytics.reporting.html.export_html`) and write
-   the workbook in the same process, into a staging folder, then rename into
-   ``OUT/<slug>/`` only when everything succeeded.
+1. in this process, for each DSO (largest input first): resolve its parameters
+   (:func:`dso_analytics.standards.resolve_params`) and :func:`~dso_analytics.stages.prepare`
+   it (validation or the validated snapshot, then the metrics).  Great Expectations
+   is therefore imported at most once per batch, here; a DSO that fails is
+   reported and skipped, never rendered;
+2. hand each prepared DSO to the runner as a :class:`RenderJob` (worker side:
+   :func:`run_render` -> :func:`~dso_analytics.stages.render`): notebook, HTML and
+   workbook, moved into ``OUT/<slug>/`` only when all of them exist;
+3. with ``--all``, as soon as every DSO is prepared, hand the portfolio overview
+   to the runner too (:class:`PortfolioJob`), so it runs alongside the last DSO
+   reports; if a DSO then fails to render, the overview is rendered again without it.
 
-A failure leaves ``OUT/<slug>/renewal-leverage.failed.ipynb`` (when a notebook
-ran) and no finished-looking HTML or xlsx.  DSOs run in parallel worker
-processes; one failing never stops the others.
+The runner (:mod:`dso_analytics.runner`) is a local process pool or a Dask
+cluster (:class:`dso_analytics.distributed.DaskRunner`); it knows nothing about
+stages.  A failure leaves ``OUT/<slug>/renewal-leverage.failed.ipynb`` (when a
+notebook ran) and no finished-looking HTML or xlsx; one DSO failing never stops
+the others.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import signal
 import sys
-import tempfile
 import time
-import traceback
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dso_analytics import schema
-from dso_analytics.errors import DsoError, UnsafePathError, ValidationFailed
+from dso_analytics.errors import DsoError, UnsafePathError
+from dso_analytics.stages import (
+    DSO_REPORT,
+    PORTFOLIO_REPORT,
+    Prepared,
+    StageFailed,
+    clear_outputs,
+    error_line,
+    prepare,
+    render,
+    render_portfolio,
+)
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-DSO_NOTEBOOK = "renewal_leverage.ipynb"
-PORTFOLIO_NOTEBOOK = "portfolio_overview.ipynb"
-DSO_STEM = "renewal-leverage"
-PORTFOLIO_STEM = "portfolio-overview"
+if TYPE_CHECKING:
+    from dso_analytics.runner import Runner
+    from dso_analytics.stages import Artifacts
+
 PORTFOLIO_SLUG = "portfolio"
-KERNEL_NAME = "python3"
-START_TIMEOUT = 60
-
-
-@dataclass
-class DsoJob:
-    """Everything :func:`render_one` needs (plain, picklable values only)."""
-
-    dso_dir: str
-    out_dir: str
-    overrides: dict[str, Any] = field(default_factory=dict)
-    standard: str | None = None
-    cell_timeout: int = 600
-    timeout: int = 1800
-    use_cache: bool = True
-    keep_prepared: bool = False  # keep the prepared metrics for the portfolio run
-    #: also publish the prepared metrics here as soon as they exist (local batch with the
-    #: overview: the overview can start before this DSO's notebook has finished)
-    publish_prepared: str | None = None
-    progress: bool = True
 
 
 @dataclass
@@ -80,7 +66,7 @@ class DsoResult:
     xlsx: str | None = None
     ipynb: str | None = None
     failed_notebook: str | None = None
-    prepared: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One line for the progress display / failure summary."""
@@ -89,6 +75,23 @@ class DsoResult:
         where = f" ({self.stage})" if self.stage else ""
         extra = f" [notebook kept: {self.failed_notebook}]" if self.failed_notebook else ""
         return f"{self.dso}: FAILED{where}: {self.error}{extra}"
+
+    def finished(self, artifacts: Artifacts) -> DsoResult:
+        """Mark as rendered into ``artifacts``."""
+        self.ok, self.stage, self.error = True, "", None
+        self.html, self.xlsx, self.ipynb = (str(p) for p in (artifacts.html, artifacts.xlsx,
+                                                             artifacts.ipynb))  # fmt: skip
+        return self
+
+    def failed(self, exc: BaseException) -> DsoResult:
+        """Mark as failed by ``exc`` (a :class:`StageFailed` names its stage)."""
+        self.ok = False
+        if isinstance(exc, StageFailed):
+            self.stage, self.error = exc.stage, exc.error
+            self.failed_notebook = None if exc.failed_notebook is None else str(exc.failed_notebook)
+        else:  # a crashed worker or a lost task
+            self.stage, self.error = "worker", error_line(exc)
+        return self
 
 
 @dataclass
@@ -113,6 +116,64 @@ class BatchResult:
 
 
 # ---------------------------------------------------------------------------
+# Jobs (what a runner carries: top-level functions of picklable dataclasses)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RenderJob:
+    """Render one prepared DSO into ``out`` (its own output folder, absolute)."""
+
+    prepared: Prepared
+    out: Path
+    cell_timeout: int = 600
+    timeout: int = 1800
+
+
+@dataclass(frozen=True)
+class PortfolioJob:
+    """Render the portfolio overview of ``prepared`` into ``out`` (absolute)."""
+
+    prepared: tuple[Prepared, ...]
+    out: Path
+    portfolio_dir: Path
+    cell_timeout: int = 600
+    timeout: int = 1800
+
+
+def run_render(job: RenderJob) -> DsoResult:
+    """Worker side of a :class:`RenderJob`; never raises for a DSO's own problems."""
+    t0 = time.monotonic()
+    res = DsoResult(dso=job.prepared.dso, ok=False, warnings=list(job.prepared.warnings))
+    try:
+        res.finished(render(job.prepared, DSO_REPORT, job.out, cell_timeout=job.cell_timeout,
+                            timeout=job.timeout))  # fmt: skip
+    except StageFailed as exc:
+        res.failed(exc)
+    res.elapsed = time.monotonic() - t0
+    return res
+
+
+def run_portfolio(job: PortfolioJob) -> DsoResult:
+    """Worker side of a :class:`PortfolioJob`; never raises for the overview's own problems."""
+    t0 = time.monotonic()
+    res = DsoResult(dso=PORTFOLIO_SLUG, ok=False)
+    try:
+        res.finished(
+            render_portfolio(
+                job.prepared,
+                PORTFOLIO_REPORT,
+                job.out,
+                portfolio_dir=job.portfolio_dir,
+                cell_timeout=job.cell_timeout,
+                timeout=job.timeout,
+            )  # fmt: skip
+        )
+    except StageFailed as exc:
+        res.failed(exc)
+    res.elapsed = time.monotonic() - t0
+    return res
+
+
+# ---------------------------------------------------------------------------
 # Paths
 # ---------------------------------------------------------------------------
 def output_folder(out_dir: str | Path, slug: str) -> Path:
@@ -132,230 +193,21 @@ def output_folder(out_dir: str | Path, slug: str) -> Path:
     return target
 
 
-def _final_paths(folder: Path, stem: str) -> dict[str, Path]:
-    return {
-        "html": folder / f"{stem}.html",
-        "xlsx": folder / f"{stem}.xlsx",
-        "ipynb": folder / f"{stem}.ipynb",
-        "failed": folder / f"{stem}.failed.ipynb",
-    }
-
-
-def _remove_outputs(paths: Mapping[str, Path], keep_failed: bool = True) -> None:
-    for key, p in paths.items():
-        if key == "failed" and keep_failed:
-            continue
-        p.unlink(missing_ok=True)
-
-
-# ---------------------------------------------------------------------------
-# Timeouts and notebook execution
-# ---------------------------------------------------------------------------
-class OverallTimeout(Exception):
-    """The overall per-DSO timeout expired."""
-
-
-@contextlib.contextmanager
-def _deadline(seconds: int) -> Iterator[None]:
-    """Raise :class:`OverallTimeout` after ``seconds`` (main thread of a process only)."""
-    import threading
-
-    usable = (
-        seconds and seconds > 0 and hasattr(signal, "SIGALRM")
-        and threading.current_thread() is threading.main_thread()
-    )  # fmt: skip
-    if not usable:
-        yield
-        return
-
-    def _raise(signum: int, frame: object) -> None:
-        raise OverallTimeout(f"overall timeout of {seconds}s expired")
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(int(seconds))
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def _is_kernel_start_failure(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    text = str(exc).lower()
-    if name in ("PapermillExecutionError", "CellTimeoutError", "OverallTimeout"):
-        return False
-    return (
-        name in ("ZMQError", "DeadKernelError")
-        or "kernel didn't respond" in text
-        or "address already in use" in text
-        or ("kernel" in text and ("start" in text or "died" in text))
-        or isinstance(exc, TimeoutError)
-    )
-
-
-#: What a report kernel imports while it starts (``IPKernelApp.exec_lines``), so a
-#: kernel started early (:func:`start_kernel`) has done its imports by the time
-#: the notebook runs.  The notebook's own import cell still runs (a no-op then).
-KERNEL_PRELOAD = (
-    "import dso_analytics.reporting.charts, dso_analytics.reporting.notebook as _rn; "
-    "_rn.preload(); del _rn"
-)
-
-
-def _move_into_place(folder: Path, finals: Mapping[str, Path], staged: Mapping[str, Path]) -> None:
-    """Move the staged outputs into ``folder`` (each file atomically), then drop a stale
-    ``failed`` notebook: a finished-looking report appears only when all of it exists."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for key in ("ipynb", "xlsx", "html"):
-        tmp = folder / f".{finals[key].name}.part"
-        shutil.copyfile(staged[key], tmp)
-        os.replace(tmp, finals[key])
-    finals["failed"].unlink(missing_ok=True)
-
-
-def _keep_failed(folder: Path, finals: Mapping[str, Path], executed: Path, res: DsoResult) -> None:
-    """After a failure: remove every finished-looking output and keep the executed
-    notebook (if any) as ``*.failed.ipynb`` for debugging.  Never raises."""
+def _input_bytes(dso_dir: Path) -> int:
+    """Total size of the files in a DSO folder (a proxy for its report's run time)."""
+    total = 0
     with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_outputs(finals, keep_failed=False)
-        if executed.exists():
-            shutil.copyfile(executed, finals["failed"])
-            res.failed_notebook = str(finals["failed"])
+        for f in dso_dir.rglob("*"):
+            with contextlib.suppress(OSError):
+                if f.is_file():
+                    total += f.stat().st_size
+    return total
 
 
-def start_kernel() -> Any | None:
-    """Start a ``python3`` kernel now, without waiting for it (None when it cannot start).
-
-    The pipeline starts the kernel before validating and computing, so the
-    kernel's start-up and imports (:data:`KERNEL_PRELOAD`) overlap with that
-    work; :func:`execute_notebook` then runs the notebook on it and shuts it down.
-    """
-    try:
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
-
-        km = AsyncKernelManager(kernel_name=KERNEL_NAME)
-        run_sync(km.start_kernel)(
-            extra_arguments=[
-                f"--IPKernelApp.exec_lines={KERNEL_PRELOAD}",
-                # the local-only TCP transport warning is noise in an analyst's terminal
-                "--IPKernelApp.log_level=ERROR",
-            ]
-        )
-    except Exception:  # noqa: BLE001 - papermill then starts its own kernel
-        return None
-    return km
-
-
-def stop_kernel(km: Any | None) -> None:
-    """Shut down a kernel from :func:`start_kernel` (immediately; never raises)."""
-    if km is None:
-        return
-    with contextlib.suppress(Exception):
-        from jupyter_core.utils import run_sync
-
-        if run_sync(km.is_alive)():
-            run_sync(km.shutdown_kernel)(now=True)
-
-
-def execute_notebook(
-    template: Path,
-    output: Path,
-    parameters: Mapping[str, Any],
-    cell_timeout: int,
-    km: Any | None = None,
-) -> Any:
-    """Execute ``template`` with papermill into ``output``; retry once if the kernel fails to start.
-
-    Parameters
-    ----------
-    template, output : Path
-        The notebook and where the executed copy is written (once, at the end,
-        also when a cell fails: not after every cell, the outputs hold plotly.js).
-    parameters : mapping
-        Papermill parameters.
-    cell_timeout : int
-        Seconds per cell.
-    km : AsyncKernelManager, optional
-        A kernel already started (:func:`start_kernel`); it is shut down here.
-        When it fails, the retry starts a fresh kernel.
-
-    Returns
-    -------
-    NotebookNode
-        The executed notebook.
-
-    Raises
-    ------
-    papermill.PapermillExecutionError
-        When a cell fails (``output`` holds the failed notebook).
-    """
-    import papermill as pm
-
-    try:
-        for attempt in (1, 2):
-            extra = {"km": km} if km is not None else {}
-            try:
-                return pm.execute_notebook(
-                    str(template),
-                    str(output),
-                    parameters=dict(parameters),
-                    kernel_name=KERNEL_NAME,
-                    execution_timeout=cell_timeout,
-                    start_timeout=START_TIMEOUT,
-                    progress_bar=False,
-                    log_output=False,
-                    report_mode=False,
-                    request_save_on_cell_execute=False,
-                    **extra,
-                )
-            except Exception as exc:  # noqa: BLE001 - classified below
-                if attempt == 1 and _is_kernel_start_failure(exc):
-                    stop_kernel(km)
-                    km = None
-                    time.sleep(1.0)
-                    continue
-                raise
-        raise AssertionError("unreachable")
-    finally:
-        stop_kernel(km)
-
-
-def _error_line(exc: BaseException) -> str:
-    name = type(exc).__name__
-    if name == "PapermillExecutionError":
-        ename = getattr(exc, "ename", "error")
-        evalue = str(getattr(exc, "evalue", "")).strip().splitlines()
-        cell = getattr(exc, "exec_count", None)
-        where = f"cell {cell}: " if cell is not None else ""
-        return f"{where}{ename}: {evalue[0] if evalue else ''}".strip()
-    if isinstance(exc, ValidationFailed):
-        report = exc.report
-        errors = list(getattr(report, "errors", []) or [])
-        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-        n = len(errors) or len(lines)
-        first = str(errors[0]) if errors else (lines[-1] if lines else "validation failed")
-        return f"validation failed ({n} problem(s)); first: {first}"
-    text = str(exc).strip().splitlines()
-    return f"{name}: {text[0] if text else ''}" if not isinstance(exc, DsoError) else text[0]
-
-
-def _params_dict(params: Any, standard: str | None) -> dict[str, Any]:
-    return {
-        "as_of": None if params.as_of is None else f"{params.as_of:%Y-%m-%d}",
-        "target_onboarding_cap": float(params.target_onboarding_cap),
-        "target_onboarding_sla_business_days": int(params.target_onboarding_sla_business_days),
-        "benchmark_workstation_monthly": [float(x) for x in params.benchmark_workstation_monthly],
-        "standard": standard,
-    }
-
-
-def _validation_summary(ds: Any) -> dict[str, Any]:
-    problems = list(getattr(ds, "read_problems", []) or [])
-    warnings = [p for p in problems if getattr(p, "severity", "error") == "warning"]
-    return {"ok": True, "errors": 0, "warnings": len(warnings)}
+def _longest_first(dirs: Sequence[Path]) -> list[Path]:
+    """The DSO folders, biggest input first (stable), so no big DSO starts last."""
+    size = {d: _input_bytes(d) for d in dirs}
+    return sorted(dirs, key=lambda d: -size[d])
 
 
 def _say(progress: bool, text: str) -> None:
@@ -363,200 +215,94 @@ def _say(progress: bool, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def _publish(prepared: Path, folder: Path) -> None:
-    """Copy a prepared file into ``folder`` atomically (the batch polls for it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{prepared.name}.part"
-    shutil.copyfile(prepared, tmp)
-    os.replace(tmp, folder / prepared.name)
-
-
 # ---------------------------------------------------------------------------
-# One DSO
+# The batch
 # ---------------------------------------------------------------------------
-def render_one(job: DsoJob) -> DsoResult:
-    """Validate, compute and render one DSO; never raises for a DSO's own problems.
+@dataclass
+class _Batch:
+    """The state of one :func:`render_reports` call."""
 
-    Parameters
-    ----------
-    job : DsoJob
+    out: Path
+    standard: str | None
+    overrides: Mapping[str, Any]
+    use_cache: bool
+    cell_timeout: int
+    timeout: int
+    progress: bool
+    total: int
+    results: dict[Path, DsoResult] = field(default_factory=dict)
+    prepared: dict[Path, Prepared] = field(default_factory=dict)
+    running: dict[Future[DsoResult], tuple[Path, float]] = field(default_factory=dict)
 
-    Returns
-    -------
-    DsoResult
-        ``ok=False`` with a one-line ``error`` when anything failed.
-    """
-    t0 = time.monotonic()
-    dso_dir = Path(job.dso_dir)
-    slug = dso_dir.resolve().name
-    res = DsoResult(dso=slug, ok=False)
-    try:
-        folder = output_folder(job.out_dir, slug)
-    except DsoError as exc:
-        res.stage, res.error = "output path", str(exc)
-        return res
-    finals = _final_paths(folder, DSO_STEM)
-    work = Path(tempfile.mkdtemp(prefix=f"dso-report-{slug}-"))
-    _say(job.progress, f"{slug}: started")
-    executed = work / f"{DSO_STEM}.ipynb"
-    km = None
-    try:
-        with _deadline(job.timeout):
-            # the kernel starts (and imports) while the parent validates and computes
-            km = start_kernel()
-            res.stage = "validation"
-            from dso_analytics.standards import read_standard
-            from dso_analytics.validation import load_dso
+    def prepare_one(self, dso_dir: Path) -> RenderJob | None:
+        """Resolve, validate and compute one DSO here; its render job, or None if it failed."""
+        from dso_analytics.standards import resolve_params
 
-            params = read_standard(job.standard, dso_dir=dso_dir).with_overrides(**job.overrides)
-            ds = load_dso(dso_dir, params=params, use_cache=job.use_cache)
-            summary = _validation_summary(ds)
-            res.stage = "metrics"
-            from dso_analytics.metrics import compute_metrics
-            from dso_analytics.reporting.notebook import write_prepared
-
-            m = compute_metrics(ds, params)
-            prepared = write_prepared(work, metrics=m, validation=summary)
-            if job.publish_prepared:
-                _publish(prepared, Path(job.publish_prepared))
-            res.stage = "notebook"
-            nb = execute_notebook(
-                NOTEBOOKS_DIR / DSO_NOTEBOOK,
-                executed,
-                {"dso_dir": str(dso_dir.resolve()), "prepared": str(prepared),
-                 **_params_dict(params, job.standard)},
-                job.cell_timeout,
-                km=km,
-            )  # fmt: skip
-            km = None  # shut down by execute_notebook
-            res.stage = "html"
-            from dso_analytics.reporting.excel import write_dso_workbook
-            from dso_analytics.reporting.html import export_html
-
-            staged_html = export_html(
-                nb, work / f"{DSO_STEM}.html", title=f"Renewal leverage: {m.display_name}"
-            )
-            res.stage = "workbook"
-            staged_xlsx = write_dso_workbook(
-                m, work / f"{DSO_STEM}.xlsx", validation_summary=summary, sources=ds.sources
-            )
-        res.stage = "publish"
-        _move_into_place(
-            folder, finals, {"ipynb": executed, "xlsx": staged_xlsx, "html": staged_html}
-        )
-        res.ok, res.stage = True, ""
-        res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
-        if job.keep_prepared:
-            res.prepared = str(prepared)
-    except BaseException as exc:  # noqa: BLE001 - one DSO never stops the batch
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        res.error = _error_line(exc)
-        if not isinstance(exc, DsoError | OverallTimeout) and res.stage != "notebook":
-            res.error += " | " + traceback.format_exc(limit=3).strip().splitlines()[-1]
-        _keep_failed(folder, finals, executed, res)
-    finally:
-        stop_kernel(km)
-        if not (res.ok and job.keep_prepared):
-            shutil.rmtree(work, ignore_errors=True)
-        res.elapsed = time.monotonic() - t0
-    return res
-
-
-def render_portfolio(
-    prepared: Mapping[str, str],
-    out_dir: str,
-    *,
-    portfolio_dir: str,
-    params: Mapping[str, Any],
-    cell_timeout: int = 600,
-    timeout: int = 1800,
-) -> DsoResult:
-    """Render ``OUT/portfolio/portfolio-overview.{html,xlsx,ipynb}`` from prepared DSO metrics.
-
-    Parameters
-    ----------
-    prepared : mapping
-        ``{slug: prepared file}`` of the DSOs that rendered.
-    out_dir : str
-        The output folder.
-    portfolio_dir : str
-        The portfolio folder (passed to the notebook for reference).
-    params : mapping
-        JSON-like notebook parameters (as_of, target_onboarding_cap, ...).
-    """
-    t0 = time.monotonic()
-    res = DsoResult(dso=PORTFOLIO_SLUG, ok=False)
-    folder = output_folder(out_dir, PORTFOLIO_SLUG)
-    finals = _final_paths(folder, PORTFOLIO_STEM)
-    work = Path(tempfile.mkdtemp(prefix="dso-report-portfolio-"))
-    executed = work / f"{PORTFOLIO_STEM}.ipynb"
-    km = None
-    try:
-        with _deadline(timeout):
-            # the kernel starts while the workbook is written
-            km = start_kernel()
-            from dso_analytics.reporting.excel import write_portfolio_workbook
-            from dso_analytics.reporting.html import export_html
-            from dso_analytics.reporting.notebook import read_prepared
-
-            results = [read_prepared(p)["metrics"] for p in prepared.values()]
-            res.stage = "workbook"
+        t0 = time.monotonic()
+        slug = dso_dir.resolve().name
+        res = DsoResult(dso=slug, ok=False)
+        _say(self.progress, f"{slug}: started")
+        try:
+            folder = output_folder(self.out, slug)
+        except DsoError as exc:
+            res.stage, res.error = "output path", str(exc)
+            return self.finish(dso_dir, res)
+        try:
             try:
-                from dso_analytics.metrics import compute_portfolio
+                params = resolve_params(dso_dir, standard=self.standard, overrides=self.overrides)
+            except DsoError as exc:
+                raise StageFailed("validation", error_line(exc)) from exc
+            prepared = prepare(dso_dir, params, use_cache=self.use_cache)
+        except StageFailed as exc:
+            clear_outputs(folder, DSO_REPORT)  # last run's report must not look current
+            res.elapsed = time.monotonic() - t0
+            return self.finish(dso_dir, res.failed(exc))
+        for note in prepared.warnings:
+            print(f"warning: {slug}: {note}", file=sys.stderr, flush=True)
+        self.prepared[dso_dir] = prepared
+        return RenderJob(prepared, folder, self.cell_timeout, self.timeout)
 
-                roll = compute_portfolio(results)
-            except ImportError:
-                roll = None
-            xlsx = write_portfolio_workbook(results, roll, work / f"{PORTFOLIO_STEM}.xlsx")
-            res.stage = "notebook"
-            nb = execute_notebook(
-                NOTEBOOKS_DIR / PORTFOLIO_NOTEBOOK,
-                executed,
-                {"portfolio_dir": portfolio_dir, "prepared": dict(prepared), **params},
-                cell_timeout,
-                km=km,
-            )
-            km = None  # shut down by execute_notebook
-            res.stage = "html"
-            html = export_html(nb, work / f"{PORTFOLIO_STEM}.html", title="Portfolio overview")
-        _move_into_place(folder, finals, {"ipynb": executed, "xlsx": xlsx, "html": html})
-        res.ok, res.stage = True, ""
-        res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
-    except Exception as exc:  # noqa: BLE001
-        res.error = _error_line(exc)
-        _keep_failed(folder, finals, executed, res)
-    finally:
-        stop_kernel(km)
-        shutil.rmtree(work, ignore_errors=True)
-        res.elapsed = time.monotonic() - t0
-    return res
+    def finish(self, dso_dir: Path, res: DsoResult) -> None:
+        self.results[dso_dir] = res
+        _say(self.progress, f"[{len(self.results)}/{self.total}] {res.line()}")
 
+    def collect(self, block: bool) -> None:
+        """Record the renders that finished (all of them when ``block``)."""
+        while self.running:
+            done, _ = wait(self.running, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            if not done:
+                return
+            for fut in done:
+                dso_dir, spent = self.running.pop(fut)
+                res = _result(fut, DsoResult(dso=dso_dir.resolve().name, ok=False))
+                res.elapsed += spent
+                self.finish(dso_dir, res)
 
-# ---------------------------------------------------------------------------
-# Batch
-# ---------------------------------------------------------------------------
-def _input_bytes(dso_dir: str | Path) -> int:
-    """Total size of the files in a DSO folder (a proxy for its report's run time)."""
-    total = 0
-    with contextlib.suppress(OSError):
-        for f in Path(dso_dir).rglob("*"):
-            with contextlib.suppress(OSError):
-                if f.is_file():
-                    total += f.stat().st_size
-    return total
+    def rendered(self, order: Sequence[Path]) -> tuple[Prepared, ...]:
+        """The prepared DSOs that rendered (or are still rendering), in batch order."""
+        return tuple(
+            p for d in order
+            if (p := self.prepared.get(d)) is not None and (d not in self.results or
+                                                            self.results[d].ok)
+        )  # fmt: skip
 
 
-def _longest_first(job_list: Sequence[DsoJob]) -> list[DsoJob]:
-    """The jobs, biggest input first (stable), so no big DSO starts last on a busy pool."""
-    size = {j.dso_dir: _input_bytes(j.dso_dir) for j in job_list}
-    return sorted(job_list, key=lambda j: -size[j.dso_dir])
+def _result(fut: Future[DsoResult], fallback: DsoResult) -> DsoResult:
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - a crashed worker or a lost task
+        return fallback.failed(exc)
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    import multiprocessing as mp
+def _default_runner(jobs: int, scheduler: str | None, n: int) -> Runner:
+    if scheduler:
+        from dso_analytics.distributed import DaskRunner
 
-    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=mp.get_context("spawn"))
+        return DaskRunner(scheduler)
+    from dso_analytics.runner import LocalRunner
+    from dso_analytics.stages import warm_up
+
+    return LocalRunner(min(max(1, jobs), max(1, n)), warm_up=warm_up)
 
 
 def render_reports(
@@ -571,8 +317,9 @@ def render_reports(
     timeout: int = 1800,
     use_cache: bool = True,
     progress: bool = True,
+    runner: Runner | None = None,
 ) -> BatchResult:
-    """Render the reports of several DSOs (in parallel processes) and optionally the overview.
+    """Render the reports of several DSOs and optionally the portfolio overview.
 
     Parameters
     ----------
@@ -581,23 +328,27 @@ def render_reports(
     out_dir : path
         Output folder; each DSO writes ``OUT/<slug>/renewal-leverage.{html,xlsx,ipynb}``.
     portfolio : bool
-        Also write ``OUT/portfolio/portfolio-overview.{html,xlsx}`` from the DSOs that rendered.
+        Also write ``OUT/portfolio/portfolio-overview.{html,xlsx,ipynb}`` from the
+        DSOs that rendered.
     overrides : mapping, optional
-        Parameter overrides (``as_of``, ``target_onboarding_cap``, ...).
+        Explicit parameter values (``as_of``, ``target_onboarding_cap``, ...), applied
+        over the standard file and each DSO's own standard.
     standard : str, optional
-        A standard YAML file.
+        A standard YAML file used instead of the built-in one.
     jobs : int
-        Parallel worker processes.
+        Worker processes of the local runner.
     scheduler : str, optional
-        A Dask scheduler address (``tcp://HOST:PORT``): run the jobs on that
-        cluster (:class:`dso_analytics.distributed.DaskExecutor`) instead of
-        the local process pool; ``jobs`` is then ignored.
+        A Dask scheduler address (``tcp://HOST:PORT``): render on that cluster
+        (:class:`dso_analytics.distributed.DaskRunner`); ``jobs`` is then ignored.
     cell_timeout, timeout : int
-        Seconds per notebook cell / per DSO overall.
+        Seconds per notebook cell / per report overall.
     use_cache : bool
         Use the validated snapshot cache.
     progress : bool
         Print one line per DSO start and finish (stderr).
+    runner : Runner, optional
+        Where the render jobs run (default: from ``jobs`` / ``scheduler``); it is
+        entered and closed here.
 
     Returns
     -------
@@ -605,124 +356,74 @@ def render_reports(
         ``.ok`` is False when any DSO (or the overview) failed; failures are
         printed one line each.
     """
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    overrides = dict(overrides or {})
-    dirs = [Path(d) for d in dso_dirs]
-    slugs = [d.resolve().name for d in dirs]
-    if PORTFOLIO_SLUG in slugs and portfolio:
+    dirs = [Path(d).resolve() for d in dso_dirs]
+    if portfolio and PORTFOLIO_SLUG in [d.name for d in dirs]:
         raise DsoError(f"a DSO folder may not be named {PORTFOLIO_SLUG!r} (reserved for --all)")
-    # local pool with the overview: every DSO publishes its metrics into ``shared`` as soon as
-    # they are computed, so the overview runs alongside the last DSO notebooks, not after them
-    shared = Path(tempfile.mkdtemp(prefix="dso-batch-")) if portfolio and not scheduler else None
-    job_list = [
-        DsoJob(
-            dso_dir=str(d), out_dir=str(out), overrides=overrides, standard=standard,
-            cell_timeout=cell_timeout, timeout=timeout, use_cache=use_cache,
-            keep_prepared=portfolio and shared is None, progress=progress,
-            publish_prepared=str(shared / f"{i:04d}") if shared is not None else None,
-        )
-        for i, d in enumerate(dirs)
-    ]  # fmt: skip
+    from dso_analytics.standards import check_overrides
+
+    batch = _Batch(out, standard, check_overrides(overrides or {}), use_cache, cell_timeout,
+                   timeout, progress, len(dirs))  # fmt: skip
+    order = _longest_first(dirs)
     t0 = time.monotonic()
-    results: dict[str, DsoResult] = {}
     port: DsoResult | None = None
-    if scheduler:
-        from dso_analytics.distributed import DaskExecutor
+    with runner if runner is not None else _default_runner(jobs, scheduler, len(dirs)) as run:
+        for d in order:
+            t_prep = time.monotonic()
+            job = batch.prepare_one(d)
+            if job is not None:
+                batch.running[run.submit(run_render, job)] = (d, time.monotonic() - t_prep)
+            batch.collect(block=False)
+        early: Future[DsoResult] | None = None
+        early_set = batch.rendered(order)
+        if portfolio and early_set:
+            _say(progress, "portfolio: started")
+            early = run.submit(run_portfolio, _portfolio_job(batch, early_set, dirs))
+        batch.collect(block=True)
+        if portfolio:
+            port = _overview(run, batch, order, dirs, early, early_set)
+    shown = Path(out_dir)
+    return _summarise(BatchResult([batch.results[d] for d in dirs], port), shown, t0, progress)
 
-        executor: Any = DaskExecutor(scheduler)
-    else:
-        executor = _pool(min(max(1, jobs), max(1, len(job_list))))
-    port_kwargs: dict[str, Any] = {}
-    if portfolio:
-        from dso_analytics.standards import read_standard
 
-        params = read_standard(standard).with_overrides(**overrides)
-        base = Path(dirs[0]).resolve().parent if dirs else out
-        port_kwargs = {"portfolio_dir": str(base), "params": _params_dict(params, standard),
-                       "cell_timeout": cell_timeout, "timeout": timeout}  # fmt: skip
+def _portfolio_job(
+    batch: _Batch, prepared: tuple[Prepared, ...], dirs: Sequence[Path]
+) -> PortfolioJob:
+    base = dirs[0].parent if dirs else batch.out
+    return PortfolioJob(prepared, output_folder(batch.out, PORTFOLIO_SLUG), base,
+                        batch.cell_timeout, batch.timeout)  # fmt: skip
 
-    from dso_analytics.reporting.notebook import PREPARED_FILE
 
-    def published() -> dict[str, str] | None:
-        """{slug: published metrics} once every DSO has published or failed, else None."""
-        ready = {}
-        for j in job_list:
-            r = results.get(j.dso_dir)
-            f = Path(str(j.publish_prepared)) / PREPARED_FILE
-            if r is not None and not r.ok:
-                continue
-            if not f.is_file():
-                return None
-            ready[Path(j.dso_dir).resolve().name] = str(f)
-        return ready or None
+def _overview(
+    run: Runner,
+    batch: _Batch,
+    order: Sequence[Path],
+    dirs: Sequence[Path],
+    early: Future[DsoResult] | None,
+    early_set: tuple[Prepared, ...],
+) -> DsoResult:
+    """The overview's result: the early render when its DSOs all rendered, else a new one."""
+    final_set = batch.rendered(order)
+    fallback = DsoResult(PORTFOLIO_SLUG, ok=False)
+    port = _result(early, fallback) if early is not None else None
+    if final_set and (port is None or final_set != early_set):
+        # a DSO failed after its metrics were ready: render the overview again without it
+        if early is None:
+            _say(batch.progress, "portfolio: started")
+        port = _result(run.submit(run_portfolio, _portfolio_job(batch, final_set, dirs)),
+                       DsoResult(PORTFOLIO_SLUG, ok=False))  # fmt: skip
+    if not final_set:
+        clear_outputs(output_folder(batch.out, PORTFOLIO_SLUG), PORTFOLIO_REPORT)
+        return DsoResult(PORTFOLIO_SLUG, ok=False, stage="portfolio",
+                         error="no DSO rendered; overview not written")  # fmt: skip
+    assert port is not None
+    _say(batch.progress, port.line())
+    return port
 
-    early: Any = None
-    early_set: dict[str, str] = {}
-    try:
-        with executor as pool:
-            # longest first (LPT): the biggest input folders start first
-            futures = {pool.submit(render_one, j): j for j in _longest_first(job_list)}
-            pending = set(futures)
-            while pending:
-                polling = shared is not None and early is None
-                done, pending = wait(pending, timeout=0.2 if polling else None,
-                                     return_when=FIRST_COMPLETED)  # fmt: skip
-                for fut in done:
-                    job = futures[fut]
-                    try:
-                        r = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a crashed worker
-                        r = DsoResult(dso=Path(job.dso_dir).resolve().name, ok=False,
-                                      stage="worker", error=_error_line(exc))  # fmt: skip
-                    results[job.dso_dir] = r
-                    _say(progress, f"[{len(results)}/{len(job_list)}] {r.line()}")
-                if shared is not None and early is None and (ready := published()):
-                    _say(progress, "portfolio: started")
-                    early, early_set = pool.submit(render_portfolio, ready, str(out),
-                                                   **port_kwargs), ready  # fmt: skip
-            if portfolio:
-                ok = [r for j in job_list if (r := results[j.dso_dir]).ok]
-                if shared is not None:
-                    prepared = {
-                        r.dso: str(Path(str(j.publish_prepared)) / PREPARED_FILE)
-                        for j in job_list
-                        if (r := results[j.dso_dir]).ok
-                    }
-                else:
-                    prepared = {r.dso: r.prepared for r in ok if r.prepared}
-                if early is not None:
-                    try:
-                        port = early.result()
-                    except Exception as exc:  # noqa: BLE001
-                        port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="worker",
-                                         error=_error_line(exc))  # fmt: skip
-                    if early_set != prepared:
-                        port = None  # a DSO failed after its metrics: render the overview again
-                if port is None and prepared:
-                    if early is None:
-                        _say(progress, "portfolio: started")
-                    try:
-                        port = pool.submit(render_portfolio, prepared, str(out),
-                                           **port_kwargs).result()  # fmt: skip
-                    except Exception as exc:  # noqa: BLE001
-                        port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="worker",
-                                         error=_error_line(exc))  # fmt: skip
-                if port is not None:
-                    _say(progress, port.line())
-                else:
-                    port = DsoResult(PORTFOLIO_SLUG, ok=False, stage="portfolio",
-                                     error="no DSO rendered; overview not written")  # fmt: skip
-                for r in ok:
-                    if r.prepared:
-                        shutil.rmtree(Path(r.prepared).parent, ignore_errors=True)
-                        r.prepared = None
-    finally:
-        if shared is not None:
-            shutil.rmtree(shared, ignore_errors=True)
-    batch = BatchResult([results[j.dso_dir] for j in job_list], port)
+
+def _summarise(batch: BatchResult, out: Path, t0: float, progress: bool) -> BatchResult:
     failed = batch.failed
-    n = len(batch.results)
     if failed:
         print(f"{len(failed)} report(s) failed:", file=sys.stderr)
         for r in failed:
@@ -730,7 +431,8 @@ def render_reports(
     if progress or failed:
         done = sum(r.ok for r in batch.results)
         print(
-            f"rendered {done} of {n} DSO(s) into {out} in {time.monotonic() - t0:.1f}s",
+            f"rendered {done} of {len(batch.results)} DSO(s) into {out} in "
+            f"{time.monotonic() - t0:.1f}s",
             file=sys.stderr,
         )
     return batch

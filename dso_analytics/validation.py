@@ -42,7 +42,7 @@ import pandas as pd
 from dso_analytics import schema
 from dso_analytics.dataset import DsoDataset
 from dso_analytics.errors import Problem, ValidationFailed
-from dso_analytics.standards import Params
+from dso_analytics.standards import Params, default_as_of, resolve_params
 
 __all__ = ["ValidationReport", "load_dso", "validate_dataset", "validate_dso"]
 
@@ -291,16 +291,15 @@ def _ids(frame: pd.DataFrame, column: str) -> list[str]:
 
 
 def _as_of(ds: DsoDataset, params: Params) -> pd.Timestamp:
-    """The as-of date of the date checks: ``params.as_of``, else the latest invoice_date
-    (but never later than today, so that a mistyped future year cannot hide itself)."""
-    if params.as_of is not None:
-        return pd.Timestamp(params.as_of).normalize()
-    today = pd.Timestamp.today().normalize()
+    """The reference date of the date checks: the default as-of date
+    (:func:`~dso_analytics.standards.default_as_of`: latest invoice, at most today), or
+    an explicit later ``params.as_of``.  An explicit earlier as-of date (looking back)
+    never makes the later invoices implausible; the CLI warns about it instead."""
     dates = ds.billing[INVOICE_DATE] if INVOICE_DATE in ds.billing.columns else None
-    if dates is None or dates.dropna().empty:
-        return today
-    latest = pd.Timestamp(dates.max())
-    return min(latest.normalize(), today)
+    default = default_as_of(dates)
+    if params.as_of is None:
+        return default
+    return max(pd.Timestamp(params.as_of).normalize(), default)
 
 
 # ---------------------------------------------------------------------------
@@ -735,7 +734,7 @@ def validate_dso(
         The DSO folder.
     params : Params, optional
         Default: the standard read for that folder
-        (:func:`dso_analytics.standards.read_standard`).
+        (:func:`dso_analytics.standards.resolve_params`).
     use_cache : bool
         Serve and store a validated snapshot (:mod:`dso_analytics.snapshot`):
         when every input file is unchanged since a clean validation, the
@@ -753,10 +752,9 @@ def validate_dso(
     """
     from dso_analytics import snapshot
     from dso_analytics.ingest import read_dso
-    from dso_analytics.standards import read_standard
 
     if params is None:
-        params = read_standard(dso_dir=dso_dir)
+        params = resolve_params(dso_dir)
     key = None
     if use_cache:
         key = snapshot.compute_fingerprint(dso_dir, _snapshot_params(params))
@@ -780,9 +778,9 @@ def _snapshot_params(params: Params) -> dict[str, Any]:
     d = params.to_dict()
     d["earliest_plausible_date"] = str(params.earliest_plausible_date.date())
     d["implausible_years_after_as_of"] = params.implausible_years_after_as_of
-    if params.as_of is None:
-        # the as-of date used by the date checks is capped at today
-        d["today"] = pd.Timestamp.today().date().isoformat()
+    # the default as-of date of the date checks is capped at today
+    d["today"] = pd.Timestamp.today().date().isoformat()
+    d.pop("sources", None)  # where a value came from does not change the checks
     return d
 
 

@@ -75,7 +75,7 @@ from dso_analytics.metrics.renewals import compute_renewals
 from dso_analytics.metrics.result import LINES_COLUMNS, DsoMetrics
 from dso_analytics.metrics.scorecard import compute_scorecard
 from dso_analytics.metrics.spend import compute_addons, compute_lines, compute_spend
-from dso_analytics.standards import Params, read_standard
+from dso_analytics.standards import Params, as_of_warning, default_as_of, resolve_params
 
 __all__ = [
     "DsoMetrics",
@@ -112,8 +112,8 @@ def compute_metrics(
     ds : DsoDataset
         Typed, validated tables.
     params : Params, optional
-        Default: ``read_standard(dso_dir=ds.root)``.  ``params.as_of`` ``None``
-        means the latest invoice_date.
+        Default: ``resolve_params(ds.root)``.  ``params.as_of`` ``None`` means
+        :func:`~dso_analytics.standards.default_as_of` (the latest invoice date, at most today).
     rules : Rules, optional
         Classification rules; default: the DSO folder's ``classification.yaml``,
         else the shipped rules.
@@ -124,7 +124,7 @@ def compute_metrics(
         Every field filled with the documented columns.
     """
     if params is None:
-        params = read_standard(dso_dir=ds.root)
+        params = resolve_params(ds.root)
     if rules is None:
         rules = read_rules(dso_dir=ds.root)
     with reuse_codes():  # each text column of the lines is factorized once
@@ -134,14 +134,13 @@ def compute_metrics(
 def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics:
     notes: list[str] = []
     billing = ds.billing
-    as_of = params.as_of
-    if as_of is None:
-        last = pd.to_datetime(billing["invoice_date"]).max() if len(billing) else pd.NaT
-        as_of = (
-            pd.Timestamp(last).normalize() if pd.notna(last) else pd.Timestamp.today().normalize()
-        )
-        if pd.isna(last):
-            notes.append("No billing lines: as-of defaults to today.")
+    dates = billing["invoice_date"] if len(billing) else None
+    as_of = params.as_of if params.as_of is not None else default_as_of(dates)
+    if params.as_of is None and (dates is None or dates.isna().all()):
+        notes.append("No billing lines: as-of defaults to today.")
+    as_of_note = None if params.as_of is None else as_of_warning(as_of, dates)
+    if as_of_note:
+        notes.append(as_of_note[0].upper() + as_of_note[1:] + ".")
     window_start = t12m_start(as_of)
     services_known = _present(ds, schema.SERVICES)
     doc_known = _present(ds, schema.DOCUMENTATION)
@@ -252,4 +251,5 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
         ungoverned=ungoverned[keep].reset_index(drop=True),
         kpis=kpis,
         notes=notes,
+        as_of_warning=as_of_note,
     )

@@ -129,6 +129,7 @@ def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
         "ungoverned_lines": int(len(m.ungoverned)),
         "negotiation_asks": _records(m.asks),
         "notes": list(m.notes),
+        "as_of_warning": m.as_of_warning,
     }
 
 

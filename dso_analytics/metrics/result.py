@@ -136,6 +136,10 @@ class DsoMetrics:
         ``leverage_score``.
     notes : list of str
         Decisions and data caveats worth telling the reader.
+    as_of_warning : str or None
+        Set when an explicit as-of date lies outside the billed period
+        (:func:`dso_analytics.standards.as_of_warning`); shown on the report cover
+        and by the CLI.
     """
 
     dso: str
@@ -166,3 +170,4 @@ class DsoMetrics:
     ungoverned: pd.DataFrame
     kpis: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    as_of_warning: str | None = None

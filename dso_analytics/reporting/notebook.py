@@ -83,32 +83,13 @@ def read_prepared(path: str | Path) -> dict[str, Any]:
         return pickle.load(fh)  # noqa: S301 - our own file in our private temp dir
 
 
-def resolve_params(
-    dso_dir: str | Path | None,
-    *,
-    as_of: str | None = None,
-    standard: str | None = None,
-    target_onboarding_cap: float | None = None,
-    target_onboarding_sla_business_days: int | None = None,
-    benchmark_workstation_monthly: Sequence[float] | None = None,
-) -> Any:
-    """Return :class:`~dso_analytics.standards.Params`: the standard plus overrides."""
-    from dso_analytics.standards import read_standard
-
-    return read_standard(standard, dso_dir=dso_dir).with_overrides(
-        as_of=as_of,
-        target_onboarding_cap=target_onboarding_cap,
-        target_onboarding_sla_business_days=target_onboarding_sla_business_days,
-        benchmark_workstation_monthly=benchmark_workstation_monthly,
-    )
-
-
 def load_metrics(
     dso_dir: str | Path,
     *,
     prepared: str | None = None,
     use_cache: bool = True,
-    **params: Any,
+    standard: str | None = None,
+    **overrides: Any,
 ) -> DsoMetrics:
     """Load one DSO and compute its metrics.
 
@@ -117,13 +98,18 @@ def load_metrics(
     dso_dir : str or Path
         The DSO folder.
     prepared : str, optional
-        A dataset the pipeline already validated (:func:`write_prepared`); when
-        given, validation (Great Expectations) is not run again in the kernel.
+        What the pipeline already validated and computed (:func:`write_prepared`);
+        when given, the kernel neither validates (no Great Expectations) nor
+        recomputes, and the parameters below are not used.
     use_cache : bool
         Let :func:`dso_analytics.validation.load_dso` use the snapshot cache.
-    **params
-        ``as_of``, ``standard``, ``target_onboarding_cap``,
-        ``target_onboarding_sla_business_days``, ``benchmark_workstation_monthly``.
+    standard : str, optional
+        A standard file instead of the built-in one.
+    **overrides
+        ``as_of``, ``target_onboarding_cap``, ``target_onboarding_sla_business_days``,
+        ``benchmark_workstation_monthly``; ``None`` means the resolved value
+        (:func:`dso_analytics.standards.resolve_params`: standard file, then the
+        DSO's own standard).
 
     Returns
     -------
@@ -134,8 +120,9 @@ def load_metrics(
         if data.get("metrics") is not None:
             return data["metrics"]
     from dso_analytics.metrics import compute_metrics
+    from dso_analytics.standards import resolve_params
 
-    p = resolve_params(dso_dir, **params)
+    p = resolve_params(dso_dir, standard=standard, overrides=overrides)
     if prepared and data.get("dataset") is not None:
         ds = data["dataset"]
     else:
@@ -164,7 +151,8 @@ def load_portfolio(
     dsos : sequence of str, optional
         Only these slugs (default: every DSO folder, or the keys of ``prepared``).
     **params
-        As for :func:`load_metrics`.
+        ``standard`` and the overrides, as for :func:`load_metrics` (each DSO
+        resolves its own parameters).
     """
     root = Path(portfolio_dir)
     prepared = dict(prepared or {})
@@ -222,7 +210,7 @@ def preload() -> None:
     """Warm a starting report kernel up: plotly's figure classes and HTML writer.
 
     The pipeline runs this while the kernel starts (``IPKernelApp.exec_lines``,
-    see :data:`dso_analytics.pipeline.KERNEL_PRELOAD`), in parallel with its own
+    see :data:`dso_analytics.stages.KERNEL_PRELOAD`), in parallel with its own
     validation, so the first chart cell does not pay plotly's lazy imports.
     Displays nothing and leaves plotly.js unsent.
     """
@@ -356,6 +344,63 @@ def kpi_header(m: DsoMetrics) -> None:
     """Display the KPI header of one DSO."""
     text = "; ".join(f"{a}: {b}" for a, b in kpi_cards(m))
     _display({"text/html": kpi_header_html(m), "text/plain": text})
+
+
+#: Cover rows: parameter -> label.
+PARAMETER_LABELS = {
+    "as_of": "As-of date",
+    "target_onboarding_cap": "Target onboarding cap per location",
+    "target_onboarding_sla_business_days": "Target onboarding SLA (business days)",
+    "benchmark_workstation_monthly": "Market band per workstation per month",
+    "alert_windows_days": "Renewal alert windows (days)",
+}
+
+
+def parameters_frame(m: DsoMetrics) -> pd.DataFrame:
+    """The parameters behind the figures: ``parameter``, ``value``, ``source`` (one row each).
+
+    ``source`` is where the value came from: ``default`` (the built-in standard),
+    ``standard file`` (``--standard``), ``DSO standard`` (the DSO folder's
+    ``standard.yaml``) or ``override`` (a CLI option or notebook parameter).
+    """
+    p, cur = m.params, m.currency
+    low, high = p.benchmark_workstation_monthly
+    as_of_source = p.source_of("as_of") if p.as_of is not None else "default (latest invoice)"
+    values = {
+        "as_of": (fmt_date(m.as_of), as_of_source),
+        "target_onboarding_cap": (fmt_money(p.target_onboarding_cap, cur), None),
+        "target_onboarding_sla_business_days": (str(p.target_onboarding_sla_business_days), None),
+        "benchmark_workstation_monthly": (
+            f"{fmt_money(low, cur)} to {fmt_money(high, cur)}",
+            None,
+        ),
+        "alert_windows_days": (", ".join(str(d) for d in p.alert_windows_days), None),
+    }
+    rows = [
+        {"parameter": PARAMETER_LABELS[name], "value": value, "source": src or p.source_of(name)}
+        for name, (value, src) in values.items()
+    ]
+    return pd.DataFrame(rows, columns=["parameter", "value", "source"])
+
+
+def parameters_html(m: DsoMetrics) -> str:
+    """The cover's parameter table (escaped), preceded by the as-of warning if any."""
+    warning = ""
+    if m.as_of_warning:
+        warning = (
+            f'<p class="dso-warning"><strong>Warning:</strong> {html.escape(m.as_of_warning)}.</p>'
+        )
+    return warning + table_html(parameters_frame(m))
+
+
+def show_parameters(m: DsoMetrics) -> None:
+    """Display the parameters behind the figures and where each came from."""
+    text = "; ".join(
+        f"{r.parameter}: {r.value} ({r.source})" for r in parameters_frame(m).itertuples()
+    )
+    if m.as_of_warning:
+        text = f"Warning: {m.as_of_warning}. {text}"
+    _display({"text/html": parameters_html(m), "text/plain": text})
 
 
 # ---------------------------------------------------------------------------

@@ -1,13 +1,24 @@
-"""The DSO-grade standard: should-be-base services and default metric parameters.
+"""The DSO-grade standard and the one place metric parameters are resolved.
 
-The standard is an editable YAML file shipped with the package
-(``dso_analytics/standards/dso_grade.yaml``).  A DSO folder may carry its own
-``standard.yaml``; every CLI command and notebook can override single
-parameters.
+:func:`resolve_params` builds the :class:`Params` every consumer uses (CLI,
+pipeline, report kernels, notebooks opened by hand), in this order, each layer
+replacing only the values it sets:
+
+1. the standard file: the built-in ``dso_analytics/standards/dso_grade.yaml``,
+   or the file given with ``--standard FILE`` (source ``default`` / ``standard file``);
+2. the DSO folder's own ``standard.yaml``, when present (source ``DSO standard``);
+3. explicit overrides: CLI options or notebook parameters that are not ``None``
+   (source ``override``).
+
+``Params.sources`` records where each parameter came from; the report cover
+shows it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -21,6 +32,26 @@ from dso_analytics.errors import DsoError
 
 DEFAULT_STANDARD_FILE = "dso_grade.yaml"
 DSO_STANDARD_FILE = "standard.yaml"
+
+#: The parameters an analyst sets per run (CLI option, notebook parameter, cover row).
+PARAMETERS = (
+    "as_of",
+    "target_onboarding_cap",
+    "target_onboarding_sla_business_days",
+    "benchmark_workstation_monthly",
+    "alert_windows_days",
+)
+#: Where a parameter's value came from.
+SOURCE_DEFAULT = "default"
+SOURCE_STANDARD_FILE = "standard file"
+SOURCE_DSO = "DSO standard"
+SOURCE_OVERRIDE = "override"
+
+
+class ParameterError(DsoError):
+    """A parameter value that cannot be used (a usage error: exit code 2)."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -58,25 +89,28 @@ class Params:
     dso_grade_base: tuple[str, ...] = schema.DSO_GRADE_BASE
     should_be_base: tuple[str, ...] = schema.STANDARD_BASE + schema.DSO_GRADE_BASE
     source: str = "built-in"
+    #: ``(parameter, source)`` for each of :data:`PARAMETERS` (see :func:`resolve_params`)
+    sources: tuple[tuple[str, str], ...] = ()
+    #: the standard file given instead of the built-in one (``--standard``), if any
+    standard_file: str | None = None
+
+    def source_of(self, name: str) -> str:
+        """Where parameter ``name`` came from (``default``, ``standard file``,
+        ``DSO standard`` or ``override``)."""
+        return dict(self.sources).get(name, SOURCE_DEFAULT)
 
     def with_overrides(self, **overrides: Any) -> Params:
-        """Return a copy with the given non-``None`` parameters replaced.
-
-        ``as_of`` may be given as text (``YYYY-MM-DD``) or a Timestamp.
-        """
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        if "as_of" in clean:
-            clean["as_of"] = parse_as_of(clean["as_of"])
-        for key in ("benchmark_workstation_monthly", "alert_windows_days"):
-            if key in clean:
-                clean[key] = tuple(clean[key])
+        """Return a copy with the given non-``None`` parameters replaced (checked, see
+        :func:`check_overrides`); their source becomes ``override``."""
+        clean = check_overrides(overrides)
         unknown = set(clean) - set(self.__dataclass_fields__)
         if unknown:
-            raise DsoError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
-        return replace(self, **clean)
+            raise ParameterError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        sources = dict(self.sources) | {k: SOURCE_OVERRIDE for k in clean}
+        return replace(self, **clean, sources=tuple(sources.items()))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the parameters as JSON-ready values (dates ISO)."""
+        """Return the parameters as JSON-ready values (dates ISO) with their sources."""
         return {
             "as_of": None if self.as_of is None else self.as_of.date().isoformat(),
             "target_onboarding_cap": self.target_onboarding_cap,
@@ -84,7 +118,126 @@ class Params:
             "benchmark_workstation_monthly": list(self.benchmark_workstation_monthly),
             "alert_windows_days": list(self.alert_windows_days),
             "standard": self.source,
+            "sources": {name: self.source_of(name) for name in PARAMETERS},
         }
+
+
+def notebook_parameters(params: Params) -> dict[str, Any]:
+    """The papermill parameters that make a report notebook resolve ``params`` again.
+
+    Only the explicit overrides and the standard file: the notebook resolves the
+    rest itself (:func:`resolve_params`), so an executed notebook re-run by hand
+    in JupyterLab gives the same figures.  JSON-ready values.
+    """
+    out: dict[str, Any] = {"standard": params.standard_file}
+    for name in PARAMETERS:
+        if params.source_of(name) != SOURCE_OVERRIDE:
+            continue
+        value = getattr(params, name)
+        if name == "as_of":
+            value = value.date().isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Checking values (CLI options, notebook parameters, standard files)
+# ---------------------------------------------------------------------------
+_OPTION = {
+    "as_of": "--as-of",
+    "target_onboarding_cap": "--target-onboarding-cap",
+    "target_onboarding_sla_business_days": "--target-onboarding-sla",
+    "benchmark_workstation_monthly": "--benchmark-band",
+    "alert_windows_days": "alert_windows_days",
+}
+
+
+def _money(name: str, value: object) -> float:
+    """A money amount in any form the data accepts (``5000``, ``$5,000``, ``USD 5,000.00``)."""
+    if isinstance(value, bool):
+        raise ParameterError(f"{_OPTION[name]}: {value!r} is not an amount")
+    if isinstance(value, int | float):
+        amount = float(value)
+    else:
+        from dso_analytics.ingest.parse import parse_money
+
+        parsed, _ = parse_money(pd.Series([str(value)], dtype="object"))
+        amount = float(parsed.iloc[0])
+    if math.isnan(amount) or math.isinf(amount):
+        raise ParameterError(f"{_OPTION[name]}: {value!r} is not an amount (e.g. 5000 or $5,000)")
+    if amount < 0:
+        raise ParameterError(f"{_OPTION[name]}: {value!r} is negative; give an amount >= 0")
+    return amount
+
+
+def _whole(name: str, value: object) -> int:
+    try:
+        number = float(str(value).strip()) if not isinstance(value, int | float) else value
+    except ValueError:
+        raise ParameterError(f"{_OPTION[name]}: {value!r} is not a whole number >= 0") from None
+    if isinstance(value, bool) or number != int(number) or number < 0:
+        raise ParameterError(f"{_OPTION[name]}: {value!r} is not a whole number >= 0")
+    return int(number)
+
+
+def check_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and convert explicit parameter values; drop the ``None`` ones.
+
+    Money accepts what billing files accept (``$5,000``); the benchmark band is
+    ``(low, high)`` with ``0 <= low <= high``; ``as_of`` is a ``YYYY-MM-DD`` date.
+
+    Parameters
+    ----------
+    overrides : mapping
+        Parameter name -> value (text as typed, or a number / date).
+
+    Returns
+    -------
+    dict
+        The non-``None`` values, typed as :class:`Params` holds them.
+
+    Raises
+    ------
+    ParameterError
+        One line naming the option and the value (exit code 2).
+    """
+    out: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name == "as_of":
+            out[name] = parse_as_of(value)
+        elif name == "target_onboarding_cap":
+            out[name] = _money(name, value)
+        elif name == "target_onboarding_sla_business_days":
+            out[name] = _whole(name, value)
+        elif name == "benchmark_workstation_monthly":
+            out[name] = _band(name, value)
+        elif name == "alert_windows_days":
+            out[name] = tuple(sorted(_whole(name, v) for v in _items(name, value)))
+        else:
+            out[name] = value
+    return out
+
+
+def _items(name: str, value: object) -> list[Any]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ParameterError(f"{_OPTION[name]}: {value!r} is not a list")
+    return list(value)
+
+
+def _band(name: str, value: object) -> tuple[float, float]:
+    items = _items(name, value)
+    if len(items) != 2:
+        raise ParameterError(f"{_OPTION[name]}: give two amounts, LOW HIGH (got {value!r})")
+    low, high = (_money(name, v) for v in items)
+    if low > high:
+        raise ParameterError(
+            f"{_OPTION[name]}: LOW {low:g} is above HIGH {high:g}; give LOW HIGH, e.g. 100 200"
+        )
+    return (low, high)
 
 
 def parse_as_of(value: object) -> pd.Timestamp:
@@ -92,55 +245,163 @@ def parse_as_of(value: object) -> pd.Timestamp:
 
     Raises
     ------
-    DsoError
+    ParameterError
         When the text is not a valid ISO date.
     """
     if isinstance(value, pd.Timestamp):
         return value.normalize()
     try:
-        ts = pd.Timestamp(str(value)) if not hasattr(value, "year") else pd.Timestamp(value)
+        # text must be ISO (30/06/2025 vs 06/30/2025 is ambiguous: refuse rather than guess)
+        ts = pd.Timestamp(value if hasattr(value, "year") else dt.date.fromisoformat(str(value)))
     except (ValueError, TypeError):
-        raise DsoError(f"as-of date {value!r} is not a date (use YYYY-MM-DD)") from None
+        raise ParameterError(f"as-of date {value!r} is not a date (use YYYY-MM-DD)") from None
     if pd.isna(ts):
-        raise DsoError(f"as-of date {value!r} is not a date (use YYYY-MM-DD)")
+        raise ParameterError(f"as-of date {value!r} is not a date (use YYYY-MM-DD)")
     return ts.normalize()
 
 
-def read_standard(path: str | Path | None = None, dso_dir: str | Path | None = None) -> Params:
-    """Read the DSO-grade standard into :class:`Params`.
+# ---------------------------------------------------------------------------
+# The as-of date
+# ---------------------------------------------------------------------------
+def default_as_of(
+    invoice_dates: pd.Series | None, today: pd.Timestamp | None = None
+) -> pd.Timestamp:
+    """The as-of date when none is given: the latest invoice date, never later than today.
+
+    One rule for validation and metrics (a mistyped future year cannot move the
+    as-of date past today); no invoice dates at all gives today.
+    """
+    today = (today if today is not None else pd.Timestamp.today()).normalize()
+    if invoice_dates is None:
+        return today
+    latest = pd.to_datetime(invoice_dates).max()
+    if pd.isna(latest):
+        return today
+    return min(pd.Timestamp(latest).normalize(), today)
+
+
+def as_of_warning(as_of: pd.Timestamp, invoice_dates: pd.Series | None) -> str | None:
+    """A plain sentence when ``as_of`` lies outside the billed period, else ``None``.
+
+    Before the first invoice every figure is zero; more than a month after the
+    latest invoice the trailing twelve months miss recent bills.
+    """
+    if invoice_dates is None:
+        return None
+    dates = pd.to_datetime(invoice_dates).dropna()
+    if dates.empty:
+        return None
+    first, last = dates.min().normalize(), dates.max().normalize()
+    period = f"{first.date()} to {last.date()}"
+    if as_of < first:
+        return (
+            f"as-of date {as_of.date()} is before the first invoice (billed period {period}): "
+            "spend and add-on figures are zero"
+        )
+    if as_of > last + pd.DateOffset(months=1):
+        return (
+            f"as-of date {as_of.date()} is after the billed period ({period}): "
+            "the trailing twelve months miss any later bills"
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Reading standard files and resolving
+# ---------------------------------------------------------------------------
+def _load_yaml(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DsoError(f"{source}: not a valid standard file ({exc})") from None
+    if not isinstance(data, dict):
+        raise DsoError(f"{source}: not a valid standard file (expected a mapping)")
+    return data
+
+
+def _standard_file(path: str | Path | None) -> tuple[dict[str, Any], str]:
+    if path is None:
+        text = resources.files(__package__).joinpath(DEFAULT_STANDARD_FILE).read_text("utf-8")
+        return _load_yaml(text, "built-in dso_grade.yaml"), "built-in dso_grade.yaml"
+    p = Path(path)
+    if not p.is_file():
+        raise DsoError(f"{p}: standard file not found")
+    return _load_yaml(p.read_text("utf-8"), str(p)), str(p)
+
+
+def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """``layer`` over ``base``: parameters and service groups key by key."""
+    out = dict(base)
+    for key in ("parameters", "service_groups"):
+        out[key] = {**(base.get(key) or {}), **(layer.get(key) or {})}
+    if "should_be_base" in layer:
+        out["should_be_base"] = layer["should_be_base"]
+    return out
+
+
+def resolve_params(
+    dso_dir: str | Path | None = None,
+    *,
+    standard: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Params:
+    """Resolve the parameters of one DSO: standard file, then its own standard, then overrides.
+
+    The one function every consumer calls (CLI, pipeline, report kernels,
+    notebooks opened by hand), so one DSO gets one set of figures.
 
     Parameters
     ----------
-    path : str or Path, optional
-        An explicit standard file; wins over everything else.
     dso_dir : str or Path, optional
-        A DSO folder; its ``standard.yaml`` is used when present.
+        The DSO folder; its ``standard.yaml`` (when present) replaces the values it sets.
+    standard : str or Path, optional
+        A standard file used instead of the built-in ``dso_grade.yaml``.
+    overrides : mapping, optional
+        Explicit values (``None`` = not given), checked by :func:`check_overrides`.
 
     Returns
     -------
     Params
+        With ``sources`` naming the layer each parameter came from.
 
     Raises
     ------
     DsoError
-        When the file is missing or malformed.
+        When a standard file is missing or malformed; :class:`ParameterError`
+        (exit code 2) for a bad override.
     """
-    if path is None and dso_dir is not None and (Path(dso_dir) / DSO_STANDARD_FILE).is_file():
-        path = Path(dso_dir) / DSO_STANDARD_FILE
-    if path is None:
-        text = resources.files(__package__).joinpath(DEFAULT_STANDARD_FILE).read_text("utf-8")
-        source = "built-in dso_grade.yaml"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise DsoError(f"{p}: standard file not found")
-        text = p.read_text("utf-8")
-        source = str(p)
+    checked = check_overrides(overrides or {})
+    data, source = _standard_file(standard)
+    base_source = SOURCE_DEFAULT if standard is None else SOURCE_STANDARD_FILE
+    sources = {name: base_source for name in PARAMETERS if name != "as_of"}
+    sources["as_of"] = SOURCE_DEFAULT
+    dso_file = Path(dso_dir) / DSO_STANDARD_FILE if dso_dir is not None else None
+    if dso_file is not None and dso_file.is_file():
+        layer = _load_yaml(dso_file.read_text("utf-8"), str(dso_file))
+        data = _merge(data, layer)
+        source = f"{source} + {dso_file}"
+        for name in layer.get("parameters") or {}:
+            if name in sources:
+                sources[name] = SOURCE_DSO
     try:
-        data = yaml.safe_load(text) or {}
-        return _params_from_dict(data, source)
-    except (yaml.YAMLError, TypeError, ValueError, KeyError) as exc:
+        params = _params_from_dict(data, source)
+    except (TypeError, ValueError, KeyError) as exc:
         raise DsoError(f"{source}: not a valid standard file ({exc})") from None
+    params = replace(
+        params,
+        sources=tuple(sources.items()),
+        standard_file=None if standard is None else str(Path(standard).resolve()),
+    )
+    return params.with_overrides(**checked) if checked else params
+
+
+def read_standard(path: str | Path | None = None, dso_dir: str | Path | None = None) -> Params:
+    """Read the standard (and the DSO's own) into :class:`Params`, without overrides.
+
+    Same as ``resolve_params(dso_dir, standard=path)``; kept for callers of the
+    library API.
+    """
+    return resolve_params(dso_dir, standard=path)
 
 
 def _params_from_dict(data: dict[str, Any], source: str) -> Params:
@@ -155,12 +416,21 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
     for code in sbb:
         if code not in schema.SERVICE_CODES:
             raise ValueError(f"unknown service code {code!r} in should_be_base")
-    low, high = p.get("benchmark_workstation_monthly", (100, 200))
+    try:
+        checked = check_overrides(
+            {
+                "target_onboarding_cap": p.get("target_onboarding_cap", 5000),
+                "target_onboarding_sla_business_days": p.get(
+                    "target_onboarding_sla_business_days", 10
+                ),
+                "benchmark_workstation_monthly": p.get("benchmark_workstation_monthly", (100, 200)),
+                "alert_windows_days": p.get("alert_windows_days", (30, 90)),
+            }
+        )
+    except ParameterError as exc:
+        raise ValueError(str(exc)) from None
     return Params(
-        target_onboarding_cap=float(p.get("target_onboarding_cap", 5000)),
-        target_onboarding_sla_business_days=int(p.get("target_onboarding_sla_business_days", 10)),
-        benchmark_workstation_monthly=(float(low), float(high)),
-        alert_windows_days=tuple(int(x) for x in p.get("alert_windows_days", (30, 90))),
+        **checked,
         implausible_years_after_as_of=int(p.get("implausible_years_after_as_of", 10)),
         earliest_plausible_date=pd.Timestamp(p.get("earliest_plausible_date", "2000-01-01")),
         standard_base=std,

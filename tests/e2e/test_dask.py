@@ -56,26 +56,23 @@ def _finished_tasks(cluster) -> set[str]:  # noqa: ANN001
 def _write_local_workbooks(out: Path) -> None:
     """What a local render writes into the workbooks, computed in this process.
 
-    The same calls as ``pipeline.render_one`` / ``render_portfolio`` make for
-    the xlsx (validated load, compute_metrics, the workbook writers), without
-    executing notebooks: the HTML shows the figures of these same objects.
+    The same calls as the pipeline makes for the xlsx (``stages.prepare`` then the
+    workbook writers), without executing notebooks: the HTML shows the figures of
+    these same objects.
     """
-    from dso_analytics.metrics import compute_metrics, compute_portfolio
-    from dso_analytics.pipeline import _validation_summary
+    from dso_analytics.metrics import compute_portfolio
     from dso_analytics.reporting.excel import write_dso_workbook, write_portfolio_workbook
-    from dso_analytics.standards import read_standard
-    from dso_analytics.validation import load_dso
+    from dso_analytics.stages import prepare
+    from dso_analytics.standards import resolve_params
 
     results = []
     for slug in SAMPLE_DSOS:
         d = SAMPLE / slug
-        params = read_standard(None, dso_dir=d)
-        ds = load_dso(d, params=params)
-        m = compute_metrics(ds, params)
-        results.append(m)
+        p = prepare(d, resolve_params(d))
+        results.append(p.metrics)
         (out / slug).mkdir(parents=True)
-        write_dso_workbook(m, out / slug / "renewal-leverage.xlsx",
-                           validation_summary=_validation_summary(ds), sources=ds.sources)  # fmt: skip
+        write_dso_workbook(p.metrics, out / slug / "renewal-leverage.xlsx",
+                           validation_summary=p.validation, sources=p.sources)  # fmt: skip
     (out / "portfolio").mkdir(parents=True)
     write_portfolio_workbook(
         results, compute_portfolio(results), out / "portfolio" / "portfolio-overview.xlsx"
@@ -109,8 +106,8 @@ def test_report_all_on_dask_matches_local_figures(
 
     # the jobs really ran as tasks on the cluster's workers
     done = _finished_tasks(cluster)
-    assert sum(k.startswith("_render_remote") for k in done) == len(SAMPLE_DSOS)
-    assert sum(k.startswith("_portfolio_remote") for k in done) == 1
+    assert sum(k.startswith("run_render") for k in done) == len(SAMPLE_DSOS)
+    assert sum(k.startswith("run_portfolio") for k in done) >= 1
 
     _write_local_workbooks(local_out)
 
@@ -131,36 +128,35 @@ def test_report_all_on_dask_matches_local_figures(
     assert leftovers == []
 
 
-def test_run_on_dask_isolates_a_failing_dso(cluster, tmp_path: Path) -> None:
-    from dso_analytics.distributed import run_on_dask
-    from dso_analytics.pipeline import DsoJob
-
+def test_dask_batch_isolates_a_failing_dso(cluster, tmp_path: Path, capsys) -> None:
     good = SAMPLE / "coastal-family-dental"
     broken = tmp_path / "broken-dso"
     broken.mkdir()
     (broken / "dso.yaml").write_text("display_name: Broken\n")  # no locations, no billing
     out = tmp_path / "out"
-    jobs = [DsoJob(dso_dir=str(broken), out_dir=str(out), progress=False),
-            DsoJob(dso_dir=str(good), out_dir=str(out), progress=False)]  # fmt: skip
 
-    results = run_on_dask(jobs, cluster.scheduler_address, progress=False)
+    code = cli.main(["report", str(broken), str(good), "--out", str(out),
+                     "--scheduler", cluster.scheduler_address, "--quiet"])  # fmt: skip
 
-    assert [r.dso for r in results] == ["broken-dso", "coastal-family-dental"]
-    assert not results[0].ok and results[0].error
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "1 report(s) failed:" in err and "broken-dso: FAILED (validation)" in err
     assert not (out / "broken-dso" / "renewal-leverage.html").exists()
-    assert results[1].ok, results[1].line()
-    assert Path(results[1].html).is_file() and Path(results[1].xlsx).is_file()
+    assert (out / "coastal-family-dental" / "renewal-leverage.html").is_file()
+    assert (out / "coastal-family-dental" / "renewal-leverage.xlsx").is_file()
 
 
 def test_worker_crash_is_a_failed_result_not_an_exception(cluster) -> None:
     """A task whose worker dies surfaces through the Future, like a crashed pool worker."""
-    from dso_analytics.distributed import DaskExecutor
+    from dso_analytics.distributed import DaskRunner
+    from dso_analytics.runner import Runner
 
-    with DaskExecutor(cluster.scheduler_address) as ex:
-        fut = ex.submit(_raise_value_error, "boom")
+    with DaskRunner(cluster.scheduler_address) as runner:
+        assert isinstance(runner, Runner) and runner.workers == 2
+        fut = runner.submit(_raise_value_error, "boom")
         with pytest.raises(ValueError, match="boom"):
             fut.result(timeout=60)
-        assert ex.submit(_add, 2, 3).result(timeout=60) == 5
+        assert runner.submit(_add, 2, 3).result(timeout=60) == 5
 
 
 def _raise_value_error(text: str) -> None:

@@ -1,0 +1,604 @@
+"""The two stages of a report, with typed hand-offs.
+
+* :func:`prepare` ``(dso_dir, params) -> Prepared``: read, validate (or serve the
+  validated snapshot) and compute the metrics of one DSO.  This is the only stage
+  that may import Great Expectations; the batch runs it in the parent process, so
+  Great Expectations is imported at most once per batch.
+* :func:`render` ``(prepared, template, out) -> Artifacts``: execute the report
+  notebook on the prepared metrics (the kernel neither validates nor recomputes),
+  export the offline HTML and write the workbook into a staging folder, then move
+  them into ``out`` only when all of them exist.  :func:`render_portfolio` does
+  the same for the portfolio overview from several :class:`Prepared`.
+
+Both stages are plain functions on picklable dataclasses, so any runner (a local
+process pool, a Dask cluster, see :mod:`dso_analytics.runner`) can carry them.
+The report templates are package data (:func:`template_path`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dso_analytics.errors import DsoError, ValidationFailed
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
+    from nbformat import NotebookNode
+
+    from dso_analytics.dataset import SourceFile
+    from dso_analytics.metrics.result import DsoMetrics
+    from dso_analytics.standards import Params
+
+KERNEL_NAME = "python3"
+START_TIMEOUT = 60
+
+#: What a report kernel imports while it starts (``IPKernelApp.exec_lines``), so a
+#: kernel started early (:func:`start_kernel`) has done its imports by the time
+#: the notebook runs.  The notebook's own import cell still runs (a no-op then).
+KERNEL_PRELOAD = (
+    "import dso_analytics.reporting.charts, dso_analytics.reporting.notebook as _rn; "
+    "_rn.preload(); del _rn"
+)
+
+
+# ---------------------------------------------------------------------------
+# Hand-off types
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Template:
+    """A report template shipped in the package and the stem of its outputs."""
+
+    notebook: str  # file name in ``dso_analytics/notebooks/``
+    stem: str  # outputs: ``<stem>.html``, ``<stem>.xlsx``, ``<stem>.ipynb``
+
+    def path(self) -> Path:
+        """The template notebook on disk (see :func:`template_path`)."""
+        return template_path(self.notebook)
+
+
+DSO_REPORT = Template("renewal_leverage.ipynb", "renewal-leverage")
+PORTFOLIO_REPORT = Template("portfolio_overview.ipynb", "portfolio-overview")
+
+
+def template_path(name: str) -> Path:
+    """Return a notebook template shipped in the package (``importlib.resources``).
+
+    Raises
+    ------
+    DsoError
+        When the installed package holds no such template.
+    """
+    found = resources.files("dso_analytics").joinpath("notebooks", name)
+    path = Path(str(found))
+    if not path.is_file():
+        raise DsoError(f"report template {name} is missing from the installed package")
+    return path
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    """The validation status a report shows (cover of the workbook)."""
+
+    ok: bool
+    errors: int
+    warnings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"ok", "errors", "warnings"}``."""
+        return {"ok": self.ok, "errors": self.errors, "warnings": self.warnings}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One DSO validated and computed: everything :func:`render` needs."""
+
+    dso: str
+    dso_dir: Path
+    params: Params
+    metrics: DsoMetrics
+    validation: ValidationSummary
+    sources: tuple[SourceFile, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things the analyst should know before reading the figures (as-of date)."""
+        return (self.metrics.as_of_warning,) if self.metrics.as_of_warning else ()
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """The finished outputs of one report."""
+
+    html: Path
+    xlsx: Path
+    ipynb: Path
+
+
+class StageFailed(Exception):
+    """A stage failed: ``stage`` names it, ``error`` is one line, and
+    ``failed_notebook`` is the executed notebook kept for debugging (if any)."""
+
+    def __init__(self, stage: str, error: str, failed_notebook: Path | None = None) -> None:
+        self.stage = stage
+        self.error = error
+        self.failed_notebook = failed_notebook
+        super().__init__(f"{stage}: {error}")
+
+
+# ---------------------------------------------------------------------------
+# prepare
+# ---------------------------------------------------------------------------
+def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> Prepared:
+    """Validate one DSO folder (or serve its validated snapshot) and compute its metrics.
+
+    Parameters
+    ----------
+    dso_dir : str or Path
+        The DSO folder.
+    params : Params
+        From :func:`dso_analytics.standards.resolve_params`.
+    use_cache : bool
+        Use the validated snapshot cache.
+
+    Returns
+    -------
+    Prepared
+
+    Raises
+    ------
+    StageFailed
+        ``stage`` is ``validation`` (the input has errors; nothing is rendered)
+        or ``metrics``.
+    """
+    from dso_analytics.validation import validate_dso
+
+    folder = Path(dso_dir)
+    try:
+        report = validate_dso(folder, params=params, use_cache=use_cache)
+    except DsoError as exc:
+        raise StageFailed("validation", error_line(exc)) from exc
+    if not report.ok:
+        raise StageFailed("validation", error_line(ValidationFailed(report)))
+    summary = ValidationSummary(
+        ok=report.ok, errors=len(report.errors), warnings=len(report.warnings)
+    )
+    from dso_analytics.metrics import compute_metrics
+
+    try:
+        metrics = compute_metrics(report.dataset, params)
+    except DsoError as exc:
+        raise StageFailed("metrics", error_line(exc)) from exc
+    return Prepared(
+        dso=folder.resolve().name,
+        dso_dir=folder.resolve(),
+        params=params,
+        metrics=metrics,
+        validation=summary,
+        sources=tuple(report.dataset.sources),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Kernels and notebook execution
+# ---------------------------------------------------------------------------
+class OverallTimeout(Exception):
+    """The overall per-report timeout expired."""
+
+
+@contextlib.contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Raise :class:`OverallTimeout` after ``seconds`` (main thread of a process only)."""
+    usable = (
+        seconds and seconds > 0 and hasattr(signal, "SIGALRM")
+        and threading.current_thread() is threading.main_thread()
+    )  # fmt: skip
+    if not usable:
+        yield
+        return
+
+    def _raise(signum: int, frame: object) -> None:
+        raise OverallTimeout(f"overall timeout of {seconds}s expired")
+
+    old = signal.signal(signal.SIGALRM, _raise)
+    signal.alarm(int(seconds))
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    text = str(exc).lower()
+    if name in ("PapermillExecutionError", "CellTimeoutError", "OverallTimeout"):
+        return False
+    return (
+        name in ("ZMQError", "DeadKernelError")
+        or "kernel didn't respond" in text
+        or "address already in use" in text
+        or ("kernel" in text and ("start" in text or "died" in text))
+        or isinstance(exc, TimeoutError)
+    )
+
+
+def start_kernel() -> AsyncKernelManager | None:
+    """Start a ``python3`` kernel now, without waiting for it (None when it cannot start).
+
+    The kernel's start-up and imports (:data:`KERNEL_PRELOAD`) then overlap with
+    other work; :func:`execute_notebook` runs the notebook on it and shuts it down.
+    """
+    try:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        run_sync(km.start_kernel)(
+            extra_arguments=[
+                f"--IPKernelApp.exec_lines={KERNEL_PRELOAD}",
+                # the local-only TCP transport warning is noise in an analyst's terminal
+                "--IPKernelApp.log_level=ERROR",
+            ]
+        )
+    except Exception:  # noqa: BLE001 - papermill then starts its own kernel
+        return None
+    return km
+
+
+def stop_kernel(km: AsyncKernelManager | None) -> None:
+    """Shut down a kernel from :func:`start_kernel` (immediately; never raises)."""
+    if km is None:
+        return
+    with contextlib.suppress(Exception):
+        from jupyter_core.utils import run_sync
+
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+
+
+#: A kernel started ahead of the first render in this process (:func:`warm_up`).
+_warm: list[AsyncKernelManager] = []
+
+
+def warm_up() -> None:
+    """Start one report kernel ahead of time in this (worker) process.
+
+    A runner calls it when a worker starts, so the kernel boots and imports while
+    the parent validates and computes; the next :func:`render` here takes it.
+    The kernel is shut down when the process exits, if no render took it.
+    """
+    km = start_kernel()
+    if km is None:
+        return
+    _warm.append(km)
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, _stop_warm, exitpriority=10)
+
+
+def _stop_warm() -> None:
+    while _warm:
+        stop_kernel(_warm.pop())
+
+
+def _take_kernel() -> AsyncKernelManager | None:
+    """The warm kernel if one is alive, else a freshly started one."""
+    while _warm:
+        km = _warm.pop()
+        with contextlib.suppress(Exception):
+            from jupyter_core.utils import run_sync
+
+            if run_sync(km.is_alive)():
+                return km
+        stop_kernel(km)
+    return start_kernel()
+
+
+def execute_notebook(
+    template: Path,
+    output: Path,
+    parameters: Mapping[str, Any],
+    cell_timeout: int,
+    km: AsyncKernelManager | None = None,
+) -> NotebookNode:
+    """Execute ``template`` with papermill into ``output``; retry once if the kernel fails to start.
+
+    Parameters
+    ----------
+    template, output : Path
+        The notebook and where the executed copy is written (once, at the end,
+        also when a cell fails: not after every cell, the outputs hold plotly.js).
+    parameters : mapping
+        Papermill parameters.
+    cell_timeout : int
+        Seconds per cell.
+    km : AsyncKernelManager, optional
+        A kernel already started (:func:`start_kernel`); it is shut down here.
+        When it fails, the retry starts a fresh kernel.
+
+    Returns
+    -------
+    NotebookNode
+        The executed notebook.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        When a cell fails (``output`` holds the failed notebook).
+    """
+    import papermill as pm
+
+    try:
+        for attempt in (1, 2):
+            extra = {"km": km} if km is not None else {}
+            try:
+                return pm.execute_notebook(
+                    str(template),
+                    str(output),
+                    parameters=dict(parameters),
+                    kernel_name=KERNEL_NAME,
+                    execution_timeout=cell_timeout,
+                    start_timeout=START_TIMEOUT,
+                    progress_bar=False,
+                    log_output=False,
+                    report_mode=False,
+                    request_save_on_cell_execute=False,
+                    **extra,
+                )
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if attempt == 1 and _is_kernel_start_failure(exc):
+                    stop_kernel(km)
+                    km = None
+                    time.sleep(1.0)
+                    continue
+                raise
+        raise AssertionError("unreachable")
+    finally:
+        stop_kernel(km)
+
+
+def error_line(exc: BaseException) -> str:
+    """One line describing ``exc`` for the progress display and the failure summary."""
+    name = type(exc).__name__
+    if name == "PapermillExecutionError":
+        ename = getattr(exc, "ename", "error")
+        evalue = str(getattr(exc, "evalue", "")).strip().splitlines()
+        cell = getattr(exc, "exec_count", None)
+        where = f"cell {cell}: " if cell is not None else ""
+        return f"{where}{ename}: {evalue[0] if evalue else ''}".strip()
+    if isinstance(exc, ValidationFailed):
+        report = exc.report
+        errors = list(getattr(report, "errors", []) or [])
+        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        n = len(errors) or len(lines)
+        first = str(errors[0]) if errors else (lines[-1] if lines else "validation failed")
+        return f"validation failed ({n} problem(s)); first: {first}"
+    text = str(exc).strip().splitlines()
+    return f"{name}: {text[0] if text else ''}" if not isinstance(exc, DsoError) else text[0]
+
+
+# ---------------------------------------------------------------------------
+# Publishing outputs
+# ---------------------------------------------------------------------------
+def _final_paths(folder: Path, stem: str) -> dict[str, Path]:
+    return {
+        "html": folder / f"{stem}.html",
+        "xlsx": folder / f"{stem}.xlsx",
+        "ipynb": folder / f"{stem}.ipynb",
+        "failed": folder / f"{stem}.failed.ipynb",
+    }
+
+
+def _move_into_place(finals: Mapping[str, Path], staged: Mapping[str, Path]) -> Artifacts:
+    """Move the staged outputs into place (each file atomically), then drop a stale
+    ``failed`` notebook: a finished-looking report appears only when all of it exists."""
+    finals["html"].parent.mkdir(parents=True, exist_ok=True)
+    for key in ("ipynb", "xlsx", "html"):
+        tmp = finals[key].parent / f".{finals[key].name}.part"
+        shutil.copyfile(staged[key], tmp)
+        os.replace(tmp, finals[key])
+    finals["failed"].unlink(missing_ok=True)
+    return Artifacts(html=finals["html"], xlsx=finals["xlsx"], ipynb=finals["ipynb"])
+
+
+def _keep_failed(finals: Mapping[str, Path], executed: Path) -> Path | None:
+    """After a failure: remove every finished-looking output and keep the executed
+    notebook (if any) as ``*.failed.ipynb`` for debugging.  Never raises."""
+    with contextlib.suppress(OSError):
+        finals["html"].parent.mkdir(parents=True, exist_ok=True)
+        for key, p in finals.items():
+            if key != "failed":
+                p.unlink(missing_ok=True)
+        finals["failed"].unlink(missing_ok=True)
+        if executed.exists():
+            shutil.copyfile(executed, finals["failed"])
+            return finals["failed"]
+    return None
+
+
+def clear_outputs(out: Path, template: Template) -> None:
+    """Remove the finished-looking outputs of ``template`` in ``out`` (a DSO that failed
+    before rendering must not leave last run's report looking current)."""
+    _keep_failed(_final_paths(out, template.stem), out / "\0none")
+
+
+@contextlib.contextmanager
+def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """A private work folder; on failure the outputs in ``out`` are removed, the executed
+    notebook kept as ``*.failed.ipynb`` and :class:`StageFailed` raised."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    state: dict[str, Any] = {"stage": "notebook"}
+    executed = work / f"{template.stem}.ipynb"
+    try:
+        yield work, state
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        kept = _keep_failed(_final_paths(out, template.stem), executed)
+        raise StageFailed(state["stage"], error_line(exc), kept) from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# render
+# ---------------------------------------------------------------------------
+def render(
+    prepared: Prepared,
+    template: Template,
+    out: str | Path,
+    *,
+    cell_timeout: int = 600,
+    timeout: int = 1800,
+) -> Artifacts:
+    """Render one DSO's report from its prepared metrics into the folder ``out``.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        From :func:`prepare`.
+    template : Template
+        Usually :data:`DSO_REPORT`.
+    out : str or Path
+        The DSO's output folder; gets ``<stem>.{html,xlsx,ipynb}``.
+    cell_timeout, timeout : int
+        Seconds per notebook cell / for the whole report.
+
+    Returns
+    -------
+    Artifacts
+
+    Raises
+    ------
+    StageFailed
+        With the stage (``notebook``, ``html``, ``workbook``, ``publish``) and one
+        line; no finished-looking output is left, the executed notebook is kept
+        as ``<stem>.failed.ipynb``.
+    """
+    from dso_analytics.reporting.notebook import write_prepared
+    from dso_analytics.standards import notebook_parameters
+
+    out = Path(out)
+    m = prepared.metrics
+    km = None
+    with _staging(out, template, f"dso-report-{prepared.dso}-") as (work, state):
+        try:
+            with deadline(timeout):
+                km = _take_kernel()
+                handoff = write_prepared(work, metrics=m, validation=prepared.validation.to_dict())
+                parameters = {
+                    "dso_dir": str(prepared.dso_dir),
+                    "prepared": str(handoff),
+                    **notebook_parameters(prepared.params),
+                }
+                nb = execute_notebook(
+                    template.path(), work / f"{template.stem}.ipynb", parameters, cell_timeout,
+                    km=km,
+                )  # fmt: skip
+                km = None  # shut down by execute_notebook
+                state["stage"] = "html"
+                from dso_analytics.reporting.excel import write_dso_workbook
+                from dso_analytics.reporting.html import export_html
+
+                html = export_html(
+                    nb,
+                    work / f"{template.stem}.html",
+                    title=f"Renewal leverage: {m.display_name}",
+                )
+                state["stage"] = "workbook"
+                xlsx = write_dso_workbook(
+                    m,
+                    work / f"{template.stem}.xlsx",
+                    validation_summary=prepared.validation,
+                    sources=prepared.sources,
+                )
+            state["stage"] = "publish"
+            staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
+            return _move_into_place(_final_paths(out, template.stem), staged)
+        finally:
+            stop_kernel(km)
+
+
+def render_portfolio(
+    prepared: Sequence[Prepared],
+    template: Template,
+    out: str | Path,
+    *,
+    portfolio_dir: str | Path,
+    cell_timeout: int = 600,
+    timeout: int = 1800,
+) -> Artifacts:
+    """Render the portfolio overview of the prepared DSOs into the folder ``out``.
+
+    Parameters
+    ----------
+    prepared : sequence of Prepared
+        The DSOs that rendered.
+    template : Template
+        Usually :data:`PORTFOLIO_REPORT`.
+    out : str or Path
+        The overview's output folder (``OUT/portfolio``).
+    portfolio_dir : str or Path
+        The portfolio folder (recorded in the notebook's parameters).
+    cell_timeout, timeout : int
+        Seconds per notebook cell / overall.
+
+    Returns
+    -------
+    Artifacts
+
+    Raises
+    ------
+    StageFailed
+        As for :func:`render`.
+    """
+    from dso_analytics.reporting.notebook import write_prepared
+    from dso_analytics.standards import notebook_parameters
+
+    out = Path(out)
+    km = None
+    with _staging(out, template, "dso-report-portfolio-") as (work, state):
+        try:
+            with deadline(timeout):
+                km = _take_kernel()
+                from dso_analytics.metrics import compute_portfolio
+                from dso_analytics.reporting.excel import write_portfolio_workbook
+                from dso_analytics.reporting.html import export_html
+
+                results = [p.metrics for p in prepared]
+                handoff = {}
+                for i, p in enumerate(prepared):
+                    (work / f"{i:04d}").mkdir()
+                    handoff[p.dso] = str(write_prepared(work / f"{i:04d}", metrics=p.metrics))
+                state["stage"] = "workbook"
+                xlsx = write_portfolio_workbook(
+                    results, compute_portfolio(results), work / f"{template.stem}.xlsx"
+                )
+                state["stage"] = "notebook"
+                common = notebook_parameters(prepared[0].params) if prepared else {}
+                nb = execute_notebook(
+                    template.path(),
+                    work / f"{template.stem}.ipynb",
+                    {"portfolio_dir": str(portfolio_dir), "prepared": handoff, **common},
+                    cell_timeout,
+                    km=km,
+                )
+                km = None
+                state["stage"] = "html"
+                html = export_html(nb, work / f"{template.stem}.html", title="Portfolio overview")
+            state["stage"] = "publish"
+            staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
+            return _move_into_place(_final_paths(out, template.stem), staged)
+        finally:
+            stop_kernel(km)
