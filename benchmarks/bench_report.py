@@ -1,10 +1,11 @@
 """One DSO's full report: ``dso_analytics.pipeline`` versus the naive pipeline.
 
-- **ours**: :func:`dso_analytics.pipeline.render_one` (validate once, compute
-  the metrics in the parent while the kernel starts and preloads its imports
-  (:func:`dso_analytics.pipeline.start_kernel`), execute the thin notebook with papermill's
-  Python API, export HTML with the offline template, write the workbook in
-  the same process).  Measured cold (empty snapshot cache) and warm (second
+- **ours**: :func:`dso_analytics.pipeline.render_reports` on one DSO, as ``dso-analytics
+  report DSO_DIR`` runs it (``stages.prepare`` validates once and computes the metrics in
+  the parent while a worker process starts and boots its kernel with the report's
+  imports (:func:`dso_analytics.stages.warm_up`); ``stages.render`` executes the thin
+  notebook with papermill's Python API, exports HTML with the offline template and
+  writes the workbook in that worker).  Measured cold (empty snapshot cache) and warm (second
   run, a new process, the validated snapshot on disk).
 - **naive**: the ``papermill`` CLI on a notebook variant generated in a temp
   folder that runs Great Expectations validation
@@ -41,13 +42,17 @@ from dso_analytics.metrics import compute_metrics
 from dso_analytics.reporting.excel import write_dso_workbook
 from dso_analytics.validation import validate_dso
 
-params = rn.resolve_params(
+from dso_analytics.standards import resolve_params
+
+params = resolve_params(
     dso_dir,
-    as_of=as_of,
     standard=standard,
-    target_onboarding_cap=target_onboarding_cap,
-    target_onboarding_sla_business_days=target_onboarding_sla_business_days,
-    benchmark_workstation_monthly=benchmark_workstation_monthly,
+    overrides=dict(
+        as_of=as_of,
+        target_onboarding_cap=target_onboarding_cap,
+        target_onboarding_sla_business_days=target_onboarding_sla_business_days,
+        benchmark_workstation_monthly=benchmark_workstation_monthly,
+    ),
 )
 report = validate_dso(dso_dir, params=params, use_cache=False)  # Great Expectations, in the kernel
 assert report.ok, report.to_text()
@@ -60,16 +65,16 @@ write_dso_workbook(
 
 
 def write_naive_notebook(dest: str | Path) -> Path:
-    """Write the naive variant of ``notebooks/renewal_leverage.ipynb`` into ``dest``.
+    """Write the naive variant of the shipped ``renewal_leverage.ipynb`` into ``dest``.
 
     The parameters cell gains ``workbook``; the loading cell is replaced by
     :data:`NAIVE_LOAD_CELL`; the report sections are unchanged.
     """
     import nbformat
 
-    from dso_analytics.pipeline import DSO_NOTEBOOK, NOTEBOOKS_DIR
+    from dso_analytics.stages import DSO_REPORT
 
-    nb = nbformat.read(NOTEBOOKS_DIR / DSO_NOTEBOOK, as_version=4)
+    nb = nbformat.read(DSO_REPORT.path(), as_version=4)
     nb = copy.deepcopy(nb)
     replaced = False
     for cell in nb.cells:
@@ -83,7 +88,7 @@ def write_naive_notebook(dest: str | Path) -> Path:
             cell.source = NAIVE_LOAD_CELL
             replaced = True
     if not replaced:
-        raise RuntimeError(f"{DSO_NOTEBOOK}: no cell calling load_metrics to replace")
+        raise RuntimeError(f"{DSO_REPORT.notebook}: no cell calling load_metrics to replace")
     out = Path(dest) / "naive_renewal_leverage.ipynb"
     nbformat.write(nb, out)
     return out
@@ -93,12 +98,11 @@ def write_naive_notebook(dest: str | Path) -> Path:
 # Cases (fresh processes)
 # ---------------------------------------------------------------------------
 def case_ours(timer: Any, dso_dir: str, out_dir: str) -> dict:
-    """``pipeline.render_one`` on one DSO (the cache folder comes from the environment)."""
-    from dso_analytics.pipeline import DsoJob, render_one
+    """``render_reports`` on one DSO, as ``report DSO_DIR`` (cache folder from the environment)."""
+    from dso_analytics.pipeline import render_reports
 
-    job = DsoJob(dso_dir=dso_dir, out_dir=out_dir, progress=False)
     with timer:
-        res = render_one(job)
+        res = render_reports([dso_dir], out_dir, jobs=1, progress=False).results[0]
     if not res.ok:
         raise RuntimeError(res.line())
     return {"html_bytes": Path(res.html).stat().st_size, "xlsx": res.xlsx}
@@ -141,9 +145,9 @@ def run(results: dict, data_dir: Path, log: Any = None, profile: bool = True,
         cases = [
             ("report_naive", "naive: papermill CLI + nbconvert CLI, GE in the kernel",
              "bench_report:case_naive", work / "naive"),
-            ("report_ours", "ours: pipeline.render_one, empty snapshot cache",
+            ("report_ours", "ours: report DSO_DIR, empty snapshot cache",
              "bench_report:case_ours", work / "ours-cold"),
-            ("report_ours_warm", "ours: pipeline.render_one, second run (snapshot cached)",
+            ("report_ours_warm", "ours: report DSO_DIR, second run (snapshot cached)",
              "bench_report:case_ours", work / "ours-warm"),
         ]  # fmt: skip
         for key, name, target, out in cases:
@@ -177,9 +181,10 @@ def markdown(results: dict, target: float, head: str, row: Any, profile_block: A
            "variant (generated in a temp folder) that runs Great Expectations validation "
            "(`validation.validate_dso`), `read_dso`, `compute_metrics` and the workbook inside "
            "the kernel, then `jupyter nbconvert --to html` CLI. Ours: "
-           "`dso_analytics.pipeline.render_one` (validation and metrics once in the parent "
-           "while the kernel starts and preloads plotly, thin notebook through papermill's "
-           "Python API, saved once, offline HTML export and workbook in the same process).",
+           "`dso_analytics.pipeline.render_reports` on that one DSO, as `report DSO_DIR` "
+           "(validation and metrics once in the parent while a worker process boots its "
+           "kernel and preloads plotly; thin notebook through papermill's Python API, saved "
+           "once, offline HTML export and workbook in that worker).",
            "", head]  # fmt: skip
     out.append(row("naive pipeline (baseline)", results.get("report_naive")))
     out.append(row("ours, empty snapshot cache", results.get("report_ours")))
@@ -191,8 +196,8 @@ def markdown(results: dict, target: float, head: str, row: Any, profile_block: A
                 + (f", **{warm:.2f}x** with the snapshot cached" if warm is not None else "")
                 + f" (target <= {target}x)."]  # fmt: skip
     out.append("")
-    out += profile_block("cProfile of render_one, cold (top entries; the kernel is a separate "
-                         "process)", results.get("report_profile"))  # fmt: skip
+    out += profile_block("cProfile of render_reports on one DSO, cold (top entries; the "
+                         "worker and the kernel are separate processes)", results.get("report_profile"))  # fmt: skip
     return out
 
 

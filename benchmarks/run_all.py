@@ -489,7 +489,7 @@ NOTES: dict[str, str] = {
         "run pays Great Expectations once in the parent (`validation._run_gx`: mostly importing "
         "`great_expectations` and deep-copying its configuration, `copy.deepcopy`, see the "
         "profile); the second run reads the validated snapshot and never imports it. What is "
-        "left is the kernel (`pipeline.execute_notebook`), about two thirds of our time: the "
+        "left is the kernel (`stages.execute_notebook`), about two thirds of our time: the "
         "ratio cannot go much below kernel / naive without dropping the executed notebook."
     ),
     "batch": (

@@ -243,7 +243,7 @@ def _cover(
     ]
     params = m.params.to_dict()
     params.pop("as_of", None)
-    sources = params.pop("sources", {})
+    param_sources = params.pop("sources", {})
     for key, value in params.items():
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
@@ -253,7 +253,7 @@ def _cover(
         if key == "target_onboarding_sla_business_days":
             kind = INT
         rows.append((f"Parameter: {key}", value, kind))
-    for key, source in sources.items():
+    for key, source in param_sources.items():
         rows.append((f"Parameter source: {key}", source, TEXT))
     status, detail = _validation_text(validation_summary)
     rows.append(("Validation status", status, TEXT))

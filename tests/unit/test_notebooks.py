@@ -55,7 +55,9 @@ def test_thin_no_logic_in_notebooks(path):
 
 
 def test_default_paths_resolve_from_notebooks_folder():
-    nb = nbformat.read(ROOT / "dso_analytics" / "notebooks" / "renewal_leverage.ipynb", as_version=4)
+    nb = nbformat.read(
+        ROOT / "dso_analytics" / "notebooks" / "renewal_leverage.ipynb", as_version=4
+    )
     src = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", [])).source
     default = ast.literal_eval(ast.parse(src).body[0].value)
     assert (ROOT / "dso_analytics" / "notebooks" / default).resolve().is_dir()
