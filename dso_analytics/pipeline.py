@@ -279,7 +279,7 @@ class _Batch:
                 self.finish(dso_dir, res)
 
     def rendered(self, order: Sequence[Path]) -> tuple[Prepared, ...]:
-        """The prepared DSOs that rendered (or are still rendering), in batch order."""
+        """The prepared DSOs that rendered (or are still rendering), in the given order."""
         return tuple(
             p for d in order
             if (p := self.prepared.get(d)) is not None and (d not in self.results or
@@ -376,13 +376,13 @@ def render_reports(
                 batch.running[run.submit(run_render, job)] = (d, time.monotonic() - t_prep)
             batch.collect(block=False)
         early: Future[DsoResult] | None = None
-        early_set = batch.rendered(order)
+        early_set = batch.rendered(dirs)
         if portfolio and early_set:
             _say(progress, "portfolio: started")
             early = run.submit(run_portfolio, _portfolio_job(batch, early_set, dirs))
         batch.collect(block=True)
         if portfolio:
-            port = _overview(run, batch, order, dirs, early, early_set)
+            port = _overview(run, batch, dirs, early, early_set)
     shown = Path(out_dir)
     return _summarise(BatchResult([batch.results[d] for d in dirs], port), shown, t0, progress)
 
@@ -398,13 +398,12 @@ def _portfolio_job(
 def _overview(
     run: Runner,
     batch: _Batch,
-    order: Sequence[Path],
     dirs: Sequence[Path],
     early: Future[DsoResult] | None,
     early_set: tuple[Prepared, ...],
 ) -> DsoResult:
     """The overview's result: the early render when its DSOs all rendered, else a new one."""
-    final_set = batch.rendered(order)
+    final_set = batch.rendered(dirs)
     fallback = DsoResult(PORTFOLIO_SLUG, ok=False)
     port = _result(early, fallback) if early is not None else None
     if final_set and (port is None or final_set != early_set):
