@@ -402,10 +402,20 @@ def _same(a: object, b: object) -> bool:
     return str(a) == str(b)
 
 
+def _show(v: object) -> str:
+    if v is None:
+        return "blank"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.date):
+        return v.isoformat()[:10]
+    return repr(v) if isinstance(v, str) else str(v)
+
+
 def _differences(old: list[dict], new: list[dict], key: str | None) -> list[str]:
     if key is None:
         o, n = old[0], new[0]
-        return [f"{c}: {o.get(c)!r} in agreements.xlsx, {n.get(c)!r} in the draft"
+        return [f"{c}: {_show(o.get(c))} in agreements.xlsx, {_show(n.get(c))} in the draft"
                 for c in n if not _same(o.get(c), n.get(c))]  # fmt: skip
     om = {r[key]: r for r in old}
     nm = {r[key]: r for r in new}
@@ -416,8 +426,8 @@ def _differences(old: list[dict], new: list[dict], key: str | None) -> list[str]
             continue
         for c in nm[k]:
             if not _same(om[k].get(c), nm[k].get(c)):
-                diffs.append(f"{key} {k}, {c}: {om[k].get(c)!r} in agreements.xlsx, "
-                             f"{nm[k].get(c)!r} in the draft")  # fmt: skip
+                diffs.append(f"{key} {k}, {c}: {_show(om[k].get(c))} in agreements.xlsx, "
+                             f"{_show(nm[k].get(c))} in the draft")  # fmt: skip
     return diffs
 
 
