@@ -219,13 +219,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from dso_analytics.ingest.scenarios import read_scenarios
+    from dso_analytics.ingest.scenarios import dso_scenarios
     from dso_analytics.metrics import compute_metrics
-    from dso_analytics.metrics.scenarios import (
-        compare_scenarios,
-        comparison_to_dict,
-        format_comparison_table,
-    )
+    from dso_analytics.metrics.scenarios import comparison_to_dict, format_comparison_table
     from dso_analytics.validation import load_dso
 
     dso_dir = _existing_dir(args.dso_dir)
@@ -233,9 +229,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         raise DsoError("--term-months must be between 1 and 120")
     params = _params(args, dso_dir)
     ds = load_dso(dso_dir, params=params, use_cache=not args.no_cache)
-    found = read_scenarios(dso_dir, ds.agreements, args.scenarios)
     m = compute_metrics(ds, params)
-    cmp = compare_scenarios(ds, m, found.specs, term_months=args.term_months)
+    cmp, found = dso_scenarios(ds, m, args.scenarios, args.term_months, problems_in_notes=False)
     if args.format == "json":
         data = comparison_to_dict(cmp, m)
         data["scenarios_file"] = found.path

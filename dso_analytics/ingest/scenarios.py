@@ -19,13 +19,15 @@ import yaml
 
 from dso_analytics import schema
 from dso_analytics.errors import DsoError, InputFileError, Problem
-from dso_analytics.ingest.parse import parse_column
+from dso_analytics.ingest.parse import cell_text, parse_column
 from dso_analytics.ingest.workbook import open_workbook
 from dso_analytics.metrics.scenarios import (
     ASSUMPTION_FIELDS,
     BUILT_IN,
     TERM_FIELDS,
+    ScenarioComparison,
     ScenarioSpec,
+    compare_scenarios,
 )
 from dso_analytics.schema import Column
 
@@ -127,7 +129,8 @@ def _xlsx_rows(path: Path, display: str) -> tuple[pd.DataFrame, list[Problem], i
         raw = wb.read_table(sheet, matcher)
     finally:
         wb.close()
-    frame = raw.frame.rename(columns={schema.SOURCE_ROW: "_row"})
+    frame = raw.frame.drop(columns=[schema.SOURCE_FILE, schema.SOURCE_SHEET])
+    frame = frame.rename(columns={schema.SOURCE_ROW: "_row"})
     return frame, [], raw.header_row, raw.sheet
 
 
@@ -234,7 +237,7 @@ def read_scenarios(
 
     def where(row: int | None, column: str | None, problem: str, value: Any = None,
               rule: str = "scenario") -> Problem:  # fmt: skip
-        val = None if value is None or value == "" else str(value)
+        val = None if value is None or value == "" else cell_text(value)
         if is_yaml:
             f = display if row is None else f"{display} line {row}"
             return Problem(f, problem, column=column, value=val, rule=rule)
@@ -347,7 +350,7 @@ def read_scenarios(
                 continue
             if a in first_assumption and first_assumption[a][0] != v:
                 bad(i, a, f"differs from row {first_assumption[a][1]} "
-                          f"({first_assumption[a][0]}): one value per DSO", v)  # fmt: skip
+                          f"({cell_text(first_assumption[a][0])}): one value per DSO", v)  # fmt: skip
             else:
                 first_assumption.setdefault(a, (v, int(rows[i])))
 
@@ -379,3 +382,35 @@ def read_scenarios(
             )
         )
     return out
+
+
+def dso_scenarios(
+    ds: Any,
+    m: Any,
+    path: str | Path | None = None,
+    term_months: int | None = None,
+    problems_in_notes: bool = True,
+) -> tuple[ScenarioComparison, ScenarioFile]:
+    """Read the DSO's scenarios file (if any) and compare every scenario (M8).
+
+    With ``problems_in_notes`` the problems of the file are added to the
+    comparison's notes, so every output that shows the comparison shows them.
+
+    Parameters
+    ----------
+    ds : DsoDataset
+    m : DsoMetrics
+    path : str or Path, optional
+        An explicit scenarios file.
+    term_months : int, optional
+    problems_in_notes : bool
+
+    Returns
+    -------
+    (ScenarioComparison, ScenarioFile)
+    """
+    found = read_scenarios(ds.root, ds.agreements, path)
+    cmp = compare_scenarios(ds, m, found.specs, term_months=term_months)
+    if problems_in_notes:
+        cmp.notes.extend(str(p) for p in found.problems)
+    return cmp, found

@@ -861,8 +861,8 @@ def resolve_scenario(
 
 
 def _break_even(cur: dict[str, np.ndarray], scen: dict[str, np.ndarray]) -> tuple[int | None, str]:
-    """First month (1-based) at which the add-ons and onboarding a scenario removes
-    have paid for its base-fee increase, cumulatively."""
+    """The month (1-based) from which the add-ons and onboarding a scenario removes
+    have paid for its base-fee increase, cumulatively, for the rest of the term."""
     extra = scen["base_fee"][0] - cur["base_fee"][0]
     if not (extra > 0.005).any():
         return None, "no base-fee increase"
@@ -870,10 +870,13 @@ def _break_even(cur: dict[str, np.ndarray], scen: dict[str, np.ndarray]) -> tupl
         scen["add_ons"][0] + scen["onboarding"][0]
     )
     net = np.cumsum(avoided - extra)
-    hit = np.flatnonzero(net >= -0.005)
-    if len(hit) == 0:
+    below = np.flatnonzero(net < -0.005)
+    if len(below) == 0:
+        return 1, "month 1"
+    if below[-1] == len(net) - 1:
         return None, "not within the term"
-    return int(hit[0]) + 1, f"month {int(hit[0]) + 1}"
+    month = int(below[-1]) + 2  # from then on the cumulative stays >= 0
+    return month, f"month {month}"
 
 
 # ---------------------------------------------------------------------------
@@ -1029,7 +1032,8 @@ def _row(
     )
     if cur is not None:
         row["savings_vs_current"] = round(float(term_cost(cur)[0]) - total, 2) + 0.0
-        row["savings_vs_current_pv"] = round(float(cur["present_value"].sum()) - pv, 2) + 0.0
+        cur_pv = round(float(cur["present_value"].sum()), 2)
+        row["savings_vs_current_pv"] = round(cur_pv - pv, 2) + 0.0
         month, text = _break_even(cur, proj)
         row.update(break_even_month=month, break_even=text)
     return row
