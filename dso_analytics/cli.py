@@ -151,6 +151,12 @@ def _add_action_parsers(sub: Any) -> None:
     p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
     _add_param_options(p)
 
+    p = sub.add_parser("log", help="the negotiation log negotiation.xlsx (init, sync, check)")
+    p.add_argument("action", choices=("init", "sync", "check"), help="init | sync | check")
+    p.add_argument("dso_dir", metavar="DSO_DIR")
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_param_options(p)
+
 
 # ---------------------------------------------------------------------------
 def _params(args: argparse.Namespace, dso_dir: str | Path | None = None) -> Any:
@@ -374,6 +380,34 @@ def _cmd_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_log(args: argparse.Namespace) -> int:
+    from dso_analytics.actions import negotiation as N
+    from dso_analytics.actions.render import load
+
+    d = _existing_dir(args.dso_dir)
+    x = load(d, _params(args, d), use_cache=not args.no_cache)
+    asks = N.current_asks(x.m)
+    if args.action == "init":
+        path = N.write_new_log(d, asks)
+        print(f"wrote {path} ({len(asks)} ask(s), status open)")
+        return 0
+    if args.action == "sync":
+        path, new = N.sync_log(d, asks)
+        print(f"appended {len(new)} new ask(s) to {path}" if len(new) else f"{path}: no new ask")
+    log = N.read_log(d)
+    if log.path is None:
+        raise DsoError(f"{d / N.LOG_FILE}: no negotiation log (`dso-analytics log init`)")
+    problems = N.validate_log(log, asks)
+    errors = [p for p in problems if p.severity == "error"]
+    if problems:
+        print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s) in {log.path}:")
+        for p in problems:
+            print(f"{'warning: ' if p.severity == 'warning' else ''}{p}")
+    elif args.action == "check":
+        print(f"{log.path}: {len(log.frame)} row(s), no problem")
+    return 1 if errors else 0
+
+
 _COMMANDS = {
     "validate": _cmd_validate,
     "metrics": _cmd_metrics,
@@ -384,6 +418,7 @@ _COMMANDS = {
     "import": _cmd_import,
     "calendar": _cmd_calendar,
     "letters": _cmd_letters,
+    "log": _cmd_log,
 }
 
 
