@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from metrics_factory import agreement, line, location, make_ds
-
 from dso_analytics.dataset import DsoDataset
+from tests.support.metrics_factory import agreement, line, location, make_ds
 
 AS_OF = "2026-06-30"
 

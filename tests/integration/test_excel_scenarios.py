@@ -19,8 +19,6 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-from metrics_factory import params
-from scenario_factory import AS_OF, scenario_ds
 
 from dso_analytics.metrics import compute_metrics
 from dso_analytics.metrics.scenarios import (
@@ -31,6 +29,8 @@ from dso_analytics.metrics.scenarios import (
     term_cost,
 )
 from dso_analytics.reporting.excel import write_dso_workbook
+from tests.support.metrics_factory import params
+from tests.support.scenario_factory import AS_OF, scenario_ds
 
 pytestmark = pytest.mark.xdist_group("libreoffice")
 
