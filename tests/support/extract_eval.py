@@ -13,12 +13,13 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-TRUTH_FILE = Path(__file__).resolve().parent / "data" / "agreements" / "truth.yaml"
+from tests.support.paths import DATA
+
+TRUTH_FILE = DATA / "agreements" / "truth.yaml"
 
 
 def read_truth() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 and the rules on hand-written clauses (distractors, amendments, numbers in words).
 
 The labelled agreements are ASCII texts in ``tests/data/agreements`` rendered here as PDF
-(fpdf2), DOCX (python-docx) and TXT from the same text (``agreement_docs.py``); their ground
+(fpdf2), DOCX (python-docx) and TXT from the same text (``tests/support/agreement_docs.py``); their ground
 truth is ``truth.yaml``.  Every file is read back by the real readers (pypdf, python-docx).
 """
 
@@ -12,13 +12,14 @@ import re
 from pathlib import Path
 
 import pytest
-from agreement_docs import page_count, render_all
-from extract_eval import Score, read_truth, score_one
 
 from dso_analytics.errors import InputFileError
 from dso_analytics.extract import Document, extract_document, extract_file, read_document
 from dso_analytics.extract import document as document_mod
 from dso_analytics.extract.text import normalise, split_sentences
+from tests.support.agreement_docs import page_count, render_all
+from tests.support.extract_eval import Score, read_truth, score_one
+from tests.support.paths import DATA
 
 FORMATS = ("pdf", "docx", "txt")
 
@@ -335,7 +336,7 @@ def test_extract_imports_no_heavy_library() -> None:
 
     code = (
         "import sys; from dso_analytics.extract import extract_file; "
-        f"extract_file({str(Path(__file__).parent / 'data' / 'agreements' / 'a08-short-flat.txt')!r}); "
+        f"extract_file({str(DATA / 'agreements' / 'a08-short-flat.txt')!r}); "
         "heavy = [m for m in ('great_expectations', 'papermill', 'plotly', 'pandas') if m in sys.modules]; "
         "print(heavy); sys.exit(1 if heavy else 0)"
     )

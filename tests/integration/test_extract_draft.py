@@ -12,8 +12,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from agreement_docs import render_all
-from builders import make_dso
 
 from dso_analytics.cli import main
 from dso_analytics.extract import extract_file
@@ -23,6 +21,8 @@ from dso_analytics.extract.draft import (
     accept_draft,
     write_draft,
 )
+from tests.support.agreement_docs import render_all
+from tests.support.builders import make_dso
 
 pytestmark = pytest.mark.xdist_group("gx-validation")
 

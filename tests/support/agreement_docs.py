@@ -9,7 +9,7 @@ an upper-case line is a heading.  The same text becomes
   quotes as Word would type them),
 - a TXT with form feeds between pages.
 
-Used by ``tests/test_extract*.py`` and ``benchmarks/bench_extract.py``.
+Used by ``tests/integration/test_extract*.py`` and ``benchmarks/bench_extract.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-AGREEMENTS_DIR = Path(__file__).resolve().parent / "data" / "agreements"
+from tests.support.paths import DATA
+
+AGREEMENTS_DIR = DATA / "agreements"
 PAGE_MARK = "[page]"
 
 
