@@ -196,6 +196,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     dso_dir = _existing_dir(args.dso_dir)
     params = _params(args, dso_dir)
     report = validate_dso(dso_dir, params=params, use_cache=not args.no_cache)
+    from dso_analytics.actions.negotiation import check_log_of
+
+    report.problems.extend(check_log_of(dso_dir, report.dataset, params, report.ok))
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:

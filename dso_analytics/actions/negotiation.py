@@ -304,6 +304,38 @@ def validate_log(log: NegotiationLog, asks: pd.DataFrame | None) -> list[Problem
     return problems
 
 
+def check_log_of(dso_dir: str | Path, dataset: Any, params: Any, dataset_ok: bool) -> list[Problem]:
+    """The negotiation-log problems ``validate`` adds to a DSO's report.
+
+    Parameters
+    ----------
+    dso_dir : str or Path
+    dataset : DsoDataset
+        The validated dataset (for the current asks).
+    params : Params
+    dataset_ok : bool
+        Whether the dataset validated; the unknown-key check needs its
+        metrics and is skipped otherwise.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the DSO has no log.
+    """
+    if log_path(dso_dir) is None:
+        return []
+    try:
+        log = read_log(dso_dir)
+    except InputFileError as exc:
+        return [Problem(exc.file, exc.problem, rule="log_file")]
+    asks = None
+    if dataset_ok:
+        from dso_analytics.metrics import compute_metrics
+
+        asks = current_asks(compute_metrics(dataset, params))
+    return validate_log(log, asks)
+
+
 # ---------------------------------------------------------------------------
 def _cell_text(v: object) -> str:
     return _CONTROL.sub("", str(v))[:32767]
