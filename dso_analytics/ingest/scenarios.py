@@ -397,8 +397,10 @@ def dso_scenarios(
 ) -> tuple[ScenarioComparison, ScenarioFile]:
     """Read the DSO's scenarios file (if any) and compare every scenario (M8).
 
-    With ``problems_in_notes`` the problems of the file are added to the
-    comparison's notes, so every output that shows the comparison shows them.
+    With ``problems_in_notes`` (reports) the problems of the file are added to
+    the comparison's notes, so every output that shows the comparison shows
+    them, and a file that cannot be read is a note too (the built-in scenarios
+    are still compared); without it (the CLI) that raises (exit 2).
 
     Parameters
     ----------
@@ -413,8 +415,16 @@ def dso_scenarios(
     -------
     (ScenarioComparison, ScenarioFile)
     """
-    found = read_scenarios(ds.root, ds.agreements, path)
+    unreadable = None
+    try:
+        found = read_scenarios(ds.root, ds.agreements, path)
+    except DsoError as exc:
+        if not problems_in_notes:
+            raise
+        found, unreadable = ScenarioFile(None), str(exc)  # the built-in scenarios still shown
     cmp = compare_scenarios(ds, m, found.specs, term_months=term_months)
     if problems_in_notes:
         cmp.notes.extend(str(p) for p in found.problems)
+        if unreadable:
+            cmp.notes.append(f"{unreadable} (its scenarios are not shown)")
     return cmp, found

@@ -178,3 +178,17 @@ def test_csv_aliases_and_formula_text(tmp_path, dm):
 
     with pytest.raises(InputFileError, match="aliases"):
         read_scenarios(tmp_path, ds.agreements, y)
+
+
+def test_report_path_keeps_built_ins_when_the_file_is_unreadable(tmp_path, dm):
+    from dataclasses import replace
+
+    from dso_analytics.ingest.scenarios import dso_scenarios
+
+    ds, m = dm
+    (tmp_path / "scenarios.yaml").write_text("a: [\n")
+    cmp, _ = dso_scenarios(replace(ds, root=tmp_path), m)
+    assert [s.name for s in cmp.scenarios] == [CURRENT, TARGET]
+    assert cmp.notes == [
+        "scenarios.yaml: is not valid YAML at line 2 (its scenarios are not shown)"
+    ]
