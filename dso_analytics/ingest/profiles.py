@@ -847,8 +847,30 @@ def _iso_date(u: object, fmt: str) -> object:
     return u
 
 
+_ISO_TIMESTAMP = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+def _strip_iso_time(s: pd.Series) -> pd.Series:
+    """API timestamps (``2025-01-31T00:00:00Z``) -> their date (``2025-01-31``)."""
+
+    def cut(u: object) -> object:
+        if isinstance(u, str) and not isinstance(u, ExcelError):
+            m = _ISO_TIMESTAMP.match(u)
+            if m:
+                return m.group(1)
+        return u
+
+    if not (_is_text(s) or s.dtype == object):
+        return s
+    return _per_unique(s.astype(object), cut, None, object)
+
+
 def _normalise_dates(s: pd.Series, fmt: str) -> pd.Series:
-    """Text dates in ``fmt`` and date objects -> ISO text; anything else unchanged."""
+    """Text dates in ``fmt``, API timestamps and date objects -> ISO text; anything
+    else unchanged."""
+    s = _strip_iso_time(s)
     if _is_text(s):
         if fmt == DATE_AUTO:
             return s
@@ -1484,9 +1506,13 @@ def location_coverage(
     if n_blank == 0 or (resolved.any() and n_blank / n <= profile.max_unresolved):
         return []
     names = dict(shown or {})
-    headers = location_headers(profile)
-    tried = ", ".join(names.get(h, h) for h in headers) or "none"
-    absent = [names.get(h, h) for h in headers if h not in names]
+    headers = list(dict.fromkeys(location_headers(profile)))
+    present = [names[h] for h in headers if h in names]
+    absent = [h for h in headers if h not in names]
+    if present:
+        tried = ", ".join(present) + (f" (not in this file: {', '.join(absent)})" if absent else "")
+    else:
+        tried = f"none of {', '.join(absent)} is in this file"
     seen = _as_text(mapped[SITE_VALUE][blank.to_numpy()]) if SITE_VALUE in mapped else None
     counts = seen[seen.ne("")].value_counts() if seen is not None else pd.Series(dtype=int)
     values = ", ".join(f"{v!r} ({c} line{'s' if c > 1 else ''})" for v, c in counts.head(5).items())
@@ -1500,12 +1526,6 @@ def location_coverage(
         f"profile {profile.name!r} found no location for {n_blank} of {n} lines "
         f"(at most {profile.max_unresolved:.0%} may stay organization-level); columns tried: "
         f"{tried}"
-        + (
-            f" (not in this file: {', '.join(absent)})"
-            if absent and len(absent) < len(headers)
-            else ""
-        )
-        + (" (none of them is in this file)" if absent and len(absent) == len(headers) else "")
         + f"; values seen: {values or 'none (all blank)'}. Fix: "
         + (
             "these look like the provider's numeric ids: add each to the aliases of its "
