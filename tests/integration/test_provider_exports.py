@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import base_tables, make_dso
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +25,7 @@ from dso_analytics.ingest.profiles import (
     match_profile,
 )
 from dso_analytics.schema import header_key, normalise_header
+from tests.support.builders import base_tables, make_dso
 
 LOCS = pd.DataFrame(
     {
