@@ -184,7 +184,7 @@ def _spell(words: list[str], style: str, pad: str) -> str:
 STYLES = st.sampled_from(["camel", "pascal", "upper", "title", "snake", "dotted", "lower"])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(sorted(SPELLINGS)),
     styles=st.lists(STYLES, min_size=10, max_size=10),
