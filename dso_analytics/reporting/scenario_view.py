@@ -20,6 +20,7 @@ from dso_analytics.metrics.scenarios import (
     ScenarioComparison,
     ScenarioSpec,
     compare_scenarios,
+    sensitivity_grid,
 )
 
 SLIDER_COUNTER = "Counter-offer (sliders)"
@@ -168,3 +169,155 @@ def slider_panel(
     panel.recompute_now = redraw  # type: ignore[attr-defined]
     redraw()
     return panel
+
+
+def _money(v: Any, currency: str) -> str:
+    from dso_analytics.reporting.notebook import fmt_money
+
+    return fmt_money(v, currency, cents=True)
+
+
+def interpret_scenarios(cmp: ScenarioComparison, currency: str = "USD") -> str:
+    """Plain-English reading of the comparison (every figure from ``cmp.table``)."""
+    e = cmp.estate
+    t = cmp.table.set_index("scenario")
+    ok = t[t["status"] == "ok"]
+    window = f"the next {e.months} months from {e.term_start.date().isoformat()}"
+    if ok.empty:
+        return f"No scenario could be evaluated over {window}."
+    parts = []
+    names = list(ok.index)
+    cur = names[0] if names and names[0] == cmp.scenarios[0].name else None
+    if cur is not None:
+        r = ok.loc[cur]
+        parts.append(
+            f"Over {window}, renewing the current terms costs {_money(r['total_cost'], currency)} "
+            f"({_money(r['cost_per_workstation_month'], currency)} per workstation-month)."
+        )
+        others = ok.drop(index=cur)
+        if len(others):
+            best = others["savings_vs_current"].astype(float).idxmax()
+            b = others.loc[best]
+            verb = "saves" if b["savings_vs_current"] > 0 else "costs"
+            parts.append(
+                f"The cheapest alternative, {best}, {verb} "
+                f"{_money(abs(b['savings_vs_current']), currency)} over the term "
+                f"({_money(abs(b['savings_vs_current_pv']), currency)} in present value) and "
+                f"reaches a clause score of {float(b['clause_score']):.0%}."
+            )
+    failed = t[t["status"] != "ok"]
+    if len(failed):
+        parts.append(f"{len(failed)} scenario(s) could not be evaluated: "
+                     + "; ".join(f"{n} ({r})" for n, r in failed["reason"].items()) + ".")  # fmt: skip
+    return " ".join(parts)
+
+
+def show_scenarios(cmp: ScenarioComparison, currency: str = "USD", tornado: bool = True) -> None:
+    """Display the M8 section: table, reading, cumulative cost, tornado, clause scores."""
+    from dso_analytics.reporting import notebook as rn
+    from dso_analytics.reporting.scenario_charts import (
+        plot_cumulative_cost,
+        plot_scenario_clause_scores,
+        plot_tornado,
+    )
+
+    money = [v for k, v in _LABELS.items() if k not in ("scenario", "clause_score",
+                                                         "break_even", "reason")]  # fmt: skip
+    rn.show_table(side_by_side(cmp), money=money, pct=[_LABELS["clause_score"]],
+                  currency=currency)  # fmt: skip
+    rn.say(interpret_scenarios(cmp, currency))
+    rn.show_figure(plot_cumulative_cost(cmp.monthly, currency))
+    if tornado and not cmp.tornado.empty:
+        for name in cmp.tornado["scenario"].drop_duplicates():
+            rn.show_figure(plot_tornado(cmp.tornado, name, currency))
+    rn.show_figure(plot_scenario_clause_scores(cmp.table))
+    best = best_alternative(cmp)
+    if best is not None:
+        from dso_analytics.reporting.scenario_charts import plot_savings_grid
+
+        grid = savings_grid(cmp, best)
+        rn.show_figure(plot_savings_grid(grid, best, currency))
+        rn.say(interpret_grid(grid, best, currency))
+    for note in cmp.notes:
+        rn.say(note)
+
+
+def load_scenarios(
+    dso_dir: str,
+    *,
+    as_of: str | None = None,
+    standard: str | None = None,
+    scenarios_file: str | None = None,
+    term_months: int | None = None,
+    use_cache: bool = True,
+) -> tuple[Any, Any, ScenarioComparison, list[ScenarioSpec]]:
+    """Load a DSO and compare its scenarios (the negotiation_scenarios notebook).
+
+    Returns
+    -------
+    (DsoDataset, DsoMetrics, ScenarioComparison, list of ScenarioSpec)
+        The file's problems are in the comparison's notes.
+    """
+    from dso_analytics.ingest.scenarios import dso_scenarios
+    from dso_analytics.metrics import compute_metrics
+    from dso_analytics.standards import read_standard
+    from dso_analytics.validation import load_dso
+
+    params = read_standard(standard, dso_dir=dso_dir).with_overrides(as_of=as_of)
+    ds = load_dso(dso_dir, params=params, use_cache=use_cache)
+    m = compute_metrics(ds, params)
+    cmp, found = dso_scenarios(ds, m, scenarios_file, term_months)
+    return ds, m, cmp, found.specs
+
+
+def show_sliders(
+    ds: Any,
+    m: Any,
+    cmp: ScenarioComparison,
+    specs: list[ScenarioSpec],
+    term_months: int | None,
+    interactive: bool,
+) -> None:
+    """The slider panel when ``interactive`` (JupyterLab), else one sentence (rendered report)."""
+    from dso_analytics.reporting import notebook as rn
+
+    if not interactive:
+        rn.say("Open this notebook in JupyterLab (make lab) to move the planning assumptions "
+               "and the counter-offer's rate and onboarding cap with sliders.")  # fmt: skip
+        return
+    from IPython.display import display
+
+    display(slider_panel(ds, m, cmp, specs, term_months))
+
+
+def best_alternative(cmp: ScenarioComparison) -> str | None:
+    """The evaluated scenario (other than current terms) with the largest savings."""
+    t = cmp.table[(cmp.table["status"] == "ok")].iloc[1:]
+    if t.empty or cmp.table["status"].iloc[0] != "ok":
+        return None
+    return str(t.loc[t["savings_vs_current"].astype(float).idxmax(), "scenario"])
+
+
+def savings_grid(cmp: ScenarioComparison, scenario: str) -> pd.DataFrame:
+    """:func:`~dso_analytics.metrics.scenarios.sensitivity_grid` of current terms and of
+    ``scenario`` on the same 1,715 combinations; ``savings`` = current - scenario."""
+    cur = sensitivity_grid(cmp.estate, cmp.scenarios[0])
+    alt = sensitivity_grid(cmp.estate, cmp.scenario(scenario))
+    out = alt.drop(columns=["total_cost", "present_value"]).copy()
+    out["current_cost"] = cur["total_cost"].to_numpy()
+    out["scenario_cost"] = alt["total_cost"].to_numpy()
+    out["savings"] = (cur["total_cost"] - alt["total_cost"]).round(2).to_numpy()
+    return out
+
+
+def interpret_grid(grid: pd.DataFrame, scenario: str, currency: str = "USD") -> str:
+    """One sentence on the savings over the whole grid."""
+    s = grid["savings"]
+    share = float((s > 0).mean())
+    return (
+        f"Across all {len(grid):,} combinations of acquisitions (0-6 a year), workstation "
+        f"growth (-5% to +10% a year), uplift (-2 to +4 points) and add-on run-rate (x0.5 to "
+        f"x1.5), {scenario} saves between {_money(s.min(), currency)} and "
+        f"{_money(s.max(), currency)} over the term versus current terms, and saves money in "
+        f"{share:.0%} of them."
+    )

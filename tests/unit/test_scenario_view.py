@@ -77,3 +77,40 @@ def test_figures_escape_names(dm):
     assert tor.data[0].y[-1].startswith("acquisitions per year")  # largest swing on top
     cs = plot_scenario_clause_scores(cmp.table)
     assert list(cs.data[0].x) == pytest.approx([5.26, 100.0, 5.26])  # 1 / 19, shown to 0.01%
+
+
+def test_interpretation_from_the_table(dm):
+    from dso_analytics.reporting.scenario_view import interpret_scenarios
+
+    ds, m = dm
+    bad = ScenarioSpec("Bad", "AG-1", terms={"onboarding_terms": "capped"})
+    text = interpret_scenarios(compare_scenarios(ds, m, [bad]))
+    assert text.startswith(
+        "Over the next 12 months from 2027-01-01, renewing the current terms costs $30,879.68 "
+        "($133.10 per workstation-month). The cheapest alternative, DSO-grade target, saves "
+        "$1,064.96 over the term"
+    )
+    assert "reaches a clause score of 100%." in text
+    assert text.endswith("1 scenario(s) could not be evaluated: Bad (AG-1: onboarding_terms is "
+                         "capped but onboarding_cap is blank).")  # fmt: skip
+
+
+def test_savings_grid(dm):
+    from dso_analytics.reporting.scenario_charts import plot_savings_grid
+    from dso_analytics.reporting.scenario_view import (
+        best_alternative,
+        interpret_grid,
+        savings_grid,
+    )
+
+    ds, m = dm
+    cmp = compare_scenarios(ds, m)
+    assert best_alternative(cmp) == TARGET
+    g = savings_grid(cmp, TARGET)
+    assert len(g) == 1715
+    at = g[(g.acquisitions_per_year == 0) & (g.workstation_growth_pct == 0)
+           & (g.uplift_points == 0) & (g.addon_factor == 1)]  # fmt: skip
+    assert at["savings"].item() == 1064.96  # the hand-worked savings of the target
+    fig = plot_savings_grid(g, TARGET)
+    assert fig.data[0].z.shape == (7, 7)
+    assert interpret_grid(g, TARGET).startswith("Across all 1,715 combinations")
