@@ -82,6 +82,8 @@ class Term:
         0..1.
     extra : dict
         Rule-specific details (a service's ``add_on_rate`` / ``add_on_unit``).
+    file : str or None
+        The file of the evidence when the agreement was read from several files.
     """
 
     value: object
@@ -89,6 +91,7 @@ class Term:
     evidence: str
     confidence: float
     extra: dict = field(default_factory=dict)
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -918,7 +921,9 @@ def collect_candidates(units: list[Unit]) -> list[_Cand]:
         for rule in _SIMPLE_RULES:
             out.extend(rule(u))
         if u.row or len(u.text) < 80:
-            near = [w for w in units[max(0, i - 6) : i] if w.page == u.page]
+            near = [
+                w for w in units[max(0, i - 6) : i] if w.page == u.page and w.source == u.source
+            ]
             context = " ".join(w.norm for w in near[-3:])
             header = next(
                 (
@@ -953,6 +958,7 @@ def _pick(cands: list[_Cand]) -> Term:
         evidence=best.unit.text,
         confidence=round(max(0.05, conf), 2),
         extra=dict(best.extra),
+        file=best.unit.source or None,
     )
 
 
@@ -1017,6 +1023,7 @@ def extract_terms(units: list[Unit]) -> TermSet:
             evidence=onboarding.evidence,
             confidence=onboarding.confidence,
             extra=extra,
+            file=onboarding.file,
         )
     documentation = {
         d: _pick(by_col[f"documentation:{d}"])
@@ -1034,7 +1041,9 @@ def _coherence(a: dict[str, Term | None]) -> None:
     if a.get("renewal_term_months") is not None and auto is None:
         rt = a["renewal_term_months"]
         assert rt is not None
-        a["auto_renew"] = Term(True, rt.page, rt.evidence, round(rt.confidence - 0.1, 2))
+        a["auto_renew"] = Term(
+            True, rt.page, rt.evidence, round(rt.confidence - 0.1, 2), file=rt.file
+        )
     ob = a.get("onboarding_terms")
     if ob is None or ob.value != "capped":
         a["onboarding_cap"] = (
