@@ -47,7 +47,25 @@ LOCS = pd.DataFrame(
 EXPORT_HEADERS = {
     "connectwise-agreement-additions": [
         "Effective", "Cancelled", "Product ID", "Description", "Quantity", "Price", "Ext Price",
-        "Bill", "Agreement Name", "Agreement Type", "Company Name", "Location",
+        "Bill", "Agreement Name", "Agreement Type", "Company Name", "Site",
+    ],
+    "connectwise-api-additions": [
+        "id", "product.identifier", "description", "quantity", "unitPrice", "extPrice",
+        "billCustomer", "effectiveDate", "cancelledDate", "agreementId", "agreement.name",
+    ],
+    "connectwise-api-invoices": [
+        "id", "invoiceNumber", "type", "status.name", "company.name", "billingSite.name",
+        "date", "dueDate", "location.name", "agreement.name", "project.name", "total",
+    ],
+    "xero-invoices": [
+        "*ContactName", "EmailAddress", "*InvoiceNumber", "Reference", "*InvoiceDate",
+        "*DueDate", "Total", "InventoryItemCode", "*Description", "*Quantity", "*UnitAmount",
+        "Discount", "LineAmount", "*AccountCode", "*TaxType", "TaxAmount", "TrackingName1",
+        "TrackingOption1", "Currency", "Type",
+    ],
+    "quickbooks-sales-by-customer-detail": [
+        "", "Date", "Transaction Type", "Num", "Product/Service", "Memo/Description", "Qty",
+        "Sales Price", "Amount", "Balance",
     ],
     "connectwise-company-invoices": [
         "Invoice", "Ticket #", "Invoice Total", "Date", "Due Date", "Status", "Invoice Type",
@@ -76,7 +94,10 @@ def test_shipped_profiles_load() -> None:
     assert {p.name for p in profiles} == set(EXPORT_HEADERS)
     assert all(isinstance(p, Profile) and p.builtin for p in profiles)
     providers = {p.provider for p in profiles}
-    assert providers == {"ConnectWise Manage", "Autotask", "HaloPSA", "Syncro"}
+    assert providers == {
+        "ConnectWise Manage", "ConnectWise Manage (API)", "Autotask", "HaloPSA", "Syncro", "Xero",
+        "QuickBooks Online",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(EXPORT_HEADERS))
@@ -235,37 +256,58 @@ def by_name(name: str) -> Profile:
 
 
 def test_connectwise_additions_mapping() -> None:
+    from datetime import date
+
     raw = frame(
         {
-            "Effective": ["01/01/2025", "01/05/2025", "02/01/2025", "01/10/2025"],
-            "Cancelled": ["", "01/20/2025", "", "03/31/2025"],
-            "Product ID": ["MS-WS", "NET-SWITCH", "MS-WS", "ONBOARD-ELM"],
-            "Description": ["Managed WS", "Switch install", "Managed WS", "Elm go-live"],
-            "Quantity": ["10", "2", "10", "1"],
-            "Price": ["$150.00", "$125.00", "150", "2,500.00"],
-            "Ext Price": ["$1,500.00", "", "1,500.00", ""],
-            "Bill": ["Billable", "Billable", "Do Not Bill", "Billable"],
-            "Agreement Name": ["MSA"] * 4,
-            "Agreement Type": ["Managed"] * 4,
-            "Company Name": ["Acme Dental Group"] * 4,
-            "Location": ["1001", " elm  STREET ", "1001", "Pine"],
+            "Effective": ["01/01/2025", "01/05/2025", "02/01/2025", "01/10/2025", "03/15/2025"],
+            "Cancelled": ["", "01/20/2025", "", "03/31/2025", ""],
+            "Product ID": ["MS-WS", "NET-SWITCH", "MS-WS", "ONBOARD-ELM", "AV"],
+            "Description": ["Managed WS", "Switch install", "Managed WS", "Elm go-live", "AV"],
+            "Quantity": ["10", "2", "10", "1", "1"],
+            "Price": ["$150.00", "$125.00", "150", "2,500.00", "9"],
+            "Ext Price": ["$1,500.00", "", "1,500.00", "", "9"],
+            "Bill": ["Billable", "Billable", "Do Not Bill", "Billable", "NoCharge"],
+            "Agreement Name": ["MSA"] * 5,
+            "Agreement Type": ["Managed"] * 5,
+            "Company Name": ["Acme Dental Group"] * 5,
+            "Site": ["1001", " elm  STREET ", "1001", "Pine", "1001"],
+            "Location": ["Columbus HQ"] * 5,  # the provider's own office: never the site
         }
     )
-    out = apply_profile(raw, by_name("connectwise-agreement-additions"), LOCS)
-    # the "Do Not Bill" row (source row 4) is dropped
-    assert out["source_row"].tolist() == [2, 3, 5]
+    prof = by_name("connectwise-agreement-additions")
+    out = apply_profile(raw, prof, LOCS, as_of=date(2025, 3, 20))
+    # "Do Not Bill" (row 4) and "NoCharge" (row 6) are dropped; row 2 is charged monthly
+    # from Jan 1 to the as-of date (3 months), row 5 from Jan 10 to its cancellation
+    assert out["source_row"].tolist() == [2, 2, 2, 3, 5, 5, 5]
     assert list(out.columns[: len(BILLING_COLS)]) == BILLING_COLS
-    assert out["invoice_date"].tolist() == ["2025-01-01", "2025-01-05", "2025-01-10"]
-    assert out["invoice_number"].tolist() == ["MSA 2025-01-01", "MSA 2025-01-05", "MSA 2025-01-10"]
+    assert out["invoice_date"].tolist() == [
+        "2025-01-01", "2025-02-01", "2025-03-01", "2025-01-05",
+        "2025-01-10", "2025-02-10", "2025-03-10",
+    ]  # fmt: skip
+    assert out["invoice_number"].tolist()[:3] == [
+        "MSA 2025-01-01",
+        "MSA 2025-02-01",
+        "MSA 2025-03-01",
+    ]
     # Pine maps to nothing: kept as exported so validation names it
-    assert out["location_id"].tolist() == ["LOC-001", "LOC-002", "Pine"]
-    assert out["site_value"].tolist() == ["1001", "elm STREET", "Pine"]
+    assert out["location_id"].tolist() == ["LOC-001"] * 3 + ["LOC-002"] + ["Pine"] * 3
+    assert "Columbus HQ" not in set(out["location_id"]) | set(out["site_value"])
     # blank Ext Price derived: 2 x 125.00 = 250.00; 1 x 2,500.00 = 2500.00
-    assert out["amount"].tolist() == [1500.0, 250.0, 2500.0]
-    # same-month effective/cancelled (Jan 5 / Jan 20) and ONBOARD-* are onboarding
-    assert out["service"].tolist()[1:] == ["new_location_onboarding"] * 2
-    assert pd.isna(out["service"].iloc[0])
-    assert out["agreement_type"].tolist() == ["Managed"] * 3  # unknown extras kept
+    assert out["amount"].tolist() == [1500.0] * 3 + [250.0] + [2500.0] * 3
+    # ONBOARD-* is onboarding; a one-month addition is not by itself
+    assert out["service"].tolist()[4:] == ["new_location_onboarding"] * 3
+    assert out["service"].iloc[:4].isna().all()
+    assert out["agreement_type"].tolist() == ["Managed"] * 7  # unknown extras kept
+    # as of Feb 15 the open addition has two charges and the one cancelled in March two
+    early = apply_profile(raw, prof, LOCS, as_of=date(2025, 2, 15))
+    assert early["invoice_date"].tolist() == [
+        "2025-01-01",
+        "2025-02-01",
+        "2025-01-05",
+        "2025-01-10",
+        "2025-02-10",
+    ]
 
 
 def test_connectwise_invoices_credit_and_description() -> None:
@@ -435,7 +477,7 @@ def test_missing_required_source_is_a_clear_error() -> None:
     )
     out = apply_profile(raw, by_name("halopsa-invoice-lines"))
     assert out["amount"].isna().all()  # derive_amount: no amount, no price -> blank
-    with pytest.raises(DsoError, match=r"cannot fill invoice_date \(from invoice_date or "):
+    with pytest.raises(DsoError, match=r"cannot fill invoice_date \(from invoicedate\)"):
         apply_profile(raw.drop(columns="invoice_date"), by_name("halopsa-invoice-lines"))
     cw = by_name("connectwise-company-invoices")
     with pytest.raises(DsoError, match=r"cannot fill invoice_number \(from invoice\)"):
@@ -476,12 +518,14 @@ EXPORTS: dict[str, tuple[list[str], list[list[object]], list[float]]] = {
     "connectwise-agreement-additions": (
         EXPORT_HEADERS["connectwise-agreement-additions"],
         [
-            ["01/01/2025", "", "MS-WS", "Managed workstation", "10", "$150.00", "$1,500.00",
-             "Billable", "Acme MSA", "Managed Services", "Acme Dental Group", "1001"],
-            ["02/03/2025", "", "ONBOARD-ELM", "Elm go-live", "1", "$1,234.50", "$1,234.50",
-             "Billable", "Acme MSA", "Project", "Acme Dental Group", "1002"],
+            # a recurring charge over two months, then a one-time onboarding addition
+            ["01/01/2025", "02/28/2025", "MS-WS", "Managed workstation", "10", "$150.00",
+             "$1,500.00", "Billable", "Acme MSA", "Managed Services", "Acme Dental Group",
+             "1001"],
+            ["02/03/2025", "02/03/2025", "ONBOARD-ELM", "Elm go-live", "1", "$1,234.50",
+             "$1,234.50", "Billable", "Acme MSA", "Project", "Acme Dental Group", "1002"],
         ],
-        [1500.00, 1234.50],
+        [1500.00, 1500.00, 1234.50],
     ),
     "connectwise-company-invoices": (
         EXPORT_HEADERS["connectwise-company-invoices"],
@@ -568,10 +612,10 @@ def test_each_shipped_profile_maps_a_realistic_export_file(
     assert money.tolist() == amounts
     dates, bad_dates = parse_date(out["invoice_date"])
     assert bad_dates.isna().all() and dates.notna().all()
-    assert out["service"].iloc[1] == "new_location_onboarding"
+    assert out["service"].iloc[-1] == "new_location_onboarding"
     assert pd.isna(out["service"].iloc[0])
     if name != "autotask-billing-items":  # Autotask exports carry no site
-        assert out["location_id"].tolist() == ["LOC-001", "LOC-002"]
+        assert out["location_id"].tolist() == ["LOC-001"] * (len(out) - 1) + ["LOC-002"]
 
 
 # ---------------------------------------------------------------------------

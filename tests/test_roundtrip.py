@@ -77,16 +77,18 @@ def connectwise_dso(root: Path) -> Path:
     path.parent.mkdir(exist_ok=True)
     header = ["Effective", "Cancelled", "Product ID", "Description", "Quantity", "Price",
               "Ext Price", "Bill", "Agreement Name", "Agreement Type", "Company Name",
-              "Location"]  # fmt: skip
+              "Site", "Location"]  # fmt: skip
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(header)
         for line, code in zip(LINES, ITEM_CODE, strict=True):
             w.writerow(
-                [_us(line["invoice_date"]), "", code, line["description"], line["quantity"],
-                 _money_text(line["unit_price"]), _money_text(line["amount"]), "Billable",
-                 "Acme MSA", "Managed Services", "Acme Dental Group",
-                 SITE_NUMBER[line["location_id"]]]
+                # one-time additions (cancelled on their effective date): one charge each;
+                # Location is the provider's own office, never the practice
+                [_us(line["invoice_date"]), _us(line["invoice_date"]), code,
+                 line["description"], line["quantity"], _money_text(line["unit_price"]),
+                 _money_text(line["amount"]), "Billable", "Acme MSA", "Managed Services",
+                 "Acme Dental Group", SITE_NUMBER[line["location_id"]], "Columbus HQ"]
             )  # fmt: skip
     return d
 
