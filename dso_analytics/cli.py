@@ -114,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", metavar="NAME", help="profile to use (default: detect)")
     p.add_argument("--force", action="store_true", help="overwrite an existing billing file")
 
+    p = sub.add_parser("extract", help="draft the agreements sheet from PDF/Word agreements")
+    p.add_argument("files", nargs="*", metavar="FILE", help="agreement .pdf, .docx or .txt")
+    p.add_argument("--dso", metavar="DSO_DIR", help="DSO folder (the xlsx draft is written there)")
+    p.add_argument("--agreement-id", metavar="ID", help="agreement_id of the draft row (one FILE)")
+    p.add_argument("--format", choices=("json", "xlsx"), help="default: xlsx with --dso, else json")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout / the draft")
+    p.add_argument("--accept", metavar="DRAFT", help="merge a reviewed draft into agreements.xlsx")
+    p.add_argument("--force", action="store_true", help="replace a draft / conflicting agreements")
     _add_action_parsers(sub)
     return parser
 
@@ -329,6 +337,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from dso_analytics.extract.command import run
+
+    return run(args)
+
+
 def _cmd_calendar(args: argparse.Namespace) -> int:
     from dso_analytics.actions.calendar import parse_remind
     from dso_analytics.actions.render import (
@@ -419,6 +433,7 @@ _COMMANDS = {
     "sample": _cmd_sample,
     "profiles": _cmd_profiles,
     "import": _cmd_import,
+    "extract": _cmd_extract,
     "calendar": _cmd_calendar,
     "letters": _cmd_letters,
     "log": _cmd_log,

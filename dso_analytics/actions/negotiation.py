@@ -63,6 +63,7 @@ LOG_COLUMNS = (
 REQUIRED = ("ask_key", "status")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CLAIM_CLAUSE = "services: coverage=included"
+DEADLINE_CLAUSES = ("notice", "expiry")
 
 
 @dataclass
@@ -139,6 +140,8 @@ def current_asks(m: DsoMetrics) -> pd.DataFrame:
     )
     terms = getattr(m, "terms_to_fix", None)
     if isinstance(terms, pd.DataFrame) and len(terms) and "ask_key" in terms.columns:
+        # deadlines are acted on, not asked for: they are in the calendar, not the log
+        terms = terms[~terms["clause"].isin(DEADLINE_CLAUSES).to_numpy(bool)]
         t = pd.DataFrame(
             {
                 "ask_key": terms["ask_key"].astype("str").to_numpy(),

@@ -168,3 +168,115 @@ def slider_panel(
     panel.recompute_now = redraw  # type: ignore[attr-defined]
     redraw()
     return panel
+
+
+def _money(v: Any, currency: str) -> str:
+    from dso_analytics.reporting.notebook import fmt_money
+
+    return fmt_money(v, currency, cents=True)
+
+
+def interpret_scenarios(cmp: ScenarioComparison, currency: str = "USD") -> str:
+    """Plain-English reading of the comparison (every figure from ``cmp.table``)."""
+    e = cmp.estate
+    t = cmp.table.set_index("scenario")
+    ok = t[t["status"] == "ok"]
+    window = f"the next {e.months} months from {e.term_start.date().isoformat()}"
+    if ok.empty:
+        return f"No scenario could be evaluated over {window}."
+    parts = []
+    names = list(ok.index)
+    cur = names[0] if names and names[0] == cmp.scenarios[0].name else None
+    if cur is not None:
+        r = ok.loc[cur]
+        parts.append(
+            f"Over {window}, renewing the current terms costs {_money(r['total_cost'], currency)} "
+            f"({_money(r['cost_per_workstation_month'], currency)} per workstation-month)."
+        )
+        others = ok.drop(index=cur)
+        if len(others):
+            best = others["savings_vs_current"].astype(float).idxmax()
+            b = others.loc[best]
+            verb = "saves" if b["savings_vs_current"] > 0 else "costs"
+            parts.append(
+                f"The cheapest alternative, {best}, {verb} "
+                f"{_money(abs(b['savings_vs_current']), currency)} over the term "
+                f"({_money(abs(b['savings_vs_current_pv']), currency)} in present value) and "
+                f"reaches a clause score of {float(b['clause_score']):.0%}."
+            )
+    failed = t[t["status"] != "ok"]
+    if len(failed):
+        parts.append(f"{len(failed)} scenario(s) could not be evaluated: "
+                     + "; ".join(f"{n} ({r})" for n, r in failed["reason"].items()) + ".")  # fmt: skip
+    return " ".join(parts)
+
+
+def show_scenarios(cmp: ScenarioComparison, currency: str = "USD", tornado: bool = True) -> None:
+    """Display the M8 section: table, reading, cumulative cost, tornado, clause scores."""
+    from dso_analytics.reporting import notebook as rn
+    from dso_analytics.reporting.scenario_charts import (
+        plot_cumulative_cost,
+        plot_scenario_clause_scores,
+        plot_tornado,
+    )
+
+    money = [v for k, v in _LABELS.items() if k not in ("scenario", "clause_score",
+                                                         "break_even", "reason")]  # fmt: skip
+    rn.show_table(side_by_side(cmp), money=money, pct=[_LABELS["clause_score"]],
+                  currency=currency)  # fmt: skip
+    rn.say(interpret_scenarios(cmp, currency))
+    rn.show_figure(plot_cumulative_cost(cmp.monthly, currency))
+    if tornado and not cmp.tornado.empty:
+        for name in cmp.tornado["scenario"].drop_duplicates():
+            rn.show_figure(plot_tornado(cmp.tornado, name, currency))
+    rn.show_figure(plot_scenario_clause_scores(cmp.table))
+    for note in cmp.notes:
+        rn.say(note)
+
+
+def load_scenarios(
+    dso_dir: str,
+    *,
+    as_of: str | None = None,
+    standard: str | None = None,
+    scenarios_file: str | None = None,
+    term_months: int | None = None,
+    use_cache: bool = True,
+) -> tuple[Any, Any, ScenarioComparison, list[ScenarioSpec]]:
+    """Load a DSO and compare its scenarios (the negotiation_scenarios notebook).
+
+    Returns
+    -------
+    (DsoDataset, DsoMetrics, ScenarioComparison, list of ScenarioSpec)
+        The file's problems are in the comparison's notes.
+    """
+    from dso_analytics.ingest.scenarios import dso_scenarios
+    from dso_analytics.metrics import compute_metrics
+    from dso_analytics.standards import read_standard
+    from dso_analytics.validation import load_dso
+
+    params = read_standard(standard, dso_dir=dso_dir).with_overrides(as_of=as_of)
+    ds = load_dso(dso_dir, params=params, use_cache=use_cache)
+    m = compute_metrics(ds, params)
+    cmp, found = dso_scenarios(ds, m, scenarios_file, term_months)
+    return ds, m, cmp, found.specs
+
+
+def show_sliders(
+    ds: Any,
+    m: Any,
+    cmp: ScenarioComparison,
+    specs: list[ScenarioSpec],
+    term_months: int | None,
+    interactive: bool,
+) -> None:
+    """The slider panel when ``interactive`` (JupyterLab), else one sentence (rendered report)."""
+    from dso_analytics.reporting import notebook as rn
+
+    if not interactive:
+        rn.say("Open this notebook in JupyterLab (make lab) to move the planning assumptions "
+               "and the counter-offer's rate and onboarding cap with sliders.")  # fmt: skip
+        return
+    from IPython.display import display
+
+    display(slider_panel(ds, m, cmp, specs, term_months))

@@ -77,3 +77,19 @@ def test_figures_escape_names(dm):
     assert tor.data[0].y[-1].startswith("acquisitions per year")  # largest swing on top
     cs = plot_scenario_clause_scores(cmp.table)
     assert list(cs.data[0].x) == pytest.approx([5.26, 100.0, 5.26])  # 1 / 19, shown to 0.01%
+
+
+def test_interpretation_from_the_table(dm):
+    from dso_analytics.reporting.scenario_view import interpret_scenarios
+
+    ds, m = dm
+    bad = ScenarioSpec("Bad", "AG-1", terms={"onboarding_terms": "capped"})
+    text = interpret_scenarios(compare_scenarios(ds, m, [bad]))
+    assert text.startswith(
+        "Over the next 12 months from 2027-01-01, renewing the current terms costs $30,879.68 "
+        "($133.10 per workstation-month). The cheapest alternative, DSO-grade target, saves "
+        "$1,064.96 over the term"
+    )
+    assert "reaches a clause score of 100%." in text
+    assert text.endswith("1 scenario(s) could not be evaluated: Bad (AG-1: onboarding_terms is "
+                         "capped but onboarding_cap is blank).")  # fmt: skip
