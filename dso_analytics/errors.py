@@ -89,6 +89,10 @@ class InputFileError(DsoError):
         super().__init__(f"{file}: {problem}")
 
 
+class MoneyRangeError(DsoError):
+    """Money amounts too large to be summed exactly in integer cents."""
+
+
 class UnsafePathError(DsoError):
     """A name that would place output outside its folder (``..``, separators)."""
 

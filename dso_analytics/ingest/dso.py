@@ -66,6 +66,7 @@ import yaml
 
 from dso_analytics.dataset import DsoDataset, SourceFile
 from dso_analytics.errors import DsoError, InputFileError, Problem
+from dso_analytics.folders import walk_files
 from dso_analytics.ingest.parse import ExcelError, parse_column, parse_money
 from dso_analytics.ingest.workbook import (
     RawTable,
@@ -73,6 +74,7 @@ from dso_analytics.ingest.workbook import (
     contract_header_matcher,
     open_workbook,
 )
+from dso_analytics.money import round_to_cents
 from dso_analytics.schema import (
     AGREEMENTS,
     AGREEMENTS_FILE_STEM,
@@ -261,7 +263,7 @@ def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, lis
             (d1904, fmts), *_ = groups
             values, inv = parse_column(cells, col.kind, d1904, list(fmts) or None)
         if col.name == AMOUNT:
-            values = values.round(2)
+            values = round_to_cents(values)
         if col.default is not None:
             fill = (values.isna() & inv.isna()).to_numpy()
             if fill.any():
@@ -389,31 +391,23 @@ def _check_inside(path: Path, root: Path, display: str) -> None:
 
 
 def _billing_files(root: Path, problems: list[Problem]) -> list[tuple[Path, str]]:
-    bdir = root / BILLING_DIR
     files: list[tuple[Path, str]] = []
-    if not bdir.is_dir():
-        return files
-    for dirpath, dirnames, filenames in os.walk(bdir, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith((".", "~$")):
-                continue
-            p = Path(dirpath) / name
-            suffix = p.suffix.lower()
-            rel = _rel(p, root)
-            if suffix in TABLE_EXTENSIONS:
-                files.append((p, rel))
-            elif suffix in OTHER_SPREADSHEETS:
-                problems.append(
-                    Problem(
-                        file=rel,
-                        problem=(
-                            f"not read: {suffix} files are not supported; save it as .xlsx or .csv"
-                        ),
-                        rule="ignored_file",
-                        severity="warning",
-                    )
+    for p in walk_files(root, BILLING_DIR):  # one rule with the snapshot key
+        suffix = p.suffix.lower()
+        rel = _rel(p, root)
+        if suffix in TABLE_EXTENSIONS:
+            files.append((p, rel))
+        elif suffix in OTHER_SPREADSHEETS:
+            problems.append(
+                Problem(
+                    file=rel,
+                    problem=(
+                        f"not read: {suffix} files are not supported; save it as .xlsx or .csv"
+                    ),
+                    rule="ignored_file",
+                    severity="warning",
                 )
+            )
     files.sort(key=lambda t: t[1])
     for p, rel in files:
         if p.is_symlink():
