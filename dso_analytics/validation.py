@@ -41,7 +41,7 @@ import pandas as pd
 
 from dso_analytics import schema
 from dso_analytics.dataset import DsoDataset
-from dso_analytics.errors import MoneyRangeError, Problem, ValidationFailed
+from dso_analytics.errors import MoneyRangeError, Problem, ValidationFailed, printable
 from dso_analytics.money import MAX_LINE_AMOUNT, sum_cents
 from dso_analytics.standards import Params
 
@@ -619,7 +619,9 @@ class ValidationReport:
         if not self.ok:
             n = len(self.problems)
             head = f"{n} problem{'s' if n != 1 else ''} in {where}:"
-            return "\n".join([head, *self._lines(self.problems, max_per_rule)])
+            return "\n".join(
+                printable(x) for x in [head, *self._lines(self.problems, max_per_rule)]
+            )
         s = self.summary()
         dates = (
             f"{s['first_invoice_date']} to {s['last_invoice_date']}"
@@ -638,7 +640,7 @@ class ValidationReport:
             n = len(self.warnings)
             lines.append(f"{n} warning{'s' if n != 1 else ''}:")
             lines.extend(self._lines(self.warnings, max_per_rule))
-        return "\n".join(lines)
+        return "\n".join(printable(x) for x in lines)  # file/cell text never forges a line
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict: ``dso``, ``dso_dir``, ``ok``,

@@ -619,8 +619,12 @@ def _apply_locations(billing: pd.DataFrame, locations: pd.DataFrame) -> pd.DataF
 
 
 def _drop_duplicates(billing: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """Drop invoice lines already present in an earlier file (warning per dropped line)."""
-    if billing.empty or billing[SOURCE_FILE].nunique() < 2:
+    """Drop invoice lines already present in an earlier file (warning per dropped line).
+
+    A line repeated inside one file is kept (the file lists it twice: two equal
+    charges can be real) and reported as a warning naming both rows.
+    """
+    if billing.empty:
         return billing, []
     keys = list(DUPLICATE_KEYS)
     usable = billing["invoice_number"].notna() & billing[AMOUNT].notna()
@@ -635,7 +639,26 @@ def _drop_duplicates(billing: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]
     first_sheet = grp[SOURCE_SHEET].transform("first")
     first_row = grp[SOURCE_ROW].transform("first")
     drop = cand[SOURCE_FILE] != first_file
+    same_file = ~drop & ((cand[SOURCE_ROW] != first_row) | (cand[SOURCE_SHEET] != first_sheet))
     problems: list[Problem] = []
+    for i in cand.index[same_file.to_numpy()]:
+        r = cand.loc[i]
+        where = f"sheet {first_sheet[i]}, " if first_sheet[i] != r[SOURCE_SHEET] else ""
+        problems.append(
+            Problem(
+                file=str(r[SOURCE_FILE]),
+                sheet=str(r[SOURCE_SHEET]) or None,
+                row=int(r[SOURCE_ROW]),
+                problem=(
+                    f"same invoice line as {where}row {int(first_row[i])} of this file "
+                    f"(invoice {r['invoice_number']}, amount {r[AMOUNT]:,.2f}): both are "
+                    "counted; delete one if it is a copy"
+                ),
+                value=str(r["description"]) if pd.notna(r["description"]) else None,
+                rule="duplicate_in_file",
+                severity="warning",
+            )
+        )
     for i in cand.index[drop.to_numpy()]:
         r = cand.loc[i]
         where = first_file[i] + (f", sheet {first_sheet[i]}" if first_sheet[i] else "")
