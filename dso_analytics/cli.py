@@ -287,6 +287,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DsoError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code if exc.exit_code != 1 else 2
+    except MemoryError:
+        print(
+            f"error: not enough memory to run {args.command} (close other programs or give "
+            "fewer DSOs at once)",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -399,7 +399,7 @@ def _read_bytes(path: Path, display: str) -> bytes:
         )
     try:
         with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = fh.read(min(size, MAX_FILE_BYTES) + 1)  # no 256 MB buffer for a small file
     except OSError as e:
         raise InputFileError(display, f"cannot be read ({e.strerror or e})") from None
     if len(data) > MAX_FILE_BYTES:
