@@ -65,9 +65,14 @@ def cache_root() -> Path:
     return base / "dso-analytics"
 
 
+# files of a DSO folder that are not part of the validated dataset: the negotiation
+# log is read and checked on its own each time (editing it must not revalidate the DSO)
+_NOT_DATASET = frozenset({"negotiation.xlsx", "negotiation.csv"})
+
+
 def _input_files(dso_dir: Path) -> list[Path]:
     # the same walk as ingest (dso_analytics.folders): linked folders are refused
-    return walk_files(dso_dir)
+    return [p for p in walk_files(dso_dir) if p.relative_to(dso_dir).as_posix() not in _NOT_DATASET]
 
 
 def _file_sha256(path: Path) -> str:

@@ -87,7 +87,11 @@ _TOP_KEYS = {
     "exclude_when",
     "onboarding",
     "services",
+    "codes",
+    "heading_rows",
+    "recurring",
 }
+DEFAULT_MAX_UNRESOLVED = 0.5  # share of a file's lines a location rule may leave unresolved
 
 
 # ---------------------------------------------------------------------------
@@ -159,6 +163,18 @@ class Profile:
         Fill a blank amount with quantity (default 1) x unit_price.
     credit_when, exclude_when, service_rules : tuple of Rule
         Sign, exclusion and service rules (onboarding rules are service rules).
+    location_value : str or None
+        A constant location for every line (``columns: {location_id: {value: LOC-1}}``).
+    max_unresolved : float
+        Largest share of a file's lines the location rule may leave without a
+        known location before validation reports it (``location.max_unresolved_share``).
+    codes : tuple
+        Per header, numeric or coded values -> their label (``codes:``).
+    heading_into, heading_blank : str or None, tuple of str
+        Heading rows (``heading_rows:``): a row whose ``heading_blank`` headers
+        are all blank carries its text down into column ``heading_into``.
+    recurring : tuple of (str, str) or None
+        ``(start, end)`` headers of a recurring monthly charge (``recurring:``).
     """
 
     name: str
@@ -176,6 +192,17 @@ class Profile:
     credit_when: tuple[Rule, ...] = ()
     exclude_when: tuple[Rule, ...] = ()
     service_rules: tuple[Rule, ...] = field(default_factory=tuple)
+    location_value: str | None = None
+    max_unresolved: float = DEFAULT_MAX_UNRESOLVED
+    codes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    heading_into: str | None = None
+    heading_blank: tuple[str, ...] = ()
+    recurring: tuple[str, str] | None = None
+
+    @property
+    def has_location_rule(self) -> bool:
+        """Whether the profile says where the location comes from."""
+        return bool(self.location_columns or self.location_if_mapped)
 
     @property
     def builtin(self) -> bool:
@@ -193,6 +220,11 @@ class Profile:
         """Required headers (alternatives joined by ``|``) for display."""
         return ["|".join(alts) for alts in self.required]
 
+    def missing(self, headers: Sequence[str]) -> list[str]:
+        """Required entries (alternatives joined by ``|``) absent from ``headers``."""
+        present = {schema.header_key(h) for h in headers}
+        return ["|".join(alts) for alts in self.required if not any(a in present for a in alts)]
+
     def score(self, headers: Sequence[str]) -> int | None:
         """Recognition score for a header row, ``None`` when a required header is missing.
 
@@ -206,7 +238,7 @@ class Profile:
         int or None
             Number of required entries plus optional headers present.
         """
-        present = {schema.normalise_header(h) for h in headers}
+        present = {schema.header_key(h) for h in headers}
         if not self.required:
             return None
         if not all(any(a in present for a in alts) for alts in self.required):
@@ -227,7 +259,7 @@ class _Bad(Exception):
 def _headers(value: object, key: str, allow_nested: bool = False) -> tuple[Any, ...]:
     """A header name or a list of names -> tuple of normalised names."""
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        h = schema.normalise_header(value)
+        h = schema.header_key(value)
         if not h:
             raise _Bad(key, "a header name is blank")
         return (h,)
@@ -343,6 +375,50 @@ def _rules(value: object, key: str, service_key: bool, fixed_service: str | None
     return out
 
 
+def _codes(value: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``codes: {Header: {1: Labor, 7: Setup Fee}}`` -> keyed (header, ((value, label), ...))."""
+    if value is None:
+        return ()
+    out = []
+    for header, table in _mapping(value, "codes").items():
+        k = f"codes.{header}"
+        h = _headers(header, k)[0]
+        pairs = []
+        for code, label in _mapping(table, k).items():
+            if isinstance(label, dict | list) or label is None or isinstance(code, dict | list):
+                raise _Bad(f"{k}.{code}", "expected a code: label line")
+            pairs.append((normalise_site(code), str(label).strip()))
+        out.append((h, tuple(pairs)))
+    return tuple(out)
+
+
+def _heading_rows(value: object) -> tuple[str | None, tuple[str, ...]]:
+    """``heading_rows: {into: Customer, when_blank: [Date, Amount]}``."""
+    if value is None:
+        return None, ()
+    d = _mapping(value, "heading_rows")
+    _only(d, {"into", "when_blank"}, "heading_rows")
+    if "into" not in d or "when_blank" not in d:
+        raise _Bad("heading_rows", "give into: (a new column name) and when_blank: [headers]")
+    into = _headers(d["into"], "heading_rows.into")[0]
+    return into, _headers(d["when_blank"], "heading_rows.when_blank")
+
+
+def _recurring(value: object) -> tuple[str, str] | None:
+    """``recurring: {start: Effective, end: Cancelled}`` (monthly charges)."""
+    if value is None:
+        return None
+    d = _mapping(value, "recurring")
+    _only(d, {"start", "end", "every"}, "recurring")
+    if d.get("every", "month") != "month":
+        raise _Bad("recurring.every", "only 'month' is supported")
+    if "start" not in d or "end" not in d:
+        raise _Bad("recurring", "give start: and end: (the date headers of the charge)")
+    start = _headers(d["start"], "recurring.start")[0]
+    end = _headers(d["end"], "recurring.end")[0]
+    return start, end
+
+
 def parse_profile(data: object, source: str = BUILTIN) -> Profile:
     """Build a :class:`Profile` from the parsed YAML of one profile file.
 
@@ -387,13 +463,30 @@ def parse_profile(data: object, source: str = BUILTIN) -> Profile:
             columns.append((col, _source(spec, f"columns.{col}")))
         loc_cols: tuple[str, ...] = ()
         loc_if: tuple[str, ...] = ()
+        loc_value: str | None = None
+        max_unresolved = DEFAULT_MAX_UNRESOLVED
+        loc_src = dict(columns).pop(LOCATION_ID, None)
+        if loc_src is not None:  # columns: {location_id: ...} is a location rule too
+            columns = [(c, s) for c, s in columns if c != LOCATION_ID]
+            if loc_src.join:
+                raise _Bad(
+                    "columns.location_id", "give a header, a list of headers or {value: ...}"
+                )
+            loc_cols, loc_value = loc_src.headers, loc_src.value
         if d.get("location") is not None:
             loc = _mapping(d["location"], "location")
-            _only(loc, {"columns", "if_mapped"}, "location")
+            _only(loc, {"columns", "if_mapped", "max_unresolved_share"}, "location")
             if loc.get("columns") is not None:
                 loc_cols = _headers(loc["columns"], "location.columns")
             if loc.get("if_mapped") is not None:
                 loc_if = _headers(loc["if_mapped"], "location.if_mapped")
+            share = loc.get("max_unresolved_share", DEFAULT_MAX_UNRESOLVED)
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+                raise _Bad("location.max_unresolved_share", "expected a share between 0 and 1")
+            max_unresolved = float(share)
+        codes = _codes(d.get("codes"))
+        heading_into, heading_blank = _heading_rows(d.get("heading_rows"))
+        recurring = _recurring(d.get("recurring"))
         date_format = _text(d, "date_format") or DATE_AUTO
         if date_format != DATE_AUTO:
             if "%" not in date_format:
@@ -429,6 +522,12 @@ def parse_profile(data: object, source: str = BUILTIN) -> Profile:
             credit_when=tuple(credit),
             exclude_when=tuple(exclude),
             service_rules=tuple(services),
+            location_value=loc_value,
+            max_unresolved=max_unresolved,
+            codes=codes,
+            heading_into=heading_into,
+            heading_blank=heading_blank,
+            recurring=recurring,
         )
     except _Bad as exc:
         raise DsoError(f"{source}: key {exc.key!r}: {exc.problem}") from None
@@ -793,9 +892,17 @@ def _rule_mask(raw: pd.DataFrame, rule: Rule, fmt: str) -> pd.Series:
     return _per_unique(keys, hit, False, bool)
 
 
+#: Contract columns never taken from a same-named export header unless the
+#: profile maps them: an export's own ids (``agreement.id``, ConnectWise's
+#: ``location.id``) are not the DSO's ids.
+_ID_COLUMNS = frozenset({"agreement_id", LOCATION_ID})
+
+
 def _column(raw: pd.DataFrame, src: Source | None, name: str) -> pd.Series:
     if src is None:
-        return _coalesce(raw, (name,))
+        if name in _ID_COLUMNS:
+            return pd.Series(None, index=raw.index, dtype=object)
+        return _coalesce(raw, (schema.header_key(name),))
     if src.value is not None:
         return pd.Series([src.value or None] * len(raw), index=raw.index, dtype=object)
     if src.join:
@@ -809,27 +916,48 @@ def _used_headers(profile: Profile) -> set[str]:
         used.update(src.referenced())
     for r in profile.credit_when + profile.exclude_when + profile.service_rules:
         used.update(r.referenced())
+    if profile.recurring:
+        used.update(profile.recurring)
     return used
+
+
+def location_headers(profile: Profile) -> list[str]:
+    """The export headers a profile reads the location from (keys, in order)."""
+    if profile.has_location_rule:
+        return [*profile.location_columns, *profile.location_if_mapped]
+    return [schema.header_key(LOCATION_ID)]
 
 
 def _locations(
     raw: pd.DataFrame, profile: Profile, locations: pd.DataFrame | None
 ) -> tuple[pd.Series, pd.Series]:
     """Return (location_id, site value as exported)."""
-    cols = [c for c in profile.location_columns if c in raw.columns]
-    if not profile.location_columns and not profile.location_if_mapped:
-        cols = [LOCATION_ID] if LOCATION_ID in raw.columns else []
+    if profile.location_value is not None:
+        const = pd.Series(profile.location_value, index=raw.index, dtype=object)
+        return const, const
+    if profile.has_location_rule:
+        cols = [c for c in profile.location_columns if c in raw.columns]
+    else:
+        key = schema.header_key(LOCATION_ID)
+        cols = [key] if key in raw.columns else []
     site = _as_text(_coalesce(raw, cols)) if cols else pd.Series("", index=raw.index, dtype="str")
     site = site.where(site.ne(""), None)
+    if_mapped = [c for c in profile.location_if_mapped if c in raw.columns]
+    if not cols and if_mapped:  # no site column: show what the if_mapped columns hold
+        shown = _as_text(_coalesce(raw, if_mapped))
+        site = shown.where(shown.ne(""), None)
     if locations is None:
-        return site, site
+        return (site if cols else pd.Series(None, index=raw.index, dtype=object)), site
     loc = pd.Series(None, index=raw.index, dtype="str")
-    for c in [*cols, *[c for c in profile.location_if_mapped if c in raw.columns]]:
+    for c in [*cols, *if_mapped]:
         mapped = map_location_values(raw[c].astype(object), locations)
         loc = loc.where(loc.notna(), mapped)
     # unmapped site values stay as exported, so validation names them
-    loc = loc.astype(object).where(loc.notna(), site)
-    return _keep_errors(loc, raw, cols), site
+    if cols:
+        site_only = _as_text(_coalesce(raw, cols))
+        site_only = site_only.where(site_only.ne(""), None)
+        loc = loc.astype(object).where(loc.notna(), site_only)
+    return _keep_errors(loc.astype(object), raw, cols), site
 
 
 def _keep_errors(values: pd.Series, raw: pd.DataFrame, headers: Sequence[str]) -> pd.Series:
@@ -841,8 +969,101 @@ def _keep_errors(values: pd.Series, raw: pd.DataFrame, headers: Sequence[str]) -
     return values.astype(object).where(~err, v) if err.any() else values
 
 
+def _keyed(raw: pd.DataFrame) -> pd.DataFrame:
+    """``raw`` with its headers replaced by their matching keys (made unique)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for c in raw.columns:
+        k = c if c in schema.PROVENANCE else schema.header_key(c)
+        base, i = k, 1
+        while k in seen:
+            i += 1
+            k = f"{base}{i}"
+        seen.add(k)
+        names.append(k)
+    out = raw.copy()
+    out.columns = names
+    out.attrs["header_names"] = dict(zip(names, (str(c) for c in raw.columns), strict=True))
+    return out
+
+
+def _carry_headings(raw: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """Heading rows (``heading_rows``): their text becomes a column of the rows below."""
+    into = profile.heading_into
+    if into is None or raw.empty:
+        return raw
+    data = [c for c in raw.columns if c not in schema.PROVENANCE]
+    blanks = [h for h in profile.heading_blank if h in raw.columns]
+    if not blanks:
+        return raw
+    heading = pd.Series(True, index=raw.index)
+    for h in blanks:
+        heading &= _blank(raw[h])
+    text = _as_text(_coalesce(raw, data))
+    heading &= text.ne("")
+    label = text.where(heading.to_numpy(), None).astype(object).ffill()
+    out = raw.loc[~heading.to_numpy()].copy()
+    out[into] = label.loc[out.index]
+    return out
+
+
+def _apply_codes(raw: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """Replace coded values (``codes``) by their labels; other values unchanged."""
+    for h, pairs in profile.codes:
+        if h not in raw.columns:
+            continue
+        table = dict(pairs)
+        raw[h] = _per_unique(
+            raw[h].astype(object), lambda u, t=table: t.get(normalise_site(u), u), None, object
+        )
+    return raw
+
+
+def _expand_recurring(raw: pd.DataFrame, profile: Profile, as_of: date) -> pd.DataFrame:
+    """One row per month of a recurring charge, from its start up to its end or ``as_of``.
+
+    The start column of each repeated row holds that month's charge date (the
+    start's day of month, clipped to the month's end).  A row whose start cannot
+    be read is kept once, as it is, so validation reports it.
+    """
+    assert profile.recurring is not None
+    start_h, end_h = profile.recurring
+    if start_h not in raw.columns or raw.empty:
+        return raw
+    start = pd.to_datetime(_as_text(raw[start_h]), format="%Y-%m-%d", errors="coerce")
+    if end_h in raw.columns:
+        end = pd.to_datetime(_as_text(raw[end_h]), format="%Y-%m-%d", errors="coerce")
+    else:
+        end = pd.Series(pd.NaT, index=raw.index)
+    limit = pd.Timestamp(as_of)
+    stop = end.where(end.notna() & (end < limit), limit)
+    span = (stop.dt.year * 12 + stop.dt.month) - (start.dt.year * 12 + start.dt.month) + 1
+    ok = (start.notna() & (start <= stop)).to_numpy()
+    months = np.where(ok, span.fillna(0).to_numpy(dtype="float64"), 0).astype("int64")
+    counts = np.where(start.isna().to_numpy(), 1, months)
+    pos = np.repeat(np.arange(len(raw)), counts)
+    out = raw.iloc[pos].copy()
+    k = np.arange(len(pos)) - np.repeat(np.cumsum(counts) - counts, counts)
+    base = start.iloc[pos].reset_index(drop=True)
+    dates = [
+        (b + pd.DateOffset(months=int(i))).strftime("%Y-%m-%d") if pd.notna(b) else None
+        for b, i in zip(base, k, strict=True)
+    ]
+    keep = [
+        d is None or pd.Timestamp(d) <= s
+        for d, s in zip(dates, stop.iloc[pos].reset_index(drop=True), strict=True)
+    ]
+    orig = out[start_h].to_numpy(dtype=object)
+    out[start_h] = [o if d is None else d for o, d in zip(orig, dates, strict=True)]
+    out = out.loc[np.asarray(keep, dtype=bool)] if len(out) else out
+    return out.reset_index(drop=True)
+
+
 def apply_profile(
-    raw: pd.DataFrame, profile: Profile, locations: pd.DataFrame | None = None
+    raw: pd.DataFrame,
+    profile: Profile,
+    locations: pd.DataFrame | None = None,
+    as_of: date | None = None,
 ) -> pd.DataFrame:
     """Map an export frame to the billing contract columns.
 
@@ -851,7 +1072,7 @@ def apply_profile(
     raw : pandas.DataFrame
         The export as read: normalised headers (``ext_price``, ``company_name``)
         with raw cell values, plus ``source_file``, ``source_sheet`` and
-        ``source_row``.
+        ``source_row``.  Headers are compared by :func:`dso_analytics.schema.header_key`.
     profile : Profile
         The profile recognising it.
     locations : pandas.DataFrame, optional
@@ -859,6 +1080,9 @@ def apply_profile(
         site values are then mapped to ``location_id`` through the aliases.
         Without it (or for values that map to nothing) ``location_id`` holds the
         site value as exported.
+    as_of : datetime.date, optional
+        Last day recurring charges (``recurring:``) still open are expanded to
+        (default: today).
 
     Returns
     -------
@@ -867,8 +1091,9 @@ def apply_profile(
         the profile's format read them, amounts as numbers where the profile
         changed or derived them, other values as exported for the ingest
         parsers), ``site_value`` (the export's site value), the provenance
-        columns, then the export's unused columns.  Rows matching
-        ``exclude_when`` are dropped.  ``raw`` is not modified.
+        columns, then the export's unused columns.  Heading rows are carried
+        down and dropped, rows matching ``exclude_when`` are dropped, recurring
+        charges are one row per month.  ``raw`` is not modified.
 
     Raises
     ------
@@ -876,9 +1101,11 @@ def apply_profile(
         A required contract column that the profile cannot produce from these
         headers.
     """
-    raw = raw.copy()
-    raw.columns = [c if c in schema.PROVENANCE else schema.normalise_header(c) for c in raw.columns]
+    raw = _keyed(raw)
+    shown_names = dict(raw.attrs.get("header_names", {}))
     fmt = profile.date_format
+    raw = _carry_headings(raw, profile)
+    raw = _apply_codes(raw, profile)
     if profile.exclude_when and len(raw):
         drop = pd.Series(False, index=raw.index)
         for r in profile.exclude_when:
@@ -886,10 +1113,24 @@ def apply_profile(
         raw = raw.loc[~drop]
     # dates: every header read as a date is normalised to ISO text when readable
     date_src = profile.column_source("invoice_date")
-    date_headers = set(date_src.referenced() if date_src else ("invoice_date",))
+    date_headers = set(date_src.referenced() if date_src else ("invoicedate",))
+    date_headers.update(profile.recurring or ())
     for h in date_headers:
         if h in raw.columns:
             raw[h] = _normalise_dates(raw[h], fmt)
+    # row rules read the rows as exported (before a recurring charge is expanded)
+    credit = pd.Series(False, index=raw.index)
+    for r in profile.credit_when:
+        credit |= _rule_mask(raw, r, fmt)
+    service = pd.Series(None, index=raw.index, dtype=object)
+    for r in profile.service_rules:
+        hit = _rule_mask(raw, r, fmt) & service.isna()
+        service = service.where(~hit, r.service)
+    if profile.recurring:
+        raw = raw.assign(__credit=credit.to_numpy(), __service=service.to_numpy())
+        raw = _expand_recurring(raw, profile, as_of or date.today())
+        credit = raw.pop("__credit").astype(bool)
+        service = raw.pop("__service").astype(object)
     out = pd.DataFrame(index=raw.index)
     missing: list[str] = []
     for col in _BILLING_NAMES:
@@ -903,7 +1144,7 @@ def apply_profile(
             and col in schema.required_columns(schema.BILLING)
             and not (col == "amount" and profile.derive_amount)
         ):
-            missing.append(f"{col} (from {' or '.join(src.headers)})")
+            missing.append(f"{col} (from {' or '.join(dict.fromkeys(src.headers))})")
         out[col] = _column(raw, src, col)
     if missing:
         raise DsoError(
@@ -926,27 +1167,21 @@ def apply_profile(
             bad = price.index[(price.isna() & ~_blank(out["unit_price"][need])).to_numpy()]
             amount.loc[bad] = out["unit_price"].loc[bad]
         if profile.credit_when:
-            credit = pd.Series(False, index=raw.index)
-            for r in profile.credit_when:
-                credit |= _rule_mask(raw, r, fmt)
             num = num.where(~credit, -num.abs())
         amount = amount.astype(object).where(num.isna(), num.round(2).astype(object))
         out["amount"] = amount.where(~_blank(amount), None)
     if profile.service_rules:
-        service = pd.Series(None, index=raw.index, dtype=object)
-        for r in profile.service_rules:
-            hit = _rule_mask(raw, r, fmt) & service.isna()
-            service = service.where(~hit, r.service)
         given = out["service"]
         out["service"] = given.where(~_blank(given), service)
     out[SITE_VALUE] = site
     for p in schema.PROVENANCE:
         if p in raw.columns:
             out[p] = raw[p]
-    used = _used_headers(profile) | set(_BILLING_NAMES) | {SITE_VALUE}
+    used = _used_headers(profile) | {schema.header_key(c) for c in _BILLING_NAMES}
     for c in raw.columns:
-        if c not in used and c not in out.columns:
-            out[c] = raw[c]
+        name = shown_names.get(c, c)
+        if c not in used and name not in out.columns and c != SITE_VALUE:
+            out[name] = raw[c]
     return out.reset_index(drop=True)
 
 

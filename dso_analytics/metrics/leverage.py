@@ -30,7 +30,7 @@ import pandas as pd
 
 from dso_analytics import schema
 from dso_analytics.metrics import result as R
-from dso_analytics.metrics._util import as_float, as_text, from_cents, group_sums
+from dso_analytics.metrics._util import as_float, as_text, from_cents, group_sums, t12m_start
 from dso_analytics.metrics.governing import agreement_windows, governing_agreement
 from dso_analytics.metrics.spend import BILLED_DESPITE_INCLUDED
 from dso_analytics.standards import Params
@@ -301,6 +301,8 @@ def compute_asks(
     - *change-of-ownership exit*: 0 (risk protection, no direct dollars).
     - *notice deadline at risk* (missed or within the last alert window): the
       sum of the other asks on that agreement - the leverage lost if the window passes.
+      For an agreement that does not auto-renew, the same ask is "negotiate before
+      the agreement expires" (clause ``expiry``), from its days to expiry.
 
     Column ``in_total`` is False for asks whose dollars restate other asks (the
     notice-deadline ask; the reporting ask when the organizational_reporting
@@ -343,7 +345,7 @@ def compute_asks(
                          "evidence": _evidence(lines, p), "impact_12m": amt})  # fmt: skip
     # onboarding cap
     horizon = as_of + pd.DateOffset(months=12)
-    t12_start = as_of - pd.DateOffset(months=12)
+    t12_start = t12m_start(as_of)
     for a in leverage["agreement_id"]:
         if a not in sc.index or sc.at[a, "onboarding_cost_ceiling"] == "pass":
             continue
@@ -431,6 +433,8 @@ def compute_asks(
     base = pd.DataFrame(rows, columns=["ask", "clause", "agreement_id", "evidence", "impact_12m"])
     for a, r in ren.iterrows():
         d = r["days_to_notice_deadline"]
+        if pd.isna(d) and pd.notna(r.get("days_to_expiry", pd.NA)):
+            d = r["days_to_expiry"]  # does not auto-renew: the expiry is the deadline
         if pd.isna(d) or r["status"] == "expired" or d > last_window:
             continue
         mine = base[(base["agreement_id"] == a).to_numpy(bool)]
@@ -438,10 +442,16 @@ def compute_asks(
             # the reporting-clause ask restates that add-on's dollars
             mine = mine[(mine["clause"] != "automatic_monthly_reporting").to_numpy(bool)]
         other = float(mine["impact_12m"].sum())
-        when = (
-            r["next_notice_deadline"] if bool(r["notice_window_missed"]) else r["notice_deadline"]
-        )
-        txt = "missed; next" if bool(r["notice_window_missed"]) else "due"
+        if pd.notna(r.get("expiry", pd.NaT)):
+            rows.append({"ask": f"Negotiate before the agreement expires ({pd.Timestamp(r['expiry']).date()})",
+                         "clause": "expiry", "agreement_id": a,
+                         "evidence": f"does not auto-renew; expires {pd.Timestamp(r['expiry']).date()}, "
+                                     f"{int(d)} day(s) left",
+                         "impact_12m": round(other, 2), "in_total": False})  # fmt: skip
+            continue
+        missed_w = bool(r["notice_window_missed"])
+        when = r["next_notice_deadline"] if missed_w else r["notice_deadline"]
+        txt = "missed; next" if missed_w else "due"
         rows.append({"ask": f"Act before the notice deadline ({txt} {pd.Timestamp(when).date() if pd.notna(when) else 'n/a'})",
                      "clause": "notice", "agreement_id": a,
                      "evidence": f"current term ends {pd.Timestamp(r['current_term_end']).date()}, "
