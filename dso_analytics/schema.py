@@ -165,6 +165,7 @@ AGREEMENT_COLUMNS: tuple[Column, ...] = (
     Column("auto_renew", "bool", required=True),
     Column("renewal_term_months", "integer", min_value=1, default=12),
     Column("notice_days", "integer", min_value=0),
+    Column("notice_method", "text"),  # how notice must be sent, e.g. "certified mail"
     Column("pricing_basis", "code", required=True, codes=PRICING_BASES),
     Column("monthly_rate", "money", required=True, min_value=0),
     Column("annual_uplift_pct", "number", default=0.0),

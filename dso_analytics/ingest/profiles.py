@@ -847,8 +847,30 @@ def _iso_date(u: object, fmt: str) -> object:
     return u
 
 
+_ISO_TIMESTAMP = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+def _strip_iso_time(s: pd.Series) -> pd.Series:
+    """API timestamps (``2025-01-31T00:00:00Z``) -> their date (``2025-01-31``)."""
+
+    def cut(u: object) -> object:
+        if isinstance(u, str) and not isinstance(u, ExcelError):
+            m = _ISO_TIMESTAMP.match(u)
+            if m:
+                return m.group(1)
+        return u
+
+    if not (_is_text(s) or s.dtype == object):
+        return s
+    return _per_unique(s.astype(object), cut, None, object)
+
+
 def _normalise_dates(s: pd.Series, fmt: str) -> pd.Series:
-    """Text dates in ``fmt`` and date objects -> ISO text; anything else unchanged."""
+    """Text dates in ``fmt``, API timestamps and date objects -> ISO text; anything
+    else unchanged."""
+    s = _strip_iso_time(s)
     if _is_text(s):
         if fmt == DATE_AUTO:
             return s
@@ -1237,18 +1259,42 @@ def _write_atomic(frame: pd.DataFrame, dest: Path, force: bool) -> None:
             tmp_path.unlink()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def defuse_cell(value: object) -> object:
+    """Make a text cell inert in a spreadsheet (OWASP CSV-injection guidance).
+
+    Text starting with ``= + - @``, a tab or a carriage return is prefixed with
+    ``'`` so that Excel, LibreOffice and Google Sheets show it as text instead of
+    evaluating it; plain numbers (``-50.00``) and non-text values are unchanged.
+
+    >>> defuse_cell("=1+1"), defuse_cell("-2+3+cmd|' /C calc'!A0"), defuse_cell("-50.00")
+    ("'=1+1", "'-2+3+cmd|' /C calc'!A0", '-50.00')
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def _contract_frame(mapped: pd.DataFrame) -> pd.DataFrame:
-    """The columns written to a contract billing file: contract columns + site_value."""
+    """The columns written to a contract billing file: contract columns + site_value,
+    every text cell defused (:func:`defuse_cell`), amounts as plain numbers."""
     cols = [c for c in (*_BILLING_NAMES, SITE_VALUE) if c in mapped.columns]
     out = mapped[cols].copy()
     for c in cols:
         if c != "amount":
-            out[c] = _as_text(out[c])
+            out[c] = _per_unique(_as_text(out[c]), defuse_cell, "", object)
     if "amount" in out.columns:
         amt = out["amount"].astype(object)
         out["amount"] = amt.map(
             lambda v: f"{v:.2f}" if isinstance(v, float) and math.isfinite(v) else v
-        )
+        ).map(lambda v: defuse_cell(_cell_text(v)) if v is not None else v)
     return out
 
 
@@ -1286,6 +1332,27 @@ def _refuse_excel_errors(mapped: pd.DataFrame, shown: str) -> None:
                 f"{shown}, row {row}, {c}: Excel error cell ({str(first[c])!r}); "
                 f"{int(err.sum())} such cell(s) in this column: fix the export first"
             )
+
+
+def _refuse_unlocated(
+    mapped: pd.DataFrame,
+    profile: Profile,
+    shown: str,
+    locations: pd.DataFrame | None,
+    headers: Mapping[str, str],
+) -> None:
+    """Refuse an import whose site values map to no location, or whose location
+    rule leaves too many lines without one (the message says what to fix)."""
+    if locations is None:
+        return
+    from dso_analytics.ingest.aliases import check_site_values
+
+    problems = check_site_values(mapped, locations)
+    problems += location_coverage(mapped, profile, shown, locations, headers)
+    if problems:
+        lines = [str(p) for p in problems[:5]]
+        more = f"\n... and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise DsoError("nothing written:\n" + "\n".join(lines) + more)
 
 
 def import_export(
@@ -1343,21 +1410,23 @@ def import_export(
     if chosen is None:
         chosen = match_profile(raw.headers, profiles)
         if chosen is None:
+            closest = closest_profile(raw.original_headers or raw.headers, profiles)
             raise DsoError(
                 f"{src.name}: no provider profile matches its headers "
-                f"({', '.join(raw.headers) or 'none found'}); available: "
-                f"{', '.join(p.name for p in profiles)}. Add a profile in "
+                f"({', '.join(raw.headers) or 'none found'})"
+                + (f"; {closest}" if closest else "")
+                + f"; available: {', '.join(p.name for p in profiles)}. Add a profile in "
                 f"{schema.PROFILES_DIR}/ or choose one with --profile"
             )
     elif chosen.score(raw.headers) is None:
-        missing = [
-            "|".join(alts) for alts in chosen.required if not any(a in raw.headers for a in alts)
-        ]
         raise DsoError(
-            f"{src.name}: lacks the headers profile {chosen.name!r} requires: {', '.join(missing)}"
+            f"{src.name}: lacks the headers profile {chosen.name!r} requires: "
+            f"{', '.join(chosen.missing(raw.headers))}"
         )
-    mapped = apply_profile(raw.frame, chosen, _read_locations(dso_dir))
+    locations = _read_locations(dso_dir)
+    mapped = apply_profile(raw.frame, chosen, locations)
     _refuse_excel_errors(mapped, src.name)
+    _refuse_unlocated(mapped, chosen, src.name, locations, _shown_headers(raw, chosen))
     out = _contract_frame(mapped)
     out["export_row"] = mapped[schema.SOURCE_ROW].to_numpy() if len(mapped) else []
     billing_dir.mkdir(parents=True, exist_ok=True)
@@ -1373,8 +1442,150 @@ def import_export(
 
 
 # ---------------------------------------------------------------------------
+# Checks of a mapped file: location coverage, closest profile
+# ---------------------------------------------------------------------------
+def _location_ids(locations: pd.DataFrame | None) -> set[str]:
+    if locations is None or LOCATION_ID not in locations.columns:
+        return set()
+    return {str(v).strip() for v in locations[LOCATION_ID].dropna() if str(v).strip()}
+
+
+def _stem_location(file: str, locations: pd.DataFrame | None) -> str | None:
+    """The location_id a file is named after (its lines default to it), if any."""
+    stem = Path(file).stem.strip().casefold()
+    return next((i for i in _location_ids(locations) if i.casefold() == stem), None)
+
+
+def location_coverage(
+    mapped: pd.DataFrame,
+    profile: Profile,
+    file: str,
+    locations: pd.DataFrame | None,
+    shown: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+) -> list[Problem]:
+    """Report a location rule that leaves a file's lines at organization level.
+
+    A profile's location rule must resolve a location for some of the file's
+    lines, and may leave at most ``profile.max_unresolved`` of them without one
+    (a site value that matches no location is reported per value by
+    :func:`dso_analytics.ingest.aliases.check_site_values`, not here).
+
+    Parameters
+    ----------
+    mapped : pandas.DataFrame
+        The output of :func:`apply_profile` for the file.
+    profile : Profile
+    file : str
+        The file as shown in messages (``billing/x.csv``).
+    locations : pandas.DataFrame or None
+        The DSO's locations; without them nothing is checked.
+    shown : mapping, optional
+        Header key -> header as exported, for the message.
+    sheet : str, optional
+
+    Returns
+    -------
+    list of Problem
+        Zero or one ``location_unresolved`` error naming the columns tried, the
+        values seen and the fixes.
+    """
+    known = _location_ids(locations)
+    if (
+        not known
+        or mapped.empty
+        or profile.location_value is not None
+        or _stem_location(file, locations) is not None
+    ):
+        return []
+    loc = mapped[LOCATION_ID]
+    text = _as_text(loc)
+    resolved = text.isin(known)
+    blank = text.eq("")
+    n, n_blank = len(mapped), int(blank.sum())
+    if n_blank == 0 or (resolved.any() and n_blank / n <= profile.max_unresolved):
+        return []
+    names = dict(shown or {})
+    headers = list(dict.fromkeys(location_headers(profile)))
+    present = [names[h] for h in headers if h in names]
+    absent = [h for h in headers if h not in names]
+    if present:
+        tried = ", ".join(present) + (f" (not in this file: {', '.join(absent)})" if absent else "")
+    else:
+        tried = f"none of {', '.join(absent)} is in this file"
+    seen = _as_text(mapped[SITE_VALUE][blank.to_numpy()]) if SITE_VALUE in mapped else None
+    counts = seen[seen.ne("")].value_counts() if seen is not None else pd.Series(dtype=int)
+    values = ", ".join(f"{v!r} ({c} line{'s' if c > 1 else ''})" for v, c in counts.head(5).items())
+    if len(counts) > 5:
+        values += f" and {len(counts) - 5} more"
+    numeric = len(counts) and all(re.fullmatch(r"\d+", str(v)) for v in counts.index)
+    first = mapped.loc[blank.to_numpy()].iloc[0]
+    row = first.get(schema.SOURCE_ROW)
+    some = sorted(known)[0]
+    problem = (
+        f"profile {profile.name!r} found no location for {n_blank} of {n} lines "
+        f"(at most {profile.max_unresolved:.0%} may stay organization-level); columns tried: "
+        f"{tried}"
+        + f"; values seen: {values or 'none (all blank)'}. Fix: "
+        + (
+            "these look like the provider's numeric ids: add each to the aliases of its "
+            "location in locations"
+            if numeric
+            else "add each value to the aliases of its location in locations"
+        )
+        + f", or map the export's site column in a profile of {schema.PROFILES_DIR}/, or, for a "
+        f"file holding one location's lines, name it after the location_id ({schema.BILLING_DIR}/"
+        f"{some}{Path(file).suffix or '.csv'})"
+    )
+    return [
+        Problem(
+            file=file,
+            sheet=sheet or None,
+            row=int(row) if row is not None and not pd.isna(row) else None,
+            column=LOCATION_ID,
+            problem=problem,
+            rule="location_unresolved",
+        )
+    ]
+
+
+def closest_profile(headers: Sequence[str], profiles: Sequence[Profile]) -> str:
+    """Describe the profile closest to recognising ``headers`` and what it lacks.
+
+    Returns
+    -------
+    str
+        ``"closest profile: 'xero-invoices' (Xero), lacking InvoiceDate"`` or
+        ``""`` when no profile shares a required header with them.
+    """
+    present = {schema.header_key(h) for h in headers}
+    best: tuple[int, int, Profile] | None = None
+    for p in profiles:
+        have = sum(1 for alts in p.required if any(a in present for a in alts))
+        if have and (best is None or (have, -len(p.required)) > (best[0], -best[1])):
+            best = (have, len(p.required), p)
+    if best is None:
+        return ""
+    p = best[2]
+    lacking = p.missing(headers)
+    return f"closest profile: {p.name!r} ({p.provider}), lacking {', '.join(lacking)}"
+
+
+# ---------------------------------------------------------------------------
 # read_dso hook: a billing file that is not in contract form
 # ---------------------------------------------------------------------------
+def _shown_headers(raw: RawTable, profile: Profile) -> dict[str, str]:
+    """Header key -> the header as exported (for messages)."""
+    shown = {
+        schema.header_key(h): (o or h)
+        for h, o in zip(raw.headers, raw.original_headers or raw.headers, strict=False)
+        if h
+    }
+    if profile.heading_into:
+        shown[profile.heading_into] = f"{profile.heading_into} (from the heading rows)"
+    return shown
+
+
 def _file_problem(file: str, problem: str, rule: str, sheet: str | None = None) -> Problem:
     return Problem(file=file, sheet=sheet or None, problem=problem, rule=rule)
 
@@ -1437,6 +1648,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
         return _unread(raw, _file_problem(raw.file, str(exc), "ambiguous_profile", sheet))
     if prof is None:
         missing = [c for c in schema.required_columns(schema.BILLING) if c not in raw.headers]
+        closest = closest_profile(raw.original_headers or raw.headers, profiles)
         return _unread(
             raw,
             _file_problem(
@@ -1448,6 +1660,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
                     if raw.header_row
                     else ""
                 )
+                + (f"; {closest}" if closest else "")
                 + f"; add a profile in {schema.PROFILES_DIR}/ or rename the columns",
                 "no_profile",
                 sheet,
@@ -1467,6 +1680,9 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
             footers = apply_profile(footers, prof)
         except DsoError:
             footers = footers.iloc[0:0]
+    problems = location_coverage(
+        mapped, prof, raw.file, locations, _shown_headers(raw, prof), sheet
+    )
     headers = [c for c in mapped.columns if c not in schema.PROVENANCE]
     fmt = () if prof.date_format == DATE_AUTO else (prof.date_format,)
     return (
@@ -1479,5 +1695,5 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
             date_formats=fmt,
             profile=prof.name,
         ),
-        [],
+        problems,
     )

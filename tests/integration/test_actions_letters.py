@@ -161,3 +161,18 @@ def test_cli_letters_sample_totals_equal_metrics(tmp_path: Path, capsys) -> None
     assert facts["Notice must be received by"] == "2026-12-07"
     nd = m.renewals.set_index("agreement_id").loc["AG-CFD-01", "notice_deadline"]
     assert pd.Timestamp(facts["Notice must be received by"]) == nd
+
+
+def test_write_report_actions_replaces_stale_letters(tmp_path: Path) -> None:
+    from dso_analytics.actions.render import write_report_actions
+
+    ds, m = _metrics()
+    stale = tmp_path / "letters" / "notice-letter-old.docx"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    out = write_report_actions(ds, m, tmp_path)
+    assert out["ics"] == (tmp_path / "renewal-deadlines.ics").resolve()
+    assert out["events"] == len(out["deadlines"]) == 4  # AG-A and AG-B: notice + term end each
+    assert sorted(p.name for p in (tmp_path / "letters").iterdir()) == [
+        "claim-letter-acme-it.docx", "claim-letter-beta-msp.docx", "notice-letter-ag-a.docx",
+    ]  # fmt: skip

@@ -227,3 +227,6 @@ def test_cli_log_init_check_sync(tmp_path: Path, capsys) -> None:
         "negotiation.xlsx, sheet log, row 2, amount_realised: is more than amount_agreed "
         "(10.00) ('20.00')"
     )
+    # validate reports the log like every other input (exit 1, the same located line)
+    assert main(["validate", str(dso)]) == 1
+    assert out[2] in capsys.readouterr().out.splitlines()

@@ -115,7 +115,7 @@ EXPECTED = [
     ("documentation", 3, "specified", "documentation.specified.unreadable",
      "could not be read as yes/no", "maybe"),
     ("billing", 4, "location_id", "billing.location_id.unknown",
-     "is not in locations; did you mean LOC-001 or ", "LOC-01"),
+     "is not in locations (closest: LOC-001, ", "LOC-01"),
     ("billing", 5, "agreement_id", "billing.agreement_id.unknown",
      "is not in agreements", "AG-7"),
     ("billing", 6, "invoice_number", "billing.invoice_number.blank",
@@ -267,7 +267,9 @@ def test_unknown_location_suggests_an_alias(tmp_path):
     report = validate_dso(make_dso(tmp_path, tables=t))
     (p,) = report.problems
     assert (p.file, p.row, p.column) == ("billing/organization.csv", 3, "location_id")
-    assert p.problem.endswith("did you mean LOC-002 (alias 'Elm Street')?")
+    # one problem per value: its rows, the closest alias first, and the fix
+    assert "'Elm Stret' is not in locations (closest: Elm Street (LOC-002)" in p.problem
+    assert "row 3. Add it to the aliases of its location in locations" in p.problem
 
 
 def test_done_when_case_three_lines(tmp_path):
