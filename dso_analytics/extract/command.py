@@ -36,12 +36,22 @@ def run(args: argparse.Namespace) -> int:
 
     from dso_analytics.extract import extract_documents, extract_file, read_document
 
-    if args.agreement_id and len(args.files) > 1:
-        # one agreement in several files: the agreement first, then its amendments
-        docs = [read_document(f) for f in args.files]  # each raises before anything is written
-        results = [extract_documents(docs)]
-    else:
-        results = [extract_file(f) for f in args.files]  # each raises before anything is written
+    try:
+        if args.agreement_id and len(args.files) > 1:
+            # one agreement in several files: the agreement first, then its amendments
+            docs = [read_document(f) for f in args.files]  # each raises before anything is written
+            results = [extract_documents(docs)]
+        else:
+            results = [
+                extract_file(f) for f in args.files
+            ]  # each raises before anything is written
+    except DsoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a rule bug must not show a traceback
+        raise DsoError(
+            f"{' '.join(args.files)}: extraction failed ({type(exc).__name__}: {exc}); "
+            "nothing written. Please report it with the file"
+        ) from None
     if fmt == "json":
         data = [r.to_dict() for r in results]
         text = json.dumps(data[0] if len(data) == 1 else data, indent=2, default=str)
