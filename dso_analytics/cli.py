@@ -105,7 +105,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dso", required=True, metavar="DSO_DIR")
     p.add_argument("--profile", metavar="NAME", help="profile to use (default: detect)")
     p.add_argument("--force", action="store_true", help="overwrite an existing billing file")
+
+    _add_action_parsers(sub)
     return parser
+
+
+def _add_action_parsers(sub: Any) -> None:
+    """Subcommands that turn findings into actions (calendar, letters, negotiation log)."""
+    p = sub.add_parser("calendar", help="write notice deadlines and term ends as an .ics file")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("dso_dir", nargs="?", metavar="DSO_DIR")
+    target.add_argument("--all", metavar="PORTFOLIO", help="every DSO folder of a portfolio")
+    p.add_argument(
+        "--out",
+        metavar="FILE.ics",
+        help="default: reports/<dso>/renewal-deadlines.ics (--all: reports/portfolio/...)",
+    )
+    p.add_argument(
+        "--remind",
+        default="120,90,60,30",
+        metavar="DAYS,...",
+        help="alarms, in days before each event (default 120,90,60,30)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_param_options(p)
+
+    p = sub.add_parser("letters", help="write credit-claim and notice letters (.docx)")
+    p.add_argument("dso_dir", metavar="DSO_DIR")
+    p.add_argument("--out", metavar="DIR", help="default: reports/<dso>/letters/")
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=120,
+        metavar="DAYS",
+        help="notice letters for deadlines within DAYS of as-of, or missed windows (120)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_param_options(p)
 
 
 # ---------------------------------------------------------------------------
@@ -251,6 +287,60 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calendar(args: argparse.Namespace) -> int:
+    from dso_analytics.actions.calendar import parse_remind
+    from dso_analytics.actions.render import (
+        calendar_summary,
+        load,
+        render_calendar,
+        stale_as_of_note,
+    )
+
+    try:
+        remind = parse_remind(args.remind)
+    except ValueError as exc:
+        raise DsoError(str(exc)) from None
+    dirs = _portfolio_dirs(args.all) if args.all else [_existing_dir(args.dso_dir)]
+    loaded = [load(d, _params(args, d), use_cache=not args.no_cache) for d in dirs]
+    if args.out:
+        out = Path(args.out)
+    else:
+        out = (
+            Path("reports") / ("portfolio" if args.all else dirs[0].name) / "renewal-deadlines.ics"
+        )
+    name = "Renewal deadlines: " + (
+        "portfolio" if args.all else (loaded[0].m.display_name if loaded else "")
+    )
+    path, dl = render_calendar(loaded, out, remind=remind, name=name)
+    print(f"wrote {path} ({calendar_summary(dl)})")
+    note = stale_as_of_note(loaded)
+    if note:
+        print(note)
+    return 0
+
+
+def _cmd_letters(args: argparse.Namespace) -> int:
+    from dso_analytics.actions.render import load, render_letters, stale_as_of_note
+
+    if args.horizon < 0:
+        raise DsoError("--horizon: must be 0 or more days")
+    d = _existing_dir(args.dso_dir)
+    x = load(d, _params(args, d), use_cache=not args.no_cache)
+    out = Path(args.out) if args.out else Path("reports") / d.name / "letters"
+    paths = render_letters(x, out, horizon_days=args.horizon)
+    for p in paths:
+        print(f"wrote {p}")
+    if not paths:
+        print(
+            f"no letter: nothing to claim and no notice deadline within {args.horizon} days "
+            f"of {x.m.as_of.date()}"
+        )
+    note = stale_as_of_note([x])
+    if note:
+        print(note)
+    return 0
+
+
 _COMMANDS = {
     "validate": _cmd_validate,
     "metrics": _cmd_metrics,
@@ -258,6 +348,8 @@ _COMMANDS = {
     "sample": _cmd_sample,
     "profiles": _cmd_profiles,
     "import": _cmd_import,
+    "calendar": _cmd_calendar,
+    "letters": _cmd_letters,
 }
 
 

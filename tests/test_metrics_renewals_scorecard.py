@@ -22,6 +22,10 @@ def _renewals(as_of: str) -> pd.DataFrame:
         agreement("SOON", "2024-03-01", term_months=12, notice_days=30),
         # far: end 2027-01-01, notice 90 -> 2026-10-03
         agreement("FAR", "2024-01-01", term_months=36, notice_days=90),
+        # non-renewing, blank notice: expires 2025-06-01 (no notice deadline)
+        agreement("ENDS", "2024-06-01", term_months=12, auto_renew=False, notice_days=None),
+        # non-renewing with a notice_days given: still an expiry, 2025-02-01
+        agreement("ENDS30", "2024-02-01", term_months=12, auto_renew=False, notice_days=30),
     ]
     ds = make_ds(agreements=ags)
     return compute_renewals(ds.agreements, T(as_of), params(as_of)).set_index("agreement_id")
@@ -53,6 +57,34 @@ def test_expired_and_buckets() -> None:
     assert r.loc["FAR", "notice_deadline"] == T("2026-10-03")
     assert r.loc["FAR", "bucket"] == ">90"
     assert tuple(r.reset_index().columns) == RENEWAL_COLUMNS
+
+
+def test_non_renewing_agreements_show_expiry_never_a_notice_deadline() -> None:
+    r = _renewals("2024-12-31")
+    for a in ("ENDS", "ENDS30", "GONE"):
+        assert pd.isna(r.loc[a, "notice_deadline"]), a
+        assert pd.isna(r.loc[a, "days_to_notice_deadline"]), a
+        assert pd.isna(r.loc[a, "notice_window_missed"]), a
+        assert pd.isna(r.loc[a, "next_notice_deadline"]), a
+    # ENDS: 2024-06-01 + 12 months = 2025-06-01 ; 2025-06-01 - 2024-12-31 = 152 days -> >90
+    assert r.loc["ENDS", "expiry"] == T("2025-06-01")
+    assert r.loc["ENDS", "days_to_expiry"] == 152
+    assert r.loc["ENDS", "status"] == "initial_term" and r.loc["ENDS", "bucket"] == ">90"
+    # ENDS30: expires 2025-02-01, 32 days after 2024-12-31 -> 31-90 (the notice_days
+    # of a non-renewing agreement do not move the date: there is nothing to give notice of)
+    assert r.loc["ENDS30", "expiry"] == T("2025-02-01")
+    assert r.loc["ENDS30", "days_to_expiry"] == 32
+    assert r.loc["ENDS30", "bucket"] == "31-90"
+    # GONE expired on 2024-01-01: 365 days before 2024-12-31 (2024 is a leap year)
+    assert r.loc["GONE", "expiry"] == T("2024-01-01")
+    assert r.loc["GONE", "days_to_expiry"] == -365
+    # auto-renewing agreements have no expiry
+    for a in ("TACIT", "SOON", "FAR"):
+        assert pd.isna(r.loc[a, "expiry"]) and pd.isna(r.loc[a, "days_to_expiry"]), a
+    # on its expiry day a non-renewing agreement is expired (term end <= as-of)
+    r = _renewals("2025-06-01")
+    assert r.loc["ENDS", "status"] == "expired" and r.loc["ENDS", "bucket"] == "expired"
+    assert r.loc["ENDS", "days_to_expiry"] == 0
 
 
 def test_bucket_31_90_and_on_the_deadline_day() -> None:

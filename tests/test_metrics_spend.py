@@ -183,3 +183,62 @@ def test_explicit_agreement_id_wins_and_org_listing_locations() -> None:
     )
     m = compute_metrics(ds, params("2024-05-31"))
     assert list(m.lines[schema.GOVERNING_AGREEMENT]) == ["AG-A", "AG-L", "AG-A", "AG-A"]
+
+
+# --- the one T12M window (issue 17): month-end rule ---------------------------
+
+
+def test_t12m_start_month_end_rule() -> None:
+    from dso_analytics.metrics._util import t12m_start
+
+    T = pd.Timestamp
+    # 2025-02-28 is the last day of February: the window starts after the last
+    # day of February 2024 (2024-02-29), not after 2024-02-28
+    assert t12m_start(T("2025-02-28")) == T("2024-02-29")
+    # 2024-02-29 (leap day, month end): last day of February 2023 = 2023-02-28
+    assert t12m_start(T("2024-02-29")) == T("2023-02-28")
+    # 2025-03-31: last day of March 2024 = 2024-03-31 (same as minus 12 months)
+    assert t12m_start(T("2025-03-31")) == T("2024-03-31")
+    # mid-month: plain calendar 12 months
+    assert t12m_start(T("2025-06-15")) == T("2024-06-15")
+    # 2024-02-28 is not a month end in a leap year: minus 12 months = 2023-02-28
+    assert t12m_start(T("2024-02-28")) == T("2023-02-28")
+
+
+def _month_end_invoices() -> list[dict]:
+    # one 1,000.00 managed-services invoice at every month end 2023-01-31 .. 2025-06-30
+    ends = pd.date_range("2023-01-31", "2025-06-30", freq="ME")
+    return [line(f"{d.date()}", 1000.0) for d in ends]
+
+
+def test_t12m_at_month_ends_counts_twelve_monthly_invoices() -> None:
+    ds = make_ds(
+        locations=[location("LOC-1")],
+        agreements=[agreement("AG-1", "2020-01-01")],
+        billing=_month_end_invoices(),
+    )
+    # (as-of, first invoice in the window, last one): always 12 invoices = 12,000.00
+    cases = {
+        # (2024-02-29, 2025-02-28]: 2024-03-31 .. 2025-02-28; the 2024-02-29
+        # invoice is OUT (with as-of - 12 months = 2024-02-28 it was in: 13 invoices)
+        "2025-02-28": ("2024-03-31", "2025-02-28"),
+        # (2023-02-28, 2024-02-29]: 2023-03-31 .. 2024-02-29
+        "2024-02-29": ("2023-03-31", "2024-02-29"),
+        # (2024-03-31, 2025-03-31]: 2024-04-30 .. 2025-03-31
+        "2025-03-31": ("2024-04-30", "2025-03-31"),
+        # mid-month (2024-06-15, 2025-06-15]: 2024-06-30 .. 2025-05-31
+        "2025-06-15": ("2024-06-30", "2025-05-31"),
+    }
+    for as_of, (first, last) in cases.items():
+        m = compute_metrics(ds, params(as_of))
+        inside = m.lines.loc[m.lines["in_t12m"], "invoice_date"]
+        assert (inside.min(), inside.max(), len(inside)) == (
+            pd.Timestamp(first), pd.Timestamp(last), 12), as_of  # fmt: skip
+        assert m.spend_total["t12m"] == 12000.0, as_of
+        # every T12M figure uses the same window: the agreement's T12M spend and
+        # managed-services spend are the same 12 invoices; the price per
+        # workstation is 12,000 / 12 months / 10 workstations = 100.00
+        lev = m.leverage.iloc[0]
+        assert lev["spend_t12m"] == 12000.0 and lev["managed_services_t12m"] == 12000.0, as_of
+        assert lev["effective_workstation_monthly"] == 100.0, as_of
+        assert m.leverage_total["spend_t12m"] == 12000.0, as_of

@@ -32,9 +32,9 @@ Decisions (where the spec is silent)
   one; ``expected_cost_target`` = min(current, target cap) (the target cap when
   current is unknown).
 - **Renewals**: renewal terms are counted in whole months from the start date
-  (no day drift).  A non-renewing agreement's ``notice_deadline`` is its term
-  end minus notice_days (0 when blank): the date a replacement must be agreed;
-  it has no next_notice_deadline.  A blank renewal_term_months means 12.
+  (no day drift).  A non-renewing agreement has no notice deadline: it has an
+  ``expiry`` (its term end) and ``days_to_expiry``, bucketed like a deadline
+  (``expired`` once past).  A blank renewal_term_months means 12.
 - **Workstations covered now**: sum of workstations of the ``active``
   locations (join_date <= as-of) that the agreement governs at as-of.
   ``effective_workstation_monthly`` = T12M managed_services / months the
@@ -55,7 +55,7 @@ import pandas as pd
 from dso_analytics import schema
 from dso_analytics.classify import Rules, read_rules
 from dso_analytics.dataset import DsoDataset
-from dso_analytics.metrics._util import reuse_codes
+from dso_analytics.metrics._util import reuse_codes, t12m_start
 from dso_analytics.metrics.asks import ASK_RULES, compute_asks
 from dso_analytics.metrics.export import (
     format_metrics_table,
@@ -143,7 +143,7 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
         )
         if pd.isna(last):
             notes.append("No billing lines: as-of defaults to today.")
-    t12m_start = as_of - pd.DateOffset(months=12)
+    window_start = t12m_start(as_of)
     services_known = _present(ds, schema.SERVICES)
     doc_known = _present(ds, schema.DOCUMENTATION)
     if not services_known:
@@ -167,7 +167,7 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
     renewals = compute_renewals(ds.agreements, as_of, params)
     leverage, lev_total = compute_leverage(
         ds.agreements, ds.locations, lines, onboarding, pipeline, scorecard, renewals,
-        as_of, t12m_start, params, services_known,
+        as_of, window_start, params, services_known,
     )  # fmt: skip
     ask_set = compute_asks(
         leverage, lines, onboarding, pipeline, scorecard, renewals, ds.locations, ds.agreements,
@@ -236,7 +236,7 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
         display_name=ds.display_name or ds.dso,
         currency=ds.currency,
         as_of=as_of,
-        t12m_start=t12m_start,
+        t12m_start=window_start,
         params=params,
         lines=lines.drop(columns=["amount_cents"]),
         spend_total=spend["total"],

@@ -191,9 +191,41 @@ def business_days(start: pd.Series | np.ndarray, end: pd.Series | np.ndarray) ->
     return out
 
 
+def t12m_start(as_of: pd.Timestamp) -> pd.Timestamp:
+    """Exclusive start of the trailing-twelve-months window ending at ``as_of``.
+
+    T12M is ``(t12m_start(as_of), as_of]``.  When ``as_of`` is the last day of
+    its month, the window starts after the last day of the same month a year
+    earlier, so that a month-end window always holds exactly twelve month ends;
+    otherwise it starts after ``as_of - 12 months`` (``pandas.DateOffset``).
+
+    Parameters
+    ----------
+    as_of : Timestamp
+
+    Returns
+    -------
+    Timestamp
+        The day just before the window's first day.
+
+    Examples
+    --------
+    >>> t12m_start(pd.Timestamp("2025-02-28")).date()  # not 2024-02-28
+    datetime.date(2024, 2, 29)
+    >>> t12m_start(pd.Timestamp("2024-02-29")).date()
+    datetime.date(2023, 2, 28)
+    >>> t12m_start(pd.Timestamp("2025-06-15")).date()
+    datetime.date(2024, 6, 15)
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    if as_of.is_month_end:
+        return (as_of - pd.DateOffset(months=12)) + pd.offsets.MonthEnd(0)
+    return as_of - pd.DateOffset(months=12)
+
+
 def t12m_mask(dates: pd.Series, as_of: pd.Timestamp) -> np.ndarray:
-    """``invoice_date`` in ``(as_of - 12 months, as_of]`` (months by calendar)."""
-    start = as_of - pd.DateOffset(months=12)
+    """``invoice_date`` in ``(t12m_start(as_of), as_of]`` (see :func:`t12m_start`)."""
+    start = t12m_start(as_of)
     d = pd.to_datetime(dates)
     return ((d > start) & (d <= as_of)).to_numpy(dtype=bool, na_value=False)
 

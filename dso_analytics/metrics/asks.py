@@ -36,7 +36,7 @@ import pandas as pd
 
 from dso_analytics import schema
 from dso_analytics.metrics import result as R
-from dso_analytics.metrics._util import as_float, as_text, from_cents, round_money
+from dso_analytics.metrics._util import as_float, as_text, from_cents, round_money, t12m_start
 from dso_analytics.standards import Params
 
 BILLED_DESPITE_INCLUDED = "billed_despite_included"
@@ -204,6 +204,7 @@ def _credit(key: str, agreement: str, kind: str, r: Any, claim_cents: int) -> di
         "agreement_id": agreement,
         "location_id": r.location_id,
         "kind": kind,
+        "service": getattr(r, schema.SERVICE_RESOLVED),
         "source_file": r.source_file,
         "source_sheet": r.source_sheet,
         "source_row": r.source_row,
@@ -266,7 +267,7 @@ def rule_onboarding_cap(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dic
     """Cap onboarding at the target: pipeline saving within 12 months, else the T12M run-rate."""
     out = []
     horizon = ctx.as_of + pd.DateOffset(months=12)
-    t12_start = ctx.as_of - pd.DateOffset(months=12)
+    t12_start = t12m_start(ctx.as_of)
     cap = ctx.params.target_onboarding_cap
     pipe, ob = ctx.pipeline, ctx.onboarding
     for a in ctx.leverage.index:
@@ -434,14 +435,26 @@ def rule_change_of_ownership(ctx: AskContext, rows: list[dict[str, Any]]) -> lis
 
 
 def rule_notice_deadline(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A notice deadline missed or within the last alert window: act before it passes."""
+    """A notice deadline (or, without auto-renewal, the expiry) missed or within the last
+    alert window: act before it passes.  A term to fix; its evidence names the dollars at stake.
+    """
     last = max(ctx.params.alert_windows_days) if ctx.params.alert_windows_days else 90
     out = []
     for a, r in ctx.renewals.iterrows():
         d = r["days_to_notice_deadline"]
+        expiry = r.get("expiry", pd.NaT)
+        if pd.isna(d) and pd.notna(r.get("days_to_expiry", pd.NA)):
+            d = r["days_to_expiry"]  # does not auto-renew: the expiry is the deadline
         if pd.isna(d) or r["status"] == "expired" or d > last:
             continue
         at_stake = sum(x["impact_12m"] for x in rows if x["agreement_id"] == a)
+        stake = f"asks worth {at_stake:,.2f} (next 12 months) on this agreement depend on it"
+        if pd.notna(expiry):
+            day = pd.Timestamp(expiry).date()
+            out.append(_row("expiry", a, f"Negotiate before the agreement expires ({day})",
+                            "expiry", a,
+                            f"does not auto-renew; expires {day}, {int(d)} day(s) left; {stake}"))  # fmt: skip
+            continue
         missed = bool(r["notice_window_missed"])
         when = r["next_notice_deadline"] if missed else r["notice_deadline"]
         txt = "missed; next" if missed else "due"
@@ -449,8 +462,7 @@ def rule_notice_deadline(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
                         f"Act before the notice deadline ({txt} {pd.Timestamp(when).date() if pd.notna(when) else 'n/a'})",
                         "notice", a,
                         f"current term ends {pd.Timestamp(r['current_term_end']).date()}, "
-                        f"{int(d)} day(s) to the notice deadline; asks worth {at_stake:,.2f} "
-                        f"(next 12 months) on this agreement depend on it"))  # fmt: skip
+                        f"{int(d)} day(s) to the notice deadline; {stake}"))  # fmt: skip
     return out
 
 

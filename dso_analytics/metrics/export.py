@@ -78,6 +78,8 @@ def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
                 "days_to_notice_deadline": _v(r.days_to_notice_deadline),
                 "notice_window_missed": _v(r.notice_window_missed),
                 "next_notice_deadline": _v(r.next_notice_deadline),
+                "expiry": _v(r.expiry),
+                "days_to_expiry": _v(r.days_to_expiry),
                 "bucket": _v(r.bucket),
                 "locations_at_start": _v(lev.at[a, "locations_at_start"])
                 if a in lev.index
@@ -184,9 +186,11 @@ def format_metrics_table(m: DsoMetrics) -> str:
     for r in ren.itertuples(index=False):
         nd = _v(r.next_notice_deadline) if r.notice_window_missed is True else _v(r.notice_deadline)
         score = "n/a" if pd.isna(r.clause_score) else f"{r.clause_score:.0%}"
+        # a non-renewing agreement has no notice deadline: it expires
+        when = f"expires {_v(r.expiry):<10}" if pd.notna(r.expiry) else f"notice  {nd or '-':<10}"
         out.append(
             f"  {r.agreement_id:<12} {str(r.provider)[:18]:<18} {str(r.scope):<12} "
-            f"term ends {_v(r.current_term_end) or 'unknown':<10}  notice {nd or '-':<10} "
+            f"term ends {_v(r.current_term_end) or 'unknown':<10}  {when} "
             f"[{r.bucket}]  clauses {score}"
         )
     if len(m.onboarding):

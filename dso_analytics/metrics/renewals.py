@@ -42,9 +42,13 @@ def compute_renewals(agreements: pd.DataFrame, as_of: pd.Timestamp, params: Para
     ``expired`` once it is <= as_of); with auto_renew, the initial term end
     rolled forward by ``renewal_term_months`` while it is <= as_of (each term
     end is counted in whole months from the start date, so anniversaries do
-    not drift).  ``notice_deadline`` = current_term_end - notice_days;
-    negative ``days_to_notice_deadline`` means the window was missed and
-    ``next_notice_deadline`` is the one of the following term.
+    not drift).  For an auto-renewing agreement, ``notice_deadline`` =
+    current_term_end - notice_days; negative ``days_to_notice_deadline`` means
+    the window was missed and ``next_notice_deadline`` is the one of the
+    following term.  An agreement that does not auto-renew has no notice
+    deadline (those columns are missing): it has an ``expiry`` (its initial
+    term end) and ``days_to_expiry`` (the days left to negotiate a
+    replacement; negative once expired).
 
     Parameters
     ----------
@@ -59,9 +63,12 @@ def compute_renewals(agreements: pd.DataFrame, as_of: pd.Timestamp, params: Para
     DataFrame
         :data:`result.RENEWAL_COLUMNS`.  ``status``: ``not_started``,
         ``initial_term``, ``renewed`` (tacitly renewed at least once),
-        ``expired`` or ``unknown`` (start or term blank).  ``bucket``:
-        ``missed``, the alert buckets (``<=30``, ``31-90``, ``>90``),
-        ``expired`` or ``unknown``.
+        ``expired`` or ``unknown`` (start or term blank).  ``bucket``: for an
+        auto-renewing agreement, of its days to the notice deadline:
+        ``missed`` or the alert buckets (``<=30``, ``31-90``, ``>90``); for a
+        non-renewing one, of its days to expiry: the alert buckets, or
+        ``expired`` once the expiry is <= as_of; ``unknown`` when the date is
+        unknown.
     """
     ag = agreements.reset_index(drop=True)
     n = len(ag)
@@ -72,6 +79,7 @@ def compute_renewals(agreements: pd.DataFrame, as_of: pd.Timestamp, params: Para
     ren = np.where(np.isnan(ren) | (ren <= 0), 12.0, ren)
     notice = as_float(ag["notice_days"]) if "notice_days" in ag else np.full(n, np.nan)
     initial_end = add_months(start, term)
+    windows = tuple(params.alert_windows_days)
     known = initial_end.notna().to_numpy()
 
     # number of tacit renewals k: smallest k >= 0 with start + term + k*ren > as_of
@@ -99,14 +107,19 @@ def compute_renewals(agreements: pd.DataFrame, as_of: pd.Timestamp, params: Para
         ),
     ).astype(object)
 
-    nd = np.where(auto, notice, np.nan_to_num(notice, nan=0.0))
+    # notice maths only for agreements that renew by themselves: a non-renewing
+    # agreement has no notice deadline, it has an expiry (its initial term end)
+    nd = np.where(auto, notice, np.nan)
     deadline = cur - pd.to_timedelta(nd, unit="D")
-    deadline[expired] = pd.NaT
     days = (deadline - as_of).dt.days.to_numpy(dtype=float, na_value=np.nan)
     missed = ~np.isnan(days) & (days < 0)
     nxt = add_months(start, term + (k + 1) * ren) - pd.to_timedelta(nd, unit="D")
     nxt[~(missed & auto)] = pd.NaT
-    bucket = _bucket(days, tuple(params.alert_windows_days))
+    expiry = initial_end.where(~auto)
+    days_exp = (expiry - as_of).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    # one bucket per agreement: from the notice deadline when it auto-renews,
+    # from the expiry when it does not (``expired`` once the expiry is <= as_of)
+    bucket = np.where(auto, _bucket(days, windows), _bucket(days_exp, windows))
     bucket[expired] = EXPIRED
 
     out = pd.DataFrame(
@@ -130,9 +143,14 @@ def compute_renewals(agreements: pd.DataFrame, as_of: pd.Timestamp, params: Para
             ),
             "notice_window_missed": pd.array(missed, dtype="boolean"),
             "next_notice_deadline": nxt,
+            "expiry": expiry,
+            "days_to_expiry": pd.array(
+                np.where(np.isnan(days_exp), 0, days_exp).astype(np.int64), dtype="Int64"
+            ),
             "bucket": pd.array(bucket, dtype="str"),
         }
     )
     out.loc[np.isnan(days), "days_to_notice_deadline"] = pd.NA
     out.loc[np.isnan(days), "notice_window_missed"] = pd.NA
+    out.loc[np.isnan(days_exp), "days_to_expiry"] = pd.NA
     return out[list(R.RENEWAL_COLUMNS)]

@@ -67,7 +67,7 @@ RENEWAL_COLUMNS = (
     "agreement_id", "provider", "scope", "start_date", "term_months", "initial_term_end",
     "auto_renew", "renewal_term_months", "notice_days", "current_term_end", "status",
     "notice_deadline", "days_to_notice_deadline", "notice_window_missed",
-    "next_notice_deadline", "bucket",
+    "next_notice_deadline", "expiry", "days_to_expiry", "bucket",
 )  # fmt: skip
 LEVERAGE_COLUMNS = (
     "agreement_id", "provider", "scope", "locations_at_start", "locations_now", "growth",
@@ -90,7 +90,7 @@ ASK_COLUMNS = (
 TERMS_COLUMNS = ("ask_key", "ask", "clause", "agreement_id", "evidence")
 # every billing line behind a credit claim, with the amount claimed from it
 CREDIT_COLUMNS = (
-    "ask_key", "agreement_id", "location_id", "kind", "source_file", "source_sheet",
+    "ask_key", "agreement_id", "location_id", "kind", "service", "source_file", "source_sheet",
     "source_row", "invoice_number", "invoice_date", "description", "amount", "claim",
 )  # fmt: skip
 # contractual breaches (onboarding SLA, onboarding billed above the contract)
@@ -108,7 +108,8 @@ class DsoMetrics:
     as_of : pandas.Timestamp
         The as-of date used.
     t12m_start : pandas.Timestamp
-        ``as_of - 12 months``; T12M is ``(t12m_start, as_of]``.
+        From :func:`~dso_analytics.metrics._util.t12m_start` (month-end rule); T12M is
+        ``(t12m_start, as_of]``.
     params : Params
         Parameters used.
     lines : DataFrame

@@ -241,7 +241,7 @@ def plot_renewal_timeline(
     ----------
     renewals : DataFrame
         ``RENEWAL_COLUMNS``; uses ``agreement_id, provider, start_date,
-        current_term_end, notice_deadline, next_notice_deadline, bucket``.
+        current_term_end, notice_deadline, next_notice_deadline, expiry, bucket``.
     as_of : Timestamp
         Drawn as a vertical dashed line.
 
@@ -249,7 +249,8 @@ def plot_renewal_timeline(
     -------
     plotly.graph_objects.Figure
         Traces ``"Contract term"`` (lines), ``"Notice deadline"`` and
-        ``"Next notice deadline"`` (markers; only when some window was missed).
+        ``"Next notice deadline"`` (markers; only when some window was missed) and
+        ``"Expiry (does not auto-renew)"`` (markers; only for non-renewing agreements).
     """
     fig = _base(title)
     if renewals.empty:
@@ -280,6 +281,17 @@ def plot_renewal_timeline(
             hovertemplate="%{y}<br>notice by %{x|%Y-%m-%d} (%{text})<extra></extra>",
         )
     )  # fmt: skip
+    exp = renewals["expiry"] if "expiry" in renewals else pd.Series(pd.NaT, index=renewals.index)
+    if exp.notna().any():  # non-renewing agreements: an expiry, not a notice deadline
+        fig.add_trace(
+            go.Scatter(
+                x=exp, y=rows, mode="markers", name="Expiry (does not auto-renew)",
+                marker=dict(symbol="square", size=12, line=dict(width=1, color="#333"),
+                            color=[colors.get(b, "#888") for b in buckets]),
+                text=_esc_all(buckets),
+                hovertemplate="%{y}<br>expires %{x|%Y-%m-%d} (%{text})<extra></extra>",
+            )
+        )  # fmt: skip
     nxt = renewals["next_notice_deadline"]
     if nxt.notna().any():
         fig.add_trace(

@@ -459,7 +459,8 @@ def write_dso_workbook(
                             **{c: TEXT for c in SCORECARD_CHECKS}})  # fmt: skip
         _write_table(book, "Renewal calendar", m.renewals,
                      kinds={"term_months": INT, "renewal_term_months": INT, "notice_days": INT,
-                            "days_to_notice_deadline": INT, "auto_renew": BOOL,
+                            "days_to_notice_deadline": INT, "days_to_expiry": INT,
+                            "auto_renew": BOOL,
                             "notice_window_missed": BOOL})  # fmt: skip
         _write_table(
             book, "Leverage", m.leverage,

@@ -444,7 +444,7 @@ def interpret_scorecard(m: DsoMetrics) -> str:
 
 
 def interpret_renewals(m: DsoMetrics) -> str:
-    """The next notice deadline and any missed windows."""
+    """The next notice deadline, any missed windows and the next expiry."""
     df = m.renewals
     if df.empty:
         return "No agreements, so no renewal deadlines."
@@ -460,7 +460,18 @@ def interpret_renewals(m: DsoMetrics) -> str:
         )
     if missed:
         s += f"; {missed} agreement(s) already missed this term's notice window"
-    return s + "."
+    s += "."
+    if "expiry" in df:  # non-renewing agreements expire: no notice is given, a deal is needed
+        live = df[(df["expiry"].notna() & (df["status"] != "expired")).to_numpy(bool)]
+        live = live.sort_values("expiry")
+        if len(live):
+            r = live.iloc[0]
+            s += (
+                f" {len(live)} agreement(s) do not auto-renew; the next expires on "
+                f"{fmt_date(r['expiry'])} ({r['agreement_id']}, {int(r['days_to_expiry'])} "
+                "day(s) left to agree a replacement)."
+            )
+    return s
 
 
 def interpret_asks(m: DsoMetrics) -> str:
