@@ -127,6 +127,10 @@ def test_annual_uplift_escalates_next_12_month_impacts() -> None:
     assert "3.5% annual uplift" in a.loc["addon_into_base:AG-1:organizational_reporting", "basis"]
     # claims are not escalated (money already billed)
     assert a.loc["claim_included:AG-1", "recovery_all_time"] == 125.0
+    # renewal maths: base fee 12 x 4,650 = 55,800 over 12 months billed -> 4,650/month
+    # x 12 x 1.035 = 57,753.00 to renew unchanged over the next 12 months
+    assert m.leverage.loc[0, "base_fee_next_12m"] == 57753.0
+    assert m.leverage_total["base_fee_next_12m"] == 57753.0
 
 
 def test_contractual_onboarding_sla_breach_is_a_finding() -> None:

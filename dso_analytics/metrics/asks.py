@@ -449,6 +449,10 @@ def rule_notice_deadline(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
             continue
         at_stake = sum(x["impact_12m"] for x in rows if x["agreement_id"] == a)
         stake = f"asks worth {at_stake:,.2f} (next 12 months) on this agreement depend on it"
+        fee = ctx.leverage.at[a, "base_fee_next_12m"] if a in ctx.leverage.index else np.nan
+        if pd.notna(fee):
+            stake += (f"; renewing unchanged costs {fee:,.2f} in base fees over the next 12 "
+                      f"months (T12M monthly run-rate x 12{ctx.uplift_text(a)})")  # fmt: skip
         if pd.notna(expiry):
             day = pd.Timestamp(expiry).date()
             out.append(_row("expiry", a, f"Negotiate before the agreement expires ({day})",

@@ -179,6 +179,10 @@ def compute_leverage(
     months = billed_months.reindex(ids).fillna(0).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         eff = np.where((ws_now > 0) & (months > 0), ms / months / ws_now, np.nan)
+    # renewing unchanged: next 12 months of base fee = monthly run-rate x 12 x escalator
+    up = as_float(ag["annual_uplift_pct"]) if "annual_uplift_pct" in ag else np.zeros(len(ids))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        next12 = np.where(months > 0, ms / months * 12 * (1 + np.nan_to_num(up) / 100), np.nan)
     if not services_known:
         addon = np.full(len(ids), np.nan)
         bdi = np.full(len(ids), np.nan)
@@ -207,6 +211,8 @@ def compute_leverage(
             "onboarding_target_overspend": ob_t,
             "workstations_now": pd.array(ws_now.astype(np.int64), dtype="Int64"),
             "managed_services_t12m": ms,
+            "annual_uplift_pct": np.nan_to_num(up),
+            "base_fee_next_12m": round_money(np.asarray(next12, dtype=float)),
             "effective_workstation_monthly": round_money(np.asarray(eff, dtype=float)),
             "benchmark_low": float(low),
             "benchmark_high": float(high),
@@ -248,6 +254,9 @@ def compute_leverage(
         "onboarding_target_overspend": round(float(onboarding["target_overspend"].sum()), 2),
         "workstations_now": int(tot_ws),
         "managed_services_t12m": tot_ms,
+        "base_fee_next_12m": None
+        if np.isnan(next12).all()
+        else round_money(float(np.nansum(next12))),
         "effective_workstation_monthly": None if np.isnan(tot_eff) else round_money(tot_eff),
         "benchmark_low": float(low),
         "benchmark_high": float(high),

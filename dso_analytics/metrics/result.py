@@ -73,7 +73,7 @@ LEVERAGE_COLUMNS = (
     "agreement_id", "provider", "scope", "locations_at_start", "locations_now", "growth",
     "spend_t12m", "addon_t12m", "billed_despite_included_t12m", "onboarding_contractual_overspend",
     "onboarding_target_overspend", "workstations_now", "managed_services_t12m",
-    "effective_workstation_monthly", "benchmark_low", "benchmark_high", "vs_benchmark",
+    "annual_uplift_pct", "base_fee_next_12m", "effective_workstation_monthly", "benchmark_low", "benchmark_high", "vs_benchmark",
     "clause_score", "leverage_score",
 )  # fmt: skip
 # Negotiation asks (see metrics.asks): ask_key is stable across runs
