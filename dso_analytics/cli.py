@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress display")
     _add_param_options(p)
 
+    p = sub.add_parser("scenarios", help="model the renewal deal forward: scenarios side by side")
+    p.add_argument("dso_dir", metavar="DSO_DIR")
+    p.add_argument("--scenarios", metavar="FILE", help="scenarios file (default: the DSO's own)")
+    p.add_argument("--term-months", type=int, metavar="N", help="length of the modelled term")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_param_options(p)
+
     p = sub.add_parser("sample", help="write the deterministic sample portfolio (or a scaled DSO)")
     p.add_argument("out", metavar="OUT")
     p.add_argument("--locations", type=int, metavar="N", help="one scaled DSO of N locations")
@@ -106,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", metavar="NAME", help="profile to use (default: detect)")
     p.add_argument("--force", action="store_true", help="overwrite an existing billing file")
 
+    p = sub.add_parser("extract", help="draft the agreements sheet from PDF/Word agreements")
+    p.add_argument("files", nargs="*", metavar="FILE", help="agreement .pdf, .docx or .txt")
+    p.add_argument("--dso", metavar="DSO_DIR", help="DSO folder (the xlsx draft is written there)")
+    p.add_argument("--agreement-id", metavar="ID", help="agreement_id of the draft row (one FILE)")
+    p.add_argument("--format", choices=("json", "xlsx"), help="default: xlsx with --dso, else json")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout / the draft")
+    p.add_argument("--accept", metavar="DRAFT", help="merge a reviewed draft into agreements.xlsx")
+    p.add_argument("--force", action="store_true", help="replace a draft / conflicting agreements")
     _add_action_parsers(sub)
     return parser
 
@@ -143,6 +159,12 @@ def _add_action_parsers(sub: Any) -> None:
     p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
     _add_param_options(p)
 
+    p = sub.add_parser("log", help="the negotiation log negotiation.xlsx (init, sync, check)")
+    p.add_argument("action", choices=("init", "sync", "check"), help="init | sync | check")
+    p.add_argument("dso_dir", metavar="DSO_DIR")
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_param_options(p)
+
 
 # ---------------------------------------------------------------------------
 def _params(args: argparse.Namespace, dso_dir: str | Path | None = None) -> Any:
@@ -174,6 +196,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     dso_dir = _existing_dir(args.dso_dir)
     params = _params(args, dso_dir)
     report = validate_dso(dso_dir, params=params, use_cache=not args.no_cache)
+    from dso_analytics.actions.negotiation import check_log_of
+
+    report.problems.extend(check_log_of(dso_dir, report.dataset, params, report.ok))
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:
@@ -246,6 +271,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0 if batch.ok else 1
 
 
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from dso_analytics.ingest.scenarios import dso_scenarios
+    from dso_analytics.metrics import compute_metrics
+    from dso_analytics.metrics.scenarios import comparison_to_dict, format_comparison_table
+    from dso_analytics.validation import load_dso
+
+    dso_dir = _existing_dir(args.dso_dir)
+    if args.term_months is not None and not 1 <= args.term_months <= 120:
+        raise DsoError("--term-months must be between 1 and 120")
+    params = _params(args, dso_dir)
+    ds = load_dso(dso_dir, params=params, use_cache=not args.no_cache)
+    m = compute_metrics(ds, params)
+    cmp, found = dso_scenarios(ds, m, args.scenarios, args.term_months, problems_in_notes=False)
+    if args.format == "json":
+        data = comparison_to_dict(cmp, m)
+        data["scenarios_file"] = found.path
+        data["problems"] = [p.to_dict() for p in found.problems]
+        print(json.dumps(data, indent=2))
+    else:
+        print(format_comparison_table(cmp))
+    for problem in found.problems:
+        print(str(problem), file=sys.stderr)
+    return 0 if found.ok and cmp.ok else 1
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from dso_analytics.sample import write_sample_portfolio, write_scaled_dso
 
@@ -285,6 +335,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
     written = import_export(src, dso, profile=args.profile, force=args.force)
     print(f"wrote {written}")
     return 0
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from dso_analytics.extract.command import run
+
+    return run(args)
 
 
 def _cmd_calendar(args: argparse.Namespace) -> int:
@@ -341,15 +397,46 @@ def _cmd_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_log(args: argparse.Namespace) -> int:
+    from dso_analytics.actions import negotiation as N
+    from dso_analytics.actions.render import load
+
+    d = _existing_dir(args.dso_dir)
+    x = load(d, _params(args, d), use_cache=not args.no_cache)
+    asks = N.current_asks(x.m)
+    if args.action == "init":
+        path = N.write_new_log(d, asks)
+        print(f"wrote {path} ({len(asks)} ask(s), status open)")
+        return 0
+    if args.action == "sync":
+        path, new = N.sync_log(d, asks)
+        print(f"appended {len(new)} new ask(s) to {path}" if len(new) else f"{path}: no new ask")
+    log = N.read_log(d)
+    if log.path is None:
+        raise DsoError(f"{d / N.LOG_FILE}: no negotiation log (`dso-analytics log init`)")
+    problems = N.validate_log(log, asks)
+    errors = [p for p in problems if p.severity == "error"]
+    if problems:
+        print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s) in {log.path}:")
+        for p in problems:
+            print(f"{'warning: ' if p.severity == 'warning' else ''}{p}")
+    elif args.action == "check":
+        print(f"{log.path}: {len(log.frame)} row(s), no problem")
+    return 1 if errors else 0
+
+
 _COMMANDS = {
     "validate": _cmd_validate,
     "metrics": _cmd_metrics,
     "report": _cmd_report,
+    "scenarios": _cmd_scenarios,
     "sample": _cmd_sample,
     "profiles": _cmd_profiles,
     "import": _cmd_import,
+    "extract": _cmd_extract,
     "calendar": _cmd_calendar,
     "letters": _cmd_letters,
+    "log": _cmd_log,
 }
 
 

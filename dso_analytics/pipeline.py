@@ -437,9 +437,12 @@ def render_one(job: DsoJob) -> DsoResult:
                 nb, work / f"{DSO_STEM}.html", title=f"Renewal leverage: {m.display_name}"
             )
             res.stage = "workbook"
+            from dso_analytics.ingest.scenarios import dso_scenarios
+
             staged_xlsx = write_dso_workbook(
-                m, work / f"{DSO_STEM}.xlsx", validation_summary=summary, sources=ds.sources
-            )
+                m, work / f"{DSO_STEM}.xlsx", validation_summary=summary, sources=ds.sources,
+                scenarios=dso_scenarios(ds, m)[0],
+            )  # fmt: skip
         res.stage = "publish"
         _move_into_place(
             folder, finals, {"ipynb": executed, "xlsx": staged_xlsx, "html": staged_html}

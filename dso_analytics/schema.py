@@ -165,6 +165,7 @@ AGREEMENT_COLUMNS: tuple[Column, ...] = (
     Column("auto_renew", "bool", required=True),
     Column("renewal_term_months", "integer", min_value=1, default=12),
     Column("notice_days", "integer", min_value=0),
+    Column("notice_method", "text"),  # how notice must be sent, e.g. "certified mail"
     Column("pricing_basis", "code", required=True, codes=PRICING_BASES),
     Column("monthly_rate", "money", required=True, min_value=0),
     Column("annual_uplift_pct", "number", default=0.0),
@@ -250,18 +251,49 @@ def required_columns(table: str) -> tuple[str, ...]:
     return tuple(c.name for c in TABLE_COLUMNS[table] if c.required)
 
 
+_CAMEL_LOWER_UPPER = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # extPrice -> ext_Price
+_CAMEL_ACRONYM = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")  # IDNumber -> ID_Number
+_SPACED_PUNCT = re.compile(r"\s*([/#&+()])\s*")  # "Project / Phase" -> "project/phase"
+
+
 def normalise_header(text: object) -> str:
-    """Normalise a header cell for matching: trimmed, lower case, runs of
-    spaces, hyphens and dots turned into one underscore.
+    """Normalise a header cell for matching: trimmed, camelCase split into
+    words, lower case, no spaces around ``/ # & + ( )``, runs of spaces,
+    hyphens and dots turned into one underscore; a leading ``*`` (Xero's mark
+    of a required column) is dropped.
+
+    Applied once, where a table is read, and to every header a profile names.
 
     >>> normalise_header("  Invoice Number ")
     'invoice_number'
     >>> normalise_header("Location-ID")
     'location_id'
+    >>> normalise_header("Project / Phase")
+    'project/phase'
+    >>> normalise_header("extPrice"), normalise_header("agreement.id")
+    ('ext_price', 'agreement_id')
+    >>> normalise_header("BillingItemType"), normalise_header("*InvoiceNumber")
+    ('billing_item_type', 'invoice_number')
     """
-    s = str(text).replace("\u00a0", " ").strip().lower()
-    s = re.sub(r"[\s\-\.]+", "_", s)
+    s = str(text).replace("\u00a0", " ").strip().lstrip("*").strip()
+    s = _CAMEL_LOWER_UPPER.sub("_", s)
+    s = _CAMEL_ACRONYM.sub("_", s).lower()
+    s = _SPACED_PUNCT.sub(r"\1", s)
+    s = re.sub(r"[\s\-\._]+", "_", s)
     return s.strip("_")
+
+
+def header_key(text: object) -> str:
+    """The separator-free matching key of a header (``invoicenumber`` for
+    ``Invoice Number``, ``InvoiceNumber``, ``invoice_number`` and ``INVOICE-NUMBER``).
+
+    Provider profiles compare headers by this key, so an export's spelling
+    (spaces, underscores, camelCase, dots) never decides whether a column is found.
+
+    >>> header_key("Ext Price") == header_key("extPrice") == header_key("EXTPRICE")
+    True
+    """
+    return normalise_header(text).replace("_", "")
 
 
 def is_slug(name: str) -> bool:

@@ -50,11 +50,18 @@ def cache_root() -> Path:
     return base / "dso-analytics"
 
 
+# files of a DSO folder that are not part of the validated dataset: the negotiation
+# log is read and checked on its own each time (editing it must not revalidate the DSO)
+_NOT_DATASET = frozenset({"negotiation.xlsx", "negotiation.csv"})
+
+
 def _input_files(dso_dir: Path) -> list[Path]:
     files = []
     for p in sorted(dso_dir.rglob("*")):
         rel = p.relative_to(dso_dir)
         if any(part.startswith((".", "~$")) for part in rel.parts):
+            continue
+        if rel.as_posix() in _NOT_DATASET:
             continue
         if p.is_file():
             files.append(p)

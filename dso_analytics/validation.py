@@ -29,7 +29,6 @@ Rules (rule ids are ``<table>.<column>.<check>``):
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -454,35 +453,11 @@ def _problems_for(
     elif chk.kind == "before_join":
         joins = slim[JOIN_DATE].iloc[pos].tolist()
         messages = [f"is before {JOIN_DATE} {_fmt_value(j)}" for j in joins]
-    elif chk.kind == "unknown" and table == _BIL and chk.column == LOCATION_ID:
-        hint = _location_hints(ds.locations, {str(v) for v in values})
-        messages = [chk.message + hint.get(str(v), "") for v in values]
     return [
         Problem(file=f, problem=m, sheet=_sheet(s), row=_row(r), column=chk.column,
                 value=_fmt_value(v), rule=chk.rule, severity=chk.severity)
         for f, s, r, v, m in zip(files, sheets, rows, values, messages, strict=True)
     ]  # fmt: skip
-
-
-def _location_hints(locations: pd.DataFrame, unknown: set[str]) -> dict[str, str]:
-    """Suggest, per unknown billing location_id, the closest location_ids or aliases."""
-    candidates: dict[str, str] = {}  # lower-case candidate -> shown suggestion
-    for loc in _ids(locations, LOCATION_ID):
-        candidates.setdefault(loc.lower(), loc)
-    if ALIASES in locations.columns and LOCATION_ID in locations.columns:
-        pairs = locations[[LOCATION_ID, ALIASES]].dropna()
-        for loc, aliases in zip(pairs[LOCATION_ID], pairs[ALIASES], strict=True):
-            for alias in str(aliases).split(LIST_SEPARATOR):
-                alias = alias.strip()
-                if alias:
-                    candidates.setdefault(alias.lower(), f"{loc} (alias {alias!r})")
-    hints: dict[str, str] = {}
-    for value in unknown:
-        close = difflib.get_close_matches(value.strip().lower(), list(candidates), n=3, cutoff=0.6)
-        shown = list(dict.fromkeys(candidates[c] for c in close))
-        if shown:
-            hints[value] = "; did you mean " + " or ".join(shown) + "?"
-    return hints
 
 
 def _sort_key(p: Problem) -> tuple[Any, ...]:
@@ -681,6 +656,13 @@ def validate_dataset(ds: DsoDataset, params: Params | None = None) -> Validation
             success, positions = results.get((table, i), (True, []))
             if not success:
                 found.extend(_problems_for(ds, table, frame, slim, chk, positions, ctx))
+    unknown_rule = f"{_BIL}.{LOCATION_ID}.unknown"
+    if any(p.rule == unknown_rule for p in found):
+        # one problem per unknown site value, naming its rows, not one per row
+        from dso_analytics.ingest.aliases import check_site_values
+
+        found = [p for p in found if p.rule != unknown_rule]
+        found.extend(check_site_values(ds.billing, ds.locations, rule=unknown_rule))
     if "aliases" in ds.locations.columns:
         from dso_analytics.ingest.aliases import check_aliases
 

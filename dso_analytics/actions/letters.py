@@ -253,6 +253,20 @@ def write_claim_letters(m: DsoMetrics, out_dir: str | Path) -> list[Path]:
     return written
 
 
+def _points(m: DsoMetrics, agreement_id: str) -> list[str]:
+    """The asks (and terms to fix) on one agreement, as points to renegotiate."""
+    frames = [m.asks]
+    terms = getattr(m, "terms_to_fix", None)
+    if isinstance(terms, pd.DataFrame) and len(terms):
+        frames.append(terms)
+    out: list[str] = []
+    for f in frames:
+        mine = f[(f["agreement_id"].astype("str") == agreement_id).to_numpy(bool)]
+        mine = mine[~mine["clause"].isin(("notice", "expiry")).to_numpy(bool)]
+        out += [str(x) for x in mine["ask"] if str(x) not in out]
+    return out
+
+
 def notice_candidates(
     deadlines: pd.DataFrame, horizon_days: int = DEFAULT_HORIZON_DAYS
 ) -> pd.DataFrame:
@@ -311,7 +325,6 @@ def write_notice_letters(
     out = Path(out_dir)
     taken: set[str] = set()
     written = []
-    asks = m.asks
     for _, r in notice_candidates(deadlines, horizon_days).iterrows():
         a = str(r["agreement_id"])
         renewing = bool(r["auto_renew"])
@@ -357,11 +370,10 @@ def write_notice_letters(
                  f"passed and the agreement renews to {term_end}: this notice is for that term")
             )  # fmt: skip
         _table(doc, None, facts, right=set())
-        mine = asks[(asks["agreement_id"].astype("str") == a).to_numpy(bool)]
-        mine = mine[(mine["clause"] != "notice").to_numpy(bool)]
-        if len(mine):
+        points = _points(m, a)
+        if points:
             doc.add_paragraph("The points we wish to renegotiate include:")
-            for ask in mine["ask"]:
+            for ask in points:
                 doc.add_paragraph(text(ask), style="List Bullet")
         doc.add_paragraph("Please acknowledge receipt of this notice in writing.")
         _signature(doc, m.display_name)

@@ -87,7 +87,11 @@ _TOP_KEYS = {
     "exclude_when",
     "onboarding",
     "services",
+    "codes",
+    "heading_rows",
+    "recurring",
 }
+DEFAULT_MAX_UNRESOLVED = 0.5  # share of a file's lines a location rule may leave unresolved
 
 
 # ---------------------------------------------------------------------------
@@ -159,6 +163,18 @@ class Profile:
         Fill a blank amount with quantity (default 1) x unit_price.
     credit_when, exclude_when, service_rules : tuple of Rule
         Sign, exclusion and service rules (onboarding rules are service rules).
+    location_value : str or None
+        A constant location for every line (``columns: {location_id: {value: LOC-1}}``).
+    max_unresolved : float
+        Largest share of a file's lines the location rule may leave without a
+        known location before validation reports it (``location.max_unresolved_share``).
+    codes : tuple
+        Per header, numeric or coded values -> their label (``codes:``).
+    heading_into, heading_blank : str or None, tuple of str
+        Heading rows (``heading_rows:``): a row whose ``heading_blank`` headers
+        are all blank carries its text down into column ``heading_into``.
+    recurring : tuple of (str, str) or None
+        ``(start, end)`` headers of a recurring monthly charge (``recurring:``).
     """
 
     name: str
@@ -176,6 +192,17 @@ class Profile:
     credit_when: tuple[Rule, ...] = ()
     exclude_when: tuple[Rule, ...] = ()
     service_rules: tuple[Rule, ...] = field(default_factory=tuple)
+    location_value: str | None = None
+    max_unresolved: float = DEFAULT_MAX_UNRESOLVED
+    codes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    heading_into: str | None = None
+    heading_blank: tuple[str, ...] = ()
+    recurring: tuple[str, str] | None = None
+
+    @property
+    def has_location_rule(self) -> bool:
+        """Whether the profile says where the location comes from."""
+        return bool(self.location_columns or self.location_if_mapped)
 
     @property
     def builtin(self) -> bool:
@@ -193,6 +220,11 @@ class Profile:
         """Required headers (alternatives joined by ``|``) for display."""
         return ["|".join(alts) for alts in self.required]
 
+    def missing(self, headers: Sequence[str]) -> list[str]:
+        """Required entries (alternatives joined by ``|``) absent from ``headers``."""
+        present = {schema.header_key(h) for h in headers}
+        return ["|".join(alts) for alts in self.required if not any(a in present for a in alts)]
+
     def score(self, headers: Sequence[str]) -> int | None:
         """Recognition score for a header row, ``None`` when a required header is missing.
 
@@ -206,7 +238,7 @@ class Profile:
         int or None
             Number of required entries plus optional headers present.
         """
-        present = {schema.normalise_header(h) for h in headers}
+        present = {schema.header_key(h) for h in headers}
         if not self.required:
             return None
         if not all(any(a in present for a in alts) for alts in self.required):
@@ -227,7 +259,7 @@ class _Bad(Exception):
 def _headers(value: object, key: str, allow_nested: bool = False) -> tuple[Any, ...]:
     """A header name or a list of names -> tuple of normalised names."""
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        h = schema.normalise_header(value)
+        h = schema.header_key(value)
         if not h:
             raise _Bad(key, "a header name is blank")
         return (h,)
@@ -343,6 +375,50 @@ def _rules(value: object, key: str, service_key: bool, fixed_service: str | None
     return out
 
 
+def _codes(value: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``codes: {Header: {1: Labor, 7: Setup Fee}}`` -> keyed (header, ((value, label), ...))."""
+    if value is None:
+        return ()
+    out = []
+    for header, table in _mapping(value, "codes").items():
+        k = f"codes.{header}"
+        h = _headers(header, k)[0]
+        pairs = []
+        for code, label in _mapping(table, k).items():
+            if isinstance(label, dict | list) or label is None or isinstance(code, dict | list):
+                raise _Bad(f"{k}.{code}", "expected a code: label line")
+            pairs.append((normalise_site(code), str(label).strip()))
+        out.append((h, tuple(pairs)))
+    return tuple(out)
+
+
+def _heading_rows(value: object) -> tuple[str | None, tuple[str, ...]]:
+    """``heading_rows: {into: Customer, when_blank: [Date, Amount]}``."""
+    if value is None:
+        return None, ()
+    d = _mapping(value, "heading_rows")
+    _only(d, {"into", "when_blank"}, "heading_rows")
+    if "into" not in d or "when_blank" not in d:
+        raise _Bad("heading_rows", "give into: (a new column name) and when_blank: [headers]")
+    into = _headers(d["into"], "heading_rows.into")[0]
+    return into, _headers(d["when_blank"], "heading_rows.when_blank")
+
+
+def _recurring(value: object) -> tuple[str, str] | None:
+    """``recurring: {start: Effective, end: Cancelled}`` (monthly charges)."""
+    if value is None:
+        return None
+    d = _mapping(value, "recurring")
+    _only(d, {"start", "end", "every"}, "recurring")
+    if d.get("every", "month") != "month":
+        raise _Bad("recurring.every", "only 'month' is supported")
+    if "start" not in d or "end" not in d:
+        raise _Bad("recurring", "give start: and end: (the date headers of the charge)")
+    start = _headers(d["start"], "recurring.start")[0]
+    end = _headers(d["end"], "recurring.end")[0]
+    return start, end
+
+
 def parse_profile(data: object, source: str = BUILTIN) -> Profile:
     """Build a :class:`Profile` from the parsed YAML of one profile file.
 
@@ -387,13 +463,30 @@ def parse_profile(data: object, source: str = BUILTIN) -> Profile:
             columns.append((col, _source(spec, f"columns.{col}")))
         loc_cols: tuple[str, ...] = ()
         loc_if: tuple[str, ...] = ()
+        loc_value: str | None = None
+        max_unresolved = DEFAULT_MAX_UNRESOLVED
+        loc_src = dict(columns).pop(LOCATION_ID, None)
+        if loc_src is not None:  # columns: {location_id: ...} is a location rule too
+            columns = [(c, s) for c, s in columns if c != LOCATION_ID]
+            if loc_src.join:
+                raise _Bad(
+                    "columns.location_id", "give a header, a list of headers or {value: ...}"
+                )
+            loc_cols, loc_value = loc_src.headers, loc_src.value
         if d.get("location") is not None:
             loc = _mapping(d["location"], "location")
-            _only(loc, {"columns", "if_mapped"}, "location")
+            _only(loc, {"columns", "if_mapped", "max_unresolved_share"}, "location")
             if loc.get("columns") is not None:
                 loc_cols = _headers(loc["columns"], "location.columns")
             if loc.get("if_mapped") is not None:
                 loc_if = _headers(loc["if_mapped"], "location.if_mapped")
+            share = loc.get("max_unresolved_share", DEFAULT_MAX_UNRESOLVED)
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+                raise _Bad("location.max_unresolved_share", "expected a share between 0 and 1")
+            max_unresolved = float(share)
+        codes = _codes(d.get("codes"))
+        heading_into, heading_blank = _heading_rows(d.get("heading_rows"))
+        recurring = _recurring(d.get("recurring"))
         date_format = _text(d, "date_format") or DATE_AUTO
         if date_format != DATE_AUTO:
             if "%" not in date_format:
@@ -429,6 +522,12 @@ def parse_profile(data: object, source: str = BUILTIN) -> Profile:
             credit_when=tuple(credit),
             exclude_when=tuple(exclude),
             service_rules=tuple(services),
+            location_value=loc_value,
+            max_unresolved=max_unresolved,
+            codes=codes,
+            heading_into=heading_into,
+            heading_blank=heading_blank,
+            recurring=recurring,
         )
     except _Bad as exc:
         raise DsoError(f"{source}: key {exc.key!r}: {exc.problem}") from None
@@ -748,8 +847,30 @@ def _iso_date(u: object, fmt: str) -> object:
     return u
 
 
+_ISO_TIMESTAMP = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+def _strip_iso_time(s: pd.Series) -> pd.Series:
+    """API timestamps (``2025-01-31T00:00:00Z``) -> their date (``2025-01-31``)."""
+
+    def cut(u: object) -> object:
+        if isinstance(u, str) and not isinstance(u, ExcelError):
+            m = _ISO_TIMESTAMP.match(u)
+            if m:
+                return m.group(1)
+        return u
+
+    if not (_is_text(s) or s.dtype == object):
+        return s
+    return _per_unique(s.astype(object), cut, None, object)
+
+
 def _normalise_dates(s: pd.Series, fmt: str) -> pd.Series:
-    """Text dates in ``fmt`` and date objects -> ISO text; anything else unchanged."""
+    """Text dates in ``fmt``, API timestamps and date objects -> ISO text; anything
+    else unchanged."""
+    s = _strip_iso_time(s)
     if _is_text(s):
         if fmt == DATE_AUTO:
             return s
@@ -793,9 +914,17 @@ def _rule_mask(raw: pd.DataFrame, rule: Rule, fmt: str) -> pd.Series:
     return _per_unique(keys, hit, False, bool)
 
 
+#: Contract columns never taken from a same-named export header unless the
+#: profile maps them: an export's own ids (``agreement.id``, ConnectWise's
+#: ``location.id``) are not the DSO's ids.
+_ID_COLUMNS = frozenset({"agreement_id", LOCATION_ID})
+
+
 def _column(raw: pd.DataFrame, src: Source | None, name: str) -> pd.Series:
     if src is None:
-        return _coalesce(raw, (name,))
+        if name in _ID_COLUMNS:
+            return pd.Series(None, index=raw.index, dtype=object)
+        return _coalesce(raw, (schema.header_key(name),))
     if src.value is not None:
         return pd.Series([src.value or None] * len(raw), index=raw.index, dtype=object)
     if src.join:
@@ -809,27 +938,48 @@ def _used_headers(profile: Profile) -> set[str]:
         used.update(src.referenced())
     for r in profile.credit_when + profile.exclude_when + profile.service_rules:
         used.update(r.referenced())
+    if profile.recurring:
+        used.update(profile.recurring)
     return used
+
+
+def location_headers(profile: Profile) -> list[str]:
+    """The export headers a profile reads the location from (keys, in order)."""
+    if profile.has_location_rule:
+        return [*profile.location_columns, *profile.location_if_mapped]
+    return [schema.header_key(LOCATION_ID)]
 
 
 def _locations(
     raw: pd.DataFrame, profile: Profile, locations: pd.DataFrame | None
 ) -> tuple[pd.Series, pd.Series]:
     """Return (location_id, site value as exported)."""
-    cols = [c for c in profile.location_columns if c in raw.columns]
-    if not profile.location_columns and not profile.location_if_mapped:
-        cols = [LOCATION_ID] if LOCATION_ID in raw.columns else []
+    if profile.location_value is not None:
+        const = pd.Series(profile.location_value, index=raw.index, dtype=object)
+        return const, const
+    if profile.has_location_rule:
+        cols = [c for c in profile.location_columns if c in raw.columns]
+    else:
+        key = schema.header_key(LOCATION_ID)
+        cols = [key] if key in raw.columns else []
     site = _as_text(_coalesce(raw, cols)) if cols else pd.Series("", index=raw.index, dtype="str")
     site = site.where(site.ne(""), None)
+    if_mapped = [c for c in profile.location_if_mapped if c in raw.columns]
+    if not cols and if_mapped:  # no site column: show what the if_mapped columns hold
+        shown = _as_text(_coalesce(raw, if_mapped))
+        site = shown.where(shown.ne(""), None)
     if locations is None:
-        return site, site
+        return (site if cols else pd.Series(None, index=raw.index, dtype=object)), site
     loc = pd.Series(None, index=raw.index, dtype="str")
-    for c in [*cols, *[c for c in profile.location_if_mapped if c in raw.columns]]:
+    for c in [*cols, *if_mapped]:
         mapped = map_location_values(raw[c].astype(object), locations)
         loc = loc.where(loc.notna(), mapped)
     # unmapped site values stay as exported, so validation names them
-    loc = loc.astype(object).where(loc.notna(), site)
-    return _keep_errors(loc, raw, cols), site
+    if cols:
+        site_only = _as_text(_coalesce(raw, cols))
+        site_only = site_only.where(site_only.ne(""), None)
+        loc = loc.astype(object).where(loc.notna(), site_only)
+    return _keep_errors(loc.astype(object), raw, cols), site
 
 
 def _keep_errors(values: pd.Series, raw: pd.DataFrame, headers: Sequence[str]) -> pd.Series:
@@ -841,8 +991,101 @@ def _keep_errors(values: pd.Series, raw: pd.DataFrame, headers: Sequence[str]) -
     return values.astype(object).where(~err, v) if err.any() else values
 
 
+def _keyed(raw: pd.DataFrame) -> pd.DataFrame:
+    """``raw`` with its headers replaced by their matching keys (made unique)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for c in raw.columns:
+        k = c if c in schema.PROVENANCE else schema.header_key(c)
+        base, i = k, 1
+        while k in seen:
+            i += 1
+            k = f"{base}{i}"
+        seen.add(k)
+        names.append(k)
+    out = raw.copy()
+    out.columns = names
+    out.attrs["header_names"] = dict(zip(names, (str(c) for c in raw.columns), strict=True))
+    return out
+
+
+def _carry_headings(raw: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """Heading rows (``heading_rows``): their text becomes a column of the rows below."""
+    into = profile.heading_into
+    if into is None or raw.empty:
+        return raw
+    data = [c for c in raw.columns if c not in schema.PROVENANCE]
+    blanks = [h for h in profile.heading_blank if h in raw.columns]
+    if not blanks:
+        return raw
+    heading = pd.Series(True, index=raw.index)
+    for h in blanks:
+        heading &= _blank(raw[h])
+    text = _as_text(_coalesce(raw, data))
+    heading &= text.ne("")
+    label = text.where(heading.to_numpy(), None).astype(object).ffill()
+    out = raw.loc[~heading.to_numpy()].copy()
+    out[into] = label.loc[out.index]
+    return out
+
+
+def _apply_codes(raw: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """Replace coded values (``codes``) by their labels; other values unchanged."""
+    for h, pairs in profile.codes:
+        if h not in raw.columns:
+            continue
+        table = dict(pairs)
+        raw[h] = _per_unique(
+            raw[h].astype(object), lambda u, t=table: t.get(normalise_site(u), u), None, object
+        )
+    return raw
+
+
+def _expand_recurring(raw: pd.DataFrame, profile: Profile, as_of: date) -> pd.DataFrame:
+    """One row per month of a recurring charge, from its start up to its end or ``as_of``.
+
+    The start column of each repeated row holds that month's charge date (the
+    start's day of month, clipped to the month's end).  A row whose start cannot
+    be read is kept once, as it is, so validation reports it.
+    """
+    assert profile.recurring is not None
+    start_h, end_h = profile.recurring
+    if start_h not in raw.columns or raw.empty:
+        return raw
+    start = pd.to_datetime(_as_text(raw[start_h]), format="%Y-%m-%d", errors="coerce")
+    if end_h in raw.columns:
+        end = pd.to_datetime(_as_text(raw[end_h]), format="%Y-%m-%d", errors="coerce")
+    else:
+        end = pd.Series(pd.NaT, index=raw.index)
+    limit = pd.Timestamp(as_of)
+    stop = end.where(end.notna() & (end < limit), limit)
+    span = (stop.dt.year * 12 + stop.dt.month) - (start.dt.year * 12 + start.dt.month) + 1
+    ok = (start.notna() & (start <= stop)).to_numpy()
+    months = np.where(ok, span.fillna(0).to_numpy(dtype="float64"), 0).astype("int64")
+    counts = np.where(start.isna().to_numpy(), 1, months)
+    pos = np.repeat(np.arange(len(raw)), counts)
+    out = raw.iloc[pos].copy()
+    k = np.arange(len(pos)) - np.repeat(np.cumsum(counts) - counts, counts)
+    base = start.iloc[pos].reset_index(drop=True)
+    dates = [
+        (b + pd.DateOffset(months=int(i))).strftime("%Y-%m-%d") if pd.notna(b) else None
+        for b, i in zip(base, k, strict=True)
+    ]
+    keep = [
+        d is None or pd.Timestamp(d) <= s
+        for d, s in zip(dates, stop.iloc[pos].reset_index(drop=True), strict=True)
+    ]
+    orig = out[start_h].to_numpy(dtype=object)
+    out[start_h] = [o if d is None else d for o, d in zip(orig, dates, strict=True)]
+    out = out.loc[np.asarray(keep, dtype=bool)] if len(out) else out
+    return out.reset_index(drop=True)
+
+
 def apply_profile(
-    raw: pd.DataFrame, profile: Profile, locations: pd.DataFrame | None = None
+    raw: pd.DataFrame,
+    profile: Profile,
+    locations: pd.DataFrame | None = None,
+    as_of: date | None = None,
 ) -> pd.DataFrame:
     """Map an export frame to the billing contract columns.
 
@@ -851,7 +1094,7 @@ def apply_profile(
     raw : pandas.DataFrame
         The export as read: normalised headers (``ext_price``, ``company_name``)
         with raw cell values, plus ``source_file``, ``source_sheet`` and
-        ``source_row``.
+        ``source_row``.  Headers are compared by :func:`dso_analytics.schema.header_key`.
     profile : Profile
         The profile recognising it.
     locations : pandas.DataFrame, optional
@@ -859,6 +1102,9 @@ def apply_profile(
         site values are then mapped to ``location_id`` through the aliases.
         Without it (or for values that map to nothing) ``location_id`` holds the
         site value as exported.
+    as_of : datetime.date, optional
+        Last day recurring charges (``recurring:``) still open are expanded to
+        (default: today).
 
     Returns
     -------
@@ -867,8 +1113,9 @@ def apply_profile(
         the profile's format read them, amounts as numbers where the profile
         changed or derived them, other values as exported for the ingest
         parsers), ``site_value`` (the export's site value), the provenance
-        columns, then the export's unused columns.  Rows matching
-        ``exclude_when`` are dropped.  ``raw`` is not modified.
+        columns, then the export's unused columns.  Heading rows are carried
+        down and dropped, rows matching ``exclude_when`` are dropped, recurring
+        charges are one row per month.  ``raw`` is not modified.
 
     Raises
     ------
@@ -876,9 +1123,11 @@ def apply_profile(
         A required contract column that the profile cannot produce from these
         headers.
     """
-    raw = raw.copy()
-    raw.columns = [c if c in schema.PROVENANCE else schema.normalise_header(c) for c in raw.columns]
+    raw = _keyed(raw)
+    shown_names = dict(raw.attrs.get("header_names", {}))
     fmt = profile.date_format
+    raw = _carry_headings(raw, profile)
+    raw = _apply_codes(raw, profile)
     if profile.exclude_when and len(raw):
         drop = pd.Series(False, index=raw.index)
         for r in profile.exclude_when:
@@ -886,10 +1135,24 @@ def apply_profile(
         raw = raw.loc[~drop]
     # dates: every header read as a date is normalised to ISO text when readable
     date_src = profile.column_source("invoice_date")
-    date_headers = set(date_src.referenced() if date_src else ("invoice_date",))
+    date_headers = set(date_src.referenced() if date_src else ("invoicedate",))
+    date_headers.update(profile.recurring or ())
     for h in date_headers:
         if h in raw.columns:
             raw[h] = _normalise_dates(raw[h], fmt)
+    # row rules read the rows as exported (before a recurring charge is expanded)
+    credit = pd.Series(False, index=raw.index)
+    for r in profile.credit_when:
+        credit |= _rule_mask(raw, r, fmt)
+    service = pd.Series(None, index=raw.index, dtype=object)
+    for r in profile.service_rules:
+        hit = _rule_mask(raw, r, fmt) & service.isna()
+        service = service.where(~hit, r.service)
+    if profile.recurring:
+        raw = raw.assign(__credit=credit.to_numpy(), __service=service.to_numpy())
+        raw = _expand_recurring(raw, profile, as_of or date.today())
+        credit = raw.pop("__credit").astype(bool)
+        service = raw.pop("__service").astype(object)
     out = pd.DataFrame(index=raw.index)
     missing: list[str] = []
     for col in _BILLING_NAMES:
@@ -903,7 +1166,7 @@ def apply_profile(
             and col in schema.required_columns(schema.BILLING)
             and not (col == "amount" and profile.derive_amount)
         ):
-            missing.append(f"{col} (from {' or '.join(src.headers)})")
+            missing.append(f"{col} (from {' or '.join(dict.fromkeys(src.headers))})")
         out[col] = _column(raw, src, col)
     if missing:
         raise DsoError(
@@ -926,27 +1189,21 @@ def apply_profile(
             bad = price.index[(price.isna() & ~_blank(out["unit_price"][need])).to_numpy()]
             amount.loc[bad] = out["unit_price"].loc[bad]
         if profile.credit_when:
-            credit = pd.Series(False, index=raw.index)
-            for r in profile.credit_when:
-                credit |= _rule_mask(raw, r, fmt)
             num = num.where(~credit, -num.abs())
         amount = amount.astype(object).where(num.isna(), num.round(2).astype(object))
         out["amount"] = amount.where(~_blank(amount), None)
     if profile.service_rules:
-        service = pd.Series(None, index=raw.index, dtype=object)
-        for r in profile.service_rules:
-            hit = _rule_mask(raw, r, fmt) & service.isna()
-            service = service.where(~hit, r.service)
         given = out["service"]
         out["service"] = given.where(~_blank(given), service)
     out[SITE_VALUE] = site
     for p in schema.PROVENANCE:
         if p in raw.columns:
             out[p] = raw[p]
-    used = _used_headers(profile) | set(_BILLING_NAMES) | {SITE_VALUE}
+    used = _used_headers(profile) | {schema.header_key(c) for c in _BILLING_NAMES}
     for c in raw.columns:
-        if c not in used and c not in out.columns:
-            out[c] = raw[c]
+        name = shown_names.get(c, c)
+        if c not in used and name not in out.columns and c != SITE_VALUE:
+            out[name] = raw[c]
     return out.reset_index(drop=True)
 
 
@@ -1002,18 +1259,42 @@ def _write_atomic(frame: pd.DataFrame, dest: Path, force: bool) -> None:
             tmp_path.unlink()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def defuse_cell(value: object) -> object:
+    """Make a text cell inert in a spreadsheet (OWASP CSV-injection guidance).
+
+    Text starting with ``= + - @``, a tab or a carriage return is prefixed with
+    ``'`` so that Excel, LibreOffice and Google Sheets show it as text instead of
+    evaluating it; plain numbers (``-50.00``) and non-text values are unchanged.
+
+    >>> defuse_cell("=1+1"), defuse_cell("-2+3+cmd|' /C calc'!A0"), defuse_cell("-50.00")
+    ("'=1+1", "'-2+3+cmd|' /C calc'!A0", '-50.00')
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def _contract_frame(mapped: pd.DataFrame) -> pd.DataFrame:
-    """The columns written to a contract billing file: contract columns + site_value."""
+    """The columns written to a contract billing file: contract columns + site_value,
+    every text cell defused (:func:`defuse_cell`), amounts as plain numbers."""
     cols = [c for c in (*_BILLING_NAMES, SITE_VALUE) if c in mapped.columns]
     out = mapped[cols].copy()
     for c in cols:
         if c != "amount":
-            out[c] = _as_text(out[c])
+            out[c] = _per_unique(_as_text(out[c]), defuse_cell, "", object)
     if "amount" in out.columns:
         amt = out["amount"].astype(object)
         out["amount"] = amt.map(
             lambda v: f"{v:.2f}" if isinstance(v, float) and math.isfinite(v) else v
-        )
+        ).map(lambda v: defuse_cell(_cell_text(v)) if v is not None else v)
     return out
 
 
@@ -1051,6 +1332,27 @@ def _refuse_excel_errors(mapped: pd.DataFrame, shown: str) -> None:
                 f"{shown}, row {row}, {c}: Excel error cell ({str(first[c])!r}); "
                 f"{int(err.sum())} such cell(s) in this column: fix the export first"
             )
+
+
+def _refuse_unlocated(
+    mapped: pd.DataFrame,
+    profile: Profile,
+    shown: str,
+    locations: pd.DataFrame | None,
+    headers: Mapping[str, str],
+) -> None:
+    """Refuse an import whose site values map to no location, or whose location
+    rule leaves too many lines without one (the message says what to fix)."""
+    if locations is None:
+        return
+    from dso_analytics.ingest.aliases import check_site_values
+
+    problems = check_site_values(mapped, locations)
+    problems += location_coverage(mapped, profile, shown, locations, headers)
+    if problems:
+        lines = [str(p) for p in problems[:5]]
+        more = f"\n... and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise DsoError("nothing written:\n" + "\n".join(lines) + more)
 
 
 def import_export(
@@ -1108,21 +1410,23 @@ def import_export(
     if chosen is None:
         chosen = match_profile(raw.headers, profiles)
         if chosen is None:
+            closest = closest_profile(raw.original_headers or raw.headers, profiles)
             raise DsoError(
                 f"{src.name}: no provider profile matches its headers "
-                f"({', '.join(raw.headers) or 'none found'}); available: "
-                f"{', '.join(p.name for p in profiles)}. Add a profile in "
+                f"({', '.join(raw.headers) or 'none found'})"
+                + (f"; {closest}" if closest else "")
+                + f"; available: {', '.join(p.name for p in profiles)}. Add a profile in "
                 f"{schema.PROFILES_DIR}/ or choose one with --profile"
             )
     elif chosen.score(raw.headers) is None:
-        missing = [
-            "|".join(alts) for alts in chosen.required if not any(a in raw.headers for a in alts)
-        ]
         raise DsoError(
-            f"{src.name}: lacks the headers profile {chosen.name!r} requires: {', '.join(missing)}"
+            f"{src.name}: lacks the headers profile {chosen.name!r} requires: "
+            f"{', '.join(chosen.missing(raw.headers))}"
         )
-    mapped = apply_profile(raw.frame, chosen, _read_locations(dso_dir))
+    locations = _read_locations(dso_dir)
+    mapped = apply_profile(raw.frame, chosen, locations)
     _refuse_excel_errors(mapped, src.name)
+    _refuse_unlocated(mapped, chosen, src.name, locations, _shown_headers(raw, chosen))
     out = _contract_frame(mapped)
     out["export_row"] = mapped[schema.SOURCE_ROW].to_numpy() if len(mapped) else []
     billing_dir.mkdir(parents=True, exist_ok=True)
@@ -1138,8 +1442,150 @@ def import_export(
 
 
 # ---------------------------------------------------------------------------
+# Checks of a mapped file: location coverage, closest profile
+# ---------------------------------------------------------------------------
+def _location_ids(locations: pd.DataFrame | None) -> set[str]:
+    if locations is None or LOCATION_ID not in locations.columns:
+        return set()
+    return {str(v).strip() for v in locations[LOCATION_ID].dropna() if str(v).strip()}
+
+
+def _stem_location(file: str, locations: pd.DataFrame | None) -> str | None:
+    """The location_id a file is named after (its lines default to it), if any."""
+    stem = Path(file).stem.strip().casefold()
+    return next((i for i in _location_ids(locations) if i.casefold() == stem), None)
+
+
+def location_coverage(
+    mapped: pd.DataFrame,
+    profile: Profile,
+    file: str,
+    locations: pd.DataFrame | None,
+    shown: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+) -> list[Problem]:
+    """Report a location rule that leaves a file's lines at organization level.
+
+    A profile's location rule must resolve a location for some of the file's
+    lines, and may leave at most ``profile.max_unresolved`` of them without one
+    (a site value that matches no location is reported per value by
+    :func:`dso_analytics.ingest.aliases.check_site_values`, not here).
+
+    Parameters
+    ----------
+    mapped : pandas.DataFrame
+        The output of :func:`apply_profile` for the file.
+    profile : Profile
+    file : str
+        The file as shown in messages (``billing/x.csv``).
+    locations : pandas.DataFrame or None
+        The DSO's locations; without them nothing is checked.
+    shown : mapping, optional
+        Header key -> header as exported, for the message.
+    sheet : str, optional
+
+    Returns
+    -------
+    list of Problem
+        Zero or one ``location_unresolved`` error naming the columns tried, the
+        values seen and the fixes.
+    """
+    known = _location_ids(locations)
+    if (
+        not known
+        or mapped.empty
+        or profile.location_value is not None
+        or _stem_location(file, locations) is not None
+    ):
+        return []
+    loc = mapped[LOCATION_ID]
+    text = _as_text(loc)
+    resolved = text.isin(known)
+    blank = text.eq("")
+    n, n_blank = len(mapped), int(blank.sum())
+    if n_blank == 0 or (resolved.any() and n_blank / n <= profile.max_unresolved):
+        return []
+    names = dict(shown or {})
+    headers = list(dict.fromkeys(location_headers(profile)))
+    present = [names[h] for h in headers if h in names]
+    absent = [h for h in headers if h not in names]
+    if present:
+        tried = ", ".join(present) + (f" (not in this file: {', '.join(absent)})" if absent else "")
+    else:
+        tried = f"none of {', '.join(absent)} is in this file"
+    seen = _as_text(mapped[SITE_VALUE][blank.to_numpy()]) if SITE_VALUE in mapped else None
+    counts = seen[seen.ne("")].value_counts() if seen is not None else pd.Series(dtype=int)
+    values = ", ".join(f"{v!r} ({c} line{'s' if c > 1 else ''})" for v, c in counts.head(5).items())
+    if len(counts) > 5:
+        values += f" and {len(counts) - 5} more"
+    numeric = len(counts) and all(re.fullmatch(r"\d+", str(v)) for v in counts.index)
+    first = mapped.loc[blank.to_numpy()].iloc[0]
+    row = first.get(schema.SOURCE_ROW)
+    some = sorted(known)[0]
+    problem = (
+        f"profile {profile.name!r} found no location for {n_blank} of {n} lines "
+        f"(at most {profile.max_unresolved:.0%} may stay organization-level); columns tried: "
+        f"{tried}"
+        + f"; values seen: {values or 'none (all blank)'}. Fix: "
+        + (
+            "these look like the provider's numeric ids: add each to the aliases of its "
+            "location in locations"
+            if numeric
+            else "add each value to the aliases of its location in locations"
+        )
+        + f", or map the export's site column in a profile of {schema.PROFILES_DIR}/, or, for a "
+        f"file holding one location's lines, name it after the location_id ({schema.BILLING_DIR}/"
+        f"{some}{Path(file).suffix or '.csv'})"
+    )
+    return [
+        Problem(
+            file=file,
+            sheet=sheet or None,
+            row=int(row) if row is not None and not pd.isna(row) else None,
+            column=LOCATION_ID,
+            problem=problem,
+            rule="location_unresolved",
+        )
+    ]
+
+
+def closest_profile(headers: Sequence[str], profiles: Sequence[Profile]) -> str:
+    """Describe the profile closest to recognising ``headers`` and what it lacks.
+
+    Returns
+    -------
+    str
+        ``"closest profile: 'xero-invoices' (Xero), lacking InvoiceDate"`` or
+        ``""`` when no profile shares a required header with them.
+    """
+    present = {schema.header_key(h) for h in headers}
+    best: tuple[int, int, Profile] | None = None
+    for p in profiles:
+        have = sum(1 for alts in p.required if any(a in present for a in alts))
+        if have and (best is None or (have, -len(p.required)) > (best[0], -best[1])):
+            best = (have, len(p.required), p)
+    if best is None:
+        return ""
+    p = best[2]
+    lacking = p.missing(headers)
+    return f"closest profile: {p.name!r} ({p.provider}), lacking {', '.join(lacking)}"
+
+
+# ---------------------------------------------------------------------------
 # read_dso hook: a billing file that is not in contract form
 # ---------------------------------------------------------------------------
+def _shown_headers(raw: RawTable, profile: Profile) -> dict[str, str]:
+    """Header key -> the header as exported (for messages)."""
+    shown = {
+        schema.header_key(h): (o or h)
+        for h, o in zip(raw.headers, raw.original_headers or raw.headers, strict=False)
+        if h
+    }
+    if profile.heading_into:
+        shown[profile.heading_into] = f"{profile.heading_into} (from the heading rows)"
+    return shown
+
+
 def _file_problem(file: str, problem: str, rule: str, sheet: str | None = None) -> Problem:
     return Problem(file=file, sheet=sheet or None, problem=problem, rule=rule)
 
@@ -1202,6 +1648,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
         return _unread(raw, _file_problem(raw.file, str(exc), "ambiguous_profile", sheet))
     if prof is None:
         missing = [c for c in schema.required_columns(schema.BILLING) if c not in raw.headers]
+        closest = closest_profile(raw.original_headers or raw.headers, profiles)
         return _unread(
             raw,
             _file_problem(
@@ -1213,6 +1660,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
                     if raw.header_row
                     else ""
                 )
+                + (f"; {closest}" if closest else "")
                 + f"; add a profile in {schema.PROFILES_DIR}/ or rename the columns",
                 "no_profile",
                 sheet,
@@ -1232,6 +1680,9 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
             footers = apply_profile(footers, prof)
         except DsoError:
             footers = footers.iloc[0:0]
+    problems = location_coverage(
+        mapped, prof, raw.file, locations, _shown_headers(raw, prof), sheet
+    )
     headers = [c for c in mapped.columns if c not in schema.PROVENANCE]
     fmt = () if prof.date_format == DATE_AUTO else (prof.date_format,)
     return (
@@ -1244,5 +1695,5 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
             date_formats=fmt,
             profile=prof.name,
         ),
-        [],
+        problems,
     )

@@ -392,6 +392,7 @@ def write_dso_workbook(
     *,
     validation_summary: object = None,
     sources: Sequence[object] | None = None,
+    scenarios: object = None,
 ) -> Path:
     """Write the leadership workbook of one DSO.
 
@@ -411,6 +412,8 @@ def write_dso_workbook(
         A validation report (``.to_dict()`` with ``ok``), a dict, or a status text.
     sources : sequence, optional
         Source files (``SourceFile`` records or text) listed on the cover.
+    scenarios : ScenarioComparison, optional
+        M8: adds the live "Scenarios" sheet (:mod:`.excel_scenarios`).
 
     Returns
     -------
@@ -476,6 +479,10 @@ def write_dso_workbook(
         _add_bar_chart(book, ws, "Spend by month", r0, n, 0, [(1, "Spend")], "Spend by month", "D2")
         _write_table(book, "Data issues", _data_issues(m), money=["amount"],
                      kinds={"source_row": INT})  # fmt: skip
+        if scenarios is not None:
+            from dso_analytics.reporting.excel_scenarios import write_scenarios_sheet
+
+            write_scenarios_sheet(book.wb, scenarios, m.currency)  # type: ignore[arg-type]
         book.wb.close()
         os.replace(tmp, final)
     except BaseException:

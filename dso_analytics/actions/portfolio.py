@@ -1,0 +1,208 @@
+"""Portfolio views for the person who runs renewals across DSOs (pure, pandas only).
+
+- :func:`compute_portfolio_calendar`: one renewal calendar across every DSO,
+  sorted by the date to act on, with its bucket and the bucket's colour;
+- :func:`compute_portfolio_asks`: one ranked list of the asks of every DSO,
+  each counted once (asks whose dollars restate another's are left out);
+- :func:`compute_provider_spend`: T12M spend per provider across DSOs (a
+  provider serving several DSOs is a volume-pricing lever of its own).
+
+Every figure is read from the DSOs' :class:`~dso_analytics.metrics.result.DsoMetrics`;
+the deadline shown is the one of
+:func:`~dso_analytics.actions.deadlines.effective_notice_deadline`, the same
+as in the calendar file and the letters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from dso_analytics.actions.deadlines import ask_keys, effective_notice_deadline
+from dso_analytics.metrics.result import DsoMetrics
+
+# colours of the renewal buckets, by position: missed, the alert windows from
+# the nearest to the farthest, expired / unknown
+MISSED_COLOUR = "#b91c1c"
+WINDOW_COLOURS = ("#ea580c", "#ca8a04", "#15803d")
+OTHER_COLOUR = "#6b7280"
+
+PORTFOLIO_CALENDAR_COLUMNS = (
+    "dso", "display_name", "agreement_id", "provider", "act_by", "what", "days",
+    "current_term_end", "window_missed", "bucket", "colour",
+)  # fmt: skip
+PORTFOLIO_ASK_COLUMNS = (
+    "rank",
+    "dso",
+    "display_name",
+    "ask_key",
+    "ask",
+    "agreement_id",
+    "impact_12m",
+)
+PROVIDER_SPEND_COLUMNS = ("provider", "dsos", "agreements", "locations_now", "spend_t12m", "by_dso")
+
+
+def bucket_colour(bucket: str, windows: Sequence[int]) -> str:
+    """The colour of a renewal bucket (``missed``, ``<=30``, ``31-90``, ``>90``...).
+
+    Parameters
+    ----------
+    bucket : str
+        An M5 bucket label.
+    windows : sequence of int
+        The alert windows the labels were made from.
+
+    Returns
+    -------
+    str
+        A hex colour; buckets nearer in time are warmer.
+    """
+    from dso_analytics.metrics.renewals import bucket_labels
+
+    if bucket == "missed":
+        return MISSED_COLOUR
+    labels = bucket_labels(tuple(windows))
+    if bucket not in labels:
+        return OTHER_COLOUR
+    i = labels.index(bucket)
+    # nearest window first; the farthest bucket is always the last colour
+    pos = len(WINDOW_COLOURS) - 1 if i == len(labels) - 1 else min(i, len(WINDOW_COLOURS) - 2)
+    return WINDOW_COLOURS[pos]
+
+
+def compute_portfolio_calendar(results: Sequence[DsoMetrics]) -> pd.DataFrame:
+    """One renewal calendar across DSOs, sorted by the date to act on.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    DataFrame
+        :data:`PORTFOLIO_CALENDAR_COLUMNS`, one row per agreement that is not
+        expired: ``act_by`` is the notice deadline to act on (the next one
+        when the current window was missed), or for an agreement that does not
+        renew by itself its expiry (``what`` says which); ``days`` from the
+        DSO's as-of; ``bucket`` the M5 bucket and ``colour`` its colour.
+    """
+    rows = []
+    for m in results:
+        as_of = pd.Timestamp(m.as_of)
+        windows = tuple(m.params.alert_windows_days)
+        for _, r in m.renewals.iterrows():
+            if r["status"] in ("expired", "unknown"):
+                continue
+            deadline, _, missed = effective_notice_deadline(r, as_of)
+            if pd.notna(deadline):
+                act_by, what = deadline, "notice deadline"
+            elif not bool(r["auto_renew"]) and pd.notna(r["current_term_end"]):
+                act_by, what = pd.Timestamp(r["current_term_end"]), "expiry"
+            else:
+                continue
+            rows.append({
+                "dso": m.dso, "display_name": m.display_name,
+                "agreement_id": str(r["agreement_id"]), "provider": str(r["provider"]),
+                "act_by": act_by, "what": what, "days": int((act_by - as_of).days),
+                "current_term_end": pd.Timestamp(r["current_term_end"]),
+                "window_missed": pd.notna(missed), "bucket": str(r["bucket"]),
+                "colour": bucket_colour(str(r["bucket"]), windows),
+            })  # fmt: skip
+    out = pd.DataFrame(rows, columns=list(PORTFOLIO_CALENDAR_COLUMNS))
+    out["act_by"] = pd.to_datetime(out["act_by"])
+    out["current_term_end"] = pd.to_datetime(out["current_term_end"])
+    return out.sort_values(["act_by", "dso", "agreement_id"], kind="stable").reset_index(drop=True)
+
+
+def compute_portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
+    """One ranked list of asks across the portfolio, each counted once.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    DataFrame
+        :data:`PORTFOLIO_ASK_COLUMNS`: the asks with ``in_total`` True (asks
+        that restate another's dollars are left out) and a positive 12-month
+        impact, largest first; ``rank`` 1..n across DSOs.  Their sum is the
+        portfolio's total of asks.
+    """
+    parts = []
+    for m in results:
+        a = m.asks
+        keep = (
+            a["in_total"].astype(bool).to_numpy()
+            if "in_total" in a.columns
+            else np.ones(len(a), bool)
+        )
+        a = a[keep & (a["impact_12m"].astype(float) > 0).to_numpy()]
+        parts.append(pd.DataFrame({
+            "dso": m.dso, "display_name": m.display_name, "ask_key": ask_keys(a).to_numpy(),
+            "ask": a["ask"].astype("str").to_numpy(),
+            "agreement_id": a["agreement_id"].astype("str").to_numpy(),
+            "impact_12m": a["impact_12m"].astype(float).to_numpy(),
+        }))  # fmt: skip
+    cols = [c for c in PORTFOLIO_ASK_COLUMNS if c != "rank"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    out = out.sort_values(["impact_12m", "dso"], ascending=[False, True], kind="stable")
+    out = out.reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
+    return out[list(PORTFOLIO_ASK_COLUMNS)]
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def provider_key(name: str) -> str:
+    """The key that matches a provider's name across DSOs (case and spaces ignored)."""
+    return _SPACES.sub(" ", str(name)).strip().casefold()
+
+
+def compute_provider_spend(results: Sequence[DsoMetrics]) -> pd.DataFrame:
+    """T12M spend per provider across DSOs.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    DataFrame
+        :data:`PROVIDER_SPEND_COLUMNS`, largest spend first: ``dsos`` the
+        number of DSOs the provider serves, ``agreements`` and
+        ``locations_now`` summed over them, ``spend_t12m`` (T12M, summed in
+        cents over its agreements' M6 ``spend_t12m``), ``by_dso`` the spend
+        per DSO as text.  Providers are matched by name, ignoring case and
+        spacing (the first spelling is shown).
+    """
+    parts = []
+    for m in results:
+        lev = m.leverage
+        parts.append(pd.DataFrame({
+            "dso": m.display_name, "provider": lev["provider"].astype("str").to_numpy(),
+            "cents": np.round(lev["spend_t12m"].astype(float).fillna(0).to_numpy() * 100).astype(np.int64),
+            "locations_now": lev["locations_now"].fillna(0).astype(np.int64).to_numpy(),
+        }))  # fmt: skip
+    if not parts:
+        return pd.DataFrame(columns=list(PROVIDER_SPEND_COLUMNS))
+    df = pd.concat(parts, ignore_index=True)
+    df["key"] = df["provider"].map(provider_key)
+    rows = []
+    for _, g in df.groupby("key", sort=False):
+        per = g.groupby("dso", sort=True)["cents"].sum()
+        rows.append({
+            "provider": g["provider"].iloc[0], "dsos": int(per.size), "agreements": len(g),
+            "locations_now": int(g["locations_now"].sum()),
+            "spend_t12m": int(g["cents"].sum()) / 100,
+            "by_dso": "; ".join(f"{d}: {c / 100:,.2f}" for d, c in per.items()),
+        })  # fmt: skip
+    out = pd.DataFrame(rows, columns=list(PROVIDER_SPEND_COLUMNS))
+    return out.sort_values(["spend_t12m", "provider"], ascending=[False, True]).reset_index(
+        drop=True
+    )

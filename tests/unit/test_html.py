@@ -1,0 +1,74 @@
+"""The HTML reports: self-contained (no remote reference, plotly.js once, no require.js or
+MathJax), no code cells, KPI header, escaped data text; plus the offline checker itself."""
+
+from __future__ import annotations
+
+from dso_analytics.reporting import notebook as rn
+from dso_analytics.reporting.html import check_offline
+from tests.support.report_factory import SCRIPT, make_metrics
+
+
+def test_check_offline_flags_cdn_requirejs_mathjax_and_double_plotly():
+    assert check_offline("<p>ok</p>") == []
+    assert "external <script src>" in check_offline('<script src="https://cdn.x/p.js"></script>')
+    assert "remote src/href reference" in check_offline('<img src="//cdn.x/i.png">')
+    assert "remote src/href reference" in check_offline('<link href="http://x/a.css">')
+    assert "require.js" in check_offline("<script>load('require.min.js')</script>")
+    assert "MathJax loader" in check_offline('<script>x="tex-svg/MathJax.js"</script>')
+    twice = (
+        f"<script>{'window.PlotlyConfig = {MathJaxConfig: ' + chr(39) + 'local' + chr(39) + '};'}</script>"
+        * 2
+    )
+    assert "plotly.js inlined more than once" in check_offline(twice)
+    # a URL inside a script body is not a fetch (plotly.js holds such strings)
+    assert check_offline("<script>var a = '<a href=\"https://plotly.com\">';</script>") == []
+
+
+def test_kpi_header_and_sentences_escape_data_text():
+    m = make_metrics(display_name=SCRIPT)
+    html = rn.kpi_header_html(m)
+    assert "<script" not in html and "&lt;script&gt;" in html
+    # spend T12M 3175.49 -> "$3,175"; clause score 8/33 = 24%
+    assert "$3,175" in html and "24%" in html and "2026-10-03 (AG-1)" in html
+    table = rn.table_html(m.addon_lines, money=["amount"])
+    assert "<script" not in table and "&lt;script&gt;" in table
+    assert "$125.50" in table
+    assert rn.md_escape("<b>*x*</b>") == "&lt;b&gt;\\*x\\*&lt;/b&gt;"
+
+
+def test_interpretation_sentences_computed_from_data():
+    m = make_metrics()
+    # add-ons T12M: 300 + 250 + 125.50 = 675.50; largest compliance_documentation 300 (44%)
+    assert rn.interpret_addons(m) == (
+        "Add-on charges came to $676 in the last twelve months across 3 service(s); "
+        "compliance documentation is the largest at $300 (44%)."
+    )
+    # onboarding: LOC-002 target overspend 2000, LOC-003 0; one hourly (unknown allowance)
+    assert rn.interpret_onboarding(m).startswith(
+        "1 of 2 onboarded location(s) cost more than the $5,000 target cap, $2,000 in total; 1 had"
+    )
+    # AG-2 missed its notice window; nearest deadline 2026-10-03 is 95 days after 2026-06-30
+    assert "95 day(s)" in rn.interpret_renewals(m) and "1 agreement(s) already missed" in (
+        rn.interpret_renewals(m)
+    )
+    # next 12 months: 2500 + 550 = 3050; one-off recovery (all-time): 125.50
+    assert rn.interpret_asks(m).startswith(
+        "3 negotiation ask(s) worth $3,050.00 over the next twelve months plus $125.50 of "
+        "one-off recoveries (all-time to as-of)"
+    )
+
+
+def test_tables_show_reader_labels_and_escape_data() -> None:
+    import pandas as pd
+
+    from dso_analytics.reporting.notebook import column_label, table_html
+
+    assert column_label("addon_t12m") == "Add-on T12M"
+    assert column_label("nearest_notice_deadline") == "Nearest notice deadline"
+    assert column_label("location_id") == "Location ID"
+    out = table_html(
+        pd.DataFrame({"description": ["<b>x</b>"], "impact_12m": [1234.5]}), money=["impact_12m"]
+    )
+    assert "<th>Description</th>" in out and "<th>Impact 12 months</th>" in out
+    assert "&lt;b&gt;x&lt;/b&gt;" in out and "<b>x</b>" not in out
+    assert "$1,234.50" in out
