@@ -93,6 +93,11 @@ class AskContext:
         return f" x {1 + u / 100:.4g} ({u:g}% annual uplift)" if u else ""
 
 
+def _true(v: object) -> bool:
+    """``True`` only for a known true value (NA -> False)."""
+    return bool(pd.notna(v) and v)
+
+
 def _row(
     rule: str,
     target: str,
@@ -406,7 +411,7 @@ def rule_consolidate(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[s
         if a in ren.index:
             nd = (
                 ren.at[a, "next_notice_deadline"]
-                if bool(ren.at[a, "notice_window_missed"])
+                if _true(ren.at[a, "notice_window_missed"])
                 else ren.at[a, "notice_deadline"]
             )
             if pd.notna(nd):
@@ -459,7 +464,7 @@ def rule_notice_deadline(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
                             "expiry", a,
                             f"does not auto-renew; expires {day}, {int(d)} day(s) left; {stake}"))  # fmt: skip
             continue
-        missed = bool(r["notice_window_missed"])
+        missed = _true(r["notice_window_missed"])
         when = r["next_notice_deadline"] if missed else r["notice_deadline"]
         txt = "missed; next" if missed else "due"
         out.append(_row("notice_deadline", a,
