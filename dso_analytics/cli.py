@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dso_analytics import __version__
-from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.errors import DsoError, ValidationFailed, printable
 
 
 def _add_param_options(p: argparse.ArgumentParser) -> None:
@@ -117,7 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="draft the agreements sheet from PDF/Word agreements")
     p.add_argument("files", nargs="*", metavar="FILE", help="agreement .pdf, .docx or .txt")
     p.add_argument("--dso", metavar="DSO_DIR", help="DSO folder (the xlsx draft is written there)")
-    p.add_argument("--agreement-id", metavar="ID", help="agreement_id of the draft row (one FILE)")
+    p.add_argument(
+        "--agreement-id",
+        metavar="ID",
+        help="agreement_id of the draft row; several FILEs are then one agreement and its amendments",
+    )
     p.add_argument("--format", choices=("json", "xlsx"), help="default: xlsx with --dso, else json")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout / the draft")
     p.add_argument("--accept", metavar="DRAFT", help="merge a reviewed draft into agreements.xlsx")
@@ -464,8 +468,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except DsoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code if exc.exit_code != 1 else 2
+    except MemoryError:
+        print(
+            f"error: not enough memory to run {args.command} (close other programs or give "
+            "fewer DSOs at once)",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -379,10 +379,13 @@ def rule_volume_pricing(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dic
                  f"{ws:,.0f} workstations x 12; band {low:,.2f}-{high:,.2f} ({src}); "
                  f"sensitivity: at band high {at(high):,.2f}, mid {at(mid):,.2f}, "
                  f"band low {at(low):,.2f}")  # fmt: skip
-        out.append(_row("volume_pricing", a, "Volume pricing: locations grew since the start",
-                        "pricing", a,
-                        f"{r['locations_at_start']} -> {r['locations_now']} locations; "
-                        f"{eff:.2f}/workstation/month",
+        since = (
+            pd.Timestamp(r["baseline_date"]).date() if "baseline_date" in r.index else "the start"
+        )
+        out.append(_row("volume_pricing", a,
+                        "Volume pricing: locations grew since the terms were set", "pricing", a,
+                        f"{r['locations_at_start']} locations on {since} -> "
+                        f"{r['locations_now']} now; {eff:.2f}/workstation/month",
                         impact=at(mid), low=at(high), high=at(low), basis=basis))  # fmt: skip
     return out
 

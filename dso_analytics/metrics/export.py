@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dso_analytics.errors import printable
 from dso_analytics.metrics.headline import HEADLINE, LABELS, headline
 from dso_analytics.metrics.portfolio import portfolio_totals
 from dso_analytics.metrics.result import DsoMetrics
@@ -81,6 +82,7 @@ def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
                 "expiry": _v(r.expiry),
                 "days_to_expiry": _v(r.days_to_expiry),
                 "bucket": _v(r.bucket),
+                "baseline_date": _v(lev.at[a, "baseline_date"]) if a in lev.index else None,
                 "locations_at_start": _v(lev.at[a, "locations_at_start"])
                 if a in lev.index
                 else None,
@@ -215,7 +217,7 @@ def format_metrics_table(m: DsoMetrics) -> str:
         out += [f"  - {r.ask} [{r.agreement_id}]" for r in m.terms_to_fix.itertuples(index=False)]
     if m.notes:
         out += ["", "Notes"] + [f"  - {n}" for n in m.notes]
-    return "\n".join(out)
+    return "\n".join(printable(line) for line in out)  # data text never forges a line
 
 
 def portfolio_to_dict(roll: pd.DataFrame, results: Sequence[DsoMetrics]) -> dict[str, Any]:
@@ -255,4 +257,4 @@ def format_portfolio_table(roll: pd.DataFrame) -> str:
                 f"  {r.dso}: top ask {r.top_ask} ({_money(r.top_ask_impact_12m)} next 12 months, "
                 f"{_money(r.top_ask_recovery_all_time)} one-off)"
             )
-    return "\n".join(out)
+    return "\n".join(printable(line) for line in out)  # data text never forges a line

@@ -18,6 +18,7 @@ import yaml
 
 from dso_analytics import schema
 from dso_analytics.errors import DsoError
+from dso_analytics.money import EXACT_AMOUNT_LIMIT, MAX_LINE_AMOUNT
 
 DEFAULT_STANDARD_FILE = "dso_grade.yaml"
 DSO_STANDARD_FILE = "standard.yaml"
@@ -46,6 +47,9 @@ class Params:
         Service codes a DSO-grade agreement includes in the base fee.
     standard_base, dso_grade_base : tuple of str
         The two groups that make up ``should_be_base``.
+    max_line_amount : float
+        Validation: the largest absolute value a money cell may hold (a line
+        over it is a located error; keeps integer-cent sums exact).
     """
 
     as_of: pd.Timestamp | None = None
@@ -63,6 +67,7 @@ class Params:
     standard_base: tuple[str, ...] = schema.STANDARD_BASE
     dso_grade_base: tuple[str, ...] = schema.DSO_GRADE_BASE
     should_be_base: tuple[str, ...] = schema.STANDARD_BASE + schema.DSO_GRADE_BASE
+    max_line_amount: float = MAX_LINE_AMOUNT
     source: str = "built-in"
 
     def with_overrides(self, **overrides: Any) -> Params:
@@ -99,6 +104,7 @@ class Params:
                 "date": self.benchmark_date,
                 "note": self.benchmark_note,
             },
+            "max_line_amount": self.max_line_amount,
             "standard": self.source,
         }
 
@@ -180,6 +186,9 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
     prov = p.get("benchmark_provenance", {}) or {}
     if not isinstance(prov, dict):
         raise ValueError("benchmark_provenance must be a mapping of source, date, note")
+    bound = float(p.get("max_line_amount", MAX_LINE_AMOUNT))
+    if not 0 < bound <= EXACT_AMOUNT_LIMIT / 1000:
+        raise ValueError(f"max_line_amount must be between 0 and {EXACT_AMOUNT_LIMIT / 1000:,.0f}")
     return Params(
         target_onboarding_cap=float(p.get("target_onboarding_cap", 5000)),
         target_onboarding_sla_business_days=int(p.get("target_onboarding_sla_business_days", 10)),
@@ -190,6 +199,7 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
         benchmark_note=str(prov.get("note") or ""),
         implausible_years_after_as_of=int(p.get("implausible_years_after_as_of", 10)),
         earliest_plausible_date=pd.Timestamp(p.get("earliest_plausible_date", "2000-01-01")),
+        max_line_amount=bound,
         standard_base=std,
         dso_grade_base=dso,
         should_be_base=tuple(dict.fromkeys(sbb)),
