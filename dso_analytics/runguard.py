@@ -32,7 +32,7 @@ import signal
 import socket
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,11 @@ __all__ = [
     "die_with_parent",
     "new_run_id",
     "prepare_output_dir",
+    "publish_files",
     "publish_folder",
     "remove_stale_staging",
+    "HealingPool",
+    "WorkerCrashed",
     "staging_root",
 ]
 
@@ -307,3 +310,184 @@ def publish_folder(staged: Path, final: Path, owned: Iterable[str]) -> None:
         shutil.rmtree(old, ignore_errors=True)
         return
     os.rename(staged, final)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def publish_files(folder: Path, files: Mapping[str, Path], owned: Iterable[str]) -> None:
+    """Publish ``files`` as the new set of ``owned`` outputs of ``folder``, in one swap.
+
+    The files are copied into a fresh staging folder next to ``folder`` (unique
+    per call, so two runs never share a staging name), which is then swapped in
+    with :func:`publish_folder`.  Owned names not in ``files`` disappear (a
+    failed run leaves only its ``*.failed.ipynb``); other entries are kept.
+
+    Parameters
+    ----------
+    folder : Path
+        ``OUT/<slug>``.
+    files : mapping of str to Path
+        Final name -> finished file (anywhere, e.g. a temporary work folder).
+    owned : iterable of str
+        Every name this kind of run writes into ``folder``.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{new_run_id()}-", dir=folder.parent))
+    try:
+        os.chmod(staged, 0o777 & ~_umask())  # readable like any folder the user creates
+        for name, src in files.items():
+            shutil.copyfile(src, staged / name)
+        publish_folder(staged, folder, owned)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# A process pool that survives a worker's death
+# ---------------------------------------------------------------------------
+class WorkerCrashed(RuntimeError):
+    """The worker process running a job died (killed, out of memory, a crashing library)."""
+
+
+def _worker_init(main_pid: int, init: Any, initargs: tuple[Any, ...]) -> None:
+    die_with_parent(main_pid)
+    if init is not None:
+        init(*initargs)
+
+
+class HealingPool:
+    """A ``ProcessPoolExecutor`` whose worker's death fails only the job that killed it.
+
+    When a worker dies, Python's pool fails every job in flight and refuses new
+    ones.  Here the broken pool is replaced at once, and each job that was in
+    flight is run again alone, in a one-worker pool of its own: the job that
+    kills its worker again fails with :class:`WorkerCrashed`; the others finish
+    normally.  Workers die with this process (:func:`die_with_parent`).
+
+    Replacement pools are started from one long-lived thread of this object
+    (a parent-death signal follows the *thread* that started a process).
+
+    Parameters
+    ----------
+    max_workers : int
+        Worker processes.
+    mp_context : multiprocessing context, optional
+        E.g. ``multiprocessing.get_context("spawn")``.
+    initializer : callable, optional
+        Run in each worker as it starts (after the parent-death request).
+    initargs : tuple
+        Its arguments.
+    """
+
+    def __init__(
+        self,
+        max_workers: int,
+        mp_context: Any = None,
+        initializer: Any = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        import queue
+        import threading
+
+        self._max = max(1, int(max_workers))
+        self._ctx = mp_context
+        self._init = (os.getpid(), initializer, tuple(initargs))
+        self._lock = threading.RLock()
+        self._pool = self._new(self._max)
+        self._isolated: set[Any] = set()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._spawner = threading.Thread(target=self._respawn_loop, daemon=True)
+        self._spawner.start()
+        #: how many times a broken pool was replaced (for tests and logs)
+        self.rebuilds = 0
+
+    def _new(self, workers: int) -> Any:
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=self._ctx, initializer=_worker_init,
+            initargs=self._init,
+        )  # fmt: skip
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` in a worker; returns a ``Future``."""
+        from concurrent.futures import Future
+
+        outer: Future[Any] = Future()
+        self._start((fn, args, kwargs, outer), alone=False)
+        return outer
+
+    def _start(self, task: tuple[Any, ...], alone: bool) -> None:
+        fn, args, kwargs, outer = task
+        from concurrent.futures.process import BrokenProcessPool
+
+        with self._lock:
+            pool = self._new(1) if alone else self._pool
+            if alone:
+                self._isolated.add(pool)
+            try:
+                inner = pool.submit(fn, *args, **kwargs)
+            except (BrokenProcessPool, RuntimeError):
+                if alone:
+                    outer.set_exception(WorkerCrashed("no worker process could be started"))
+                    return
+                self._replace(pool)
+                inner = self._pool.submit(fn, *args, **kwargs)
+                pool = self._pool
+        inner.add_done_callback(lambda f: self._done(task, pool, alone, f))
+
+    def _replace(self, broken: Any) -> None:
+        with self._lock:
+            if broken is self._pool:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new(self._max)
+                self.rebuilds += 1
+
+    def _done(self, task: tuple[Any, ...], pool: Any, alone: bool, f: Any) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        outer = task[3]
+        exc = None if f.cancelled() else f.exception()
+        if isinstance(exc, BrokenProcessPool):
+            if alone:
+                outer.set_exception(
+                    WorkerCrashed("the worker process running it died (killed or crashed)")
+                )
+            else:
+                self._replace(pool)
+                self._queue.put(task)  # run it again, alone (from the long-lived thread)
+        elif f.cancelled():
+            outer.cancel()
+        elif exc is not None:
+            outer.set_exception(exc)
+        else:
+            outer.set_result(f.result())
+        if alone:
+            with self._lock:
+                self._isolated.discard(pool)
+            pool.shutdown(wait=False)
+
+    def _respawn_loop(self) -> None:
+        while (task := self._queue.get()) is not None:
+            self._start(task, alone=True)
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Stop the workers (as ``ProcessPoolExecutor.shutdown``)."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+        with self._lock:
+            extra = list(self._isolated)
+        for p in extra:
+            p.shutdown(wait=wait, cancel_futures=cancel_futures)
+        self._queue.put(None)
+        if wait:
+            self._spawner.join(timeout=5)
+
+    def __enter__(self) -> HealingPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown(wait=True)

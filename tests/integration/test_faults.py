@@ -361,11 +361,18 @@ def test_a_line_repeated_inside_one_file_is_a_warning_naming_both_rows(tmp_path)
 # 4. a reader process that dies fails only its file, named; 7. workers die with their parent
 # ---------------------------------------------------------------------------
 def _children(pid: int) -> set[int]:
+    """Child processes of ``pid``, except multiprocessing's resource tracker (one per
+    parent, it lives as long as the parent does and exits with it)."""
     kids = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
             kids |= {int(x) for x in (task / "children").read_text().split()}
-    return kids
+    out = set()
+    for k in kids:
+        with contextlib.suppress(OSError):
+            if b"resource_tracker" not in Path(f"/proc/{k}/cmdline").read_bytes():
+                out.add(k)
+    return out
 
 
 def _crash_on_loc002(args):
@@ -489,3 +496,24 @@ def test_publishing_swaps_the_whole_set_and_keeps_what_other_commands_wrote(tmp_
     assert (final / "letters" / "claim.docx").read_text() == "letter"
     remove_stale_staging(out)
     assert sorted(p.name for p in out.iterdir()) == [DSO]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_worker_death_fails_only_its_job_and_the_pool_is_rebuilt():
+    import multiprocessing
+    import time
+
+    from dso_analytics.runguard import HealingPool, WorkerCrashed
+
+    with HealingPool(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        slow = pool.submit(time.sleep, 1.0)  # in flight when its neighbour dies
+        crash = pool.submit(os._exit, 134)
+        with pytest.raises(WorkerCrashed, match="worker process running it died"):
+            crash.result(timeout=60)
+        assert slow.result(timeout=60) is None  # run again alone: it finishes
+        assert pool.submit(pow, 2, 10).result(timeout=60) == 1024  # the rebuilt pool works
+        assert pool.rebuilds == 1
+    deadline = time.monotonic() + 10
+    while _children(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _children(os.getpid())  # no worker left behind
