@@ -68,6 +68,7 @@ class Inference:
 
     def describe(self) -> str:
         """``invoice_number <- 'Inv No', ...`` for messages."""
+
         def shown(h: str | list[str]) -> str:
             return " then ".join(repr(x) for x in h) if isinstance(h, list) else repr(h)
 
