@@ -12,7 +12,9 @@ against a baseline measured in the same run):
    inside the notebook): ``bench_report.py``;
 4. the sample portfolio batch on 1 versus 2 workers: ``bench_batch.py``;
 5. M8 scenarios: 1,000 evaluations over the 150-location DSO, vectorised versus
-   a Python loop: ``bench_scenarios.py``.
+   a Python loop: ``bench_scenarios.py``;
+6. agreement extraction: a 30-page agreement (PDF, DOCX) and the labelled
+   set's precision/recall: ``bench_extract.py``.
 
 Usage::
 
@@ -58,8 +60,9 @@ TARGETS = {
     "report_ratio": 0.5,
     "batch_speedup": 1.6,
     "scenarios_seconds": 2.0,
+    "extract_30_pages_seconds": 2.0,
 }
-SECTIONS = ("ingest", "metrics", "report", "batch", "scenarios")
+SECTIONS = ("ingest", "metrics", "report", "batch", "scenarios", "extract")
 
 
 # ---------------------------------------------------------------------------
@@ -330,6 +333,13 @@ def run_scenarios(results: dict, data_dir: Path, log: Any, profile: bool, tiny: 
     bench_scenarios.run(results, data_dir, log=log, profile=profile, tiny=tiny)
 
 
+def run_extract(results: dict, data_dir: Path, log: Any, profile: bool, tiny: bool) -> None:
+    """Agreement extraction: a 30-page agreement and the labelled set (see bench_extract.py)."""
+    import bench_extract
+
+    bench_extract.run(results, data_dir, log=log, profile=profile, tiny=tiny)
+
+
 # ---------------------------------------------------------------------------
 # BENCHMARKS.md
 # ---------------------------------------------------------------------------
@@ -370,7 +380,7 @@ def render_markdown(results: dict) -> str:
            "baseline measured in the same run; each case ran in a fresh Python process.", "",
            "Reproduce (on a fresh clone; creates `.venv`, generates data into the git-ignored "
            "`bench-data/` once and reuses it):", "", "```", "make bench",
-           "# or: .venv/bin/python benchmarks/run_all.py [--no-10m] [--only ingest,metrics,report,batch,scenarios]",
+           "# or: .venv/bin/python benchmarks/run_all.py [--no-10m] [--only ingest,metrics,report,batch,scenarios,extract]",
            "```", "", "## Machine", "",
            "| | |", "|---|---|"]  # fmt: skip
     for k, v in mach.items():
@@ -416,6 +426,18 @@ def render_markdown(results: dict) -> str:
         out.append(f"| scenarios: 1,000 evaluations <= {TARGETS['scenarios_seconds']:g} s "
                    f"| {fmt_s(sv['seconds'])} s ({results.get('scenarios_ratio', 0):.0f}x the "
                    f"loop) | {_verdict(ok)} |")  # fmt: skip
+    ex = [r["seconds"] for r in (results.get("extract_pdf"), results.get("extract_docx"))
+          if r and r["ok"]]  # fmt: skip
+    if ex:
+        ex_t = TARGETS["extract_30_pages_seconds"]
+        out.append(f"| extract: a 30-page agreement (PDF, DOCX) <= {ex_t:g} s "
+                   f"| {fmt_s(max(ex))} s | {_verdict(max(ex) <= ex_t)} |")  # fmt: skip
+    lab = (results.get("extract_labelled") or {}).get("info") or {}
+    if lab:
+        p = min(lab[f]["precision"] for f in ("pdf", "docx", "txt"))
+        r = min(lab[f]["recall"] for f in ("pdf", "docx", "txt"))
+        out.append(f"| extract: labelled agreements precision >= 95%, recall >= 85% (worst "
+                   f"format) | {p:.1%} / {r:.1%} | {_verdict(p >= 0.95 and r >= 0.85)} |")  # fmt: skip
     out.append("")
 
     # ingest
@@ -474,6 +496,11 @@ def render_markdown(results: dict) -> str:
         import bench_scenarios
 
         out += bench_scenarios.markdown(results, HEAD, _row)
+    if any(k.startswith("extract_") for k in results):
+        import bench_extract
+
+        out += bench_extract.markdown(results, TARGETS["extract_30_pages_seconds"], HEAD, _row,
+                                      _profile_block)  # fmt: skip
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -589,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_batch(results, data_dir, log, profile, args.tiny)
             if "scenarios" in sections:
                 run_scenarios(results, data_dir, log, profile, args.tiny)
+            if "extract" in sections:
+                run_extract(results, data_dir, log, profile, args.tiny)
         results["total_seconds"] = time.monotonic() - t0
         results_path.write_text(json.dumps(results, indent=1, default=str))
     Path(args.out).write_text(render_markdown(results), encoding="utf-8")

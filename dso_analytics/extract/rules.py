@@ -245,8 +245,20 @@ def _party_name(segment: str) -> str | None:
     return seg
 
 
+_PROVIDER_LABEL = re.compile(
+    r"^(?:service\s+provider|provider|msp|vendor|contractor|supplier)\s*:\s*([A-Z][^:]{1,90})$",
+    re.I,
+)
+
+
 def _rule_provider(u: Unit) -> Iterable[_Cand]:
-    if u.amending or u.page > 2 or u.row:
+    if u.amending or u.page > 2:
+        return
+    label = _PROVIDER_LABEL.match(u.text.strip())
+    if label and label.group(1)[0].isupper():
+        yield _Cand("provider", label.group(1).strip(), u, 0.9)
+        return
+    if u.row:
         return
     text = u.text.replace("\u201c", '"').replace("\u201d", '"')
     parties: list[tuple[str, set[str]]] = []
@@ -276,6 +288,9 @@ _SITE = r"(?:practices?|offices?|locations?|clinics?|sites?)"
 
 def _rule_scope(u: Unit) -> Iterable[_Cand]:
     t = u.norm
+    if _has(rf"^covered\s+{_SITE}\s*:\s*all\b", t):
+        yield _Cand("scope", "organization", u, 0.9)
+        return
     if u.row or _DEFINITION.search(t) or "onboard" in t or "business associate" in t:
         return
     if _has(rf"\b(?:applies|apply)\s+only\s+to\b.{{0,60}}\b{_SITE}\b", t) or _has(
@@ -286,6 +301,8 @@ def _rule_scope(u: Unit) -> Iterable[_Cand]:
         r"\b(?:support|services?)\s+of\s+your\s+(?:practice|office)\s+at\s+\d", t
     ):
         yield _Cand("scope", "location", u, 0.85)
+    elif _has(rf"\bcovered\s+{_SITE}\s*:\s*all\b|\ball\s+current\s+and\s+future\b", t):
+        yield _Cand("scope", "organization", u, 0.9)
     elif _has(
         rf"\b(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?:dental\s+)?{_SITE}\b"
         rf"(?:[^.]{{0,40}}\b(?:owned|operated|managed|of|by)\b)?",
@@ -301,14 +318,18 @@ def _rule_scope(u: Unit) -> Iterable[_Cand]:
 
 
 _START_CUE = re.compile(
-    r"\b(?:effective|entered\s+into|made|dated|commenc\w*|starts?|begins?|beginning)\b"
+    r"\b(?:effective|entered\s+into|made|dated|commenc\w*|starts?|begins?|beginning|"
+    r"takes?\s+effect)\b"
 )
 
 
+_START_LABEL = re.compile(r"^(?:effective|start|commencement)\s+date\s*:")
+
+
 def _rule_start(u: Unit) -> Iterable[_Cand]:
-    if u.amending or u.row:
-        return
     t = u.norm
+    if u.amending or (u.row and not _START_LABEL.match(t)):
+        return
     found = _parse_date(t)
     if not found:
         return
@@ -408,7 +429,8 @@ _METHODS = (
     (re.compile(r"\bregistered\s+mail"), "registered mail"),
     (re.compile(r"\b(?:overnight|express|nationally\s+recognized)\s+courier|\bcourier\b"),
      "overnight courier"),
-    (re.compile(r"\bby\s+hand\b|\bhand[- ]deliver\w*|\bpersonal(?:ly)?\s+deliver\w*"),
+    (re.compile(r"\bby\s+hand\b|\bhand[- ]deliver\w*|\bpersonal(?:ly)?\s+deliver\w*|"
+                r"\bdelivered\s+personally\b"),
      "hand delivery"),
     (re.compile(r"\be-?mail\b"), "email"),
     (re.compile(r"\bfax\b|\bfacsimile\b"), "fax"),
@@ -544,7 +566,7 @@ def _rule_new_locations(u: Unit) -> Iterable[_Cand]:
         yield _Cand("new_location_terms", "amendment", u, 0.9)
     elif _has(
         r"\bautomatically\s+(?:be\s+)?(?:covered|added|included|become|subject)|"
-        r"\b(?:covered|added|included)\s+automatically\b",
+        r"\b(?:covered|added|included)\b[^.;]{0,30}\bautomatically\b",
         t,
     ):
         yield _Cand("new_location_terms", "automatic", u, 0.95)
@@ -662,7 +684,7 @@ def _rule_baa(u: Unit) -> Iterable[_Cand]:
         yield _Cand("baa", "none", u, 0.9)
     elif _has(
         rf"\b(?:with|for)\s+each\s+(?:dental\s+)?{_SITE}|\beach\s+{_SITE}\s+separately|"
-        rf"\bwith\s+the\s+(?:location|office)\b|\bfor\s+the\s+(?:location|office)\b",
+        rf"\bwith\s+the\s+(?:location|office)\b|\bfor\s+the\s+(?:location|office|practice)\b",
         t,
     ):
         yield _Cand("baa", "per_location", u, 0.9)
@@ -701,7 +723,8 @@ def _rule_p1(u: Unit, header: str) -> Iterable[_Cand]:
                 slots.setdefault("resolution", (n, unit))
         conf = 0.95
     elif u.row and header:
-        i1, i2 = header.find("respon"), header.find("resol")
+        i1 = header.find("respon")
+        i2 = max(header.find("resol"), header.find("restor"))
         if i1 < 0 or i2 < 0 or len(durs) < 2:
             return
         first, second = durs[0][:2], durs[1][:2]
@@ -775,9 +798,11 @@ _EXCLUDED = re.compile(
 )
 _INCLUDED = re.compile(
     r"\bno\s+(?:additional|extra)\s+(?:charge|cost|fee)|\binclud\w*|\bcovers?\b|\bas\s+part\s+of\b|"
-    r"\bin\s+the\s+services\b"
+    r"\bin\s+the\s+services\b|\bpart\s+of\s+the\s+(?:base|monthly|standard|core)\b"
 )
-_PROVIDES = re.compile(r"\b(?:shall|will)\s+(?:\w+\s+)?(?:provide|deliver)\b|\bprovides\b")
+_PROVIDES = re.compile(
+    r"\b(?:shall|will)\s+(?:\w+\s+)?(?:provide|deliver|send|e-?mail)\b|\b(?:provides|delivers|sends|e-?mails)\b"
+)
 _UNITS = (
     ("per hour", "per_hour"), ("per incident", "per_incident"), ("per month", "per_month"),
     ("per location", "per_location"), ("per office", "per_location"), ("per practice", "per_location"),
@@ -896,7 +921,12 @@ def collect_candidates(units: list[Unit]) -> list[_Cand]:
             near = [w for w in units[max(0, i - 6) : i] if w.page == u.page]
             context = " ".join(w.norm for w in near[-3:])
             header = next(
-                (w.norm for w in reversed(near) if "respon" in w.norm and "resol" in w.norm), ""
+                (
+                    w.norm
+                    for w in reversed(near)
+                    if "respon" in w.norm and ("resol" in w.norm or "restor" in w.norm)
+                ),
+                "",
             )
         else:
             context = header = ""

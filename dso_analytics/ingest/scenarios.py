@@ -95,7 +95,7 @@ class ScenarioFile:
 
 
 def find_scenarios_file(dso_dir: str | Path) -> Path | None:
-    """The DSO folder's ``scenarios.xlsx`` or ``scenarios.yaml`` (``.yml``), if any.
+    """The DSO folder's ``scenarios.xlsx`` (or ``.csv``) or ``scenarios.yaml`` (``.yml``), if any.
 
     Raises
     ------
@@ -103,7 +103,7 @@ def find_scenarios_file(dso_dir: str | Path) -> Path | None:
         When the folder holds more than one of them.
     """
     root = Path(dso_dir)
-    found = [root / f"{SCENARIOS_STEM}{ext}" for ext in (".xlsx", ".yaml", ".yml")]
+    found = [root / f"{SCENARIOS_STEM}{ext}" for ext in (".xlsx", ".csv", ".yaml", ".yml")]
     found = [p for p in found if p.is_file()]
     if len(found) > 1:
         raise DsoError(f"{root}: {' and '.join(p.name for p in found)}: keep one scenarios file")
@@ -116,7 +116,7 @@ def find_scenarios_file(dso_dir: str | Path) -> Path | None:
 def _xlsx_rows(path: Path, display: str) -> tuple[pd.DataFrame, list[Problem], int, str]:
     wb = open_workbook(path, display)
     try:
-        sheet = wb.find_sheet(SCENARIOS_SHEET)
+        sheet = "" if path.suffix.lower() == ".csv" else wb.find_sheet(SCENARIOS_SHEET)
         if sheet is None:
             have = ", ".join(wb.sheet_names)
             return pd.DataFrame(), [Problem(display, f"no sheet named {SCENARIOS_SHEET} "
@@ -140,6 +140,9 @@ def _yaml_rows(path: Path, display: str) -> tuple[pd.DataFrame, list[Problem]]:
         raise InputFileError(display, f"is larger than {MAX_YAML_BYTES:,} bytes")
     try:
         text = path.read_text("utf-8")
+        # aliases can expand a small file into a huge document ("billion laughs"): refused
+        if any(isinstance(ev, yaml.AliasEvent) for ev in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise InputFileError(display, "uses YAML aliases (*name): write the values out")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except UnicodeDecodeError:
@@ -223,17 +226,17 @@ def read_scenarios(
     header_row = 0
     if ext in (".yaml", ".yml"):
         frame, problems = _yaml_rows(p, display)
-    elif ext == ".xlsx":
+    elif ext in (".xlsx", ".csv"):
         frame, problems, header_row, sheet = _xlsx_rows(p, display)
     else:
-        raise InputFileError(display, "a scenarios file is .xlsx (sheet scenarios) or .yaml")
+        raise InputFileError(display, "a scenarios file is .xlsx (sheet scenarios), .csv or .yaml")
     out = ScenarioFile(display, problems=problems)
     if frame.empty:
         if not problems:
             out.problems.append(Problem(display, "has no scenario rows", sheet=sheet or None,
                                         rule="empty"))  # fmt: skip
         return out
-    is_yaml = ext != ".xlsx"
+    is_yaml = ext in (".yaml", ".yml")
 
     def where(row: int | None, column: str | None, problem: str, value: Any = None,
               rule: str = "scenario") -> Problem:  # fmt: skip
@@ -369,7 +372,8 @@ def read_scenarios(
         if "term_start_date" in assumptions:
             assumptions["term_start_date"] = pd.Timestamp(assumptions["term_start_date"])
         origin = (f"{display} line {rows[i]}" if is_yaml
-                  else f"{display}, sheet {sheet}, row {rows[i]}")  # fmt: skip
+                  else f"{display}, sheet {sheet}, row {rows[i]}" if sheet
+                  else f"{display}, row {rows[i]}")  # fmt: skip
         errs = row_errors.get(i)
         out.specs.append(
             ScenarioSpec(
@@ -393,8 +397,10 @@ def dso_scenarios(
 ) -> tuple[ScenarioComparison, ScenarioFile]:
     """Read the DSO's scenarios file (if any) and compare every scenario (M8).
 
-    With ``problems_in_notes`` the problems of the file are added to the
-    comparison's notes, so every output that shows the comparison shows them.
+    With ``problems_in_notes`` (reports) the problems of the file are added to
+    the comparison's notes, so every output that shows the comparison shows
+    them, and a file that cannot be read is a note too (the built-in scenarios
+    are still compared); without it (the CLI) that raises (exit 2).
 
     Parameters
     ----------
@@ -409,8 +415,16 @@ def dso_scenarios(
     -------
     (ScenarioComparison, ScenarioFile)
     """
-    found = read_scenarios(ds.root, ds.agreements, path)
+    unreadable = None
+    try:
+        found = read_scenarios(ds.root, ds.agreements, path)
+    except DsoError as exc:
+        if not problems_in_notes:
+            raise
+        found, unreadable = ScenarioFile(None), str(exc)  # the built-in scenarios still shown
     cmp = compare_scenarios(ds, m, found.specs, term_months=term_months)
     if problems_in_notes:
         cmp.notes.extend(str(p) for p in found.problems)
+        if unreadable:
+            cmp.notes.append(f"{unreadable} (its scenarios are not shown)")
     return cmp, found

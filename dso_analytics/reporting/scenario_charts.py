@@ -112,3 +112,33 @@ def plot_scenario_clause_scores(
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_layout(height=max(240, 110 + 40 * len(ok)), margin=dict(l=220))
     return fig
+
+
+def plot_savings_grid(
+    grid: pd.DataFrame, scenario: str, currency: str = "USD", title: str | None = None
+) -> go.Figure:
+    """Heatmap of a scenario's savings versus current terms over acquisitions per year
+    (x) and workstation growth (y), at the agreements' own uplift and add-on run-rate.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        From :func:`dso_analytics.reporting.scenario_view.savings_grid`.
+    """
+    fig = _base(title or f"Savings of {scenario} versus current terms (next term)")
+    g = grid[(grid["uplift_points"] == 0) & (grid["addon_factor"] == 1.0)]
+    if g.empty:
+        return _empty(fig, "No grid")
+    pivot = g.pivot_table(index="workstation_growth_pct", columns="acquisitions_per_year",
+                          values="savings", aggfunc="first")  # fmt: skip
+    fig.add_trace(
+        go.Heatmap(
+            z=pivot.to_numpy(float), x=[f"{x:g}" for x in pivot.columns],
+            y=[f"{y:g}%" for y in pivot.index], colorscale="RdYlGn", zmid=0,
+            hovertemplate="acquisitions %{x}/yr, growth %{y}: %{z:,.2f}<extra></extra>",
+            colorbar=dict(title=esc(currency)),
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text="acquisitions per year", type="category")
+    fig.update_yaxes(title_text="workstation growth per year", type="category")
+    return fig

@@ -20,6 +20,7 @@ from dso_analytics.metrics.scenarios import (
     ScenarioComparison,
     ScenarioSpec,
     compare_scenarios,
+    sensitivity_grid,
 )
 
 SLIDER_COUNTER = "Counter-offer (sliders)"
@@ -230,6 +231,13 @@ def show_scenarios(cmp: ScenarioComparison, currency: str = "USD", tornado: bool
         for name in cmp.tornado["scenario"].drop_duplicates():
             rn.show_figure(plot_tornado(cmp.tornado, name, currency))
     rn.show_figure(plot_scenario_clause_scores(cmp.table))
+    best = best_alternative(cmp)
+    if best is not None:
+        from dso_analytics.reporting.scenario_charts import plot_savings_grid
+
+        grid = savings_grid(cmp, best)
+        rn.show_figure(plot_savings_grid(grid, best, currency))
+        rn.say(interpret_grid(grid, best, currency))
     for note in cmp.notes:
         rn.say(note)
 
@@ -280,3 +288,36 @@ def show_sliders(
     from IPython.display import display
 
     display(slider_panel(ds, m, cmp, specs, term_months))
+
+
+def best_alternative(cmp: ScenarioComparison) -> str | None:
+    """The evaluated scenario (other than current terms) with the largest savings."""
+    t = cmp.table[(cmp.table["status"] == "ok")].iloc[1:]
+    if t.empty or cmp.table["status"].iloc[0] != "ok":
+        return None
+    return str(t.loc[t["savings_vs_current"].astype(float).idxmax(), "scenario"])
+
+
+def savings_grid(cmp: ScenarioComparison, scenario: str) -> pd.DataFrame:
+    """:func:`~dso_analytics.metrics.scenarios.sensitivity_grid` of current terms and of
+    ``scenario`` on the same 1,715 combinations; ``savings`` = current - scenario."""
+    cur = sensitivity_grid(cmp.estate, cmp.scenarios[0])
+    alt = sensitivity_grid(cmp.estate, cmp.scenario(scenario))
+    out = alt.drop(columns=["total_cost", "present_value"]).copy()
+    out["current_cost"] = cur["total_cost"].to_numpy()
+    out["scenario_cost"] = alt["total_cost"].to_numpy()
+    out["savings"] = (cur["total_cost"] - alt["total_cost"]).round(2).to_numpy()
+    return out
+
+
+def interpret_grid(grid: pd.DataFrame, scenario: str, currency: str = "USD") -> str:
+    """One sentence on the savings over the whole grid."""
+    s = grid["savings"]
+    share = float((s > 0).mean())
+    return (
+        f"Across all {len(grid):,} combinations of acquisitions (0-6 a year), workstation "
+        f"growth (-5% to +10% a year), uplift (-2 to +4 points) and add-on run-rate (x0.5 to "
+        f"x1.5), {scenario} saves between {_money(s.min(), currency)} and "
+        f"{_money(s.max(), currency)} over the term versus current terms, and saves money in "
+        f"{share:.0%} of them."
+    )

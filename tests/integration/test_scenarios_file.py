@@ -150,3 +150,45 @@ def test_cli_table_json_and_exit_codes(tmp_path, capsys):
     (d / "scenarios.yaml").write_text("a: [\n")
     assert main(["scenarios", str(d), "--as-of", "2025-06-30"]) == 2
     assert "not valid YAML" in capsys.readouterr().err
+
+
+def test_csv_aliases_and_formula_text(tmp_path, dm):
+    ds, m = dm
+    (tmp_path / "scenarios.csv").write_text(
+        'scenario,agreement_id,monthly_rate\n=HYPERLINK("http://x"),AG-1,abc\nOk,AG-1,90\n'
+    )
+    f = read_scenarios(tmp_path, ds.agreements)
+    assert [str(p) for p in f.problems] == [
+        "scenarios.csv, row 2, monthly_rate: is not an amount ('abc')"
+    ]
+    assert f.specs[1].terms == {"monthly_rate": 90.0}
+    # the name is text everywhere: never a formula in the workbook
+    import openpyxl
+
+    from dso_analytics.reporting.excel import write_dso_workbook
+
+    cmp = compare_scenarios(ds, m, f.specs)
+    path = write_dso_workbook(m, tmp_path / "b.xlsx", scenarios=cmp)
+    ws = openpyxl.load_workbook(path)["Scenarios"]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == '=HYPERLINK("http://x")']
+    assert cells and all(c.data_type == "s" for c in cells)
+    y = tmp_path / "bomb.yaml"
+    y.write_text("a: &a [x, x]\nb: &b [*a, *a]\nscenarios: [*b]\n")
+    from dso_analytics.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="aliases"):
+        read_scenarios(tmp_path, ds.agreements, y)
+
+
+def test_report_path_keeps_built_ins_when_the_file_is_unreadable(tmp_path, dm):
+    from dataclasses import replace
+
+    from dso_analytics.ingest.scenarios import dso_scenarios
+
+    ds, m = dm
+    (tmp_path / "scenarios.yaml").write_text("a: [\n")
+    cmp, _ = dso_scenarios(replace(ds, root=tmp_path), m)
+    assert [s.name for s in cmp.scenarios] == [CURRENT, TARGET]
+    assert cmp.notes == [
+        "scenarios.yaml: is not valid YAML at line 2 (its scenarios are not shown)"
+    ]

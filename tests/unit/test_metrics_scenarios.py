@@ -175,3 +175,38 @@ def test_unpriceable_scenario_listed_others_shown(dm):
     r = _row(cmp, "Bad")
     assert r["status"] == "not evaluated" and "onboarding_cap is blank" in r["reason"]
     assert _row(cmp, CURRENT)["total_cost"] == 30879.68
+
+
+def test_per_location_and_flat_bases_and_an_expired_agreement():
+    from tests.support.metrics_factory import agreement, line, location, make_ds
+
+    ds = make_ds(
+        [location("LOC-A", workstations=5), location("LOC-B", workstations=10)],
+        [
+            agreement("AG-L", "2024-01-01", scope="location", location_ids="LOC-A",
+                      term_months=24, pricing_basis="per_location", monthly_rate=500.0),
+            agreement("AG-F", "2025-01-01", term_months=12, pricing_basis="flat",
+                      monthly_rate=300.0),
+            agreement("AG-OLD", "2020-01-01", scope="location", location_ids="LOC-B",
+                      term_months=12, auto_renew=False, monthly_rate=999.0),
+        ],
+        billing=[line("2026-06-30", 800.0)],
+    )  # fmt: skip
+    m = compute_metrics(ds, params(AS_OF))
+    cmp = compare_scenarios(ds, m)
+    e = cmp.estate
+    # AG-OLD expired in 2021: not modelled; AG-F governs LOC-B (10 ws) -> primary;
+    # its term 2025-01-01 + 12, renewed to 2027-01-01
+    assert e.ids == ["AG-L", "AG-F"] and e.primary == "AG-F"
+    assert e.term_start == pd.Timestamp("2027-01-01") and e.months == 12
+    t = cmp.table.set_index("scenario")
+    # per location: 500 x 1 location x 12; flat: 300 x 12
+    assert t.loc[CURRENT, "total_cost"] == 6000.0 + 3600.0
+    assert t.loc[CURRENT, "cost_per_workstation_month"] == round(9600 / 180, 2)
+    # target: today's base fee per workstation (500 + 300) / 15, +10% -> 58.67, per workstation
+    assert t.loc[TARGET, "total_cost"] == round(58.67 * 15 * 12, 2) == 10560.6
+    # a scenario naming the expired agreement renews it: 999 per workstation x 10 (LOC-B is
+    # governed by AG-F now, so AG-OLD has no workstations: 0), onboarding never priced
+    spec = ScenarioSpec("Revive", "AG-OLD", terms={"monthly_rate": 999.0})
+    r = compare_scenarios(ds, m, [spec]).table.set_index("scenario").loc["Revive"]
+    assert r["total_cost"] == 9600.0

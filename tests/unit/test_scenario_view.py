@@ -93,3 +93,24 @@ def test_interpretation_from_the_table(dm):
     assert "reaches a clause score of 100%." in text
     assert text.endswith("1 scenario(s) could not be evaluated: Bad (AG-1: onboarding_terms is "
                          "capped but onboarding_cap is blank).")  # fmt: skip
+
+
+def test_savings_grid(dm):
+    from dso_analytics.reporting.scenario_charts import plot_savings_grid
+    from dso_analytics.reporting.scenario_view import (
+        best_alternative,
+        interpret_grid,
+        savings_grid,
+    )
+
+    ds, m = dm
+    cmp = compare_scenarios(ds, m)
+    assert best_alternative(cmp) == TARGET
+    g = savings_grid(cmp, TARGET)
+    assert len(g) == 1715
+    at = g[(g.acquisitions_per_year == 0) & (g.workstation_growth_pct == 0)
+           & (g.uplift_points == 0) & (g.addon_factor == 1)]  # fmt: skip
+    assert at["savings"].item() == 1064.96  # the hand-worked savings of the target
+    fig = plot_savings_grid(g, TARGET)
+    assert fig.data[0].z.shape == (7, 7)
+    assert interpret_grid(g, TARGET).startswith("Across all 1,715 combinations")
