@@ -124,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="draft the agreements sheet from PDF/Word agreements")
     p.add_argument("files", nargs="*", metavar="FILE", help="agreement .pdf, .docx or .txt")
     p.add_argument("--dso", metavar="DSO_DIR", help="DSO folder (the xlsx draft is written there)")
-    p.add_argument("--agreement-id", metavar="ID", help="agreement_id of the draft row (one FILE)")
+    p.add_argument(
+        "--agreement-id",
+        metavar="ID",
+        help="agreement_id of the draft row; several FILEs are then one agreement and its amendments",
+    )
     p.add_argument("--format", choices=("json", "xlsx"), help="default: xlsx with --dso, else json")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout / the draft")
     p.add_argument("--accept", metavar="DRAFT", help="merge a reviewed draft into agreements.xlsx")

@@ -598,6 +598,7 @@ def _bright_smiles(rng: np.random.Generator) -> _Dso:
                    term_months=36, auto_renew=True, notice_days=120, monthly_rate=159, **common),
         _agreement(agreement_id="AG-BS-ORG", provider=dn, scope="organization", location_ids=None,
                    start_date=date(2023, 1, 2), term_months=12, auto_renew=True, notice_days=30,
+                   terms_effective_date=date(2025, 1, 2),  # amended at its second renewal
                    pricing_basis="flat", monthly_rate=650, annual_uplift_pct=0,
                    new_location_terms="amendment", onboarding_terms="hourly",
                    onboarding_hourly_rate=165, reporting="on_request", baa="organization",

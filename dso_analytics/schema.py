@@ -161,6 +161,7 @@ AGREEMENT_COLUMNS: tuple[Column, ...] = (
     Column("scope", "code", required=True, codes=SCOPES),
     Column("location_ids", "text"),
     Column("start_date", "date", required=True),
+    Column("terms_effective_date", "date"),
     Column("term_months", "integer", required=True, min_value=1),
     Column("auto_renew", "bool", required=True),
     Column("renewal_term_months", "integer", min_value=1, default=12),

@@ -20,7 +20,7 @@ Rules (rule ids are ``<table>.<column>.<check>``):
 - referential integrity: billing ``location_id`` / ``agreement_id``,
   services/documentation ``agreement_id``, location-scope agreements'
   ``location_ids`` (known, at least one);
-- ``join_date <= go_live_date``; ``capped`` onboarding has ``onboarding_cap``;
+- ``join_date <= go_live_date``; ``start_date <= terms_effective_date``; ``capped`` onboarding has ``onboarding_cap``;
   auto-renewing agreements have ``notice_days``;
 - implausible dates: before ``params.earliest_plausible_date`` or more than
   ``params.implausible_years_after_as_of`` years after the as-of date.
@@ -72,6 +72,8 @@ ALIASES = _col(_LOC, "aliases")
 JOIN_DATE = _col(_LOC, "join_date")
 GO_LIVE_DATE = _col(_LOC, "go_live_date")
 AGREEMENT_ID = _col(_AGR, "agreement_id")
+START_DATE = _col(_AGR, "start_date")
+TERMS_EFFECTIVE_DATE = _col(_AGR, "terms_effective_date")
 SCOPE = _col(_AGR, "scope")
 LOCATION_IDS = _col(_AGR, "location_ids")
 AUTO_RENEW = _col(_AGR, "auto_renew")
@@ -224,6 +226,16 @@ def _table_checks(
                    f"is before {JOIN_DATE}")
         )  # fmt: skip
     elif table == _AGR:
+        if {START_DATE, TERMS_EFFECTIVE_DATE} <= present:
+            need(START_DATE)
+            need(TERMS_EFFECTIVE_DATE)
+            checks.append(
+                _Check(table, TERMS_EFFECTIVE_DATE, "before_start",
+                       "ExpectColumnPairValuesAToBeGreaterThanB",
+                       {"column_A": TERMS_EFFECTIVE_DATE, "column_B": START_DATE, "or_equal": True,
+                        "ignore_row_if": "either_value_is_missing"},
+                       f"is before {START_DATE}")
+            )  # fmt: skip
         if {SCOPE, LOCATION_IDS} <= present:
             need(SCOPE)
             need(LOCATION_IDS)
@@ -450,9 +462,10 @@ def _problems_for(
             )
             for v in values
         ]
-    elif chk.kind == "before_join":
-        joins = slim[JOIN_DATE].iloc[pos].tolist()
-        messages = [f"is before {JOIN_DATE} {_fmt_value(j)}" for j in joins]
+    elif chk.kind in ("before_join", "before_start"):
+        other = JOIN_DATE if chk.kind == "before_join" else START_DATE
+        firsts = slim[other].iloc[pos].tolist()
+        messages = [f"is before {other} {_fmt_value(j)}" for j in firsts]
     return [
         Problem(file=f, problem=m, sheet=_sheet(s), row=_row(r), column=chk.column,
                 value=_fmt_value(v), rule=chk.rule, severity=chk.severity)

@@ -30,6 +30,7 @@ __all__ = [
     "Extraction",
     "Term",
     "extract_document",
+    "extract_documents",
     "extract_file",
     "read_document",
 ]
@@ -56,21 +57,25 @@ class Extraction:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in the documented ``extract --format json`` layout."""
 
+        def cite(t: Term) -> dict[str, Any]:
+            return {"file": t.file} if t.file else {}
+
         def term(t: Term | None) -> dict[str, Any] | None:
             if t is None:
                 return None
-            return {"value": t.value, "page": t.page, "evidence": t.evidence,
+            return {"value": t.value, **cite(t), "page": t.page, "evidence": t.evidence,
                     "confidence": t.confidence}  # fmt: skip
 
         services = {}
         for code, t in self.terms.services.items():
-            d: dict[str, Any] = {"coverage": t.value, "page": t.page, "evidence": t.evidence,
-                                 "confidence": t.confidence}  # fmt: skip
+            d: dict[str, Any] = {"coverage": t.value, **cite(t), "page": t.page,
+                                 "evidence": t.evidence, "confidence": t.confidence}  # fmt: skip
             d.update(t.extra)
             services[code] = d
         documentation = {
             code: {
                 "specified": t.value,
+                **cite(t),
                 "page": t.page,
                 "evidence": t.evidence,
                 "confidence": t.confidence,
@@ -105,6 +110,36 @@ def extract_document(doc: Document, file: str | None = None) -> Extraction:
         file=file if file is not None else str(doc.path),
         pages=len(doc.pages),
         terms=extract_terms(segment(doc)),
+    )
+
+
+def extract_documents(docs: list[Document], file: str | None = None) -> Extraction:
+    """Extract one agreement from several documents: the agreement, then its amendments.
+
+    The documents are read in the order given; an amendment (a document or section under an
+    "Amendment" heading, or a sentence replacing a section) wins over what it amends, the
+    last one first.  Every value then also names its ``file``.
+
+    Parameters
+    ----------
+    docs : list of Document
+        The agreement first.
+    file : str, optional
+        Name to report (default: the documents' names joined by ``" + "``).
+
+    Returns
+    -------
+    Extraction
+    """
+    from dso_analytics.extract.rules import extract_terms
+
+    units = []
+    for d in docs:
+        units += segment(d, source=d.name if len(docs) > 1 else "", start=len(units))
+    return Extraction(
+        file=file if file is not None else " + ".join(str(d.path) for d in docs),
+        pages=sum(len(d.pages) for d in docs),
+        terms=extract_terms(units),
     )
 
 

@@ -26,8 +26,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.files:
         raise DsoError("give the agreement FILE(s) to read, or --accept DRAFT --dso DSO_DIR")
     fmt = args.format or ("xlsx" if args.dso else "json")
-    if args.agreement_id and len(args.files) != 1:
-        raise DsoError("--agreement-id names one agreement: give exactly one FILE")
     dso = None
     if args.dso:
         dso = Path(args.dso)
@@ -36,9 +34,24 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "xlsx" and dso is None and not args.out:
         raise DsoError("--format xlsx writes agreements.draft.xlsx into a DSO folder: give --dso")
 
-    from dso_analytics.extract import extract_file
+    from dso_analytics.extract import extract_documents, extract_file, read_document
 
-    results = [extract_file(f) for f in args.files]  # each raises before anything is written
+    try:
+        if args.agreement_id and len(args.files) > 1:
+            # one agreement in several files: the agreement first, then its amendments
+            docs = [read_document(f) for f in args.files]  # each raises before anything is written
+            results = [extract_documents(docs)]
+        else:
+            results = [
+                extract_file(f) for f in args.files
+            ]  # each raises before anything is written
+    except DsoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a rule bug must not show a traceback
+        raise DsoError(
+            f"{' '.join(args.files)}: extraction failed ({type(exc).__name__}: {exc}); "
+            "nothing written. Please report it with the file"
+        ) from None
     if fmt == "json":
         data = [r.to_dict() for r in results]
         text = json.dumps(data[0] if len(data) == 1 else data, indent=2, default=str)

@@ -152,7 +152,8 @@ def write_draft(
             ws.write_string(r, c, clean_text(value), style)
 
     def note(t: Any) -> str:
-        return clean_text(f"p. {t.page}: {t.evidence} (confidence {t.confidence:.2f})", 2000)
+        where = f"{t.file}, p. {t.page}" if t.file else f"p. {t.page}"
+        return clean_text(f"{where}: {t.evidence} (confidence {t.confidence:.2f})", 2000)
 
     # agreements
     cols = [*schema.column_names(schema.AGREEMENTS), REVIEWED]
@@ -160,7 +161,10 @@ def write_draft(
     ws = book.add_worksheet(schema.AGREEMENTS)
     for c, name in enumerate(cols):
         ws.write_string(0, c, name, fmt["head"])
-        ws.set_column(c, c, max(12, len(name) + 2))
+        longest = [
+            len(str(_width_value(ex, aid, name))) for ex, aid in zip(extractions, ids, strict=True)
+        ]
+        ws.set_column(c, c, min(45, max(12, len(name) + 2, *[n + 2 for n in longest])))
     evidence_rows: list[list[object]] = []
     for r, (ex, aid) in enumerate(zip(extractions, ids, strict=True), start=1):
         terms = ex.terms.agreement
@@ -196,7 +200,7 @@ def write_draft(
                 aid, schema.AGREEMENTS, name,
                 None if t is None else _cell_value(name, t.value),
                 None if t is None else t.page, None if t is None else t.evidence,
-                None if t is None else t.confidence, ex.file,
+                None if t is None else t.confidence, ex.file if t is None else t.file or ex.file,
             ])  # fmt: skip
     ws.freeze_panes(1, 1)
 
@@ -221,7 +225,7 @@ def write_draft(
                 put(ws, r, c, v, style if c == 2 else None)
             ws.write_comment(r, 2, note(t), {"x_scale": 3, "y_scale": 2})
             evidence_rows.append([aid, schema.SERVICES, code, t.value, t.page, t.evidence,
-                                  t.confidence, ex.file])  # fmt: skip
+                                  t.confidence, t.file or ex.file])  # fmt: skip
             r += 1
     ws.freeze_panes(1, 0)
 
@@ -243,7 +247,7 @@ def write_draft(
                 put(ws, r, c, v, style if c == 2 else None)
             ws.write_comment(r, 2, note(t), {"x_scale": 3, "y_scale": 2})
             evidence_rows.append([aid, schema.DOCUMENTATION, code, t.value, t.page, t.evidence,
-                                  t.confidence, ex.file])  # fmt: skip
+                                  t.confidence, t.file or ex.file])  # fmt: skip
             r += 1
     ws.freeze_panes(1, 0)
 
@@ -268,6 +272,13 @@ def write_draft(
     book.close()
     os.replace(tmp, out)
     return out
+
+
+def _width_value(ex: Extraction, aid: str, name: str) -> object:
+    if name == "agreement_id":
+        return aid
+    t = ex.terms.agreement.get(name)
+    return "" if t is None or t.value is None else t.value
 
 
 class _NoValueType:

@@ -82,6 +82,8 @@ class Term:
         0..1.
     extra : dict
         Rule-specific details (a service's ``add_on_rate`` / ``add_on_unit``).
+    file : str or None
+        The file of the evidence when the agreement was read from several files.
     """
 
     value: object
@@ -89,6 +91,7 @@ class Term:
     evidence: str
     confidence: float
     extra: dict = field(default_factory=dict)
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,10 +146,9 @@ _DATES = (
 )
 
 
-def _money(text: str) -> float:
+def _money(text: str) -> float | None:
     m = _MONEY.search(text)
-    assert m is not None
-    return _money_value(m)
+    return None if m is None else _money_value(m)
 
 
 def _money_value(m: re.Match[str]) -> float:
@@ -286,6 +288,9 @@ def _rule_provider(u: Unit) -> Iterable[_Cand]:
 _SITE = r"(?:practices?|offices?|locations?|clinics?|sites?)"
 
 
+_OWNER = r"(?:the\s+|its\s+|their\s+|\w+'s\s+)?"
+
+
 def _rule_scope(u: Unit) -> Iterable[_Cand]:
     t = u.norm
     if _has(rf"^covered\s+{_SITE}\s*:\s*all\b", t):
@@ -293,8 +298,10 @@ def _rule_scope(u: Unit) -> Iterable[_Cand]:
         return
     if u.row or _DEFINITION.search(t) or "onboard" in t or "business associate" in t:
         return
-    if _has(rf"\b(?:applies|apply)\s+only\s+to\b.{{0,60}}\b{_SITE}\b", t) or _has(
-        r"\b(?:single|one)\s+(?:dental\s+)?(?:office|practice|location)\b.{0,20}\bat\b", t
+    if (
+        _has(rf"\b(?:applies|apply)\s+only\s+to\b.{{0,60}}\b{_SITE}\b", t)
+        or _has(r"\b(?:single|one)\s+(?:dental\s+)?(?:office|practice|location)\b.{0,20}\bat\b", t)
+        or _has(rf"\b(?:covers|cover|applies\s+to)\s+only\s+(?:the\s+)?(?:\w+'s\s+)?{_SITE}\b", t)
     ):
         yield _Cand("scope", "location", u, 0.95)
     elif _has(rf"\b{_SITE}\b[^.]{{0,80}}\bat\s+\d+\b[^.]{{0,80}}\bonly\b", t) or _has(
@@ -303,18 +310,16 @@ def _rule_scope(u: Unit) -> Iterable[_Cand]:
         yield _Cand("scope", "location", u, 0.85)
     elif _has(rf"\bcovered\s+{_SITE}\s*:\s*all\b|\ball\s+current\s+and\s+future\b", t):
         yield _Cand("scope", "organization", u, 0.9)
-    elif _has(
-        rf"\b(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?:dental\s+)?{_SITE}\b"
-        rf"(?:[^.]{{0,40}}\b(?:owned|operated|managed|of|by)\b)?",
-        t,
-    ) and _has(
+    elif _has(rf"\b(?:all|every)\s+(?:of\s+)?{_OWNER}(?:dental\s+)?{_SITE}\b", t) and _has(
         r"\b(?:covers?|governs?|applies|apply|provide|services?\s+to|under\s+(?:this|one)|"
         r"deliver|support)\b",
         t,
     ):
-        if _has(r"\b(?:fee|pay|price|\$)", t):
-            return
-        yield _Cand("scope", "organization", u, 0.9)
+        yield _Cand(
+            "scope", "organization", u, 0.8 if _has(r"\b(?:fee|pay|price)\b|\$", t) else 0.9
+        )
+    elif _has(rf"\bfor\s+(?:all|every)\s+(?:of\s+)?{_OWNER}(?:dental\s+)?{_SITE}\b", t):
+        yield _Cand("scope", "organization", u, 0.8)
 
 
 _START_CUE = re.compile(
@@ -364,6 +369,12 @@ _EVERGREEN = re.compile(r"\bmonth-to-month\b")
 _NOT_AGREEMENT = re.compile(r"\b(?:licen[cs]\w*|subscriptions?|warrant\w*|insurance|domain)\b")
 
 
+_NAMED_TERM = re.compile(
+    r"\d+(?:\.\d+)?(?:\s*\(\d+\))?[\s-]*(?:months?|years?)[\s-]+(initial\s+|renewal\s+)?"
+    r"(?:term|period)s?\b"
+)
+
+
 def _rule_term(u: Unit) -> Iterable[_Cand]:
     t = u.norm
     if _DEFINITION.search(t) or _TERM_EXCLUDE.search(t):
@@ -374,6 +385,14 @@ def _rule_term(u: Unit) -> Iterable[_Cand]:
         if months is None or months <= 0:
             continue
         before = t[max(0, pos - 90) : pos]
+        named = _NAMED_TERM.match(t, pos)  # "a 36-month initial term", "1-year renewal terms"
+        if named and named.group(1):
+            if named.group(1).startswith("renewal"):
+                if renewal_sentence and not _AUTO_NO.search(t):
+                    yield _Cand("renewal_term_months", months, u, 0.9)
+            else:
+                yield _Cand("term_months", months, u, 0.95)
+            continue
         last_renew = max((m.end() for m in _RENEW_CTX.finditer(before)), default=-1)
         last_term = max((m.end() for m in _TERM_CTX.finditer(before)), default=-1)
         if last_renew < 0 and last_term < 0:
@@ -469,10 +488,11 @@ def _rule_notice_method(u: Unit) -> Iterable[_Cand]:
 _BASIS = (
     (re.compile(r"\bper\s+(?:managed\s+)?(?:workstation|desktop)s?\b|/\s?workstation"),
      "per_workstation", 0.95),
-    (re.compile(r"\bper\s+(?:managed\s+)?(?:device|computer|pc|endpoint|seat)s?\b"),
-     "per_workstation", 0.85),
-    (re.compile(r"\bper\s+(?:named\s+)?users?\b"), "per_workstation", 0.7),
-    (re.compile(rf"\bper\s+(?:dental\s+)?{_SITE}\b"), "per_location", 0.9),
+    (re.compile(r"\bper\s+(?:managed\s+)?(?:device|computer|pc|endpoint|seat)s?\b|"
+                r"/\s?(?:device|computer|endpoint|seat)\b"), "per_workstation", 0.85),
+    (re.compile(r"\bper\s+(?:named\s+)?users?\b|/\s?user\b"), "per_workstation", 0.7),
+    (re.compile(rf"\bper\s+(?:dental\s+)?{_SITE}\b|/\s?(?:location|office|practice|site)\b"),
+     "per_location", 0.9),
     (re.compile(r"\b(?:flat|fixed)\s+(?:monthly\s+)?(?:fee|charge|price|rate)\b|"
                 r"\bflat\s+monthly\b"), "flat", 0.9),
 )  # fmt: skip
@@ -590,15 +610,18 @@ def _rule_onboarding(u: Unit) -> Iterable[_Cand]:
     hourly = re.search(r"\$\s?[\d,]+(?:\.\d+)?\s*(?:per\s+hour|/\s?hour|an\s+hour)", t) or (
         u.row and "per hour" in t and _MONEY.search(t)
     )
+    cap_value = _money(t[cap.start() :]) if cap else None
+    if cap_value is None:
+        cap = None
     if cap:
         yield _Cand("onboarding_terms", "capped", u, 0.95)
-        yield _Cand("onboarding_cap", _money(t[cap.start() :]), u, 0.95)
+        yield _Cand("onboarding_cap", cap_value, u, 0.95)
     if hourly:
         if not cap:
             yield _Cand("onboarding_terms", "hourly", u, 0.95)
         m = _MONEY.search(t[hourly.start() :]) if hasattr(hourly, "start") else _MONEY.search(t)
-        assert m is not None
-        yield _Cand("onboarding_hourly_rate", _money_value(m), u, 0.95)
+        if m is not None:
+            yield _Cand("onboarding_hourly_rate", _money_value(m), u, 0.95)
     if not cap and not hourly:
         if _has(
             r"\bno\s+(?:additional|extra)\s+(?:charge|cost|fee)|\bincluded\b|"
@@ -608,9 +631,13 @@ def _rule_onboarding(u: Unit) -> Iterable[_Cand]:
             yield _Cand("onboarding_terms", "included", u, 0.9)
         elif _has(r"\bquot(?:ed|e)\b|\bstatement\s+of\s+work\b|\bpriced\s+separately\b", t):
             yield _Cand("onboarding_terms", "quote", u, 0.9)
-        elif m2 := re.search(rf"\bfee\s+of\s+\$[\d,.]+\s+per\s+(?:new\s+)?{_SITE}", t):
+        elif _has(r"\btime[- ]and[- ]materials?\b|\bhourly\s+rates?\b", t):
+            yield _Cand("onboarding_terms", "hourly", u, 0.85)
+        elif (m2 := re.search(rf"\bfee\s+of\s+\$\d[\d,.]*\s+per\s+(?:new\s+)?{_SITE}", t)) and (
+            flat := _money(t[m2.start() :])
+        ) is not None:
             yield _Cand("onboarding_terms", "capped", u, 0.7)
-            yield _Cand("onboarding_cap", _money(t[m2.start() :]), u, 0.7)
+            yield _Cand("onboarding_cap", flat, u, 0.7)
     sla = re.search(r"\bwithin\s+(\d+)\s+business\s+days\b", t)
     if sla:
         yield _Cand("onboarding_sla_business_days", int(sla.group(1)), u, 0.9)
@@ -911,14 +938,54 @@ _SIMPLE_RULES: tuple[Callable[[Unit], Iterable[_Cand]], ...] = (
 )
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:[-\u2022*\u00b7\u25aa\u2013]|\(?[a-z0-9]{1,3}[.)])\s+")
+_NUMBERED = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s")
+
+
+def _list_intro(u: Unit) -> tuple[str, float] | None:
+    """The coverage a list introduction announces ("The following services are included:")."""
+    text = u.norm.rstrip()
+    if not text.endswith(":") or not re.search(r"\bservices?\b|\bfollowing\b", text):
+        return None
+    cov = _coverage(text)
+    return None if cov is None else (cov[0], 0.85)
+
+
+def _is_list_item(u: Unit) -> bool:
+    """A bullet (or, as Word keeps its list marks out of the text, a short unnumbered line)."""
+    if _LIST_ITEM.match(u.text):
+        return True
+    return len(u.text) < 90 and not _NUMBERED.match(u.text) and not u.text.rstrip().endswith(":")
+
+
+def _listed_services(u: Unit, listed: tuple[str, float]) -> Iterable[_Cand]:
+    """Services named by one item of an announced list, with the list's coverage (an item's
+    own cue, "billed at $150 per hour", wins)."""
+    own = list(_rule_services(u))
+    named = {c.column for c in own}
+    for s, rx in SERVICE_PATTERNS.items():
+        col = f"service:{s}"
+        if col not in named and rx.search(u.norm):
+            if s == "helpdesk" and SERVICE_PATTERNS["after_hours_support"].search(u.norm):
+                continue
+            yield _Cand(col, listed[0], u, listed[1])
+
+
 def collect_candidates(units: list[Unit]) -> list[_Cand]:
     """Every candidate of every rule, in reading order."""
     out: list[_Cand] = []
+    listed: tuple[str, float] | None = None  # coverage announced by "... are included:"
     for i, u in enumerate(units):
         for rule in _SIMPLE_RULES:
             out.extend(rule(u))
+        if listed and _is_list_item(u):
+            out.extend(_listed_services(u, listed))
+        else:
+            listed = _list_intro(u)
         if u.row or len(u.text) < 80:
-            near = [w for w in units[max(0, i - 6) : i] if w.page == u.page]
+            near = [
+                w for w in units[max(0, i - 6) : i] if w.page == u.page and w.source == u.source
+            ]
             context = " ".join(w.norm for w in near[-3:])
             header = next(
                 (
@@ -953,6 +1020,7 @@ def _pick(cands: list[_Cand]) -> Term:
         evidence=best.unit.text,
         confidence=round(max(0.05, conf), 2),
         extra=dict(best.extra),
+        file=best.unit.source or None,
     )
 
 
@@ -1017,6 +1085,7 @@ def extract_terms(units: list[Unit]) -> TermSet:
             evidence=onboarding.evidence,
             confidence=onboarding.confidence,
             extra=extra,
+            file=onboarding.file,
         )
     documentation = {
         d: _pick(by_col[f"documentation:{d}"])
@@ -1033,8 +1102,9 @@ def _coherence(a: dict[str, Term | None]) -> None:
         a["renewal_term_months"] = None
     if a.get("renewal_term_months") is not None and auto is None:
         rt = a["renewal_term_months"]
-        assert rt is not None
-        a["auto_renew"] = Term(True, rt.page, rt.evidence, round(rt.confidence - 0.1, 2))
+        a["auto_renew"] = Term(
+            True, rt.page, rt.evidence, round(rt.confidence - 0.1, 2), file=rt.file
+        )
     ob = a.get("onboarding_terms")
     if ob is None or ob.value != "capped":
         a["onboarding_cap"] = (

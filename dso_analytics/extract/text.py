@@ -39,6 +39,9 @@ class Unit:
     amending : bool
         Part of an amendment (after an amendment heading, or a sentence that
         replaces or amends a section): amending units win over the original text.
+    source : str
+        The file the unit comes from when one agreement is read from several files
+        (the agreement, then its amendments); ``""`` for a single file.
     """
 
     text: str
@@ -47,6 +50,7 @@ class Unit:
     index: int
     row: bool = False
     amending: bool = False
+    source: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -238,12 +242,16 @@ def split_sentences(paragraph: str) -> list[str]:
     return out
 
 
-def segment(doc: Document) -> list[Unit]:
+def segment(doc: Document, source: str = "", start: int = 0) -> list[Unit]:
     """Cut a document into units in reading order, with page numbers and amendment flags.
 
     Parameters
     ----------
     doc : Document
+    source : str
+        Recorded on every unit (the file name when an agreement spans several files).
+    start : int
+        Index of the first unit (units of several files follow each other).
 
     Returns
     -------
@@ -266,9 +274,10 @@ def segment(doc: Document) -> list[Unit]:
                         text=sentence,
                         norm=normalise(sentence),
                         page=page_no,
-                        index=len(units),
+                        index=start + len(units),
                         row=is_row,
                         amending=amending,
+                        source=source,
                     )
                 )
     return units

@@ -9,6 +9,13 @@ cent.  Unknown is NaN / NaT / <NA> in frames and ``None`` in dicts.
 
 Decisions (where the spec is silent)
 ------------------------------------
+``docs/metrics.md`` ("Decisions ...") is the reference; in short:
+
+- **T12M** is ``(t12m_start(as_of), as_of]`` with the month-end rule
+  (:func:`~dso_analytics.metrics._util.t12m_start`), for every T12M figure.
+- **Growth baseline**: locations covered when the current terms were set
+  (``terms_effective_date``, else start_date), per agreement; the DSO total sums
+  the agreements in force at as-of.
 - **Lines after as-of** are left out of every metric (they did not exist at the
   as-of date); a note counts them.  "All-time" means up to as-of.
 - **Credits** (negative lines) are summed with the charges they offset, in their

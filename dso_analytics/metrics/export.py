@@ -79,6 +79,7 @@ def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
                 "expiry": _v(r.expiry),
                 "days_to_expiry": _v(r.days_to_expiry),
                 "bucket": _v(r.bucket),
+                "baseline_date": _v(lev.at[a, "baseline_date"]) if a in lev.index else None,
                 "locations_at_start": _v(lev.at[a, "locations_at_start"])
                 if a in lev.index
                 else None,

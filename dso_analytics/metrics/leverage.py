@@ -18,7 +18,8 @@ price                  10      min(1, max(0, effective_workstation_monthly / ben
 =====================  ======  =============================================================
 
 The DSO total uses the same formula on the DSO totals (clause score: mean over
-agreements; growth: all locations now vs at the earliest agreement start).
+agreements; growth: the per-agreement baselines and locations now, summed over
+the agreements in force at as-of; see :func:`baseline_dates`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,25 @@ def leverage_score(
         + WEIGHTS["price"] * clip(price)
     )
     return np.round(total, 1)
+
+
+def baseline_dates(agreements: pd.DataFrame) -> pd.Series:
+    """Growth baseline date per agreement: when its current terms were set.
+
+    ``terms_effective_date`` (effective date of the latest amendment) when the
+    agreements sheet gives one, else ``start_date``.
+
+    Returns
+    -------
+    Series of datetime64[ns]
+        One entry per agreement row, in file order (index 0..n-1).
+    """
+    ag = agreements.reset_index(drop=True)
+    start = pd.to_datetime(ag["start_date"]).reset_index(drop=True)
+    if "terms_effective_date" not in ag:
+        return start
+    eff = pd.to_datetime(ag["terms_effective_date"]).reset_index(drop=True)
+    return eff.where(eff.notna(), start)
 
 
 def _evidence(lines: pd.DataFrame, pos: np.ndarray, max_sources: int = 3) -> str:
@@ -133,13 +153,17 @@ def compute_leverage(
     status = as_text(loc["status"]).to_numpy(dtype=object)
     ws = as_float(loc["workstations"])
 
-    # locations at start (org: governed on start_date, counted from join_date)
+    # growth baseline: the locations covered when the current terms were set
+    # (baseline date = terms_effective_date, else start_date).  Organization
+    # agreement: locations (any status, counted from join_date) it governed on
+    # that date; location agreement: the locations it lists.
+    baseline = baseline_dates(ag)
     at_start = np.zeros(len(ag), dtype=float)
     for i in range(len(ag)):  # per agreement (tens), vectorised over locations
         if scope[i] == "location":
             at_start[i] = len(win.at[i, "locs"])
             continue
-        st = win.at[i, "start"]
+        st = baseline.iat[i]
         if pd.isna(st):
             at_start[i] = np.nan
             continue
@@ -204,6 +228,7 @@ def compute_leverage(
             "agreement_id": pd.array(ids, dtype="str"),
             "provider": as_text(ag["provider"]),
             "scope": pd.array(scope, dtype="str"),
+            "baseline_date": baseline.to_numpy(dtype="datetime64[ns]"),
             "locations_at_start": pd.array(
                 np.where(np.isnan(at_start), 0, at_start).astype(np.int64), dtype="Int64"
             ),
@@ -231,18 +256,32 @@ def compute_leverage(
     tot_addon = from_cents(int(np.where(is_addon & t, lc, 0).sum()))
     tot_bdi = from_cents(int(np.where(is_bdi & t, lc, 0).sum()))
     tot_ms = from_cents(int(np.where(is_ms & t, lc, 0).sum()))
-    first_start = st.min()
-    start_locs = (
-        float(((join <= first_start).to_numpy(bool, na_value=False)).sum())
-        if pd.notna(first_start)
-        else np.nan
-    )
-    now_locs = float(active_now.sum())
+    # growth: the same per-agreement baseline, summed over the agreements in
+    # force at as-of (their terms are the current ones)
+    r_status = renewals.set_index("agreement_id").reindex(ids)["status"].astype(object)
+    current = r_status.isin(["initial_term", "renewed"]).to_numpy(bool)
+    start_locs = float(at_start[current].sum()) if not np.isnan(at_start[current]).any() else np.nan
+    now_locs = float(now[current].sum())
     tot_growth = now_locs / start_locs - 1.0 if start_locs and start_locs > 0 else np.nan
+    cur_base = baseline[current].dropna()
+    tot_base = pd.Timestamp(cur_base.iloc[0]) if len(cur_base) and cur_base.nunique() == 1 else None
+    if not current.any():
+        base_note = "no agreement in force at the as-of date"
+    elif tot_base is not None:
+        base_note = f"{tot_base.date()} ({', '.join(str(x) for x in ids[current])})"
+    elif len(cur_base):
+        base_note = (
+            f"each of the {int(current.sum())} agreements in force at the date its current "
+            f"terms were set, {cur_base.min().date()} to {cur_base.max().date()}"
+        )
+    else:
+        base_note = "unknown: a start date is blank"
     tot_ws = float(np.nansum(ws[active_now]))
     tot_eff = tot_ms / 12.0 / tot_ws if tot_ws > 0 else np.nan
     oc = onboarding["contractual_overspend"]
     total: dict[str, Any] = {
+        "baseline_date": tot_base,
+        "baseline": base_note,
         "locations_at_start": None if np.isnan(start_locs) else int(start_locs),
         "locations_now": int(now_locs),
         "growth": None if np.isnan(tot_growth) else float(tot_growth),
@@ -394,9 +433,11 @@ def compute_asks(
             )
             if imp <= 0:
                 continue
-            rows.append({"ask": "Volume pricing: locations grew since the start",
+            since = pd.Timestamp(r["baseline_date"]).date()
+            rows.append({"ask": "Volume pricing: locations grew since the terms were set",
                          "clause": "pricing", "agreement_id": a,
-                         "evidence": f"{r['locations_at_start']} -> {r['locations_now']} locations; "
+                         "evidence": f"{r['locations_at_start']} locations on {since} -> "
+                                     f"{r['locations_now']} now; "
                                      f"{r['effective_workstation_monthly']:.2f}/workstation/month",
                          "impact_12m": round(imp, 2)})  # fmt: skip
     # consolidate location agreements

@@ -70,8 +70,8 @@ RENEWAL_COLUMNS = (
     "next_notice_deadline", "expiry", "days_to_expiry", "bucket",
 )  # fmt: skip
 LEVERAGE_COLUMNS = (
-    "agreement_id", "provider", "scope", "locations_at_start", "locations_now", "growth",
-    "spend_t12m", "addon_t12m", "billed_despite_included_t12m", "onboarding_contractual_overspend",
+    "agreement_id", "provider", "scope", "baseline_date", "locations_at_start", "locations_now",
+    "growth", "spend_t12m", "addon_t12m", "billed_despite_included_t12m", "onboarding_contractual_overspend",
     "onboarding_target_overspend", "workstations_now", "managed_services_t12m",
     "effective_workstation_monthly", "benchmark_low", "benchmark_high", "vs_benchmark",
     "clause_score", "leverage_score",
@@ -122,7 +122,9 @@ class DsoMetrics:
     leverage : DataFrame
         M6 per agreement (:data:`LEVERAGE_COLUMNS`).
     leverage_total : dict
-        M6 DSO total (same keys as a leverage row, summed / recomputed).
+        M6 DSO total (same keys as a leverage row, summed / recomputed), plus
+        ``baseline_date`` (the growth baseline date when the agreements in force
+        share one, else ``None``) and ``baseline`` (the baseline in words).
     asks : DataFrame
         Ranked negotiation asks (:data:`ASK_COLUMNS`), largest impact first.
     unclassified : DataFrame

@@ -373,8 +373,8 @@ def plot_leverage(
     ----------
     leverage : DataFrame
         ``LEVERAGE_COLUMNS``; uses ``agreement_id, provider,
-        effective_workstation_monthly, benchmark_low, benchmark_high, locations_at_start,
-        locations_now``.
+        effective_workstation_monthly, benchmark_low, benchmark_high, baseline_date,
+        locations_at_start, locations_now``.
 
     Returns
     -------
@@ -389,9 +389,18 @@ def plot_leverage(
         f"{esc(a)} ({esc(p)})" if esc(p) else esc(a)
         for a, p in zip(leverage["agreement_id"], leverage["provider"], strict=True)
     ]
+    base = (
+        pd.to_datetime(leverage["baseline_date"])
+        if "baseline_date" in leverage
+        else pd.Series(pd.NaT, index=leverage.index)
+    )
     growth = [
-        f"locations {esc(s)} → {esc(n)}"
-        for s, n in zip(leverage["locations_at_start"], leverage["locations_now"], strict=True)
+        f"locations {esc(s)}"
+        + (f" when the terms were set ({b:%Y-%m-%d})" if pd.notna(b) else "")
+        + f" → {esc(n)} now"
+        for s, n, b in zip(
+            leverage["locations_at_start"], leverage["locations_now"], base, strict=True
+        )
     ]
     fig.add_trace(
         go.Bar(

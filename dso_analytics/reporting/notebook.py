@@ -460,6 +460,18 @@ def interpret_renewals(m: DsoMetrics) -> str:
     return s
 
 
+def interpret_growth(m: DsoMetrics) -> str:
+    """Location growth against its stated baseline (when the current terms were set)."""
+    t = m.leverage_total
+    before, now = t.get("locations_at_start"), t.get("locations_now")
+    if _missing(before):
+        return f"Location growth is unknown ({t.get('baseline', 'no baseline')})."
+    return (
+        f"Locations covered when the current terms were set: {before} "
+        f"(baseline: {t.get('baseline')}); now: {now}."
+    )
+
+
 def interpret_asks(m: DsoMetrics) -> str:
     """The size of the ranked asks."""
     df = m.asks

@@ -233,3 +233,36 @@ def test_accept_end_to_end_with_real_validation(docs, tmp_path, capsys) -> None:
     assert f"added {NAMES[1]}" in out and "validation: no new problem (0 before the merge)" in out
     rows = _sheet(dso / "agreements.xlsx", "agreements")
     assert [r["agreement_id"] for r in rows] == ["AG-1", NAMES[1]]
+
+
+def test_agreement_and_its_amendment_in_two_files(tmp_path, capsys) -> None:
+    from tests.support.agreement_docs import AGREEMENTS_DIR, parse_source, write_docx, write_pdf
+
+    pages = parse_source((AGREEMENTS_DIR / "a04-amended-workstation.txt").read_text())
+    base = write_pdf(pages[:3], tmp_path / "msa.pdf")
+    amendment = write_docx(pages[3:], tmp_path / "amendment-1.docx")
+    # without --agreement-id: two agreements; with it: one, the amendment winning
+    assert main(["extract", str(base), str(amendment)]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+    assert main(["extract", str(base), str(amendment), "--agreement-id", "AG-RB"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ag = out["agreement"]
+    assert out["pages"] == 4 and out["file"] == f"{base} + {amendment}"
+    assert ag["monthly_rate"] == {
+        "value": 118.0, "file": "amendment-1.docx", "page": 1,
+        "evidence": "1. Section 4.2 of the Agreement is deleted and replaced with the following: "
+                    '"Client shall pay $118.00 per workstation per month for the Services."',  # quotes straightened
+        "confidence": 0.95,
+    }  # fmt: skip
+    assert (ag["notice_days"]["value"], ag["notice_days"]["file"]) == (90, "amendment-1.docx")
+    assert (ag["term_months"]["value"], ag["term_months"]["file"]) == (24, "msa.pdf")
+    assert ag["start_date"]["value"] == "2023-04-01"
+    dso = make_dso(tmp_path, fmt="xlsx")
+    assert main(["extract", str(base), str(amendment), "--agreement-id", "AG-RB", "--dso",
+                 str(dso)]) == 0  # fmt: skip
+    wb = openpyxl.load_workbook(dso / DRAFT_NAME)
+    ws = wb["agreements"]
+    head = [c.value for c in ws[1]]
+    assert ws.cell(row=2, column=1).value == "AG-RB"
+    note = ws.cell(row=2, column=head.index("monthly_rate") + 1).comment.text
+    assert note.startswith("amendment-1.docx, p. 1: 1. Section 4.2")

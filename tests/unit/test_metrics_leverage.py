@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
+
 from dso_analytics.metrics import (
     compute_metrics,
     compute_portfolio,
@@ -145,3 +147,101 @@ def test_asks_never_count_the_same_dollars_twice() -> None:
     assert notice.iloc[0]["impact_12m"] == 4400.0
     counted = m.asks.loc[m.asks["in_total"], "impact_12m"].sum()
     assert counted < m.asks["impact_12m"].sum()
+
+
+# --- one growth baseline (issue 17) ------------------------------------------
+
+
+def _baseline_ds(terms_effective: str | None = None) -> object:
+    # org agreement AG-ORG from 2023-01-01 over L1 (2020), L2 (2023-06-01),
+    # L3 (2024-03-01); L9 has its own location agreement AG-L9 from 2022-01-01
+    # although it joined the DSO only on 2024-06-01 (an acquired practice's contract)
+    locs = [
+        location("L1", "2020-01-01"),
+        location("L2", "2023-06-01", join_type="acquisition", go_live_date="2023-06-05"),
+        location("L3", "2024-03-01", join_type="acquisition", go_live_date="2024-03-05"),
+        location("L9", "2024-06-01", join_type="acquisition", go_live_date="2024-06-05"),
+    ]
+    ags = [
+        agreement("AG-ORG", "2023-01-01", terms_effective_date=terms_effective),
+        agreement("AG-L9", "2022-01-01", scope="location", location_ids="L9"),
+        # expired location agreement: not among the current terms of the DSO total
+        agreement("AG-OLD", "2019-01-01", scope="location", location_ids="L1",
+                  term_months=12, auto_renew=False, notice_days=None),
+    ]  # fmt: skip
+    bill = [line(f"2024-{m:02d}-28", 1000.0) for m in range(1, 13)]
+    return make_ds(locations=locs, agreements=ags, billing=bill)
+
+
+def test_growth_baseline_start_date_per_agreement_and_dso_total() -> None:
+    m = compute_metrics(_baseline_ds(), params("2024-12-31"))
+    lev = m.leverage.set_index("agreement_id")
+    # AG-ORG baseline = start 2023-01-01: it governed L1 only (L2, L3 joined later;
+    # L9 is governed by its own agreement) -> 1 ; now: L1, L2, L3 -> 3 ; growth 2.0
+    assert lev.loc["AG-ORG", "baseline_date"] == pd.Timestamp("2023-01-01")
+    assert (lev.loc["AG-ORG", "locations_at_start"], lev.loc["AG-ORG", "locations_now"]) == (1, 3)
+    assert lev.loc["AG-ORG", "growth"] == 2.0
+    # AG-L9 lists one location -> 1 ; governs L9 now -> 1
+    assert (lev.loc["AG-L9", "locations_at_start"], lev.loc["AG-L9", "locations_now"]) == (1, 1)
+    # DSO total: the same figures summed over the agreements in force (AG-ORG, AG-L9;
+    # AG-OLD expired 2020-01-01): at start 1 + 1 = 2, now 3 + 1 = 4, growth 4/2 - 1 = 1.0
+    t = m.leverage_total
+    assert (t["locations_at_start"], t["locations_now"], t["growth"]) == (2, 4, 1.0)
+    # two different baseline dates: no single date, the range is stated
+    assert t["baseline_date"] is None
+    assert t["baseline"] == (
+        "each of the 2 agreements in force at the date its current terms were set, "
+        "2022-01-01 to 2023-01-01"
+    )
+    d = metrics_to_dict(m)
+    ag = {a["agreement_id"]: a for a in d["agreements"]}
+    assert ag["AG-ORG"]["baseline_date"] == "2023-01-01"
+    assert d["leverage_total"]["locations_at_start"] == 2
+
+
+def test_growth_baseline_moves_to_the_latest_amendment() -> None:
+    # amended 2024-04-01: AG-ORG then governed L1, L2, L3 (joined by then) -> 3 ; now 3
+    m = compute_metrics(_baseline_ds("2024-04-01"), params("2024-12-31"))
+    r = m.leverage.set_index("agreement_id").loc["AG-ORG"]
+    assert r["baseline_date"] == pd.Timestamp("2024-04-01")
+    assert (r["locations_at_start"], r["locations_now"], r["growth"]) == (3, 3, 0.0)
+    # DSO total 3 + 1 = 4 -> 3 + 1 = 4: no growth since the current terms were set
+    t = m.leverage_total
+    assert (t["locations_at_start"], t["locations_now"], t["growth"]) == (4, 4, 0.0)
+    # the report states the baseline next to the growth figure
+    from dso_analytics.reporting.notebook import interpret_growth
+
+    assert interpret_growth(m) == (
+        "Locations covered when the current terms were set: 4 (baseline: each of the 2 "
+        "agreements in force at the date its current terms were set, 2022-01-01 to "
+        "2024-04-01); now: 4."
+    )
+
+
+def test_single_agreement_baseline_is_its_date() -> None:
+    m = compute_metrics(_ds(), params("2024-12-31"))
+    t = m.leverage_total
+    # one agreement AG-1 from 2023-01-01: 3 at start (L1, L2, L4), 4 now (see above)
+    assert t["baseline_date"] == pd.Timestamp("2023-01-01")
+    assert t["baseline"] == "2023-01-01 (AG-1)"
+    assert (t["locations_at_start"], t["locations_now"]) == (3, 4)
+
+
+def test_non_renewing_agreement_ask_is_its_expiry_not_a_notice_deadline() -> None:
+    # AG-1 does not auto-renew: 2023-01-01 + 24 months = expiry 2025-01-01, 31 days
+    # after the as-of 2024-12-01 (inside the 90-day window): the ask names the expiry
+    ds = _ds()
+    ds.agreements["term_months"] = 24
+    ds.agreements["auto_renew"] = False
+    ds.agreements["notice_days"] = pd.NA
+    m = compute_metrics(ds, params("2024-12-01"))
+    r = m.renewals.iloc[0]
+    assert pd.isna(r["notice_deadline"]) and r["expiry"] == pd.Timestamp("2025-01-01")
+    assert r["days_to_expiry"] == 31 and r["bucket"] == "31-90"
+    assert "notice" not in set(m.asks["clause"])
+    ask = m.asks.set_index("clause").loc["expiry"]
+    assert ask["ask"] == "Negotiate before the agreement expires (2025-01-01)"
+    assert ask["evidence"] == "does not auto-renew; expires 2025-01-01, 31 day(s) left"
+    assert not bool(ask["in_total"])
+    assert m.kpis["nearest_notice_deadline"] is None  # no notice deadline exists
+    assert "expires 2025-01-01" in format_metrics_table(m)
