@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dso_analytics import __version__
-from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.errors import DsoError, ValidationFailed, printable
 
 
 def _add_param_options(p: argparse.ArgumentParser) -> None:
@@ -484,8 +484,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except DsoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code if exc.exit_code != 1 else 2
+    except MemoryError:
+        print(
+            f"error: not enough memory to run {args.command} (close other programs or give "
+            "fewer DSOs at once)",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
