@@ -260,6 +260,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.dso_dirs):
         raise DsoError("give either DSO_DIR... or --all PORTFOLIO")
     dirs = _portfolio_dirs(args.all) if args.all else [_existing_dir(d) for d in args.dso_dirs]
+    from dso_analytics.runguard import prepare_output_dir
+
+    prepare_output_dir(args.out)  # an existing file or an unwritable place: one line, exit 2
     overrides = {
         "as_of": args.as_of,
         "target_onboarding_cap": args.target_onboarding_cap,

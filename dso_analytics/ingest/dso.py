@@ -530,6 +530,15 @@ def _workers(n_files: int) -> int:
     return max(1, min(cpus, n_files))
 
 
+def _reader_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of billing readers that die with this process (no orphans when it is killed)."""
+    from dso_analytics.runguard import die_with_parent
+
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
+    )
+
+
 class _BillingRead:
     """Billing files read in worker processes, started early.
 
@@ -551,7 +560,7 @@ class _BillingRead:
         bounds = np.linspace(0, len(self.items), k + 1).astype(int)
         jobs = [(self.items[a:b], self.root) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         try:
-            self.pool = ProcessPoolExecutor(max_workers=workers)
+            self.pool = _reader_pool(workers)
             self.futures = [self.pool.submit(_billing_job, job) for job in jobs]
         except (BrokenProcessPool, OSError, AssertionError):
             self.close()  # e.g. inside a daemonic worker: read serially
@@ -559,13 +568,31 @@ class _BillingRead:
     def results(self) -> list[tuple]:
         """The chunks' results (``_billing_job`` tuples) in path order."""
         if self.pool is not None:
+            crashed = False
             try:
                 return [f.result() for f in self.futures]
-            except (BrokenProcessPool, OSError, AssertionError):
+            except BrokenProcessPool:
+                crashed = True  # a reader process died (or could not start)
+            except (OSError, AssertionError):
                 pass  # read serially
             finally:
                 self.close()
+            if crashed:
+                return self._isolated()
         return [_billing_job((self.items, self.root))] if self.items else []
+
+    def _isolated(self) -> list[tuple]:
+        """Read each file in a process of its own, to name the file that kills its reader
+        (never in this process: the same file would take the whole run down)."""
+        out = []
+        for item in self.items:
+            try:
+                with _reader_pool(1) as pool:
+                    out.append(pool.submit(_billing_job, ([item], self.root)).result())
+            except BrokenProcessPool:
+                return [("error", item[1], "crashed the process reading it (a damaged or "
+                         "hostile file): refused")]  # fmt: skip
+        return out
 
     def close(self) -> None:
         """Stop the workers (pending chunks are cancelled)."""

@@ -8,6 +8,7 @@ cached, and that outputs are complete or absent.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -25,6 +26,7 @@ from dso_analytics import snapshot
 from dso_analytics.errors import InputFileError, MoneyRangeError, Problem, printable
 from dso_analytics.folders import walk_files
 from dso_analytics.ingest import read_dso
+from dso_analytics.ingest.dso import _billing_job as _REAL
 from dso_analytics.money import to_cents
 from tests.support.paths import SAMPLE
 
@@ -353,3 +355,165 @@ def test_a_line_repeated_inside_one_file_is_a_warning_naming_both_rows(tmp_path)
     )
     assert warn.severity == "warning"
     assert (ds.billing["source_file"] == "billing/LOC-002.csv").sum() == 2
+
+
+# ---------------------------------------------------------------------------
+# 4. a reader process that dies fails only its file, named; 7. workers die with their parent
+# ---------------------------------------------------------------------------
+def _children(pid: int) -> set[int]:
+    """Child processes of ``pid``, except multiprocessing's resource tracker (one per
+    parent, it lives as long as the parent does and exits with it)."""
+    kids = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            kids |= {int(x) for x in (task / "children").read_text().split()}
+    out = set()
+    for k in kids:
+        with contextlib.suppress(OSError):
+            if b"resource_tracker" not in Path(f"/proc/{k}/cmdline").read_bytes():
+                out.add(k)
+    return out
+
+
+def _crash_on_loc002(args):
+    """A billing reader that dies like an aborting parser on LOC-002 (runs in the forked reader)."""
+    if any("LOC-002" in rel for _, rel in args[0]):
+        os._exit(134)
+    return _REAL(args)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_crashing_billing_reader_names_its_file_and_leaves_no_process(tmp_path, monkeypatch):
+    from dso_analytics.ingest import dso as ingest_dso
+
+    d = small_dso(tmp_path)
+    monkeypatch.setattr(ingest_dso, "_billing_job", _crash_on_loc002)
+    monkeypatch.setenv("DSO_ANALYTICS_INGEST_WORKERS", "2")
+    with pytest.raises(InputFileError) as err:
+        read_dso(d)
+    assert str(err.value) == (
+        "billing/LOC-002.xlsx: crashed the process reading it (a damaged or hostile file): refused"
+    )
+    assert not _children(os.getpid())  # every reader process is gone
+
+
+_ORPHAN = textwrap.dedent(
+    """
+    import os, sys, time
+    from concurrent.futures import ProcessPoolExecutor
+    from dso_analytics.runguard import die_with_parent
+    pool = ProcessPoolExecutor(1, initializer=die_with_parent, initargs=(os.getpid(),))
+    print(pool.submit(os.getpid).result(), flush=True)
+    pool.submit(time.sleep, 60)
+    time.sleep(60)
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_a_worker_dies_with_its_killed_parent():
+    import signal
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+        os.kill(worker, 0)  # alive while its parent is
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail("the worker outlived its killed parent")
+    finally:
+        parent.kill()
+
+
+# ---------------------------------------------------------------------------
+# 6. --out at an existing file; 8. one run per output folder; 7. outputs published as one unit
+# ---------------------------------------------------------------------------
+def test_out_pointing_at_a_file_is_one_line_exit_2(tmp_path):
+    f = tmp_path / "reports.txt"
+    f.write_text("keep me", encoding="utf-8")
+    (res, under) = run_cli(
+        ["report", str(SAMPLE / DSO), "--out", str(f)],
+        ["report", str(SAMPLE / DSO), "--out", str(f / "sub")],
+    )
+    assert (res["rc"], res["out"], res["err"]) == (
+        2, "", f"error: --out {f}: is a file, not a folder\n")  # fmt: skip
+    assert (under["rc"], under["err"]) == (
+        2, f"error: --out {f / 'sub'}: cannot be created (Not a directory)\n")  # fmt: skip
+    assert f.read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_second_run_on_the_same_output_folder_is_refused_naming_the_holder(tmp_path):
+    from dso_analytics.runguard import OutputBusy, OutputLock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with OutputLock(out, "run-a"):
+        with pytest.raises(OutputBusy) as err:
+            OutputLock(out, "run-b").acquire()
+        msg = str(err.value)
+        assert msg.startswith(
+            f"{out}: another report run is writing here (run run-a, pid {os.getpid()}"
+        )
+        assert msg.endswith("; wait for it to finish or give another --out")
+        assert err.value.exit_code == 2
+    with OutputLock(out, "run-b"):  # released: the next run goes ahead
+        pass
+    assert list(out.iterdir()) == []  # the lock leaves nothing in the folder
+
+
+def test_publishing_swaps_the_whole_set_and_keeps_what_other_commands_wrote(tmp_path):
+    from dso_analytics.runguard import publish_folder, remove_stale_staging, staging_root
+
+    out = tmp_path / "out"
+    final = out / DSO
+    (final / "letters").mkdir(parents=True)
+    (final / "letters" / "claim.docx").write_text("letter", encoding="utf-8")
+    for name in ("renewal-leverage.html", "renewal-leverage.xlsx", "renewal-leverage.ipynb"):
+        (final / name).write_text("old", encoding="utf-8")
+    (final / "renewal-leverage.failed.ipynb").write_text("old failure", encoding="utf-8")
+    inode = final.stat().st_ino
+    staged = staging_root(out, "run-1") / DSO
+    staged.mkdir()
+    for name in ("renewal-leverage.html", "renewal-leverage.xlsx", "renewal-leverage.ipynb"):
+        (staged / name).write_text("new", encoding="utf-8")
+    owned = ["renewal-leverage." + s for s in ("html", "xlsx", "ipynb", "failed.ipynb")]
+    publish_folder(staged, final, owned)
+    assert final.stat().st_ino != inode  # a new folder, swapped in as one unit
+    assert sorted(p.name for p in final.iterdir()) == [
+        "letters", "renewal-leverage.html", "renewal-leverage.ipynb", "renewal-leverage.xlsx"
+    ]  # fmt: skip
+    assert {(final / n).read_text() for n in owned[:3]} == {"new"}
+    assert (final / "letters" / "claim.docx").read_text() == "letter"
+    remove_stale_staging(out)
+    assert sorted(p.name for p in out.iterdir()) == [DSO]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_worker_death_fails_only_its_job_and_the_pool_is_rebuilt():
+    import multiprocessing
+    import time
+
+    from dso_analytics.runguard import HealingPool, WorkerCrashed
+
+    with HealingPool(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        slow = pool.submit(time.sleep, 1.0)  # in flight when its neighbour dies
+        crash = pool.submit(os._exit, 134)
+        with pytest.raises(WorkerCrashed, match="worker process running it died"):
+            crash.result(timeout=60)
+        assert slow.result(timeout=60) is None  # run again alone: it finishes
+        assert pool.submit(pow, 2, 10).result(timeout=60) == 1024  # the rebuilt pool works
+        assert pool.rebuilds == 1
+    deadline = time.monotonic() + 10
+    while _children(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _children(os.getpid())  # no worker left behind
