@@ -10,7 +10,11 @@ against a baseline measured in the same run):
 3. one DSO's report through ``dso_analytics.pipeline`` versus the naive
    pipeline (papermill CLI + ``jupyter nbconvert`` CLI, Great Expectations
    inside the notebook): ``bench_report.py``;
-4. the sample portfolio batch on 1 versus 2 workers: ``bench_batch.py``.
+4. the sample portfolio batch on 1 versus 2 workers: ``bench_batch.py``;
+5. M8 scenarios: 1,000 evaluations over the 150-location DSO, vectorised versus
+   a Python loop: ``bench_scenarios.py``;
+6. agreement extraction: a 30-page agreement (PDF, DOCX) and the labelled
+   set's precision/recall: ``bench_extract.py``.
 
 Usage::
 
@@ -55,8 +59,10 @@ TARGETS = {
     "metrics_10m_over_1m": 12.0,
     "report_ratio": 0.5,
     "batch_speedup": 1.6,
+    "scenarios_seconds": 2.0,
+    "extract_30_pages_seconds": 2.0,
 }
-SECTIONS = ("ingest", "metrics", "report", "batch")
+SECTIONS = ("ingest", "metrics", "report", "batch", "scenarios", "extract")
 
 
 # ---------------------------------------------------------------------------
@@ -320,6 +326,20 @@ def run_batch(results: dict, data_dir: Path, log: Any, profile: bool, tiny: bool
     bench_batch.run(results, data_dir, log=log, profile=profile, tiny=tiny)
 
 
+def run_scenarios(results: dict, data_dir: Path, log: Any, profile: bool, tiny: bool) -> None:
+    """M8 scenarios: vectorised vs a Python loop (see bench_scenarios.py)."""
+    import bench_scenarios
+
+    bench_scenarios.run(results, data_dir, log=log, profile=profile, tiny=tiny)
+
+
+def run_extract(results: dict, data_dir: Path, log: Any, profile: bool, tiny: bool) -> None:
+    """Agreement extraction: a 30-page agreement and the labelled set (see bench_extract.py)."""
+    import bench_extract
+
+    bench_extract.run(results, data_dir, log=log, profile=profile, tiny=tiny)
+
+
 # ---------------------------------------------------------------------------
 # BENCHMARKS.md
 # ---------------------------------------------------------------------------
@@ -360,7 +380,7 @@ def render_markdown(results: dict) -> str:
            "baseline measured in the same run; each case ran in a fresh Python process.", "",
            "Reproduce (on a fresh clone; creates `.venv`, generates data into the git-ignored "
            "`bench-data/` once and reuses it):", "", "```", "make bench",
-           "# or: .venv/bin/python benchmarks/run_all.py [--no-10m] [--only ingest,metrics,report,batch]",
+           "# or: .venv/bin/python benchmarks/run_all.py [--no-10m] [--only ingest,metrics,report,batch,scenarios,extract]",
            "```", "", "## Machine", "",
            "| | |", "|---|---|"]  # fmt: skip
     for k, v in mach.items():
@@ -400,6 +420,24 @@ def render_markdown(results: dict) -> str:
     out.append(f"| batch: 2 workers >= {TARGETS['batch_speedup']}x 1 worker "
                f"| {'n/a' if bs is None else f'{bs:.2f}x'} "
                f"| {_verdict(None if bs is None else bs >= TARGETS['batch_speedup'])} |")  # fmt: skip
+    sv = results.get("scenarios_vectorised")
+    if sv and sv["ok"]:
+        ok = sv["seconds"] <= TARGETS["scenarios_seconds"]
+        out.append(f"| scenarios: 1,000 evaluations <= {TARGETS['scenarios_seconds']:g} s "
+                   f"| {fmt_s(sv['seconds'])} s ({results.get('scenarios_ratio', 0):.0f}x the "
+                   f"loop) | {_verdict(ok)} |")  # fmt: skip
+    ex = [r["seconds"] for r in (results.get("extract_pdf"), results.get("extract_docx"))
+          if r and r["ok"]]  # fmt: skip
+    if ex:
+        ex_t = TARGETS["extract_30_pages_seconds"]
+        out.append(f"| extract: a 30-page agreement (PDF, DOCX) <= {ex_t:g} s "
+                   f"| {fmt_s(max(ex))} s | {_verdict(max(ex) <= ex_t)} |")  # fmt: skip
+    lab = (results.get("extract_labelled") or {}).get("info") or {}
+    if lab:
+        p = min(lab[f]["precision"] for f in ("pdf", "docx", "txt"))
+        r = min(lab[f]["recall"] for f in ("pdf", "docx", "txt"))
+        out.append(f"| extract: labelled agreements precision >= 95%, recall >= 85% (worst "
+                   f"format) | {p:.1%} / {r:.1%} | {_verdict(p >= 0.95 and r >= 0.85)} |")  # fmt: skip
     out.append("")
 
     # ingest
@@ -454,6 +492,15 @@ def render_markdown(results: dict) -> str:
     out += _notes(results, "report")
     out += bench_batch.markdown(results, TARGETS["batch_speedup"], HEAD, _row, _profile_block)
     out += _notes(results, "batch")
+    if "scenarios_vectorised" in results:
+        import bench_scenarios
+
+        out += bench_scenarios.markdown(results, HEAD, _row)
+    if any(k.startswith("extract_") for k in results):
+        import bench_extract
+
+        out += bench_extract.markdown(results, TARGETS["extract_30_pages_seconds"], HEAD, _row,
+                                      _profile_block)  # fmt: skip
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -567,6 +614,10 @@ def main(argv: list[str] | None = None) -> int:
                 run_report(results, data_dir, log, profile, args.tiny)
             if "batch" in sections:
                 run_batch(results, data_dir, log, profile, args.tiny)
+            if "scenarios" in sections:
+                run_scenarios(results, data_dir, log, profile, args.tiny)
+            if "extract" in sections:
+                run_extract(results, data_dir, log, profile, args.tiny)
         results["total_seconds"] = time.monotonic() - t0
         results_path.write_text(json.dumps(results, indent=1, default=str))
     Path(args.out).write_text(render_markdown(results), encoding="utf-8")

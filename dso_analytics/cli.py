@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dso_analytics import __version__
-from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.errors import DsoError, ValidationFailed, printable
 
 if TYPE_CHECKING:
     from dso_analytics.standards import Params
@@ -92,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress display")
     _add_param_options(p)
 
+    p = sub.add_parser("scenarios", help="model the renewal deal forward: scenarios side by side")
+    p.add_argument("dso_dir", metavar="DSO_DIR")
+    p.add_argument("--scenarios", metavar="FILE", help="scenarios file (default: the DSO's own)")
+    p.add_argument("--term-months", type=int, metavar="N", help="length of the modelled term")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_param_options(p)
+
     p = sub.add_parser("sample", help="write the deterministic sample portfolio (or a scaled DSO)")
     p.add_argument("out", metavar="OUT")
     p.add_argument("--locations", type=int, metavar="N", help="one scaled DSO of N locations")
@@ -102,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("profiles", help="list the provider-export profiles")
     p.add_argument("--dso", metavar="DSO_DIR", help="include this DSO's own profiles/")
+    p.add_argument(
+        "--save",
+        nargs=2,
+        metavar=("NAME", "FILE"),
+        help="infer a profile from FILE (generic invoice-lines mapping) and write it to "
+        "DSO_DIR/profiles/NAME.yaml (printed when --dso is not given)",
+    )
 
     p = sub.add_parser("import", help="convert a provider export into a contract billing file")
     p.add_argument("file", metavar="FILE")
@@ -109,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", metavar="NAME", help="profile to use (default: detect)")
     p.add_argument("--force", action="store_true", help="overwrite an existing billing file")
 
+    p = sub.add_parser("extract", help="draft the agreements sheet from PDF/Word agreements")
+    p.add_argument("files", nargs="*", metavar="FILE", help="agreement .pdf, .docx or .txt")
+    p.add_argument("--dso", metavar="DSO_DIR", help="DSO folder (the xlsx draft is written there)")
+    p.add_argument(
+        "--agreement-id",
+        metavar="ID",
+        help="agreement_id of the draft row; several FILEs are then one agreement and its amendments",
+    )
+    p.add_argument("--format", choices=("json", "xlsx"), help="default: xlsx with --dso, else json")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout / the draft")
+    p.add_argument("--accept", metavar="DRAFT", help="merge a reviewed draft into agreements.xlsx")
+    p.add_argument("--force", action="store_true", help="replace a draft / conflicting agreements")
     _add_action_parsers(sub)
     return parser
 
@@ -203,6 +230,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         dates = billing["invoice_date"] if "invoice_date" in billing.columns else None
         if note := as_of_warning(params.as_of, dates):
             _warn(f"{dso_dir.name}: {note}")
+    from dso_analytics.actions.negotiation import check_log_of
+
+    report.problems.extend(check_log_of(dso_dir, report.dataset, params, report.ok))
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:
@@ -255,6 +285,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.dso_dirs):
         raise DsoError("give either DSO_DIR... or --all PORTFOLIO")
     dirs = _portfolio_dirs(args.all) if args.all else [_existing_dir(d) for d in args.dso_dirs]
+    from dso_analytics.runguard import prepare_output_dir
+
+    prepare_output_dir(args.out)  # an existing file or an unwritable place: one line, exit 2
     batch = render_reports(
         dirs,
         out_dir=Path(args.out),
@@ -269,6 +302,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     return 0 if batch.ok else 1
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from dso_analytics.ingest.scenarios import dso_scenarios
+    from dso_analytics.metrics import compute_metrics
+    from dso_analytics.metrics.scenarios import comparison_to_dict, format_comparison_table
+    from dso_analytics.validation import load_dso
+
+    dso_dir = _existing_dir(args.dso_dir)
+    if args.term_months is not None and not 1 <= args.term_months <= 120:
+        raise DsoError("--term-months must be between 1 and 120")
+    params = _params(args, dso_dir)
+    ds = load_dso(dso_dir, params=params, use_cache=not args.no_cache)
+    m = compute_metrics(ds, params)
+    cmp, found = dso_scenarios(ds, m, args.scenarios, args.term_months, problems_in_notes=False)
+    if args.format == "json":
+        data = comparison_to_dict(cmp, m)
+        data["scenarios_file"] = found.path
+        data["problems"] = [p.to_dict() for p in found.problems]
+        print(json.dumps(data, indent=2))
+    else:
+        print(format_comparison_table(cmp))
+    for problem in found.problems:
+        print(str(problem), file=sys.stderr)
+    return 0 if found.ok and cmp.ok else 1
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -296,6 +354,15 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     from dso_analytics.ingest.profiles import format_profiles, list_profiles
 
     dso = _existing_dir(args.dso) if args.dso else None
+    if args.save:
+        from dso_analytics.ingest.profiles import save_profile
+
+        name, file = args.save
+        if not Path(file).is_file():
+            raise DsoError(f"{file}: no such file")
+        written, text = save_profile(name, Path(file), dso)
+        print(f"wrote {written}" if written else text, end="\n" if written else "")
+        return 0
     print(format_profiles(list_profiles(dso)))
     return 0
 
@@ -310,6 +377,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
     written = import_export(src, dso, profile=args.profile, force=args.force)
     print(f"wrote {written}")
     return 0
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from dso_analytics.extract.command import run
+
+    return run(args)
 
 
 def _cmd_calendar(args: argparse.Namespace) -> int:
@@ -398,9 +471,11 @@ _COMMANDS = {
     "validate": _cmd_validate,
     "metrics": _cmd_metrics,
     "report": _cmd_report,
+    "scenarios": _cmd_scenarios,
     "sample": _cmd_sample,
     "profiles": _cmd_profiles,
     "import": _cmd_import,
+    "extract": _cmd_extract,
     "calendar": _cmd_calendar,
     "letters": _cmd_letters,
     "log": _cmd_log,
@@ -432,8 +507,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except DsoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code if exc.exit_code != 1 else 2
+    except MemoryError:
+        print(
+            f"error: not enough memory to run {args.command} (close other programs or give "
+            "fewer DSOs at once)",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dso_analytics import schema
-from dso_analytics.errors import DsoError, UnsafePathError
+from dso_analytics.errors import DsoError, UnsafePathError, printable
 from dso_analytics.stages import (
     DSO_REPORT,
     PORTFOLIO_REPORT,
@@ -71,10 +71,10 @@ class DsoResult:
     def line(self) -> str:
         """One line for the progress display / failure summary."""
         if self.ok:
-            return f"{self.dso}: done in {self.elapsed:.1f}s -> {self.html}"
+            return printable(f"{self.dso}: done in {self.elapsed:.1f}s -> {self.html}")
         where = f" ({self.stage})" if self.stage else ""
         extra = f" [notebook kept: {self.failed_notebook}]" if self.failed_notebook else ""
-        return f"{self.dso}: FAILED{where}: {self.error}{extra}"
+        return printable(f"{self.dso}: FAILED{where}: {self.error}{extra}")
 
     def finished(self, artifacts: Artifacts) -> DsoResult:
         """Mark as rendered into ``artifacts``."""
@@ -212,7 +212,7 @@ def _longest_first(dirs: Sequence[Path]) -> list[Path]:
 
 def _say(progress: bool, text: str) -> None:
     if progress:
-        print(text, file=sys.stderr, flush=True)
+        print(printable(text), file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------
@@ -258,7 +258,7 @@ class _Batch:
             res.elapsed = time.monotonic() - t0
             return self.finish(dso_dir, res.failed(exc))
         for note in prepared.warnings:
-            print(f"warning: {slug}: {note}", file=sys.stderr, flush=True)
+            print(printable(f"warning: {slug}: {note}"), file=sys.stderr, flush=True)
         self.prepared[dso_dir] = prepared
         return RenderJob(prepared, folder, self.cell_timeout, self.timeout)
 
@@ -423,15 +423,17 @@ def _overview(
 
 def _summarise(batch: BatchResult, out: Path, t0: float, progress: bool) -> BatchResult:
     failed = batch.failed
-    if failed:
+    # one DSO: its failure was just said, once
+    said = progress and len(batch.results) == 1 and batch.portfolio is None
+    if failed and not said:
         print(f"{len(failed)} report(s) failed:", file=sys.stderr)
         for r in failed:
             print(f"  {r.line()}", file=sys.stderr)
     if progress or failed:
         done = sum(r.ok for r in batch.results)
         print(
-            f"rendered {done} of {len(batch.results)} DSO(s) into {out} in "
-            f"{time.monotonic() - t0:.1f}s",
+            printable(f"rendered {done} of {len(batch.results)} DSO(s) into {out} in "
+                      f"{time.monotonic() - t0:.1f}s"),
             file=sys.stderr,
-        )
+        )  # fmt: skip
     return batch

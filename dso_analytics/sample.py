@@ -469,16 +469,18 @@ class _Biller:
         return int(self.rng.poisson(lam))
 
 
-def _services(agreement: str, spec: dict[str, tuple[str, float | None, str | None]]) -> list[dict]:
+def _services(agreement: str, spec: dict[str, tuple[Any, ...]]) -> list[dict]:
+    # (coverage, add_on_rate, add_on_unit[, unlimited])
     return [
         {
             "agreement_id": agreement,
             "service": svc,
-            "coverage": cov,
-            "add_on_rate": rate,
-            "add_on_unit": unit,
+            "coverage": t[0],
+            "add_on_rate": t[1],
+            "add_on_unit": t[2],
+            "unlimited": "yes" if t[3:] and t[3] else None,
         }
-        for svc, (cov, rate, unit) in spec.items()
+        for svc, t in spec.items()
     ]
 
 
@@ -571,6 +573,7 @@ def _bright_smiles(rng: np.random.Generator) -> _Dso:
         _agreement(agreement_id="AG-BS-003", provider="Tri-County Tech", scope="location",
                    location_ids="LOC-003", start_date=date(2020, 9, 1), term_months=36,
                    auto_renew=True, renewal_term_months=24, notice_days=90,
+                   notice_method="certified mail",
                    pricing_basis="per_location", monthly_rate=1450, new_location_terms="not_covered",
                    onboarding_terms="hourly", onboarding_hourly_rate=150, reporting="none",
                    baa="none"),
@@ -597,6 +600,7 @@ def _bright_smiles(rng: np.random.Generator) -> _Dso:
                    term_months=36, auto_renew=True, notice_days=120, monthly_rate=159, **common),
         _agreement(agreement_id="AG-BS-ORG", provider=dn, scope="organization", location_ids=None,
                    start_date=date(2023, 1, 2), term_months=12, auto_renew=True, notice_days=30,
+                   terms_effective_date=date(2025, 1, 2),  # amended at its second renewal
                    pricing_basis="flat", monthly_rate=650, annual_uplift_pct=0,
                    new_location_terms="amendment", onboarding_terms="hourly",
                    onboarding_hourly_rate=165, reporting="on_request", baa="organization",
@@ -1001,6 +1005,7 @@ def _summit(rng: np.random.Generator) -> _Dso:
         _agreement(agreement_id=aid, provider="Keystone Managed IT", scope="organization",
                    location_ids=None, start_date=date(2023, 5, 1), term_months=36,
                    auto_renew=True, renewal_term_months=12, notice_days=120,
+                   notice_method="certified mail; email to contracts@keystone-it.example",
                    pricing_basis="per_location", monthly_rate=1850, annual_uplift_pct=3.5,
                    new_location_terms="automatic", onboarding_terms="capped",
                    onboarding_cap=7500, onboarding_hourly_rate=175,
@@ -1299,7 +1304,7 @@ def _coastal(rng: np.random.Generator) -> _Dso:
                    change_of_ownership_termination=False, baa="none"),
     ]  # fmt: skip
     services = _services(org, {
-        "helpdesk": ("included", None, None),
+        "helpdesk": ("included", None, None, True),  # unlimited: no ticket cap
         "remote_monitoring": ("included", None, None),
         "patch_management": ("included", None, None),
         "backup_monitoring": ("included", None, None),

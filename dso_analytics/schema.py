@@ -161,10 +161,12 @@ AGREEMENT_COLUMNS: tuple[Column, ...] = (
     Column("scope", "code", required=True, codes=SCOPES),
     Column("location_ids", "text"),
     Column("start_date", "date", required=True),
+    Column("terms_effective_date", "date"),
     Column("term_months", "integer", required=True, min_value=1),
     Column("auto_renew", "bool", required=True),
     Column("renewal_term_months", "integer", min_value=1, default=12),
     Column("notice_days", "integer", min_value=0),
+    Column("notice_method", "text"),  # how notice must be sent, e.g. "certified mail"
     Column("pricing_basis", "code", required=True, codes=PRICING_BASES),
     Column("monthly_rate", "money", required=True, min_value=0),
     Column("annual_uplift_pct", "number", default=0.0),
@@ -186,6 +188,7 @@ SERVICE_COLUMNS: tuple[Column, ...] = (
     Column("coverage", "code", required=True, codes=COVERAGES),
     Column("add_on_rate", "money", min_value=0),
     Column("add_on_unit", "code", codes=ADD_ON_UNITS),
+    Column("unlimited", "bool"),
 )
 
 DOCUMENTATION_COLUMNS: tuple[Column, ...] = (
@@ -227,6 +230,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
 SERVICE_RESOLVED = "service_resolved"  # explicit service, else the rule's code, else unclassified
 CLASSIFIED_BY = "classified_by"  # "explicit", the rule id, or "unclassified"
 GOVERNING_AGREEMENT = "governing_agreement_id"  # see metrics.md "Governing agreement"
+# Optional agreements column written by `extract --accept` ("extracted from X, reviewed DATE")
+TERMS_SOURCE = "terms_source"
 
 
 def column_names(table: str) -> tuple[str, ...]:

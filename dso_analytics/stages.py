@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from nbformat import NotebookNode
 
     from dso_analytics.dataset import SourceFile
+    from dso_analytics.ingest.scenarios import ScenarioComparison
     from dso_analytics.metrics.result import DsoMetrics
     from dso_analytics.standards import Params
 
@@ -109,6 +110,8 @@ class Prepared:
     metrics: DsoMetrics
     validation: ValidationSummary
     sources: tuple[SourceFile, ...]
+    #: M8, the DSO's scenarios compared (the workbook's live "Scenarios" sheet)
+    scenarios: ScenarioComparison | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -173,10 +176,12 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
     summary = ValidationSummary(
         ok=report.ok, errors=len(report.errors), warnings=len(report.warnings)
     )
+    from dso_analytics.ingest.scenarios import dso_scenarios
     from dso_analytics.metrics import compute_metrics
 
     try:
         metrics = compute_metrics(report.dataset, params)
+        scenarios = dso_scenarios(report.dataset, metrics)[0]
     except DsoError as exc:
         raise StageFailed("metrics", error_line(exc)) from exc
     return Prepared(
@@ -186,6 +191,7 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
         metrics=metrics,
         validation=summary,
         sources=tuple(report.dataset.sources),
+        scenarios=scenarios,
     )
 
 
@@ -522,6 +528,7 @@ def render(
                     work / f"{template.stem}.xlsx",
                     validation_summary=prepared.validation,
                     sources=prepared.sources,
+                    scenarios=prepared.scenarios,
                 )
             state["stage"] = "publish"
             staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}

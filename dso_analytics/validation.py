@@ -20,7 +20,7 @@ Rules (rule ids are ``<table>.<column>.<check>``):
 - referential integrity: billing ``location_id`` / ``agreement_id``,
   services/documentation ``agreement_id``, location-scope agreements'
   ``location_ids`` (known, at least one);
-- ``join_date <= go_live_date``; ``capped`` onboarding has ``onboarding_cap``;
+- ``join_date <= go_live_date``; ``start_date <= terms_effective_date``; ``capped`` onboarding has ``onboarding_cap``;
   auto-renewing agreements have ``notice_days``;
 - implausible dates: before ``params.earliest_plausible_date`` or more than
   ``params.implausible_years_after_as_of`` years after the as-of date.
@@ -29,7 +29,6 @@ Rules (rule ids are ``<table>.<column>.<check>``):
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,7 +40,8 @@ import pandas as pd
 
 from dso_analytics import schema
 from dso_analytics.dataset import DsoDataset
-from dso_analytics.errors import Problem, ValidationFailed
+from dso_analytics.errors import MoneyRangeError, Problem, ValidationFailed, printable
+from dso_analytics.money import MAX_LINE_AMOUNT, sum_cents
 from dso_analytics.standards import Params, default_as_of, resolve_params
 
 __all__ = ["ValidationReport", "load_dso", "validate_dataset", "validate_dso"]
@@ -73,6 +73,8 @@ ALIASES = _col(_LOC, "aliases")
 JOIN_DATE = _col(_LOC, "join_date")
 GO_LIVE_DATE = _col(_LOC, "go_live_date")
 AGREEMENT_ID = _col(_AGR, "agreement_id")
+START_DATE = _col(_AGR, "start_date")
+TERMS_EFFECTIVE_DATE = _col(_AGR, "terms_effective_date")
 SCOPE = _col(_AGR, "scope")
 LOCATION_IDS = _col(_AGR, "location_ids")
 AUTO_RENEW = _col(_AGR, "auto_renew")
@@ -181,6 +183,15 @@ def _table_checks(
                 _Check(table, c.name, "min", "ExpectColumnValuesToBeBetween",
                        {"column": c.name, "min_value": c.min_value}, f"must be {word}")
             )  # fmt: skip
+        if c.kind == "money":
+            need(c.name)
+            checks.append(
+                _Check(table, c.name, "too_large", "ExpectColumnValuesToBeBetween",
+                       {"column": c.name, "min_value": -ctx.max_amount,
+                        "max_value": ctx.max_amount},
+                       f"is beyond the per-line limit of {ctx.max_amount:,.0f} "
+                       "(max_line_amount in the standard)")
+            )  # fmt: skip
         if c.kind == "date":
             need(c.name)
             checks.append(
@@ -225,6 +236,16 @@ def _table_checks(
                    f"is before {JOIN_DATE}")
         )  # fmt: skip
     elif table == _AGR:
+        if {START_DATE, TERMS_EFFECTIVE_DATE} <= present:
+            need(START_DATE)
+            need(TERMS_EFFECTIVE_DATE)
+            checks.append(
+                _Check(table, TERMS_EFFECTIVE_DATE, "before_start",
+                       "ExpectColumnPairValuesAToBeGreaterThanB",
+                       {"column_A": TERMS_EFFECTIVE_DATE, "column_B": START_DATE, "or_equal": True,
+                        "ignore_row_if": "either_value_is_missing"},
+                       f"is before {START_DATE}")
+            )  # fmt: skip
         if {SCOPE, LOCATION_IDS} <= present:
             need(SCOPE)
             need(LOCATION_IDS)
@@ -282,6 +303,7 @@ class _Context:
     latest: pd.Timestamp
     as_of: pd.Timestamp
     years: int
+    max_amount: float = MAX_LINE_AMOUNT
 
 
 def _ids(frame: pd.DataFrame, column: str) -> list[str]:
@@ -365,8 +387,17 @@ def _fmt_value(v: Any) -> str | None:
     if isinstance(v, bool | np.bool_):
         return "yes" if v else "no"
     if isinstance(v, float | np.floating):
-        return f"{float(v):.2f}" if float(v) != int(v) else str(int(v))
+        f = float(v)
+        if not np.isfinite(f) or abs(f) >= 1e15:
+            return f"{f:.6g}"
+        return f"{f:.2f}" if f != int(f) else str(int(f))
     return str(v)
+
+
+def _total_text(total: float | None, currency: str) -> str:
+    if total is None:
+        return "not shown: the amounts are too large to be summed exactly"
+    return f"{total:,.2f} {currency}"
 
 
 def _sheet(v: Any) -> str | None:
@@ -450,38 +481,15 @@ def _problems_for(
             )
             for v in values
         ]
-    elif chk.kind == "before_join":
-        joins = slim[JOIN_DATE].iloc[pos].tolist()
-        messages = [f"is before {JOIN_DATE} {_fmt_value(j)}" for j in joins]
-    elif chk.kind == "unknown" and table == _BIL and chk.column == LOCATION_ID:
-        hint = _location_hints(ds.locations, {str(v) for v in values})
-        messages = [chk.message + hint.get(str(v), "") for v in values]
+    elif chk.kind in ("before_join", "before_start"):
+        other = JOIN_DATE if chk.kind == "before_join" else START_DATE
+        firsts = slim[other].iloc[pos].tolist()
+        messages = [f"is before {other} {_fmt_value(j)}" for j in firsts]
     return [
         Problem(file=f, problem=m, sheet=_sheet(s), row=_row(r), column=chk.column,
                 value=_fmt_value(v), rule=chk.rule, severity=chk.severity)
         for f, s, r, v, m in zip(files, sheets, rows, values, messages, strict=True)
     ]  # fmt: skip
-
-
-def _location_hints(locations: pd.DataFrame, unknown: set[str]) -> dict[str, str]:
-    """Suggest, per unknown billing location_id, the closest location_ids or aliases."""
-    candidates: dict[str, str] = {}  # lower-case candidate -> shown suggestion
-    for loc in _ids(locations, LOCATION_ID):
-        candidates.setdefault(loc.lower(), loc)
-    if ALIASES in locations.columns and LOCATION_ID in locations.columns:
-        pairs = locations[[LOCATION_ID, ALIASES]].dropna()
-        for loc, aliases in zip(pairs[LOCATION_ID], pairs[ALIASES], strict=True):
-            for alias in str(aliases).split(LIST_SEPARATOR):
-                alias = alias.strip()
-                if alias:
-                    candidates.setdefault(alias.lower(), f"{loc} (alias {alias!r})")
-    hints: dict[str, str] = {}
-    for value in unknown:
-        close = difflib.get_close_matches(value.strip().lower(), list(candidates), n=3, cutoff=0.6)
-        shown = list(dict.fromkeys(candidates[c] for c in close))
-        if shown:
-            hints[value] = "; did you mean " + " or ".join(shown) + "?"
-    return hints
 
 
 def _sort_key(p: Problem) -> tuple[Any, ...]:
@@ -533,7 +541,8 @@ class ValidationReport:
 
         Keys: ``dso``, ``locations``, ``agreements``, ``billing_lines``,
         ``billing_files``, ``first_invoice_date``, ``last_invoice_date`` (ISO or
-        ``None``), ``total_billed`` (sum of ``amount``, summed in whole cents),
+        ``None``), ``total_billed`` (sum of ``amount``, summed in whole cents; ``None``
+        when an amount is too large to be summed exactly),
         ``currency``, ``errors``, ``warnings``.
         """
         ds = self.dataset
@@ -544,10 +553,12 @@ class ValidationReport:
             if not dates.empty:
                 first = pd.Timestamp(dates.min()).date().isoformat()
                 last = pd.Timestamp(dates.max()).date().isoformat()
-        cents = 0
+        cents: int | None = 0
         if AMOUNT in billing.columns:
-            amounts = pd.to_numeric(billing[AMOUNT], errors="coerce").dropna()
-            cents = int(np.round(amounts.to_numpy(dtype="float64") * 100).astype(np.int64).sum())
+            try:
+                cents = sum_cents(billing[AMOUNT])
+            except MoneyRangeError:
+                cents = None  # an amount over the bound: reported as an error, no total
         files = [s for s in ds.sources if s.table == _BIL]
         n_files = (
             len(files)
@@ -564,7 +575,7 @@ class ValidationReport:
             "billing_files": n_files,
             "first_invoice_date": first,
             "last_invoice_date": last,
-            "total_billed": cents / 100,
+            "total_billed": None if cents is None else cents / 100,
             "currency": ds.currency,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
@@ -595,7 +606,9 @@ class ValidationReport:
         if not self.ok:
             n = len(self.problems)
             head = f"{n} problem{'s' if n != 1 else ''} in {where}:"
-            return "\n".join([head, *self._lines(self.problems, max_per_rule)])
+            return "\n".join(
+                printable(x) for x in [head, *self._lines(self.problems, max_per_rule)]
+            )
         s = self.summary()
         dates = (
             f"{s['first_invoice_date']} to {s['last_invoice_date']}"
@@ -608,13 +621,13 @@ class ValidationReport:
             f"  agreements:     {s['agreements']}",
             f"  billing lines:  {s['billing_lines']} in {s['billing_files']} file(s)",
             f"  invoice dates:  {dates}",
-            f"  total billed:   {s['total_billed']:,.2f} {s['currency']}",
+            f"  total billed:   {_total_text(s['total_billed'], s['currency'])}",
         ]
         if self.warnings:
             n = len(self.warnings)
             lines.append(f"{n} warning{'s' if n != 1 else ''}:")
             lines.extend(self._lines(self.warnings, max_per_rule))
-        return "\n".join(lines)
+        return "\n".join(printable(x) for x in lines)  # file/cell text never forges a line
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict: ``dso``, ``dso_dir``, ``ok``,
@@ -663,6 +676,7 @@ def validate_dataset(ds: DsoDataset, params: Params | None = None) -> Validation
         latest=as_of + pd.DateOffset(years=years),
         as_of=as_of,
         years=years,
+        max_amount=float(params.max_line_amount),
     )
     jobs = []
     for table in schema.TABLES:
@@ -680,6 +694,13 @@ def validate_dataset(ds: DsoDataset, params: Params | None = None) -> Validation
             success, positions = results.get((table, i), (True, []))
             if not success:
                 found.extend(_problems_for(ds, table, frame, slim, chk, positions, ctx))
+    unknown_rule = f"{_BIL}.{LOCATION_ID}.unknown"
+    if any(p.rule == unknown_rule for p in found):
+        # one problem per unknown site value, naming its rows, not one per row
+        from dso_analytics.ingest.aliases import check_site_values
+
+        found = [p for p in found if p.rule != unknown_rule]
+        found.extend(check_site_values(ds.billing, ds.locations, rule=unknown_rule))
     if "aliases" in ds.locations.columns:
         from dso_analytics.ingest.aliases import check_aliases
 
@@ -756,9 +777,22 @@ def validate_dso(
     if params is None:
         params = resolve_params(dso_dir)
     key = None
+    discarded: Problem | None = None
     if use_cache:
         key = snapshot.compute_fingerprint(dso_dir, _snapshot_params(params))
-        cached = _read_cached(dso_dir, key)
+        try:
+            cached = _read_cached(dso_dir, key)
+        except snapshot.SnapshotCorrupt as e:
+            cached = None
+            discarded = Problem(
+                file=str(snapshot.snapshot_dir(Path(dso_dir).resolve().name, key)),
+                problem=(
+                    f"cached snapshot failed its integrity check ({e}): discarded, "
+                    "validated again from the source files"
+                ),
+                rule="snapshot_discarded",
+                severity="warning",
+            )
         if cached is not None:
             return cached
     ds = read_dso(dso_dir)
@@ -770,6 +804,8 @@ def validate_dso(
         # a cache that cannot be written only costs speed
         with contextlib.suppress(OSError):
             snapshot.write_snapshot(ds, report.to_dict(), key)
+    if discarded is not None:  # said once, for this run; not stored in the new snapshot
+        report.problems.append(discarded)
     return report
 
 
@@ -800,8 +836,13 @@ def _read_cached(dso_dir: str | Path, key: str) -> ValidationReport | None:
             for p in payload.get("problems", [])
         ]
         as_of = payload.get("as_of")
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable snapshot: validate afresh
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        # digests matched but the content does not load: as bad as a changed byte
+        snapshot.discard_snapshot(found)
+        raise snapshot.SnapshotCorrupt(f"unreadable ({type(e).__name__})") from None
+    except snapshot.SnapshotCorrupt:
+        snapshot.discard_snapshot(found)
+        raise
     ds.root = Path(dso_dir)
     return ValidationReport(
         dataset=ds,

@@ -63,6 +63,7 @@ LOG_COLUMNS = (
 REQUIRED = ("ask_key", "status")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CLAIM_CLAUSE = "services: coverage=included"
+DEADLINE_CLAUSES = ("notice", "expiry")
 
 
 @dataclass
@@ -139,6 +140,8 @@ def current_asks(m: DsoMetrics) -> pd.DataFrame:
     )
     terms = getattr(m, "terms_to_fix", None)
     if isinstance(terms, pd.DataFrame) and len(terms) and "ask_key" in terms.columns:
+        # deadlines are acted on, not asked for: they are in the calendar, not the log
+        terms = terms[~terms["clause"].isin(DEADLINE_CLAUSES).to_numpy(bool)]
         t = pd.DataFrame(
             {
                 "ask_key": terms["ask_key"].astype("str").to_numpy(),
@@ -302,6 +305,38 @@ def validate_log(log: NegotiationLog, asks: pd.DataFrame | None) -> list[Problem
         if status == "realised" and pd.isna(realised):
             add(row, "amount_realised", "is blank on a realised row", sev="warning")
     return problems
+
+
+def check_log_of(dso_dir: str | Path, dataset: Any, params: Any, dataset_ok: bool) -> list[Problem]:
+    """The negotiation-log problems ``validate`` adds to a DSO's report.
+
+    Parameters
+    ----------
+    dso_dir : str or Path
+    dataset : DsoDataset
+        The validated dataset (for the current asks).
+    params : Params
+    dataset_ok : bool
+        Whether the dataset validated; the unknown-key check needs its
+        metrics and is skipped otherwise.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the DSO has no log.
+    """
+    if log_path(dso_dir) is None:
+        return []
+    try:
+        log = read_log(dso_dir)
+    except InputFileError as exc:
+        return [Problem(exc.file, exc.problem, rule="log_file")]
+    asks = None
+    if dataset_ok:
+        from dso_analytics.metrics import compute_metrics
+
+        asks = current_asks(compute_metrics(dataset, params))
+    return validate_log(log, asks)
 
 
 # ---------------------------------------------------------------------------

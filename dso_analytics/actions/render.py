@@ -146,3 +146,52 @@ def render_letters(x: Loaded, out_dir: Path, *, horizon_days: int) -> list[Path]
     for p in paths:
         inside(p, out_dir)
     return paths
+
+
+def write_report_actions(
+    ds: DsoDataset,
+    m: DsoMetrics,
+    out_dir: Path,
+    *,
+    remind: Sequence[int] | None = None,
+    horizon_days: int = 120,
+) -> dict[str, Any]:
+    """Write the action outputs of one DSO beside its report.
+
+    ``out_dir/renewal-deadlines.ics`` (the calendar the report links) and the
+    letters in ``out_dir/letters/`` (stale letters of an earlier run removed).
+
+    Parameters
+    ----------
+    ds : DsoDataset
+    m : DsoMetrics
+    out_dir : Path
+        The DSO's report folder.
+    remind : sequence of int, optional
+        Alarm offsets (default 120, 90, 60, 30 days).
+    horizon_days : int
+        Notice-letter horizon.
+
+    Returns
+    -------
+    dict
+        ``ics`` (Path), ``events`` (int), ``deadlines`` (DataFrame), ``letters`` (list of Path).
+    """
+    from dso_analytics.actions.calendar import DEFAULT_REMIND_DAYS, write_calendar
+    from dso_analytics.actions.letters import write_claim_letters, write_notice_letters
+
+    dl = compute_deadlines(m, ds.agreements, ds.locations)
+    ics = write_calendar(
+        dl,
+        inside(out_dir / "renewal-deadlines.ics", out_dir),
+        remind=tuple(remind or DEFAULT_REMIND_DAYS),
+        name=f"Renewal deadlines: {m.display_name}",
+        currency=m.currency,
+    )
+    letters_dir = inside(out_dir / "letters", out_dir)
+    if letters_dir.is_dir():
+        for old in letters_dir.glob("*-letter-*.docx"):
+            old.unlink()
+    paths = write_claim_letters(m, letters_dir)
+    paths += write_notice_letters(m, dl, letters_dir, horizon_days=horizon_days)
+    return {"ics": ics, "events": len(dl), "deadlines": dl, "letters": paths}

@@ -302,8 +302,23 @@ def _rows_text(rows: list[int], cap: int = 10) -> str:
     return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
 
 
+def numeric_site_hint(value: str) -> str:
+    """Advice for a site value that is a bare number (a provider's site id), else ``""``."""
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(?:\.0+)?", text):
+        num = text.split(".")[0]
+        return (
+            f"; {num!r} looks like the provider's numeric site id: add {num} to the aliases "
+            "of the location it stands for"
+        )
+    return ""
+
+
 def check_site_values(
-    billing: pd.DataFrame, locations: pd.DataFrame, column: str = LOCATION_ID
+    billing: pd.DataFrame,
+    locations: pd.DataFrame,
+    column: str = LOCATION_ID,
+    rule: str = "unknown_location",
 ) -> list[Problem]:
     """Report billing site values that match no location, with suggestions.
 
@@ -316,14 +331,17 @@ def check_site_values(
         The locations table.
     column : str
         The column holding location ids / site values.
+    rule : str
+        The rule name the problems carry.
 
     Returns
     -------
     list of Problem
         One per (file, sheet, value), located at its first row and naming every
         row, e.g. ``billing/cw.csv, row 3, location_id: site value 'Elm Stret'
-        matches no location (closest: Elm Street (LOC-002)); rows 3, 7``.
-        Rule ``unknown_location``.
+        is not in locations (closest: Elm Street (LOC-002)); rows 3, 7. ...``.
+        A bare number also gets the advice to list it as an alias (a provider's
+        numeric site id).
     """
     if column not in billing.columns or billing.empty:
         return []
@@ -360,12 +378,14 @@ def check_site_values(
                 sheet=str(sheet) or None,
                 row=rows[0] if rows else None,
                 column=column,
+                value=str(value),
                 problem=(
-                    f"site value {value!r} matches no location{hint}; "
-                    f"{_rows_text(rows) if rows else 'rows unknown'}. Add it to the "
-                    "location's aliases in locations"
+                    f"site value {value!r} is not in locations{hint}; "
+                    f"{_rows_text(rows) if rows else 'rows unknown'}"
+                    f"{numeric_site_hint(str(value))}. Add it to the aliases of its "
+                    "location in locations"
                 ),
-                rule="unknown_location",
+                rule=rule,
             )
         )
     return problems

@@ -19,6 +19,7 @@ shipped ones; a DSO adds its own in ``DSO_DIR/profiles/*.yaml``)::
     location:
       columns: [sitenumber, site]        # must map to a location (else validation error)
       if_mapped: [client_name]           # used only when it names a location
+      max_unresolved_share: 0.5          # more lines without a location: validation error
     date_format: auto                    # or a strftime format such as "%m/%d/%Y"
     derive_amount: true                  # blank amount -> quantity x unit_price
     credit_when:   [{column: Invoice Type, match: ["credit*"]}]   # amount made negative
@@ -29,10 +30,31 @@ shipped ones; a DSO adds its own in ``DSO_DIR/profiles/*.yaml``)::
       - {same_month: [Effective, Cancelled]}
     services:                            # other item codes -> any service code
       - {column: item_code, match: ["hw-*"], service: hardware}
+    codes:                               # coded values -> labels, before any rule
+      BillingItemType: {6: Recurring Service, 7: Recurring Contract Setup Fee}
+    heading_rows: {into: Customer, when_blank: [Date, Amount]}   # see below
+    recurring: {start: Effective, end: Cancelled}                 # see below
 
-Header names are matched after :func:`dso_analytics.schema.normalise_header`
-(so ``Ext Price`` and ``ext_price`` are the same).  Wherever a header is
-expected, a list gives alternatives (the first present, non-blank one wins).
+Header names are compared by :func:`dso_analytics.schema.header_key` (case,
+spaces, underscores, dots, camelCase and spaces around ``/`` do not matter:
+``Ext Price``, ``extPrice`` and ``ext_price`` are the same; ``Project / Phase``
+is ``Project/Phase``).  Wherever a header is expected, a list gives
+alternatives (the first present, non-blank one wins).  ``location_id`` and
+``agreement_id`` are never taken from a same-named export header unless the
+profile maps them (an export's own ``location.id`` is not the DSO's).
+
+``heading_rows``: a row whose ``when_blank`` headers are all blank is a heading
+(QuickBooks puts the customer above its block); its text is carried down as
+column ``into`` of the rows below and the heading row itself is dropped.
+
+``recurring``: each row is a monthly charge from ``start`` up to ``end`` (or the
+as-of date, default today, when it is blank or later): one line per month,
+dated on ``start``'s day of the month.  Rules read the row as exported.
+
+Location coverage: when the DSO has locations, a file whose location rule leaves
+lines without a location is a validation problem (``location_unresolved``) if
+it resolves none of them or more than ``max_unresolved_share`` stay blank, unless
+the file is named after a location_id (then that is their location).
 
 Parsing of money, dates and numbers stays with the ingest parsers: a mapped
 value the profile cannot interpret is passed through as exported, so validation
@@ -700,12 +722,16 @@ def header_matcher(
     callable
         ``f(normalised_cells) -> float``; 0 for a row nothing recognises.
     """
+    from dso_analytics.ingest.generic import generic_score
+
     contract = set(schema.column_names(table)) if table else set()
     required = set(schema.required_columns(table)) if table else set()
 
     def score(cells: Sequence[str]) -> float:
         heads = [c for c in cells if c]
         best = float(len(contract.intersection(heads)) + len(required.intersection(heads)))
+        if table == schema.BILLING:
+            best = max(best, generic_score(heads))
         for p in profiles:
             s = p.score(heads)
             if s is not None:
@@ -847,8 +873,30 @@ def _iso_date(u: object, fmt: str) -> object:
     return u
 
 
+_ISO_TIMESTAMP = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+def _strip_iso_time(s: pd.Series) -> pd.Series:
+    """API timestamps (``2025-01-31T00:00:00Z``) -> their date (``2025-01-31``)."""
+
+    def cut(u: object) -> object:
+        if isinstance(u, str) and not isinstance(u, ExcelError):
+            m = _ISO_TIMESTAMP.match(u)
+            if m:
+                return m.group(1)
+        return u
+
+    if not (_is_text(s) or s.dtype == object):
+        return s
+    return _per_unique(s.astype(object), cut, None, object)
+
+
 def _normalise_dates(s: pd.Series, fmt: str) -> pd.Series:
-    """Text dates in ``fmt`` and date objects -> ISO text; anything else unchanged."""
+    """Text dates in ``fmt``, API timestamps and date objects -> ISO text; anything
+    else unchanged."""
+    s = _strip_iso_time(s)
     if _is_text(s):
         if fmt == DATE_AUTO:
             return s
@@ -1237,18 +1285,42 @@ def _write_atomic(frame: pd.DataFrame, dest: Path, force: bool) -> None:
             tmp_path.unlink()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def defuse_cell(value: object) -> object:
+    """Make a text cell inert in a spreadsheet (OWASP CSV-injection guidance).
+
+    Text starting with ``= + - @``, a tab or a carriage return is prefixed with
+    ``'`` so that Excel, LibreOffice and Google Sheets show it as text instead of
+    evaluating it; plain numbers (``-50.00``) and non-text values are unchanged.
+
+    >>> defuse_cell("=1+1"), defuse_cell("-2+3+cmd|' /C calc'!A0"), defuse_cell("-50.00")
+    ("'=1+1", "'-2+3+cmd|' /C calc'!A0", '-50.00')
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def _contract_frame(mapped: pd.DataFrame) -> pd.DataFrame:
-    """The columns written to a contract billing file: contract columns + site_value."""
+    """The columns written to a contract billing file: contract columns + site_value,
+    every text cell defused (:func:`defuse_cell`), amounts as plain numbers."""
     cols = [c for c in (*_BILLING_NAMES, SITE_VALUE) if c in mapped.columns]
     out = mapped[cols].copy()
     for c in cols:
         if c != "amount":
-            out[c] = _as_text(out[c])
+            out[c] = _per_unique(_as_text(out[c]), defuse_cell, "", object)
     if "amount" in out.columns:
         amt = out["amount"].astype(object)
         out["amount"] = amt.map(
             lambda v: f"{v:.2f}" if isinstance(v, float) and math.isfinite(v) else v
-        )
+        ).map(lambda v: defuse_cell(_cell_text(v)) if v is not None else v)
     return out
 
 
@@ -1286,6 +1358,27 @@ def _refuse_excel_errors(mapped: pd.DataFrame, shown: str) -> None:
                 f"{shown}, row {row}, {c}: Excel error cell ({str(first[c])!r}); "
                 f"{int(err.sum())} such cell(s) in this column: fix the export first"
             )
+
+
+def _refuse_unlocated(
+    mapped: pd.DataFrame,
+    profile: Profile,
+    shown: str,
+    locations: pd.DataFrame | None,
+    headers: Mapping[str, str],
+) -> None:
+    """Refuse an import whose site values map to no location, or whose location
+    rule leaves too many lines without one (the message says what to fix)."""
+    if locations is None:
+        return
+    from dso_analytics.ingest.aliases import check_site_values
+
+    problems = check_site_values(mapped, locations)
+    problems += location_coverage(mapped, profile, shown, locations, headers)
+    if problems:
+        lines = [str(p) for p in problems[:5]]
+        more = f"\n... and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise DsoError("nothing written:\n" + "\n".join(lines) + more)
 
 
 def import_export(
@@ -1343,21 +1436,36 @@ def import_export(
     if chosen is None:
         chosen = match_profile(raw.headers, profiles)
         if chosen is None:
+            closest = closest_profile(raw.original_headers or raw.headers, profiles)
+            generic, _notes, why = _generic(raw, src)
+            if generic is not None:  # import is explicit: the analyst confirms a guess first
+                from dso_analytics.ingest.generic import infer_profile
+
+                shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
+                mapping = infer_profile(raw.headers, raw.frame, shown).describe()
+                raise DsoError(
+                    f"{src.name}: no provider profile matches its headers; the generic "
+                    f"invoice-lines mapping would read {mapping}. Save it as a profile to "
+                    f"confirm it: dso-analytics profiles --save NAME {src.name} --dso DSO_DIR "
+                    "(then check the YAML and import again)"
+                )
             raise DsoError(
                 f"{src.name}: no provider profile matches its headers "
-                f"({', '.join(raw.headers) or 'none found'}); available: "
-                f"{', '.join(p.name for p in profiles)}. Add a profile in "
+                f"({', '.join(raw.headers) or 'none found'})"
+                + (f"; {closest}" if closest else "")
+                + (f"; the generic invoice-lines mapping does not apply ({why})" if why else "")
+                + f"; available: {', '.join(p.name for p in profiles)}. Add a profile in "
                 f"{schema.PROFILES_DIR}/ or choose one with --profile"
             )
     elif chosen.score(raw.headers) is None:
-        missing = [
-            "|".join(alts) for alts in chosen.required if not any(a in raw.headers for a in alts)
-        ]
         raise DsoError(
-            f"{src.name}: lacks the headers profile {chosen.name!r} requires: {', '.join(missing)}"
+            f"{src.name}: lacks the headers profile {chosen.name!r} requires: "
+            f"{', '.join(chosen.missing(raw.headers))}"
         )
-    mapped = apply_profile(raw.frame, chosen, _read_locations(dso_dir))
+    locations = _read_locations(dso_dir)
+    mapped = apply_profile(raw.frame, chosen, locations)
     _refuse_excel_errors(mapped, src.name)
+    _refuse_unlocated(mapped, chosen, src.name, locations, _shown_headers(raw, chosen))
     out = _contract_frame(mapped)
     out["export_row"] = mapped[schema.SOURCE_ROW].to_numpy() if len(mapped) else []
     billing_dir.mkdir(parents=True, exist_ok=True)
@@ -1373,8 +1481,174 @@ def import_export(
 
 
 # ---------------------------------------------------------------------------
+# Checks of a mapped file: location coverage, closest profile
+# ---------------------------------------------------------------------------
+def _location_ids(locations: pd.DataFrame | None) -> set[str]:
+    if locations is None or LOCATION_ID not in locations.columns:
+        return set()
+    return {str(v).strip() for v in locations[LOCATION_ID].dropna() if str(v).strip()}
+
+
+def _stem_location(file: str, locations: pd.DataFrame | None) -> str | None:
+    """The location_id a file is named after (its lines default to it), if any."""
+    stem = Path(file).stem.strip().casefold()
+    return next((i for i in _location_ids(locations) if i.casefold() == stem), None)
+
+
+def location_coverage(
+    mapped: pd.DataFrame,
+    profile: Profile,
+    file: str,
+    locations: pd.DataFrame | None,
+    shown: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+) -> list[Problem]:
+    """Report a location rule that leaves a file's lines at organization level.
+
+    A profile's location rule must resolve a location for some of the file's
+    lines, and may leave at most ``profile.max_unresolved`` of them without one
+    (a site value that matches no location is reported per value by
+    :func:`dso_analytics.ingest.aliases.check_site_values`, not here).
+
+    Parameters
+    ----------
+    mapped : pandas.DataFrame
+        The output of :func:`apply_profile` for the file.
+    profile : Profile
+    file : str
+        The file as shown in messages (``billing/x.csv``).
+    locations : pandas.DataFrame or None
+        The DSO's locations; without them nothing is checked.
+    shown : mapping, optional
+        Header key -> header as exported, for the message.
+    sheet : str, optional
+
+    Returns
+    -------
+    list of Problem
+        Zero or one ``location_unresolved`` error naming the columns tried, the
+        values seen and the fixes.
+    """
+    known = _location_ids(locations)
+    if (
+        not known
+        or mapped.empty
+        or profile.location_value is not None
+        or _stem_location(file, locations) is not None
+    ):
+        return []
+    loc = mapped[LOCATION_ID]
+    text = _as_text(loc)
+    resolved = text.isin(known)
+    blank = text.eq("")
+    n, n_blank = len(mapped), int(blank.sum())
+    if n_blank == 0 or (resolved.any() and n_blank / n <= profile.max_unresolved):
+        return []
+    names = dict(shown or {})
+    headers = list(dict.fromkeys(location_headers(profile)))
+    present = [names[h] for h in headers if h in names]
+    absent = [h for h in headers if h not in names]
+    if present:
+        tried = ", ".join(present) + (f" (not in this file: {', '.join(absent)})" if absent else "")
+    else:
+        tried = f"none of {', '.join(absent)} is in this file"
+    seen = _as_text(mapped[SITE_VALUE][blank.to_numpy()]) if SITE_VALUE in mapped else None
+    counts = seen[seen.ne("")].value_counts() if seen is not None else pd.Series(dtype=int)
+    values = ", ".join(f"{v!r} ({c} line{'s' if c > 1 else ''})" for v, c in counts.head(5).items())
+    if len(counts) > 5:
+        values += f" and {len(counts) - 5} more"
+    numeric = len(counts) and all(re.fullmatch(r"\d+", str(v)) for v in counts.index)
+    first = mapped.loc[blank.to_numpy()].iloc[0]
+    row = first.get(schema.SOURCE_ROW)
+    some = sorted(known)[0]
+    problem = (
+        f"profile {profile.name!r} found no location for {n_blank} of {n} lines "
+        f"(at most {profile.max_unresolved:.0%} may stay organization-level); columns tried: "
+        f"{tried}"
+        + f"; values seen: {values or 'none (all blank)'}. Fix: "
+        + (
+            "these look like the provider's numeric ids: add each to the aliases of its "
+            "location in locations"
+            if numeric
+            else "add each value to the aliases of its location in locations"
+        )
+        + f", or map the export's site column in a profile of {schema.PROFILES_DIR}/, or, for a "
+        f"file holding one location's lines, name it after the location_id ({schema.BILLING_DIR}/"
+        f"{some}{Path(file).suffix or '.csv'})"
+    )
+    return [
+        Problem(
+            file=file,
+            sheet=sheet or None,
+            row=int(row) if row is not None and not pd.isna(row) else None,
+            column=LOCATION_ID,
+            problem=problem,
+            rule="location_unresolved",
+        )
+    ]
+
+
+def closest_profile(headers: Sequence[str], profiles: Sequence[Profile]) -> str:
+    """Describe the profile closest to recognising ``headers`` and what it lacks.
+
+    Returns
+    -------
+    str
+        ``"closest profile: 'xero-invoices' (Xero), lacking InvoiceDate"`` or
+        ``""`` when no profile shares a required header with them.
+    """
+    present = {schema.header_key(h) for h in headers}
+    best: tuple[int, int, Profile] | None = None
+    for p in profiles:
+        have = sum(1 for alts in p.required if any(a in present for a in alts))
+        if have and (best is None or (have, -len(p.required)) > (best[0], -best[1])):
+            best = (have, len(p.required), p)
+    if best is None:
+        return ""
+    p = best[2]
+    lacking = p.missing(headers)
+    return f"closest profile: {p.name!r} ({p.provider}), lacking {', '.join(lacking)}"
+
+
+# ---------------------------------------------------------------------------
 # read_dso hook: a billing file that is not in contract form
 # ---------------------------------------------------------------------------
+def _shown_headers(raw: RawTable, profile: Profile) -> dict[str, str]:
+    """Header key -> the header as exported (for messages)."""
+    shown = {
+        schema.header_key(h): (o or h)
+        for h, o in zip(raw.headers, raw.original_headers or raw.headers, strict=False)
+        if h
+    }
+    if profile.heading_into:
+        shown[profile.heading_into] = f"{profile.heading_into} (from the heading rows)"
+    return shown
+
+
+def _generic(raw: RawTable, path: Path) -> tuple[Profile | None, list[Problem], str]:
+    """The generic invoice-lines mapping of ``raw`` (with its warning), or why not."""
+    from dso_analytics.ingest.generic import infer_profile
+
+    if not raw.headers:
+        return None, [], ""
+    shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
+    inf = infer_profile(raw.headers, raw.frame, shown)
+    if inf.profile is None:
+        return None, [], inf.reason
+    warning = Problem(
+        file=raw.file,
+        sheet=raw.sheet or None,
+        problem=(
+            f"no provider profile matches; read with the generic invoice-lines mapping "
+            f"{inf.describe()}. Check it, then save it as a profile: dso-analytics profiles "
+            f"--save NAME {path.name} --dso DSO_DIR"
+        ),
+        rule="generic_mapping",
+        severity="warning",
+    )
+    return inf.profile, [warning], ""
+
+
 def _file_problem(file: str, problem: str, rule: str, sheet: str | None = None) -> Problem:
     return Problem(file=file, sheet=sheet or None, problem=problem, rule=rule)
 
@@ -1425,6 +1699,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
         return _unread(
             raw, _file_problem(raw.file, f"cannot be mapped: {exc}", "bad_profile", sheet)
         )
+    again: RawTable | None = None
     try:
         prof = match_profile(raw.headers, profiles)
         if prof is None:
@@ -1435,8 +1710,19 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
                 sheet = raw.sheet or None
     except DsoError as exc:
         return _unread(raw, _file_problem(raw.file, str(exc), "ambiguous_profile", sheet))
+    notes: list[Problem] = []
+    why = ""
+    if prof is None:  # no profile names it: the generic mapping, when unambiguous
+        prof, notes, why = _generic(raw, path)
+        if prof is None and again is not None and again.header_row != raw.header_row:
+            prof2, notes2, why2 = _generic(again, path)
+            if prof2 is not None:
+                prof, notes, raw, sheet = prof2, notes2, again, again.sheet or None
+            else:
+                why = why or why2
     if prof is None:
         missing = [c for c in schema.required_columns(schema.BILLING) if c not in raw.headers]
+        closest = closest_profile(raw.original_headers or raw.headers, profiles)
         return _unread(
             raw,
             _file_problem(
@@ -1448,6 +1734,8 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
                     if raw.header_row
                     else ""
                 )
+                + (f"; {closest}" if closest else "")
+                + (f"; the generic invoice-lines mapping does not apply ({why})" if why else "")
                 + f"; add a profile in {schema.PROFILES_DIR}/ or rename the columns",
                 "no_profile",
                 sheet,
@@ -1467,6 +1755,9 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
             footers = apply_profile(footers, prof)
         except DsoError:
             footers = footers.iloc[0:0]
+    problems = notes + location_coverage(
+        mapped, prof, raw.file, locations, _shown_headers(raw, prof), sheet
+    )
     headers = [c for c in mapped.columns if c not in schema.PROVENANCE]
     fmt = () if prof.date_format == DATE_AUTO else (prof.date_format,)
     return (
@@ -1479,5 +1770,61 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
             date_formats=fmt,
             profile=prof.name,
         ),
-        [],
+        problems,
     )
+
+
+# ---------------------------------------------------------------------------
+# profiles --save: a DSO profile from the generic mapping of one file
+# ---------------------------------------------------------------------------
+def save_profile(name: str, src: Path, dso_dir: Path | None = None) -> tuple[Path | None, str]:
+    """Infer a profile for ``src`` with the generic invoice-lines mapping and save it.
+
+    Parameters
+    ----------
+    name : str
+        The new profile's slug (also its file name, ``NAME.yaml``).
+    src : Path
+        An export (.csv or .xlsx).
+    dso_dir : Path, optional
+        Write ``DSO_DIR/profiles/NAME.yaml``; without it nothing is written.
+
+    Returns
+    -------
+    path : Path or None
+        The file written (``None`` without ``dso_dir``).
+    text : str
+        The profile's YAML.
+
+    Raises
+    ------
+    DsoError
+        A name that is not a slug, an existing profile file, or a file whose
+        columns the generic mapping cannot tell apart (the message says which).
+    """
+    from dso_analytics.ingest.generic import infer_profile, profile_yaml
+    from dso_analytics.ingest.workbook import read_raw_table
+
+    if not schema.is_slug(name):
+        raise DsoError(f"{name!r} is not a profile name (lower case letters, digits, - and _)")
+    src = Path(src)
+    raw = read_raw_table(src, header_matcher=header_matcher([]), display=src.name)
+    shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
+    inf = infer_profile(raw.headers, raw.frame, shown)
+    if inf.profile is None:
+        raise DsoError(
+            f"{src.name}: the generic invoice-lines mapping does not apply "
+            f"({inf.reason or 'no header row found'}); write the profile by hand "
+            "(the schema is in the README and in dso_analytics/ingest/profiles.py)"
+        )
+    text = profile_yaml(name, inf, src.name)
+    parse_profile(yaml.safe_load(text), source=f"{schema.PROFILES_DIR}/{name}.yaml")
+    if dso_dir is None:
+        return None, text
+    folder = Path(dso_dir) / schema.PROFILES_DIR
+    dest = folder / f"{name}.yaml"
+    if dest.exists():
+        raise DsoError(f"{schema.PROFILES_DIR}/{dest.name} already exists: choose another name")
+    folder.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    return dest, text

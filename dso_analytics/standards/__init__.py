@@ -29,6 +29,7 @@ import yaml
 
 from dso_analytics import schema
 from dso_analytics.errors import DsoError
+from dso_analytics.money import EXACT_AMOUNT_LIMIT, MAX_LINE_AMOUNT
 
 DEFAULT_STANDARD_FILE = "dso_grade.yaml"
 DSO_STANDARD_FILE = "standard.yaml"
@@ -70,10 +71,16 @@ class Params:
         (low, high) market band of managed-IT price per workstation per month.
     alert_windows_days : tuple of int
         Renewal notice buckets, e.g. (30, 90).
+    benchmark_source, benchmark_date, benchmark_note : str
+        Provenance of the benchmark band (where it comes from, when, caveats);
+        shown next to every figure that uses the band.
     should_be_base : tuple of str
         Service codes a DSO-grade agreement includes in the base fee.
     standard_base, dso_grade_base : tuple of str
         The two groups that make up ``should_be_base``.
+    max_line_amount : float
+        Validation: the largest absolute value a money cell may hold (a line
+        over it is a located error; keeps integer-cent sums exact).
     """
 
     as_of: pd.Timestamp | None = None
@@ -81,6 +88,9 @@ class Params:
     target_onboarding_sla_business_days: int = 10
     benchmark_workstation_monthly: tuple[float, float] = (100.0, 200.0)
     alert_windows_days: tuple[int, ...] = (30, 90)
+    benchmark_source: str = "not given"
+    benchmark_date: str = "undated"
+    benchmark_note: str = ""
     implausible_years_after_as_of: int = 10
     earliest_plausible_date: pd.Timestamp = field(
         default_factory=lambda: pd.Timestamp("2000-01-01")
@@ -88,6 +98,7 @@ class Params:
     standard_base: tuple[str, ...] = schema.STANDARD_BASE
     dso_grade_base: tuple[str, ...] = schema.DSO_GRADE_BASE
     should_be_base: tuple[str, ...] = schema.STANDARD_BASE + schema.DSO_GRADE_BASE
+    max_line_amount: float = MAX_LINE_AMOUNT
     source: str = "built-in"
     #: ``(parameter, source)`` for each of :data:`PARAMETERS` (see :func:`resolve_params`)
     sources: tuple[tuple[str, str], ...] = ()
@@ -103,6 +114,11 @@ class Params:
         """Return a copy with the given non-``None`` parameters replaced (checked, see
         :func:`check_overrides`); their source becomes ``override``."""
         clean = check_overrides(overrides)
+        if "benchmark_workstation_monthly" in clean and "benchmark_source" not in clean:
+            band = tuple(float(x) for x in clean["benchmark_workstation_monthly"])
+            if band != tuple(self.benchmark_workstation_monthly):
+                clean.update(benchmark_source="parameter override", benchmark_date="as run",
+                             benchmark_note="band given when the report was run")  # fmt: skip
         unknown = set(clean) - set(self.__dataclass_fields__)
         if unknown:
             raise ParameterError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
@@ -117,9 +133,20 @@ class Params:
             "target_onboarding_sla_business_days": self.target_onboarding_sla_business_days,
             "benchmark_workstation_monthly": list(self.benchmark_workstation_monthly),
             "alert_windows_days": list(self.alert_windows_days),
+            "benchmark_provenance": {
+                "source": self.benchmark_source,
+                "date": self.benchmark_date,
+                "note": self.benchmark_note,
+            },
+            "max_line_amount": self.max_line_amount,
             "standard": self.source,
             "sources": {name: self.source_of(name) for name in PARAMETERS},
         }
+
+    def benchmark_provenance(self) -> str:
+        """The band's provenance as one line: ``source: ...; date: ...; note: ...``."""
+        text = f"source: {self.benchmark_source}; date: {self.benchmark_date}"
+        return text + (f"; note: {self.benchmark_note}" if self.benchmark_note else "")
 
 
 def notebook_parameters(params: Params) -> dict[str, Any]:
@@ -416,6 +443,12 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
     for code in sbb:
         if code not in schema.SERVICE_CODES:
             raise ValueError(f"unknown service code {code!r} in should_be_base")
+    prov = p.get("benchmark_provenance", {}) or {}
+    if not isinstance(prov, dict):
+        raise ValueError("benchmark_provenance must be a mapping of source, date, note")
+    bound = float(p.get("max_line_amount", MAX_LINE_AMOUNT))
+    if not 0 < bound <= EXACT_AMOUNT_LIMIT / 1000:
+        raise ValueError(f"max_line_amount must be between 0 and {EXACT_AMOUNT_LIMIT / 1000:,.0f}")
     try:
         checked = check_overrides(
             {
@@ -431,8 +464,12 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
         raise ValueError(str(exc)) from None
     return Params(
         **checked,
+        benchmark_source=str(prov.get("source") or "not given"),
+        benchmark_date=str(prov.get("date") or "undated"),
+        benchmark_note=str(prov.get("note") or ""),
         implausible_years_after_as_of=int(p.get("implausible_years_after_as_of", 10)),
         earliest_plausible_date=pd.Timestamp(p.get("earliest_plausible_date", "2000-01-01")),
+        max_line_amount=bound,
         standard_base=std,
         dso_grade_base=dso,
         should_be_base=tuple(dict.fromkeys(sbb)),

@@ -83,3 +83,13 @@ def test_lpt_bound_of_the_batch(bench_module) -> None:
         pytest.approx(13 / 9)
     )
     assert ideal_speedup({"per_dso": {}}) is None
+
+
+@pytest.mark.slow
+def test_extract_benchmark_runs_at_tiny_size(tmp_path: Path) -> None:
+    res, md = _run_all(tmp_path, "--only", "extract")
+    assert res["extract_pdf"]["ok"] and res["extract_docx"]["ok"]
+    assert res["extract_pdf"]["info"]["pages"] == 3 == res["extract_docx"]["info"]["pages"]
+    lab = res["extract_labelled"]["info"]
+    assert lab["agreements"] == 2 and lab["pdf"]["stated"] == 33
+    assert "## 6. Agreement extraction" in md and "| extract: a 30-page agreement" in md

@@ -58,8 +58,8 @@ def _money_text(amount: str) -> str:
 
 def _tables() -> dict[str, Any]:
     t = base_tables()
-    t["locations"][0]["aliases"] = "1001; Main Street"
-    t["locations"][1]["aliases"] = "1002"
+    t["locations"][0]["aliases"] = "1001; Main Street; Acme MSA - Main Street"
+    t["locations"][1]["aliases"] = "1002; Acme MSA - Elm"
     t["billing"] = {}
     return t
 
@@ -118,6 +118,163 @@ def halopsa_dso(root: Path) -> Path:
     return d
 
 
+# the same lines as other systems export them (field lists from the providers'
+# documented exports and API models), each with its quirks
+AGREEMENT = {"": "Acme MSA", "LOC-001": "Acme MSA - Main Street", "LOC-002": "Acme MSA - Elm"}
+SITE_NAME = {"": "", "LOC-001": "Main Street", "LOC-002": "1002"}
+CUSTOMER = {"": "Acme Dental Group, LLC", "LOC-001": "Main Street", "LOC-002": "Elm Dental"}
+
+
+def _dmy(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+def _write_csv(path: Path, rows: list[list[Any]]) -> None:
+    path.parent.mkdir(exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def xero_dso(root: Path) -> Path:
+    """Xero invoice export: *-marked headers, dd/MM/yyyy, credit note with a positive
+    amount, the site as tracking option, a group contact."""
+    d = make_dso(root, "xero", tables=_tables())
+    rows: list[list[Any]] = [[
+        "*ContactName", "EmailAddress", "*InvoiceNumber", "Reference", "*InvoiceDate",
+        "*DueDate", "Total", "InventoryItemCode", "*Description", "*Quantity", "*UnitAmount",
+        "Discount", "LineAmount", "*AccountCode", "*TaxType", "TaxAmount", "TrackingName1",
+        "TrackingOption1", "Currency", "Type",
+    ]]  # fmt: skip
+    for line, code in zip(LINES, ITEM_CODE, strict=True):
+        credit = float(line["amount"]) < 0
+        rows.append(
+            ["Acme Dental Group", "ap@acme.example", line["invoice_number"], "",
+             _dmy(line["invoice_date"]), _dmy(line["invoice_date"]), "", code,
+             line["description"], line["quantity"], f"{abs(float(line['unit_price'])):.2f}",
+             "", f"{abs(float(line['amount'])):.2f}", "200", "Tax Exempt", "0.00", "Location",
+             SITE_NAME[line["location_id"]], "USD",
+             "Sales credit note" if credit else "Sales invoice"]
+        )  # fmt: skip
+    _write_csv(d / "billing" / "Xero Invoices.csv", rows)
+    return d
+
+
+def quickbooks_dso(root: Path) -> Path:
+    """QuickBooks 'Sales by Customer Detail': title rows, customer heading rows,
+    'Total for ...' rows, a grand TOTAL, credit memo negative."""
+    d = make_dso(root, "quickbooks", tables=_tables())
+    (d / "billing").mkdir(exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sales by Customer Detail"
+    ws.append(["Acme MSP LLC"])
+    ws.append(["Sales by Customer Detail"])
+    ws.append(["January - March, 2025"])
+    ws.append([])
+    ws.append([None, "Date", "Transaction Type", "Num", "Product/Service",
+               "Memo/Description", "Qty", "Sales Price", "Amount", "Balance"])  # fmt: skip
+    for loc in ("", "LOC-001", "LOC-002"):
+        block = [
+            (ln, c) for ln, c in zip(LINES, ITEM_CODE, strict=True) if ln["location_id"] == loc
+        ]
+        ws.append([CUSTOMER[loc]])
+        balance = 0.0
+        for line, code in block:
+            amount = float(line["amount"])
+            balance = round(balance + amount, 2)
+            ws.append(
+                [None, _us(line["invoice_date"]),
+                 "Credit Memo" if amount < 0 else "Invoice", line["invoice_number"], code,
+                 line["description"], line["quantity"], float(line["unit_price"]), amount,
+                 balance]
+            )  # fmt: skip
+        ws.append([f"Total for {CUSTOMER[loc]}", None, None, None, None, None, None, None,
+                   balance])  # fmt: skip
+    ws.append(["TOTAL", None, None, None, None, None, None, None, TOTAL])
+    wb.save(d / "billing" / "Sales by Customer Detail.xlsx")
+    return d
+
+
+def cw_api_additions_dso(root: Path) -> Path:
+    """ConnectWise API additions flattened from JSON: camelCase and dotted names, ISO
+    timestamps, one-time additions, a DoNotBill addition, its own location.id and
+    agreement.id (never the DSO's ids), the location from the agreement name."""
+    d = make_dso(root, "cw-api", tables=_tables())
+    rows: list[list[Any]] = [[
+        "id", "product.id", "product.identifier", "description", "quantity", "unitPrice",
+        "extPrice", "billCustomer", "effectiveDate", "cancelledDate", "agreementId",
+        "agreement.id", "agreement.name", "location.id",
+    ]]  # fmt: skip
+    for i, (line, code) in enumerate(zip(LINES, ITEM_CODE, strict=True)):
+        ts = f"{line['invoice_date']}T00:00:00Z"
+        rows.append(
+            [100 + i, 9, code, line["description"], line["quantity"], line["unit_price"],
+             line["amount"], "Billable", ts, ts, 77, 77.0, AGREEMENT[line["location_id"]], 2]
+        )  # fmt: skip
+    rows.append([200, 9, "MS-WS", "Courtesy licence", 1, "50", "50", "DoNotBill",
+                 "2025-01-31T00:00:00Z", "", 77, 77.0, "Acme MSA", 2])  # fmt: skip
+    _write_csv(d / "billing" / "cw-additions.csv", rows)
+    return d
+
+
+def autotask_dso(root: Path) -> Path:
+    """Autotask REST BillingItems: numeric billingItemType, companyID as the location
+    key (the group's company is organization level), ISO timestamps."""
+    d = make_dso(root, "autotask", tables=_tables())
+    company = {"": 500, "LOC-001": 1001, "LOC-002": 1002}
+    rows: list[list[Any]] = [[
+        "id", "itemDate", "itemName", "description", "quantity", "rate", "extendedPrice",
+        "totalAmount", "billingItemType", "companyID", "contractID", "invoiceID",
+        "nonBillable",
+    ]]  # fmt: skip
+    for i, (line, code) in enumerate(zip(LINES, ITEM_CODE, strict=True)):
+        kind = 7 if code.startswith("ONBOARD") else 6
+        rows.append(
+            [300 + i, f"{line['invoice_date']}T00:00:00", line["description"], "",
+             line["quantity"], line["unit_price"], line["amount"], line["amount"], kind,
+             company[line["location_id"]], 12, line["invoice_number"], "false"]
+        )  # fmt: skip
+    _write_csv(d / "billing" / "autotask-billing-items.csv", rows)
+    return d
+
+
+def generic_dso(root: Path) -> Path:
+    """Plain invoice lines no profile names: the generic mapping reads them (warning)."""
+    d = make_dso(root, "generic", tables=_tables())
+    rows: list[list[Any]] = [
+        ["Invoice #", "Posted", "Memo", "Qty", "Unit Price", "Line Total", "Practice", "Service"]
+    ]
+    for line in LINES:
+        rows.append(
+            [line["invoice_number"], _us(line["invoice_date"]), line["description"],
+             line["quantity"], line["unit_price"], _money_text(line["amount"]),
+             SITE_NAME[line["location_id"]], line["service"]]
+        )  # fmt: skip
+    _write_csv(d / "billing" / "msp-lines.csv", rows)
+    return d
+
+
+LAYOUT_PROFILE = {
+    "connectwise": "connectwise-agreement-additions",
+    "halopsa": "halopsa-invoice-lines",
+    "xero": "xero-invoices",
+    "quickbooks": "quickbooks-sales-by-customer-detail",
+    "cw-api": "connectwise-api-additions",
+    "autotask": "autotask-billing-items",
+    "generic": "generic-invoice-lines",
+}
+BUILDERS = {
+    "connectwise": lambda r: connectwise_dso(r),
+    "halopsa": lambda r: halopsa_dso(r),
+    "xero": lambda r: xero_dso(r),
+    "quickbooks": lambda r: quickbooks_dso(r),
+    "cw-api": lambda r: cw_api_additions_dso(r),
+    "autotask": lambda r: autotask_dso(r),
+    "generic": lambda r: generic_dso(r),
+}
+
+
 CONTRACT_COLS = [
     "invoice_date", "location_id", "description", "service", "quantity", "amount",
 ]  # fmt: skip
@@ -134,14 +291,10 @@ def _billing(d: Path) -> tuple[pd.DataFrame, Any]:
 @pytest.fixture(scope="module")
 def dsos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("roundtrip")
-    return {
-        "contract": contract_dso(root),
-        "connectwise": connectwise_dso(root),
-        "halopsa": halopsa_dso(root),
-    }
+    return {"contract": contract_dso(root), **{k: b(root) for k, b in BUILDERS.items()}}
 
 
-@pytest.mark.parametrize("layout", ["connectwise", "halopsa"])
+@pytest.mark.parametrize("layout", sorted(LAYOUT_PROFILE))
 def test_provider_export_gives_the_contract_lines_to_the_cent(
     dsos: dict[str, Path], layout: str
 ) -> None:
@@ -152,13 +305,7 @@ def test_provider_export_gives_the_contract_lines_to_the_cent(
     # hand sum of LINES (module comment): 11,119.05
     assert round(float(got["amount"].sum()), 2) == TOTAL
     profiles = {s.profile for s in ds.sources if s.table == "billing"}
-    assert (
-        profiles
-        == {
-            "connectwise": {"connectwise-agreement-additions"},
-            "halopsa": {"halopsa-invoice-lines"},
-        }[layout]
-    )
+    assert profiles == {LAYOUT_PROFILE[layout]}
 
 
 def test_halopsa_total_row_is_excluded_and_checked(dsos: dict[str, Path]) -> None:
@@ -201,7 +348,7 @@ def test_identical_metrics_from_every_layout(dsos: dict[str, Path]) -> None:
     # hand: 11,119.05 billed in total, all within 12 months of the last invoice
     assert round(float(ref.lines["amount"].sum()), 2) == TOTAL
     want = _comparable(metrics_to_dict(ref))
-    for name in ("connectwise", "halopsa"):
+    for name in LAYOUT_PROFILE:
         m = results[name]
         for attr in ("spend_by_location", "spend_by_service", "spend_by_month", "onboarding"):
             pd.testing.assert_frame_equal(
@@ -215,7 +362,7 @@ def test_identical_metrics_from_every_layout(dsos: dict[str, Path]) -> None:
         assert got == want, name
 
 
-@pytest.mark.parametrize("layout", ["contract", "connectwise", "halopsa"])
+@pytest.mark.parametrize("layout", ["contract", *sorted(LAYOUT_PROFILE)])
 def test_every_layout_validates(dsos: dict[str, Path], layout: str) -> None:
     from dso_analytics.validation import validate_dataset
 

@@ -293,8 +293,12 @@ def _by(rows: list[dict], key: str) -> dict:
 def test_sample_bright_smiles_renewals(sample_metrics: dict) -> None:
     ags = _by(sample_metrics["bright-smiles"]["agreements"], "agreement_id")
     # AG-BS-005: 2022-02-01 + 36 months, no auto-renew -> expired 2025-02-01
+    # (637 days before the as-of 2026-10-31: 2025-02-01 -> 2026-02-01 is 365, -> 2026-10-31 272)
     assert ags["AG-BS-005"]["current_term_end"] == "2025-02-01"
     assert ags["AG-BS-005"]["notice_deadline"] is None
+    assert ags["AG-BS-005"]["expiry"] == "2025-02-01"
+    assert ags["AG-BS-005"]["days_to_expiry"] == -637
+    assert ags["AG-BS-005"]["bucket"] == "expired"
     # AG-BS-006: 2024-01-08 + 24 -> 2026-01-08 (<= as-of) + 12 -> 2027-01-08; -90 days ->
     # 2026-10-10 < as-of: missed; next = 2028-01-08 - 90 days = 2027-10-10
     assert ags["AG-BS-006"]["current_term_end"] == "2027-01-08"
@@ -302,6 +306,46 @@ def test_sample_bright_smiles_renewals(sample_metrics: dict) -> None:
     assert ags["AG-BS-006"]["next_notice_deadline"] == "2027-10-10"
     onb = _by(sample_metrics["bright-smiles"]["onboarding"], "location_id")
     assert onb["LOC-007"]["contractual_allowance"] is None  # hourly: no ceiling
+
+
+def test_sample_bright_smiles_t12m_at_a_february_month_end(sample_sets: dict) -> None:
+    # issue 17: the sample invoices at month ends.  As of 2025-02-28 (last day of
+    # February) T12M = (2024-02-29, 2025-02-28]: the 27 lines dated 2024-02-29
+    # (19,630.13 together) are outside.  (as_of - 12 months, as_of] =
+    # (2024-02-28, 2025-02-28] counted them: 241,244.70 = 221,614.57 + 19,630.13,
+    # thirteen monthly invoices.
+    metrics = pytest.importorskip("dso_analytics.metrics")
+    from dso_analytics.standards import Params
+
+    ds = sample_sets["bright-smiles"]
+    m = metrics.compute_metrics(ds, Params().with_overrides(as_of="2025-02-28"))
+    assert str(m.t12m_start.date()) == "2024-02-29"
+    leap = m.lines[(m.lines["invoice_date"] == "2024-02-29").to_numpy(bool)]
+    assert len(leap) == 27 and round(float(leap["amount"].sum()), 2) == 19630.13
+    assert not leap["in_t12m"].any()
+    assert m.spend_total["t12m"] == 221614.57
+    assert m.kpis["spend_t12m"] == 221614.57 == m.leverage_total["spend_t12m"]
+
+
+def test_sample_bright_smiles_growth_baseline(sample_metrics: dict) -> None:
+    # one growth baseline: AG-BS-ORG (start 2023-01-02, terms amended 2025-01-02)
+    # governed no location on its baseline date 2025-01-02 (every location then had
+    # its own agreement, or had not joined) -> 0;
+    # the DSO total sums the 11 agreements in force at 2026-10-31 (AG-BS-005
+    # expired): AG-BS-001 lists 2 locations, the other nine location agreements 1
+    # each, AG-BS-ORG 0 -> 11 at the baseline; now they govern 2 + 9 + 0 = 11.
+    # (Before issue 17 the total counted the locations joined by the earliest
+    # start, 2020-09-01: LOC-001 and LOC-002 -> 2, against 0 for the agreement.)
+    m = sample_metrics["bright-smiles"]
+    ags = _by(m["agreements"], "agreement_id")
+    assert ags["AG-BS-ORG"]["locations_at_start"] == 0
+    assert ags["AG-BS-ORG"]["baseline_date"] == "2025-01-02"
+    t = m["leverage_total"]
+    assert (t["locations_at_start"], t["locations_now"], t["growth"]) == (11, 11, 0.0)
+    assert t["baseline"] == (
+        "each of the 11 agreements in force at the date its current terms were set, "
+        "2020-09-01 to 2026-06-01"
+    )
 
 
 def test_sample_summit_onboarding(sample_metrics: dict) -> None:

@@ -42,10 +42,10 @@ def _bad_tables(billing_ext: str) -> dict:
     ok_ag = dict(ag[0])
     ag += [
         # row 3: unknown location in list; auto_renew without notice_days;
-        # capped without cap; term_months 0
+        # capped without cap; term_months 0; terms effective before the start
         {**ok_ag, "agreement_id": "AG-2", "scope": "location", "location_ids": "LOC-001; LOC-099",
          "notice_days": "", "onboarding_terms": "capped", "onboarding_cap": "",
-         "term_months": 0},
+         "term_months": 0, "terms_effective_date": "2022-12-31"},
         # row 4: location scope with no locations; unreadable money; start far in the future
         {**ok_ag, "agreement_id": "AG-3", "scope": "location", "location_ids": "",
          "monthly_rate": "abc", "start_date": "2099-01-01"},
@@ -97,6 +97,8 @@ EXPECTED = [
     ("agreements", 3, "onboarding_cap", "agreements.onboarding_cap.required_if",
      "is required when onboarding_terms is capped", None),
     ("agreements", 3, "term_months", "agreements.term_months.min", "must be greater than 0", "0"),
+    ("agreements", 3, "terms_effective_date", "agreements.terms_effective_date.before_start",
+     "is before start_date 2023-01-01", "2022-12-31"),
     ("agreements", 4, "location_ids", "agreements.location_ids.required_if",
      "must list at least one location_id when scope is location", None),
     ("agreements", 4, "monthly_rate", "agreements.monthly_rate.unreadable",
@@ -115,7 +117,7 @@ EXPECTED = [
     ("documentation", 3, "specified", "documentation.specified.unreadable",
      "could not be read as yes/no", "maybe"),
     ("billing", 4, "location_id", "billing.location_id.unknown",
-     "is not in locations; did you mean LOC-001 or ", "LOC-01"),
+     "is not in locations (closest: LOC-001, ", "LOC-01"),
     ("billing", 5, "agreement_id", "billing.agreement_id.unknown",
      "is not in agreements", "AG-7"),
     ("billing", 6, "invoice_number", "billing.invoice_number.blank",
@@ -267,7 +269,9 @@ def test_unknown_location_suggests_an_alias(tmp_path):
     report = validate_dso(make_dso(tmp_path, tables=t))
     (p,) = report.problems
     assert (p.file, p.row, p.column) == ("billing/organization.csv", 3, "location_id")
-    assert p.problem.endswith("did you mean LOC-002 (alias 'Elm Street')?")
+    # one problem per value: its rows, the closest alias first, and the fix
+    assert "'Elm Stret' is not in locations (closest: Elm Street (LOC-002)" in p.problem
+    assert "row 3. Add it to the aliases of its location in locations" in p.problem
 
 
 def test_done_when_case_three_lines(tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
+
 from dso_analytics.metrics import (
     compute_metrics,
     compute_portfolio,
@@ -126,22 +128,119 @@ def test_asks_never_count_the_same_dollars_twice() -> None:
         [ds.billing, make_ds(billing=extra).billing], ignore_index=True
     )
     m = compute_metrics(ds, params("2025-09-30"))
-    a = m.asks.set_index("clause")
-    # the reporting add-on ask and the reporting-clause ask both show 800
-    assert a.loc["base_organizational_reporting", "impact_12m"] == 800.0
-    assert a.loc["automatic_monthly_reporting", "impact_12m"] == 800.0
-    assert bool(a.loc["base_organizational_reporting", "in_total"])
-    assert not bool(a.loc["automatic_monthly_reporting", "in_total"])
-    # the notice ask restates every other AG-1 ask: it is never part of a total
-    notice = m.asks[m.asks["clause"] == "notice"]
-    assert len(notice) == 1 and not bool(notice.iloc[0]["in_total"])
-    others = m.asks[
-        (m.asks["clause"] != "notice") & (m.asks["agreement_id"] == "AG-1") & m.asks["in_total"]
-    ]
-    assert notice.iloc[0]["impact_12m"] == round(float(others["impact_12m"].sum()), 2)
+    a = m.asks.set_index("ask_key")
+    # the reporting add-on ask carries the 800; the reporting clause is a term to fix
+    assert a.loc["addon_into_base:AG-1:organizational_reporting", "impact_12m"] == 800.0
+    terms = m.terms_to_fix.set_index("ask_key")
+    assert "monthly_reporting:AG-1" in terms.index
+    assert "monthly_reporting:AG-1" not in a.index
+    # the notice deadline restates the AG-1 asks: a term to fix, never an ask with dollars
+    assert "notice_deadline:AG-1" in terms.index
     # volume pricing: T12M managed (2024-10..12: 3 x 3000, 2025-01..09: 9 x 5400) = 57600
-    # / 12 / 30 ws = 160 -> (160 - 150) x 30 x 12 = 3600; so at stake: 800 + 3600 = 4400
-    assert a.loc["pricing", "impact_12m"] == 3600.0
-    assert notice.iloc[0]["impact_12m"] == 4400.0
-    counted = m.asks.loc[m.asks["in_total"], "impact_12m"].sum()
-    assert counted < m.asks["impact_12m"].sum()
+    # billed in 12 months -> / 12 / 30 ws = 160 -> (160 - 150) x 30 x 12 = 3600; at stake 4400
+    assert a.loc["volume_pricing:AG-1", "impact_12m"] == 3600.0
+    assert "asks worth 4,400.00 (next 12 months)" in terms.loc["notice_deadline:AG-1", "evidence"]
+    # every ask counts in the total: the KPI is the plain sum (800 + 3600)
+    assert m.asks["in_total"].all()
+    assert m.kpis["asks_impact_12m"] == 4400.0
+    assert m.asks["ask_key"].is_unique
+
+
+# --- one growth baseline (issue 17) ------------------------------------------
+
+
+def _baseline_ds(terms_effective: str | None = None) -> object:
+    # org agreement AG-ORG from 2023-01-01 over L1 (2020), L2 (2023-06-01),
+    # L3 (2024-03-01); L9 has its own location agreement AG-L9 from 2022-01-01
+    # although it joined the DSO only on 2024-06-01 (an acquired practice's contract)
+    locs = [
+        location("L1", "2020-01-01"),
+        location("L2", "2023-06-01", join_type="acquisition", go_live_date="2023-06-05"),
+        location("L3", "2024-03-01", join_type="acquisition", go_live_date="2024-03-05"),
+        location("L9", "2024-06-01", join_type="acquisition", go_live_date="2024-06-05"),
+    ]
+    ags = [
+        agreement("AG-ORG", "2023-01-01", terms_effective_date=terms_effective),
+        agreement("AG-L9", "2022-01-01", scope="location", location_ids="L9"),
+        # expired location agreement: not among the current terms of the DSO total
+        agreement("AG-OLD", "2019-01-01", scope="location", location_ids="L1",
+                  term_months=12, auto_renew=False, notice_days=None),
+    ]  # fmt: skip
+    bill = [line(f"2024-{m:02d}-28", 1000.0) for m in range(1, 13)]
+    return make_ds(locations=locs, agreements=ags, billing=bill)
+
+
+def test_growth_baseline_start_date_per_agreement_and_dso_total() -> None:
+    m = compute_metrics(_baseline_ds(), params("2024-12-31"))
+    lev = m.leverage.set_index("agreement_id")
+    # AG-ORG baseline = start 2023-01-01: it governed L1 only (L2, L3 joined later;
+    # L9 is governed by its own agreement) -> 1 ; now: L1, L2, L3 -> 3 ; growth 2.0
+    assert lev.loc["AG-ORG", "baseline_date"] == pd.Timestamp("2023-01-01")
+    assert (lev.loc["AG-ORG", "locations_at_start"], lev.loc["AG-ORG", "locations_now"]) == (1, 3)
+    assert lev.loc["AG-ORG", "growth"] == 2.0
+    # AG-L9 lists one location -> 1 ; governs L9 now -> 1
+    assert (lev.loc["AG-L9", "locations_at_start"], lev.loc["AG-L9", "locations_now"]) == (1, 1)
+    # DSO total: the same figures summed over the agreements in force (AG-ORG, AG-L9;
+    # AG-OLD expired 2020-01-01): at start 1 + 1 = 2, now 3 + 1 = 4, growth 4/2 - 1 = 1.0
+    t = m.leverage_total
+    assert (t["locations_at_start"], t["locations_now"], t["growth"]) == (2, 4, 1.0)
+    # two different baseline dates: no single date, the range is stated
+    assert t["baseline_date"] is None
+    assert t["baseline"] == (
+        "each of the 2 agreements in force at the date its current terms were set, "
+        "2022-01-01 to 2023-01-01"
+    )
+    d = metrics_to_dict(m)
+    ag = {a["agreement_id"]: a for a in d["agreements"]}
+    assert ag["AG-ORG"]["baseline_date"] == "2023-01-01"
+    assert d["leverage_total"]["locations_at_start"] == 2
+
+
+def test_growth_baseline_moves_to_the_latest_amendment() -> None:
+    # amended 2024-04-01: AG-ORG then governed L1, L2, L3 (joined by then) -> 3 ; now 3
+    m = compute_metrics(_baseline_ds("2024-04-01"), params("2024-12-31"))
+    r = m.leverage.set_index("agreement_id").loc["AG-ORG"]
+    assert r["baseline_date"] == pd.Timestamp("2024-04-01")
+    assert (r["locations_at_start"], r["locations_now"], r["growth"]) == (3, 3, 0.0)
+    # DSO total 3 + 1 = 4 -> 3 + 1 = 4: no growth since the current terms were set
+    t = m.leverage_total
+    assert (t["locations_at_start"], t["locations_now"], t["growth"]) == (4, 4, 0.0)
+    # the report states the baseline next to the growth figure
+    from dso_analytics.reporting.notebook import interpret_growth
+
+    assert interpret_growth(m) == (
+        "Locations covered when the current terms were set: 4 (baseline: each of the 2 "
+        "agreements in force at the date its current terms were set, 2022-01-01 to "
+        "2024-04-01); now: 4."
+    )
+
+
+def test_single_agreement_baseline_is_its_date() -> None:
+    m = compute_metrics(_ds(), params("2024-12-31"))
+    t = m.leverage_total
+    # one agreement AG-1 from 2023-01-01: 3 at start (L1, L2, L4), 4 now (see above)
+    assert t["baseline_date"] == pd.Timestamp("2023-01-01")
+    assert t["baseline"] == "2023-01-01 (AG-1)"
+    assert (t["locations_at_start"], t["locations_now"]) == (3, 4)
+
+
+def test_non_renewing_agreement_ask_is_its_expiry_not_a_notice_deadline() -> None:
+    # AG-1 does not auto-renew: 2023-01-01 + 24 months = expiry 2025-01-01, 31 days
+    # after the as-of 2024-12-01 (inside the 90-day window): the ask names the expiry
+    ds = _ds()
+    ds.agreements["term_months"] = 24
+    ds.agreements["auto_renew"] = False
+    ds.agreements["notice_days"] = pd.NA
+    m = compute_metrics(ds, params("2024-12-01"))
+    r = m.renewals.iloc[0]
+    assert pd.isna(r["notice_deadline"]) and r["expiry"] == pd.Timestamp("2025-01-01")
+    assert r["days_to_expiry"] == 31 and r["bucket"] == "31-90"
+    assert "notice" not in set(m.terms_to_fix["clause"])
+    # a deadline has no dollars of its own: it is a term to fix, never an ask
+    assert "expiry" not in set(m.asks["clause"])
+    ask = m.terms_to_fix.set_index("clause").loc["expiry"]
+    assert ask["ask_key"] == "expiry:AG-1"
+    assert ask["ask"] == "Negotiate before the agreement expires (2025-01-01)"
+    assert ask["evidence"].startswith("does not auto-renew; expires 2025-01-01, 31 day(s) left")
+    assert m.kpis["nearest_notice_deadline"] is None  # no notice deadline exists
+    assert "expires 2025-01-01" in format_metrics_table(m)

@@ -1,0 +1,292 @@
+"""Report sections that turn findings into actions (HTML fragments, escaped).
+
+- :func:`negotiation_status_html`: the DSO's negotiation log -- asked vs
+  agreed vs realised per ask and in total (each ask key counted once), open
+  credit claims and their age; its problems instead of figures when the log
+  has errors (a wrong figure is never shown as valid);
+- :func:`calendar_link_html`: the link to the ``.ics`` file written beside the report;
+- :func:`portfolio_calendar_html`, :func:`portfolio_asks_html`,
+  :func:`provider_spend_html`: the portfolio overview's renewal calendar
+  (bucket colours), ranked asks (counted once) and spend per provider.
+
+Every value from the data goes through :func:`html.escape` (via
+:func:`dso_analytics.reporting.notebook.table_html`); colours come from
+:mod:`dso_analytics.actions.portfolio` constants, never from the data.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from dso_analytics.actions import negotiation as N
+from dso_analytics.actions.portfolio import (
+    compute_portfolio_asks,
+    compute_portfolio_calendar,
+    compute_provider_spend,
+)
+from dso_analytics.metrics.result import DsoMetrics
+from dso_analytics.reporting.notebook import fmt_money, table_html
+
+CALENDAR_FILE = "renewal-deadlines.ics"
+
+
+def _p(text: str, cls: str = "dso-say") -> str:
+    return f'<p class="{cls}">{html.escape(text)}</p>'
+
+
+def negotiation_status_html(dso_dir: str | Path | None, m: DsoMetrics) -> str:
+    """The "Negotiation status" section of one DSO.
+
+    Parameters
+    ----------
+    dso_dir : str or Path, optional
+        The DSO folder (where ``negotiation.xlsx`` lives); ``None`` = no log.
+    m : DsoMetrics
+        Its metrics (current asks, as-of, currency).
+
+    Returns
+    -------
+    str
+        HTML: a sentence, then tables (totals by status, per ask, open claims),
+        or the log's problems when it has errors.
+    """
+    cur = m.currency
+    if dso_dir is None or N.log_path(dso_dir) is None:
+        return _p(
+            "No negotiation log yet: `dso-analytics log init DSO_DIR` writes negotiation.xlsx "
+            "pre-filled with the asks below, to record what was asked, agreed and realised."
+        )
+    try:
+        log = N.read_log(dso_dir)
+    except Exception as exc:  # a hostile / unreadable log must not break the report
+        return _p(f"The negotiation log could not be read: {exc}")
+    asks = N.current_asks(m)
+    problems = N.validate_log(log, asks)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems[:50])
+        return (
+            _p(
+                f"The negotiation log has {len(errors)} error(s); its figures are not shown until "
+                "they are fixed (`dso-analytics log check`):"
+            )
+            + f'<ul class="dso-problems">{items}</ul>'
+        )
+    per, tot, claims = N.compute_negotiation_status(log.frame, asks, m.as_of)
+    as_of = pd.Timestamp(m.as_of).date().isoformat()
+    parts = [
+        _p(
+            f"{tot['items']} ask(s) and claim(s) in the log, each counted once: asked "
+            f"{fmt_money(tot['asked'], cur, cents=True)}, agreed "
+            f"{fmt_money(tot['agreed'], cur, cents=True)}, realised "
+            f"{fmt_money(tot['realised'], cur, cents=True)} (amounts as recorded in the log). "
+            f"Estimates: claims all-time to {as_of}, asks the next 12 months."
+        )
+    ]
+    money = ["estimate", "asked", "agreed", "realised"]
+    parts.append(table_html(tot["by_status"], money=money, currency=cur))
+    view = per[["ask_key", "type", "ask", "status", "estimate", "amount_asked", "amount_agreed",
+                "amount_realised", "date_asked", "owner"]]  # fmt: skip
+    parts.append(
+        table_html(
+            view,
+            money=["estimate", "amount_asked", "amount_agreed", "amount_realised"],
+            currency=cur,
+        )
+    )
+    if len(claims):
+        parts.append(_p(f"{len(claims)} credit claim(s) still open; age in days since asked:"))
+        parts.append(table_html(claims, money=["amount_asked"], currency=cur))
+    if problems:
+        items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems[:50])
+        parts.append(f'<ul class="dso-problems">{items}</ul>')
+    return "".join(parts)
+
+
+def calendar_link_html(n_events: int | None = None, href: str = CALENDAR_FILE) -> str:
+    """A link to the calendar file written beside the report.
+
+    Parameters
+    ----------
+    n_events : int, optional
+        Events in the file (shown when given).
+    href : str
+        Relative link (a constant file name, never built from data).
+
+    Returns
+    -------
+    str
+    """
+    what = f"{n_events} deadline(s)" if n_events is not None else "the deadlines"
+    return (
+        f'<p class="dso-say"><a href="{html.escape(href, quote=True)}" download>'
+        f"Add {html.escape(what)} to your calendar ({html.escape(href)})</a>: notice deadlines "
+        "and term ends with reminders, for Outlook, Google or Apple Calendar.</p>"
+    )
+
+
+def portfolio_calendar_html(results: Sequence[DsoMetrics]) -> str:
+    """One renewal calendar across DSOs, sorted by the date to act on, bucket colours.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    str
+        An HTML table (escaped) with a colour swatch per bucket.
+    """
+    cal = compute_portfolio_calendar(results)
+    if cal.empty:
+        return _p("No agreement has a deadline ahead.")
+    rows = []
+    for r in cal.itertuples():
+        swatch = (
+            f'<span style="display:inline-block;width:0.8em;height:0.8em;'
+            f'background:{r.colour};border-radius:2px;margin-right:0.4em"></span>'
+        )
+        cells = [
+            html.escape(str(r.display_name)), html.escape(str(r.agreement_id)),
+            html.escape(str(r.provider)), f"{r.act_by:%Y-%m-%d}", html.escape(r.what),
+            str(r.days), f"{r.current_term_end:%Y-%m-%d}", swatch + html.escape(str(r.bucket)),
+        ]  # fmt: skip
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = ["DSO", "Agreement", "Provider", "Act by", "What", "Days", "Current term end", "Bucket"]
+    return (
+        '<table class="dso-table" border="0"><thead><tr>'
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def portfolio_asks_html(results: Sequence[DsoMetrics], top: int = 25) -> str:
+    """The ranked asks across the portfolio (counted once) with their total.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+    top : int
+        Rows shown (the total covers every ask).
+
+    Returns
+    -------
+    str
+    """
+    asks = compute_portfolio_asks(results)
+    if asks.empty:
+        return _p("No ask with dollars across the portfolio.")
+    cur = results[0].currency if results else "USD"
+    total = round(float(asks["impact_12m"].sum()), 2)
+    rec = round(float(asks["recovery_all_time"].sum()), 2)
+    head = _p(
+        f"{len(asks)} ask(s) across {len(results)} DSO(s), each counted once: "
+        f"{fmt_money(total, cur, cents=True)} over the next 12 months plus "
+        f"{fmt_money(rec, cur, cents=True)} of one-off recoveries (credit claims, all-time to "
+        "as-of)."
+    )
+    cols = ["rank", "display_name", "ask_key", "ask", "agreement_id", "impact_12m",
+            "recovery_all_time"]  # fmt: skip
+    return head + table_html(
+        asks[cols], money=["impact_12m", "recovery_all_time"], currency=cur, max_rows=top
+    )
+
+
+def provider_spend_html(results: Sequence[DsoMetrics]) -> str:
+    """T12M spend per provider across DSOs (providers serving several DSOs first noted).
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    str
+    """
+    sp = compute_provider_spend(results)
+    if sp.empty:
+        return _p("No provider spend.")
+    cur = results[0].currency if results else "USD"
+    multi = sp[sp["dsos"] > 1]
+    text = (
+        f"{len(multi)} provider(s) serve several DSOs: a volume-pricing lever of their own "
+        f"({', '.join(multi['provider'].astype(str))})."
+        if len(multi)
+        else "No provider serves more than one DSO of this portfolio."
+    )
+    return _p(text) + table_html(sp, money=["spend_t12m"], currency=cur)
+
+
+def show_html(fragment: str) -> None:
+    """Display an HTML fragment built by this module in a notebook."""
+    from IPython.display import display
+
+    display({"text/html": fragment, "text/plain": html.unescape(fragment)}, raw=True)
+
+
+def negotiation_rollup(
+    dso_dirs: dict[str, str | Path], results: Sequence[DsoMetrics]
+) -> pd.DataFrame:
+    """Negotiation status of every DSO side by side (the portfolio roll-up).
+
+    Parameters
+    ----------
+    dso_dirs : dict
+        ``dso slug -> DSO folder`` (where each ``negotiation.xlsx`` lives).
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    DataFrame
+        One row per DSO: ``dso``, ``log`` (``none`` / ``errors`` / ``ok``),
+        ``items``, ``asked``, ``agreed``, ``realised``, ``open_claims``; a DSO
+        whose log has errors shows no figures (NaN).
+    """
+    rows = []
+    for m in results:
+        d = dso_dirs.get(m.dso)
+        row: dict[str, object] = {"dso": m.display_name, "log": "none", "items": 0,
+                                  "asked": float("nan"), "agreed": float("nan"),
+                                  "realised": float("nan"), "open_claims": 0}  # fmt: skip
+        if d is not None and N.log_path(d) is not None:
+            try:
+                log = N.read_log(d)
+            except Exception:  # unreadable: reported by `validate` / `log check`
+                row["log"] = "errors"
+                rows.append(row)
+                continue
+            asks = N.current_asks(m)
+            if any(p.severity == "error" for p in N.validate_log(log, asks)):
+                row["log"] = "errors"
+            else:
+                _, tot, claims = N.compute_negotiation_status(log.frame, asks, m.as_of)
+                row.update(log="ok", items=tot["items"], asked=tot["asked"],
+                           agreed=tot["agreed"], realised=tot["realised"],
+                           open_claims=len(claims))  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["dso", "log", "items", "asked", "agreed", "realised",
+                                       "open_claims"])  # fmt: skip
+
+
+def negotiation_rollup_html(dso_dirs: dict[str, str | Path], results: Sequence[DsoMetrics]) -> str:
+    """:func:`negotiation_rollup` as a sentence and an escaped table, with the portfolio total."""
+    roll = negotiation_rollup(dso_dirs, results)
+    ok = roll[roll["log"] == "ok"]
+    if ok.empty:
+        return _p(
+            "No DSO has a usable negotiation log yet (`dso-analytics log init DSO_DIR`)."
+        ) + table_html(roll[["dso", "log"]])
+    cur = results[0].currency if results else "USD"
+    text = (
+        f"{len(ok)} of {len(roll)} DSO(s) keep a negotiation log: asked "
+        f"{fmt_money(ok['asked'].sum(), cur, cents=True)}, agreed "
+        f"{fmt_money(ok['agreed'].sum(), cur, cents=True)}, realised "
+        f"{fmt_money(ok['realised'].sum(), cur, cents=True)} across them (each ask counted once)."
+    )
+    return _p(text) + table_html(roll, money=["asked", "agreed", "realised"], currency=cur)

@@ -1,0 +1,92 @@
+"""HTML of the action sections: negotiation status, calendar link, portfolio views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from dso_analytics.actions.negotiation import current_asks, write_new_log
+from dso_analytics.metrics import compute_metrics
+from dso_analytics.reporting.actions import (
+    calendar_link_html,
+    negotiation_status_html,
+    portfolio_asks_html,
+    portfolio_calendar_html,
+    provider_spend_html,
+)
+from tests.support.metrics_factory import agreement, line, location, make_ds, params
+
+EVIL = '<script>alert("x")</script>'
+
+
+def _metrics():
+    ds = make_ds(
+        locations=[location("L1")],
+        agreements=[agreement("A1", "2024-03-01", term_months=12, notice_days=30, provider=EVIL)],
+        services=[{"agreement_id": "A1", "service": "helpdesk", "coverage": "included"}],
+        billing=[
+            line("2024-05-01", 250.0, location_id="L1"),
+            line("2024-05-02", 75.25, "Helpdesk", service="helpdesk", location_id="L1"),
+        ],
+    )
+    return compute_metrics(ds, params("2024-12-31"))
+
+
+def test_portfolio_views_escape_and_colour() -> None:
+    m = _metrics()
+    cal = portfolio_calendar_html([m])
+    assert "<script>" not in cal and "&lt;script&gt;" in cal
+    # 2025-03-01 - 30 days = 2025-01-30, 30 days after as-of: "<=30", the nearest window colour
+    assert "<td>2025-01-30</td>" in cal and "background:#ea580c" in cal
+    asks = portfolio_asks_html([m])
+    assert "$75.25 of one-off recoveries" in asks
+    sp = provider_spend_html([m])
+    assert "<script>" not in sp and "$325.25" in sp
+    assert calendar_link_html(4).startswith('<p class="dso-say"><a href="renewal-deadlines.ics"')
+
+
+def test_negotiation_status_sections(tmp_path: Path) -> None:
+    m = _metrics()
+    assert "No negotiation log yet" in negotiation_status_html(tmp_path, m)
+    path = write_new_log(tmp_path, current_asks(m))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["log"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row=2, column=col["status"], value="agreed")
+    ws.cell(row=2, column=col["amount_asked"], value=75.25)
+    ws.cell(row=2, column=col["amount_agreed"], value=70)
+    ws.cell(row=2, column=col["owner"]).value = EVIL
+    wb.save(path)
+    out = negotiation_status_html(tmp_path, m)
+    assert "asked $75.25, agreed $70.00, realised $0.00" in out
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    ws.cell(row=2, column=col["amount_realised"], value=80)  # more than agreed: an error
+    wb.save(path)
+    out = negotiation_status_html(tmp_path, m)
+    assert "figures are not shown" in out and "agreed $" not in out
+    assert "amount_realised: is more than amount_agreed (70.00)" in out
+
+
+def test_negotiation_rollup(tmp_path: Path) -> None:
+    from dso_analytics.reporting.actions import negotiation_rollup, negotiation_rollup_html
+
+    m = _metrics()
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    path = write_new_log(a, current_asks(m))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["log"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row=2, column=col["status"], value="realised")
+    ws.cell(row=2, column=col["amount_asked"], value=75.25)
+    ws.cell(row=2, column=col["amount_agreed"], value=75.25)
+    ws.cell(row=2, column=col["amount_realised"], value=60)
+    wb.save(path)
+    roll = negotiation_rollup({"test-dso": a}, [m])
+    assert roll.iloc[0][["log", "asked", "agreed", "realised"]].tolist() == [
+        "ok", 75.25, 75.25, 60.0
+    ]  # fmt: skip
+    assert negotiation_rollup({"test-dso": b}, [m]).iloc[0]["log"] == "none"
+    assert "realised $60.00 across them" in negotiation_rollup_html({"test-dso": a}, [m])
