@@ -54,10 +54,10 @@ def test_summit_onboarding_billed_above_the_cap_is_claimed(sample_metrics) -> No
 def test_volume_pricing_sourced_and_no_zero_dollar_asks(sample_metrics) -> None:
     m = sample_metrics["summit-dental-partners"]
     v = m.asks.set_index("ask_key").loc["volume_pricing:AG-SDP-01"]
-    # 190.87/workstation (872,648.69 / 12 months / 381) x 1.035 uplift - 150 mid, x 381 x 12
-    assert v["impact_12m"] == pytest.approx(
-        (872648.69 / 12 / 381 * 1.035 - 150) * 381 * 12, abs=0.01
-    )
+    # 872,648.69 / 12 months / 381 workstations = 190.87 (the rate shown, which the formula
+    # uses so a reader can redo it): (190.87 x 1.035 uplift - 150 mid) x 381 x 12 = 217,400.66
+    assert m.leverage.loc[0, "effective_workstation_monthly"] == 190.87
+    assert v["impact_12m"] == round((190.87 * 1.035 - 150) * 381 * 12, 2) == 217400.66
     assert v["impact_12m_low"] < v["impact_12m"] < v["impact_12m_high"]
     assert "source: order of magnitude" in v["basis"] and "sensitivity" in v["basis"]
     for name, dm in sample_metrics.items():
