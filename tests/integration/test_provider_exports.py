@@ -498,3 +498,28 @@ def test_cli_profiles_save_writes_a_profile_that_reads_the_file(tmp_path: Path, 
                        .sum()), 2) == 2499.99  # fmt: skip
     (d / "billing" / "plain.csv").unlink()
     assert import_export(src, d).name == "plain.csv"
+
+
+def test_open_additions_are_charged_monthly_up_to_the_validation_as_of(tmp_path: Path) -> None:
+    from dso_analytics.standards import Params
+    from dso_analytics.validation import validate_dso
+
+    d = _dso(tmp_path)
+    _csv(
+        d / "billing" / "cw-additions.csv",
+        [["Effective", "Cancelled", "Product ID", "Description", "Quantity", "Price",
+          "Ext Price", "Bill", "Agreement Name", "Site", "Location"],
+         ["01/15/2025", "", "MS-WS", "Managed workstation", "10", "$15.00", "$150.00",
+          "Billable", "Acme MSA", "1001", "Columbus HQ"],
+         ["02/01/2025", "", "AV", "Antivirus", "1", "$9.00", "$9.00", "No Charge",
+          "Acme MSA", "1001", "Columbus HQ"]],
+    )  # fmt: skip
+    report = validate_dso(d, params=Params().with_overrides(as_of="2025-04-30"), use_cache=False)
+    lines = report.dataset.billing
+    cw = lines[lines["source_file"] == "billing/cw-additions.csv"]
+    # Jan 15, Feb 15, Mar 15, Apr 15: four monthly charges of 150.00 = 600.00, all LOC-001
+    assert cw["invoice_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2025-01-15", "2025-02-15", "2025-03-15", "2025-04-15"
+    ]  # fmt: skip
+    assert round(float(cw["amount"].sum()), 2) == 600.00
+    assert set(cw["location_id"]) == {"LOC-001"}
