@@ -18,6 +18,7 @@ notebook.
 from __future__ import annotations
 
 import html
+import os
 import pickle
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,6 +31,11 @@ from dso_analytics.metrics.result import DsoMetrics
 
 PREPARED_FILE = "dataset.pkl"
 _state = {"plotlyjs_sent": False}
+#: Environment variable the pipeline sets for its report kernels.  ``external``:
+#: figures never inline plotly.js, so the executed notebook stays small; the HTML
+#: export (:func:`dso_analytics.reporting.html.export_html`) adds the one copy.
+#: Unset (JupyterLab): the first figure of a kernel inlines it.
+PLOTLYJS_ENV = "DSO_ANALYTICS_PLOTLYJS"
 
 
 # ---------------------------------------------------------------------------
@@ -243,8 +249,12 @@ def _display(bundle: dict[str, str]) -> None:
 
 
 def figure_html(fig: Any) -> str:
-    """Return a figure as an HTML fragment; plotly.js inlined only the first time."""
-    first = not _state["plotlyjs_sent"]
+    """Return a figure as an HTML fragment; plotly.js inlined only the first time.
+
+    Never inlined when :data:`PLOTLYJS_ENV` is ``external`` (report kernels
+    started by the pipeline).
+    """
+    first = not _state["plotlyjs_sent"] and os.environ.get(PLOTLYJS_ENV) != "external"
     out = fig.to_html(
         full_html=False,
         include_plotlyjs=bool(first),
@@ -390,21 +400,40 @@ def interpret_addons(m: DsoMetrics) -> str:
 
 
 def interpret_onboarding(m: DsoMetrics) -> str:
-    """How onboarding fees compare with the contract and the target cap."""
-    df = m.onboarding
+    """How onboarding fees compare with the contract and the target cap.
+
+    Only locations onboarded under an agreement count (the chart's rows); the
+    ones that joined before any agreement are named apart.
+    """
+    from dso_analytics.reporting.charts import onboarded_under_agreement
+    from dso_analytics.reporting.labels import plural
+
+    all_rows = m.onboarding
+    df = onboarded_under_agreement(all_rows)
+    before = len(all_rows) - len(df)
+    left_out = (
+        f" {plural(before, 'location')} joined before any agreement and "
+        f"{'is' if before == 1 else 'are'} left out."
+        if before
+        else ""
+    )
     if df.empty:
-        return "No acquired or de novo locations: no onboarding fees to compare."
+        return ("No location was onboarded under an agreement: no onboarding fees to compare."
+                + left_out)  # fmt: skip
     over = df[df["target_overspend"].fillna(0) > 0]
     total = float(df["target_overspend"].fillna(0).sum())
     cap = m.params.target_onboarding_cap
     unknown = int(df["contractual_allowance"].isna().sum())
     s = (
-        f"{len(over)} of {len(df)} onboarded location(s) cost more than the "
-        f"{fmt_money(cap, m.currency)} target cap, {fmt_money(total, m.currency)} in total"
+        f"{len(over)} of {plural(len(df), 'location')} onboarded under an agreement cost more "
+        f"than the {fmt_money(cap, m.currency)} target cap, {fmt_money(total, m.currency)} in total"
     )
     if unknown:
-        s += f"; {unknown} had no contractual ceiling at all (hourly or quote terms)"
-    return s + "."
+        s += (
+            f"; for {plural(unknown, 'location')} the agreement sets no ceiling "
+            "(hourly or quote terms)"
+        )
+    return s + "." + left_out
 
 
 def interpret_scorecard(m: DsoMetrics) -> str:
@@ -413,6 +442,7 @@ def interpret_scorecard(m: DsoMetrics) -> str:
     if df.empty:
         return "No agreements to score."
     from dso_analytics.metrics.result import SCORECARD_CHECKS
+    from dso_analytics.reporting.labels import label, plural
 
     checks = [c for c in SCORECARD_CHECKS if c in df.columns]
     fails = (df[checks] == "fail").sum().sort_values(ascending=False)
@@ -423,8 +453,8 @@ def interpret_scorecard(m: DsoMetrics) -> str:
     )
     if len(fails) and int(fails.iloc[0]) > 0:
         s += (
-            f", and the most common gap is {str(fails.index[0]).replace('_', ' ')} "
-            f"(failed by {int(fails.iloc[0])} of {len(df)} agreement(s))"
+            f", and the most common gap is “{label(str(fails.index[0]))}” "
+            f"(failed by {int(fails.iloc[0])} of {plural(len(df), 'agreement')})"
         )
     return s + "."
 

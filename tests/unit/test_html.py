@@ -3,6 +3,8 @@ MathJax), no code cells, KPI header, escaped data text; plus the offline checker
 
 from __future__ import annotations
 
+import dataclasses
+
 from dso_analytics.reporting import notebook as rn
 from dso_analytics.reporting.html import check_offline
 from tests.support.report_factory import SCRIPT, make_metrics
@@ -44,8 +46,15 @@ def test_interpretation_sentences_computed_from_data():
         "compliance documentation is the largest at $300 (44%)."
     )
     # onboarding: LOC-002 target overspend 2000, LOC-003 0; one hourly (unknown allowance)
-    assert rn.interpret_onboarding(m).startswith(
-        "1 of 2 onboarded location(s) cost more than the $5,000 target cap, $2,000 in total; 1 had"
+    assert rn.interpret_onboarding(m) == (
+        "1 of 2 locations onboarded under an agreement cost more than the $5,000 target cap, "
+        "$2,000 in total; for 1 location the agreement sets no ceiling (hourly or quote terms)."
+    )
+    df = m.onboarding.copy()
+    df.loc[df.index[0], "governing_agreement_id"] = None  # joined before any agreement
+    m2 = dataclasses.replace(m, onboarding=df)
+    assert rn.interpret_onboarding(m2).endswith(
+        "1 location joined before any agreement and is left out."
     )
     # AG-2 missed its notice window; nearest deadline 2026-10-03 is 95 days after 2026-06-30
     assert "95 day(s)" in rn.interpret_renewals(m) and "1 agreement(s) already missed" in (
