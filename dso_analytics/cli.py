@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dso_analytics import __version__
-from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.errors import DsoError, ValidationFailed, printable
 
 
 def _add_param_options(p: argparse.ArgumentParser) -> None:
@@ -253,6 +253,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.dso_dirs):
         raise DsoError("give either DSO_DIR... or --all PORTFOLIO")
     dirs = _portfolio_dirs(args.all) if args.all else [_existing_dir(d) for d in args.dso_dirs]
+    from dso_analytics.runguard import prepare_output_dir
+
+    prepare_output_dir(args.out)  # an existing file or an unwritable place: one line, exit 2
     overrides = {
         "as_of": args.as_of,
         "target_onboarding_cap": args.target_onboarding_cap,
@@ -468,8 +471,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except DsoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code if exc.exit_code != 1 else 2
+    except MemoryError:
+        print(
+            f"error: not enough memory to run {args.command} (close other programs or give "
+            "fewer DSOs at once)",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

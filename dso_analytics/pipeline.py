@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from dso_analytics import schema
-from dso_analytics.errors import DsoError, UnsafePathError, ValidationFailed
+from dso_analytics.errors import DsoError, UnsafePathError, ValidationFailed, printable
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 DSO_NOTEBOOK = "renewal_leverage.ipynb"
@@ -85,10 +85,10 @@ class DsoResult:
     def line(self) -> str:
         """One line for the progress display / failure summary."""
         if self.ok:
-            return f"{self.dso}: done in {self.elapsed:.1f}s -> {self.html}"
+            return printable(f"{self.dso}: done in {self.elapsed:.1f}s -> {self.html}")
         where = f" ({self.stage})" if self.stage else ""
         extra = f" [notebook kept: {self.failed_notebook}]" if self.failed_notebook else ""
-        return f"{self.dso}: FAILED{where}: {self.error}{extra}"
+        return printable(f"{self.dso}: FAILED{where}: {self.error}{extra}")
 
 
 @dataclass
@@ -369,7 +369,7 @@ def _validation_summary(ds: Any) -> dict[str, Any]:
 
 def _say(progress: bool, text: str) -> None:
     if progress:
-        print(text, file=sys.stderr, flush=True)
+        print(printable(text), file=sys.stderr, flush=True)
 
 
 def _publish(prepared: Path, folder: Path) -> None:
@@ -735,14 +735,15 @@ def render_reports(
     batch = BatchResult([results[j.dso_dir] for j in job_list], port)
     failed = batch.failed
     n = len(batch.results)
-    if failed:
+    said = progress and n == 1 and port is None  # one DSO: its failure was just said, once
+    if failed and not said:
         print(f"{len(failed)} report(s) failed:", file=sys.stderr)
         for r in failed:
             print(f"  {r.line()}", file=sys.stderr)
     if progress or failed:
         done = sum(r.ok for r in batch.results)
         print(
-            f"rendered {done} of {n} DSO(s) into {out} in {time.monotonic() - t0:.1f}s",
+            printable(f"rendered {done} of {n} DSO(s) into {out} in {time.monotonic() - t0:.1f}s"),
             file=sys.stderr,
         )
     return batch

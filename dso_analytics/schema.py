@@ -229,6 +229,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
 SERVICE_RESOLVED = "service_resolved"  # explicit service, else the rule's code, else unclassified
 CLASSIFIED_BY = "classified_by"  # "explicit", the rule id, or "unclassified"
 GOVERNING_AGREEMENT = "governing_agreement_id"  # see metrics.md "Governing agreement"
+# Optional agreements column written by `extract --accept` ("extracted from X, reviewed DATE")
+TERMS_SOURCE = "terms_source"
 
 
 def column_names(table: str) -> tuple[str, ...]:

@@ -156,7 +156,7 @@ def write_draft(
         return clean_text(f"{where}: {t.evidence} (confidence {t.confidence:.2f})", 2000)
 
     # agreements
-    cols = [*schema.column_names(schema.AGREEMENTS), REVIEWED]
+    cols = [*schema.column_names(schema.AGREEMENTS), REVIEWED, schema.TERMS_SOURCE]
     required = set(schema.required_columns(schema.AGREEMENTS))
     ws = book.add_worksheet(schema.AGREEMENTS)
     for c, name in enumerate(cols):
@@ -175,6 +175,9 @@ def write_draft(
                 continue
             if name == REVIEWED:
                 put(ws, r, c, None, fmt["check"])
+                continue
+            if name == schema.TERMS_SOURCE:
+                put(ws, r, c, f"extracted from {_file_names(ex.file)}")
                 continue
             t = terms.get(name)
             value = None if t is None else _cell_value(name, t.value)
@@ -274,9 +277,15 @@ def write_draft(
     return out
 
 
+def _file_names(file: str) -> str:
+    return " + ".join(Path(f).name for f in file.split(" + "))
+
+
 def _width_value(ex: Extraction, aid: str, name: str) -> object:
     if name == "agreement_id":
         return aid
+    if name == schema.TERMS_SOURCE:
+        return f"extracted from {_file_names(ex.file)}"
     t = ex.terms.agreement.get(name)
     return "" if t is None or t.value is None else t.value
 
@@ -466,7 +475,9 @@ def _set(cell: Any, value: object) -> None:
 def _write_rows(wb: Any, table: str, header_row: int | None, rows: list[dict],
                 drop_ids: set[str]) -> None:  # fmt: skip
     ws = _find_ws(wb, table)
-    names = schema.column_names(table)
+    names = list(schema.column_names(table))
+    if table == schema.AGREEMENTS:
+        names.append(schema.TERMS_SOURCE)
     if ws is None:
         ws = wb.create_sheet(table)
         header_row = None
@@ -644,6 +655,16 @@ def accept_draft(
         for t in (schema.SERVICES, schema.DOCUMENTATION):
             wb.create_sheet(t)
     write_ids = set(result.added) | set(result.replaced)
+    today = dt.date.today().isoformat()
+    sources = {}
+    if schema.TERMS_SOURCE in ag.columns:
+        for aid, src in zip(
+            ag["agreement_id"].tolist(), ag[schema.TERMS_SOURCE].tolist(), strict=True
+        ):
+            sources[str(aid)] = "" if _is_blank(src) else str(src)
+    for aid in write_ids:
+        for rec in new[schema.AGREEMENTS][aid]:
+            rec[schema.TERMS_SOURCE] = f"{sources.get(aid) or 'extracted'}, reviewed {today}"
     for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
         rows = [r for aid in sorted(write_ids) for r in new.get(table, {}).get(aid, [])]
         _write_rows(wb, table, header_rows.get(table), rows, set(result.replaced))

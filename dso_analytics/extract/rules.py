@@ -56,6 +56,7 @@ EXTRACTED_COLUMNS: tuple[str, ...] = (
     "baa",
     "p1_response_minutes",
     "p1_resolution_hours",
+    "terms_effective_date",
 )
 
 #: Service codes a rule can read (``managed_services`` is the base fee itself; ``unclassified``
@@ -329,6 +330,19 @@ _START_CUE = re.compile(
 
 
 _START_LABEL = re.compile(r"^(?:effective|start|commencement)\s+date\s*:")
+
+
+def _rule_amendment_date(u: Unit) -> Iterable[_Cand]:
+    """The effective date of an amendment (the latest one sets ``terms_effective_date``)."""
+    t = u.norm
+    if not u.amending or u.row or "amendment" not in t:
+        return
+    found = _parse_date(t)
+    if not found:
+        return
+    before = t[max(0, found[1] - 80) : found[1]]
+    if _has(r"\bamendment\b", before) and _START_CUE.search(before):
+        yield _Cand("terms_effective_date", found[0], u, 0.9)
 
 
 def _rule_start(u: Unit) -> Iterable[_Cand]:
@@ -923,6 +937,7 @@ _SIMPLE_RULES: tuple[Callable[[Unit], Iterable[_Cand]], ...] = (
     _rule_provider,
     _rule_scope,
     _rule_start,
+    _rule_amendment_date,
     _rule_term,
     _rule_auto_renew,
     _rule_notice_days,

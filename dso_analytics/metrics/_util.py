@@ -12,14 +12,18 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
+from dso_analytics.money import to_cents as _money_to_cents
+
 NONE_KEY = "(none)"
 ORG_KEY = "(organization)"
 
 
 def to_cents(amount: pd.Series | np.ndarray) -> np.ndarray:
-    """Money (float, cents-rounded) -> exact ``int64`` cents; missing -> 0."""
-    a = np.asarray(pd.to_numeric(pd.Series(amount), errors="coerce"), dtype="float64")
-    return np.rint(np.nan_to_num(a, nan=0.0) * 100.0).astype(np.int64)
+    """Money (float, cents-rounded) -> exact ``int64`` cents; missing -> 0.
+
+    Refuses amounts whose sums could wrap (see :func:`dso_analytics.money.to_cents`).
+    """
+    return _money_to_cents(amount)
 
 
 def from_cents(cents: int | np.integer | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:

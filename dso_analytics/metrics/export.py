@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dso_analytics.errors import printable
 from dso_analytics.metrics.result import DsoMetrics
 
 
@@ -194,7 +195,7 @@ def format_metrics_table(m: DsoMetrics) -> str:
             out.append(f"  {r.rank:>2}. {_money(r.impact_12m):>12}  {r.ask} [{r.agreement_id}]")
     if m.notes:
         out += ["", "Notes"] + [f"  - {n}" for n in m.notes]
-    return "\n".join(out)
+    return "\n".join(printable(line) for line in out)  # data text never forges a line
 
 
 def portfolio_to_dict(roll: pd.DataFrame, results: Sequence[DsoMetrics]) -> dict[str, Any]:
@@ -222,4 +223,4 @@ def format_portfolio_table(roll: pd.DataFrame) -> str:
     for r in roll.itertuples(index=False):
         if isinstance(r.top_ask, str):
             out.append(f"  {r.dso}: top ask {r.top_ask} ({_money(r.top_ask_impact_12m)})")
-    return "\n".join(out)
+    return "\n".join(printable(line) for line in out)  # data text never forges a line

@@ -580,6 +580,8 @@ def build_estate(
     ren = m.renewals.set_index("agreement_id")
     ag = ds.agreements.reset_index(drop=True)
     prow = ag[(as_text(ag["agreement_id"]) == primary).to_numpy(bool, na_value=False)]
+    if term_months is None and primary not in ren.index:
+        term_months = 12  # no agreement to renew: a year
     if term_months is None:
         auto = bool(as_bool(prow["auto_renew"], default=False)[0]) if len(prow) else True
         term_months = (
@@ -824,6 +826,8 @@ def resolve_scenario(
     unknown = [a for a in by_id if a not in estate.ids]
     if unknown:
         errors.append(f"unknown agreement {', '.join(unknown)}")
+    if not estate.agreements:
+        errors.append("no agreement to renew (every agreement has expired)")
     target_rate = float("nan")
     if kind == "target":
         per_ws = estate_rate_per_workstation(estate)

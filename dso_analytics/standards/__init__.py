@@ -18,6 +18,7 @@ import yaml
 
 from dso_analytics import schema
 from dso_analytics.errors import DsoError
+from dso_analytics.money import EXACT_AMOUNT_LIMIT, MAX_LINE_AMOUNT
 
 DEFAULT_STANDARD_FILE = "dso_grade.yaml"
 DSO_STANDARD_FILE = "standard.yaml"
@@ -43,6 +44,9 @@ class Params:
         Service codes a DSO-grade agreement includes in the base fee.
     standard_base, dso_grade_base : tuple of str
         The two groups that make up ``should_be_base``.
+    max_line_amount : float
+        Validation: the largest absolute value a money cell may hold (a line
+        over it is a located error; keeps integer-cent sums exact).
     """
 
     as_of: pd.Timestamp | None = None
@@ -57,6 +61,7 @@ class Params:
     standard_base: tuple[str, ...] = schema.STANDARD_BASE
     dso_grade_base: tuple[str, ...] = schema.DSO_GRADE_BASE
     should_be_base: tuple[str, ...] = schema.STANDARD_BASE + schema.DSO_GRADE_BASE
+    max_line_amount: float = MAX_LINE_AMOUNT
     source: str = "built-in"
 
     def with_overrides(self, **overrides: Any) -> Params:
@@ -83,6 +88,7 @@ class Params:
             "target_onboarding_sla_business_days": self.target_onboarding_sla_business_days,
             "benchmark_workstation_monthly": list(self.benchmark_workstation_monthly),
             "alert_windows_days": list(self.alert_windows_days),
+            "max_line_amount": self.max_line_amount,
             "standard": self.source,
         }
 
@@ -156,6 +162,9 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
         if code not in schema.SERVICE_CODES:
             raise ValueError(f"unknown service code {code!r} in should_be_base")
     low, high = p.get("benchmark_workstation_monthly", (100, 200))
+    bound = float(p.get("max_line_amount", MAX_LINE_AMOUNT))
+    if not 0 < bound <= EXACT_AMOUNT_LIMIT / 1000:
+        raise ValueError(f"max_line_amount must be between 0 and {EXACT_AMOUNT_LIMIT / 1000:,.0f}")
     return Params(
         target_onboarding_cap=float(p.get("target_onboarding_cap", 5000)),
         target_onboarding_sla_business_days=int(p.get("target_onboarding_sla_business_days", 10)),
@@ -163,6 +172,7 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
         alert_windows_days=tuple(int(x) for x in p.get("alert_windows_days", (30, 90))),
         implausible_years_after_as_of=int(p.get("implausible_years_after_as_of", 10)),
         earliest_plausible_date=pd.Timestamp(p.get("earliest_plausible_date", "2000-01-01")),
+        max_line_amount=bound,
         standard_base=std,
         dso_grade_base=dso,
         should_be_base=tuple(dict.fromkeys(sbb)),

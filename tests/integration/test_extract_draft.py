@@ -180,6 +180,9 @@ def test_accept_merges_reviewed_rows_keeps_backup_and_refuses_conflicts(docs, tm
     new = ag[-1]
     assert (new["agreement_id"], new["monthly_rate"], new["notice_method"]) == (
         NAMES[0], 145, "certified mail")  # fmt: skip
+    today = __import__("datetime").date.today().isoformat()
+    assert new["terms_source"] == f"extracted from {NAMES[0]}.pdf, reviewed {today}"
+    assert ag[0]["terms_source"] is None  # typed by hand
     assert ag[0]["agreement_id"] == "AG-1"  # the existing row is untouched
     sv = [r for r in _sheet(dso / "agreements.xlsx", "services") if r["agreement_id"] == NAMES[0]]
     assert {r["service"] for r in sv} >= {"helpdesk", "after_hours_support", "hardware"}
