@@ -95,8 +95,10 @@ def plot_addon_by_service_month(
     Returns
     -------
     plotly.graph_objects.Figure
-        One bar trace per service (named after the service code), stacked.
+        One bar trace per service (named by its readable label), stacked.
     """
+    from dso_analytics.reporting.labels import label
+
     fig = _base(title)
     if addon_by_month.empty:
         return _empty(fig, "No add-on charges")
@@ -104,10 +106,11 @@ def plot_addon_by_service_month(
     months = sorted(df["month"].astype(str).unique())
     for service, part in df.groupby("service", sort=True):
         s = part.set_index(part["month"].astype(str))["amount"].reindex(months)
+        name = esc(label(service))
         fig.add_trace(
             go.Bar(
-                x=_esc_all(months), y=s.to_numpy(), name=esc(service),
-                hovertemplate="%{x}<br>" + esc(service) + ": %{y:,.2f}<extra></extra>",
+                x=_esc_all(months), y=s.to_numpy(), name=name,
+                hovertemplate="%{x}<br>" + name + ": %{y:,.2f}<extra></extra>",
             )
         )  # fmt: skip
     fig.update_layout(barmode="stack", xaxis_title_text="month", xaxis_type="category")
@@ -405,6 +408,8 @@ def plot_asks(
     plotly.graph_objects.Figure
         One bar trace named ``"12-month impact"``.
     """
+    from dso_analytics.reporting.labels import humanize
+
     fig = _base(title)
     known = asks[asks["impact_12m"].fillna(0) > 0] if not asks.empty else asks
     if known.empty:
@@ -414,7 +419,8 @@ def plot_asks(
         known = known.head(top)
         fig.update_layout(title_text=f"{esc(title)}: top {top} by 12-month impact")
     labels = [
-        f"{int(r)}. {esc(_short(a))}" for r, a in zip(known["rank"], known["ask"], strict=True)
+        f"{int(r)}. {esc(_short(humanize(str(a))))}"
+        for r, a in zip(known["rank"], known["ask"], strict=True)
     ]
     fig.add_trace(
         go.Bar(

@@ -17,7 +17,8 @@ import re
 _WORDS = {
     "hipaa": "HIPAA", "mfa": "MFA", "baa": "BAA", "sla": "SLA", "id": "ID", "ids": "IDs",
     "t12m": "T12M", "12m": "12 months", "it": "IT", "msp": "MSP", "dso": "DSO", "url": "URL",
-    "de": "de", "vs": "vs", "pct": "%", "usd": "USD", "csv": "CSV",
+    "de": "de", "vs": "vs", "pct": "%", "usd": "USD", "csv": "CSV", "addon": "add-on",
+    "p1": "P1",
 }  # fmt: skip
 
 #: Explicit labels (code name -> label); everything else is spelled out by rule.
@@ -147,6 +148,34 @@ def label(code: object) -> str:
     first = words[0]
     words[0] = first if first.isupper() or first[:1].isdigit() else first[:1].upper() + first[1:]
     return " ".join(words)
+
+
+_CODE_IN_TEXT = re.compile(r"(?<![\w./\\-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/\\-])")
+
+
+def humanize(text: str) -> str:
+    """Replace code names inside a sentence by their labels (first letter kept lower-case).
+
+    ``"Move organizational_reporting into the base fee"`` ->
+    ``"Move organization-wide reporting into the base fee"``.  A whole-cell
+    code becomes its label (``"cross_location_incidents"`` ->
+    ``"Cross-location incidents"``).  File names and paths are left alone.
+
+    Examples
+    --------
+    >>> humanize("Move organizational_reporting into the base fee")
+    'Move organization-wide reporting into the base fee'
+    """
+    if text in LABELS or is_code_name(text):
+        return label(text)
+
+    def one(mt: re.Match[str]) -> str:
+        out = label(mt.group(0))
+        if len(out) > 1 and out[0].isupper() and not out[1].isupper():
+            out = out[0].lower() + out[1:]
+        return out
+
+    return _CODE_IN_TEXT.sub(one, text)
 
 
 def labels(codes: object) -> list[str]:

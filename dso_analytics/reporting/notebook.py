@@ -281,20 +281,31 @@ def say(text: str) -> None:
     )
 
 
-_WORDS = {"t12m": "T12M", "12m": "12 months", "addon": "add-on", "id": "ID", "ids": "IDs",
-          "sla": "SLA", "dso": "DSO", "baa": "BAA", "p1": "P1"}  # fmt: skip
-
-
 def column_label(name: str) -> str:
     """A column name as a reader sees it: ``addon_t12m`` -> ``Add-on T12M``.
+
+    The one label table is :mod:`dso_analytics.reporting.labels`.
 
     >>> column_label("nearest_notice_deadline")
     'Nearest notice deadline'
     """
-    words = [_WORDS.get(w, w) for w in name.split("_") if w]
-    if not words:
-        return name
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+    from dso_analytics.reporting.labels import label
+
+    return label(name)
+
+
+#: Columns shown exactly as the input had them (traceability: never relabelled).
+_VERBATIM = frozenset(
+    {"description", "source_file", "source_sheet", "location_name", "location_id", "provider",
+     "agreement_id", "governing_agreement_id", "dso", "display_name", "file", "sheet"}
+)  # fmt: skip
+
+
+def code_value(value: object) -> object:
+    """A cell value as a reader sees it: known code names (services, checks) get their label."""
+    from dso_analytics.reporting.labels import humanize
+
+    return humanize(value) if isinstance(value, str) else value
 
 
 def table_html(
@@ -316,6 +327,8 @@ def table_html(
             view[c] = [fmt_pct(v) for v in s]
         elif pd.api.types.is_datetime64_any_dtype(s.dtype):
             view[c] = [fmt_date(v) if not _missing(v) else "" for v in s]
+        elif not pd.api.types.is_numeric_dtype(s.dtype) and c not in _VERBATIM:
+            view[c] = [code_value(v) for v in s]  # service codes, check names -> labels
     view.columns = [column_label(str(c)) for c in view.columns]
     out = view.to_html(index=False, escape=True, na_rep="", classes="dso-table", border=0)
     if len(df) > max_rows:
@@ -389,12 +402,14 @@ def interpret_addons(m: DsoMetrics) -> str:
     df = m.addon_by_service
     if df.empty or float(df["t12m"].sum()) == 0:
         return "No add-on charges for should-be-base services in the last twelve months."
+    from dso_analytics.reporting.labels import label, plural
+
     by = df.groupby("service")["t12m"].sum().sort_values(ascending=False)
     total = float(by.sum())
     top, amount = str(by.index[0]), float(by.iloc[0])
     return (
         f"Add-on charges came to {fmt_money(total, m.currency)} in the last twelve months "
-        f"across {int((by > 0).sum())} service(s); {top.replace('_', ' ')} is the largest at "
+        f"across {plural(int((by > 0).sum()), 'service')}; {label(top)} is the largest at "
         f"{fmt_money(amount, m.currency)} ({amount / total:.0%})."
     )
 
@@ -464,6 +479,8 @@ def interpret_renewals(m: DsoMetrics) -> str:
     df = m.renewals
     if df.empty:
         return "No agreements, so no renewal deadlines."
+    from dso_analytics.reporting.labels import plural
+
     missed = int(df["notice_window_missed"].fillna(False).astype(bool).sum())
     nd = m.kpis.get("nearest_notice_deadline")
     if _missing(nd):
@@ -472,10 +489,10 @@ def interpret_renewals(m: DsoMetrics) -> str:
         days = (pd.Timestamp(nd) - m.as_of).days
         s = (
             f"The nearest notice deadline is {fmt_date(nd)} for "
-            f"{m.kpis.get('nearest_notice_agreement')}, {days} day(s) after the as-of date"
+            f"{m.kpis.get('nearest_notice_agreement')}, {plural(days, 'day')} after the as-of date"
         )
     if missed:
-        s += f"; {missed} agreement(s) already missed this term's notice window"
+        s += f"; {plural(missed, 'agreement')} already missed this term's notice window"
     s += "."
     if "expiry" in df:  # non-renewing agreements expire: no notice is given, a deal is needed
         live = df[(df["expiry"].notna() & (df["status"] != "expired")).to_numpy(bool)]
@@ -483,9 +500,10 @@ def interpret_renewals(m: DsoMetrics) -> str:
         if len(live):
             r = live.iloc[0]
             s += (
-                f" {len(live)} agreement(s) do not auto-renew; the next expires on "
-                f"{fmt_date(r['expiry'])} ({r['agreement_id']}, {int(r['days_to_expiry'])} "
-                "day(s) left to agree a replacement)."
+                f" {plural(len(live), 'agreement')} "
+                f"{'does' if len(live) == 1 else 'do'} not auto-renew; the next expires on "
+                f"{fmt_date(r['expiry'])} ({r['agreement_id']}, "
+                f"{plural(int(r['days_to_expiry']), 'day')} left to agree a replacement)."
             )
     return s
 

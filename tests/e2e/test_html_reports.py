@@ -80,3 +80,18 @@ def test_executed_notebooks_are_small_and_the_html_carries_plotlyjs_once(run):
         assert count_plotlyjs(html_text) == 1
         # the library comes before the first figure's script
         assert html_text.index("window.PlotlyConfig") < html_text.index("Plotly.newPlot")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_no_code_name_reaches_the_reader(run):
+    """No snake_case code name of schema.py in the text, the tables or the charts' labels."""
+    from tests.support.code_names import code_names_in, schema_code_names, visible_text
+
+    names = schema_code_names()
+    assert {"cross_location_incidents", "organizational_reporting", "location_id"} <= names
+    for path in _all_html(run):
+        text = path.read_text(encoding="utf-8")
+        assert code_names_in(visible_text(text), names) == [], path
+        for call in re.findall(r"Plotly\.newPlot\((.*?)\)\s*};", text, re.S):
+            assert code_names_in(call, names) == [], path

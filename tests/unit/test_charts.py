@@ -24,9 +24,9 @@ def test_addon_by_service_month_one_stacked_trace_per_service(m):
     fig = charts.plot_addon_by_service_month(m.addon_by_month)
     # three services in the fixture: compliance_documentation, cross_location_incidents, helpdesk
     assert [t.name for t in fig.data] == [
-        "compliance_documentation",
-        "cross_location_incidents",
-        "helpdesk",
+        "Compliance documentation",
+        "Cross-location incidents",
+        "Helpdesk",
     ]
     assert fig.layout.barmode == "stack"
     helpdesk = fig.data[2]
