@@ -541,14 +541,20 @@ def interpret_asks(m: DsoMetrics) -> str:
         return (
             "No negotiation asks with dollars: the agreements already meet the DSO-grade standard."
         )
+    from dso_analytics.reporting.labels import humanize, plural
+
     top = df.sort_values("rank").iloc[0]
     k = m.kpis
+    n_terms = len(m.terms_to_fix)
     return (
-        f"{len(df)} negotiation ask(s) worth {fmt_money(k.get('asks_impact_12m'), m.currency, True)} "
+        f"{plural(len(df), 'negotiation ask')} worth "
+        f"{fmt_money(k.get('asks_impact_12m'), m.currency, True)} "
         f"over the next twelve months plus "
         f"{fmt_money(k.get('asks_recovery_all_time'), m.currency, True)} of one-off recoveries "
-        f"(all-time to as-of); each dollar is counted once. The first is \u201c{top['ask']}\u201d. "
-        f"{len(m.terms_to_fix)} term(s) to fix carry no dollars of their own."
+        f"(all-time to as-of); each dollar is counted once. "
+        f"The first is \u201c{humanize(str(top['ask']))}\u201d. "
+        f"{plural(n_terms, 'term')} to fix "
+        f"{'carries no dollars of its own' if n_terms == 1 else 'carry no dollars of their own'}."
     )
 
 

@@ -62,7 +62,7 @@ def test_interpretation_sentences_computed_from_data():
     )
     # next 12 months: 2500 + 550 = 3050; one-off recovery (all-time): 125.50
     assert rn.interpret_asks(m).startswith(
-        "3 negotiation ask(s) worth $3,050.00 over the next twelve months plus $125.50 of "
+        "3 negotiation asks worth $3,050.00 over the next twelve months plus $125.50 of "
         "one-off recoveries (all-time to as-of)"
     )
 
