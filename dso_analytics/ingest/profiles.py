@@ -1660,7 +1660,9 @@ def _unread(raw: RawTable, problem: Problem) -> tuple[RawTable, list[Problem]]:
     ]
 
 
-def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTable, list[Problem]]:
+def map_billing_table(
+    raw: RawTable, path: Path, dso_dir: Path, as_of: date | None = None
+) -> tuple[RawTable, list[Problem]]:
     """Map a billing file that lacks contract columns through a provider profile.
 
     Called by :func:`dso_analytics.ingest.read_dso` for each billing file whose
@@ -1680,6 +1682,8 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
         The file, for re-reading.
     dso_dir : Path
         The DSO folder (profiles and locations are read from it).
+    as_of : datetime.date, optional
+        Last day open recurring charges are expanded to (default: today).
 
     Returns
     -------
@@ -1746,7 +1750,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
     except DsoError:
         locations = None  # the locations file's own problem is reported by ingest
     try:
-        mapped = apply_profile(raw.frame, prof, locations)
+        mapped = apply_profile(raw.frame, prof, locations, as_of=as_of)
     except DsoError as exc:
         return _unread(raw, _file_problem(raw.file, str(exc), "bad_profile", sheet))
     footers = raw.footers

@@ -61,6 +61,7 @@ class AskContext:
     params: Params
     uplift_pct: dict[str, float]
     services_known: bool = True
+    agreements: pd.DataFrame = field(default_factory=pd.DataFrame)  # indexed by agreement_id
     credits: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -398,8 +399,18 @@ def rule_consolidate(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[s
     if not live:
         return []
     org = lev[(lev["scope"] == "organization").to_numpy(bool)]
+    org = org[[not (a in ren.index and ren.at[a, "status"] == "expired") for a in org.index]]
     org_eff = org["effective_workstation_monthly"].dropna()
     org_id = str(org_eff.idxmin()) if len(org_eff) else None
+    org_src = "billed"
+    if org_id is None and len(ctx.agreements):
+        # not billed per workstation in the T12M: its contract rate, when per workstation
+        ag = ctx.agreements.reindex(org.index)
+        per_ws = ag[(ag["pricing_basis"] == "per_workstation").to_numpy(bool, na_value=False)]
+        rates = pd.to_numeric(per_ws["monthly_rate"], errors="coerce").dropna()
+        if len(rates):
+            org_id, org_src = str(rates.idxmin()), "contract"
+            org_eff = pd.Series({org_id: float(rates.min())})
     org_next = float(org_eff.min()) * ctx.factor(org_id) if org_id else np.nan
     impact, parts, dated = 0.0, [], []
     for a in live:
@@ -422,7 +433,8 @@ def rule_consolidate(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[s
     ev = f"{len(live)} per-location agreement(s): " + ", ".join(parts)
     if dated:
         ev += "; notice dates to align: " + ", ".join(dated)
-    basis = (f"sum of (location rate - organization rate {org_next:,.2f} of {org_id}) x workstations x 12"
+    basis = (f"sum of (location rate x its uplift - {org_src} organization rate "
+             f"{float(org_eff.min()):,.2f}{ctx.uplift_text(org_id)} of {org_id}) x workstations x 12"
              if org_id else "no organization rate known")  # fmt: skip
     return [_row("consolidate", ctx.dso,
                  "Consolidate the per-location agreements into one organizational agreement",
@@ -562,6 +574,7 @@ def compute_asks(
         params=params,
         uplift_pct=uplift,
         services_known=services_known,
+        agreements=agreements.assign(_id=ids).drop_duplicates("_id").set_index("_id"),
     )
     rows: list[dict[str, Any]] = []
     for rule in ASK_RULES:

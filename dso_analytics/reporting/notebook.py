@@ -593,6 +593,11 @@ DATA_ISSUE_COLUMNS = (
 )  # fmt: skip
 
 
+#: the credit-line columns shown in the report (the workbook has them all)
+CREDIT_VIEW = ("ask_key", "location_id", "service", "source_file", "source_row", "invoice_date",
+               "description", "claim")  # fmt: skip
+
+
 def show_asks(m: DsoMetrics, top: int = 20) -> None:
     """Display the ranked asks, the terms to fix, the credit lines and the findings.
 
@@ -610,8 +615,8 @@ def show_asks(m: DsoMetrics, top: int = 20) -> None:
     )
     for title, df, money in (
         ("Terms to fix (no dollars of their own)", m.terms_to_fix, []),
-        ("Credits to claim: every line, with its source (all-time to as-of)", m.credits,
-         ["amount", "claim"]),
+        ("Credits to claim: every line, with its source (all-time to as-of)",
+         m.credits[[c for c in CREDIT_VIEW if c in m.credits.columns]], ["claim"]),
         ("Contractual breaches", m.findings, []),
     ):  # fmt: skip
         if df.empty:
