@@ -5,6 +5,8 @@ listed in its optional ``aliases`` column (separated by ``;``) and, as a last
 resort, by its ``location_name``.  Matching ignores case and whitespace
 differences (leading/trailing, non-breaking spaces, runs of inner spaces), and
 a whole-number site value read from Excel as ``12.0`` matches the alias ``12``.
+A value that matches nothing is tried again without a legal suffix (``Elm
+Dental, LLC`` -> ``elm dental``; LLC, PLLC, Inc, Corp, Ltd, PC, PA).
 
 The lookup is a dict built once per locations table and applied to the unique
 values of a column, so mapping a million billing lines costs one dict look-up
@@ -130,6 +132,22 @@ def alias_table(locations: pd.DataFrame) -> dict[str, str]:
     return {k: next(iter(ids)) for k, (_kind, ids) in best.items() if len(ids) == 1}
 
 
+_LEGAL_SUFFIX = re.compile(r"[\s,]+(?:llc|l\.l\.c\.|pllc|inc\.?|corp\.?|ltd\.?|p\.?c\.?|p\.?a\.?)$")
+
+
+def _lookup(table: dict[str, str], key: str) -> str | None:
+    """The location of a key; a customer name with a legal suffix (``Elm Dental, LLC``)
+    falls back to the name without it."""
+    hit = table.get(key)
+    while hit is None and key:
+        bare = _LEGAL_SUFFIX.sub("", key)
+        if bare == key:
+            break
+        key = bare
+        hit = table.get(key)
+    return hit
+
+
 def map_location_values(values: pd.Series, locations: pd.DataFrame) -> pd.Series:
     """Map site values (names, site numbers, codes, location_ids) to ``location_id``.
 
@@ -161,7 +179,7 @@ def map_location_values(values: pd.Series, locations: pd.DataFrame) -> pd.Series
     """
     table = alias_table(locations)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped_uniques = [table.get(normalise_site(u)) for u in uniques]
+    mapped_uniques = [_lookup(table, normalise_site(u)) for u in uniques]
     lookup = pd.array(mapped_uniques + [None], dtype="str")
     # code -1 (missing) indexes the trailing None
     return pd.Series(lookup[codes], index=values.index, dtype="str", name=values.name)

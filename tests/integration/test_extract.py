@@ -308,6 +308,9 @@ def test_size_and_page_limits(tmp_path, monkeypatch) -> None:
     big.write_bytes(_pdf_bytes(CONTRACT, pages=3))
     monkeypatch.setattr(document_mod, "MAX_PAGES", 2)
     assert "3 pages, more than the 2-page limit" in _refusal(big)
+    monkeypatch.setattr(document_mod, "MAX_PAGES", 300)
+    monkeypatch.setattr(document_mod, "MAX_TEXT_CHARS", 100)
+    assert "characters of text, more than the 100 limit" in _refusal(big)
     monkeypatch.setattr(document_mod, "MAX_FILE_BYTES", 1024)
     assert "larger than the" in _refusal(big)
 

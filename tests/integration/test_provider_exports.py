@@ -241,7 +241,9 @@ def test_autotask_group_company_is_one_located_problem_not_silence(tmp_path: Pat
     assert (p.file, p.row, p.severity) == ("billing/autotask.csv", 2, "error")
     text = str(p)
     assert "found no location for 3 of 3 lines" in text
-    assert "columns tried: CompanyID (not in this file: location, site, account," in text
+    assert (
+        "columns tried: CompanyID (not in this file: location, site, account, account_name" in text
+    )
     assert "values seen: '500' (3 lines)" in text
     assert "numeric ids: add each to the aliases of its location" in text
     assert "name it after the location_id (billing/LOC-001.csv)" in text
@@ -303,7 +305,7 @@ def test_unrecognised_file_names_the_closest_profile_and_what_it_lacks(tmp_path:
                                        "LineAmount"], ["Acme", "1", "x", "5"]])  # fmt: skip
     (p,) = [p for p in read_dso(d).read_problems if p.file == "billing/xero.csv"]
     assert p.rule == "no_profile"
-    assert "closest profile: 'xero-invoices' (Xero), lacking invoicedate" in p.problem
+    assert "closest profile: 'xero-invoices' (Xero), lacking invoice_date" in p.problem
     assert closest_profile(["foo", "bar"], load_profiles()) == ""
 
 
@@ -523,3 +525,13 @@ def test_open_additions_are_charged_monthly_up_to_the_validation_as_of(tmp_path:
     ]  # fmt: skip
     assert round(float(cw["amount"].sum()), 2) == 600.00
     assert set(cw["location_id"]) == {"LOC-001"}
+
+
+def test_customer_names_with_a_legal_suffix_map_to_their_location() -> None:
+    from dso_analytics.ingest.aliases import map_location_values
+
+    values = pd.Series(["Elm Dental, LLC", "Main St Dental PLLC", "Elm Dental, Inc.",
+                        "Acme Dental Group, LLC", "LLC"])  # fmt: skip
+    got = map_location_values(values, LOCS).tolist()
+    assert got[:3] == ["LOC-002", "LOC-001", "LOC-002"]
+    assert pd.isna(got[3]) and pd.isna(got[4])  # the group is no location
