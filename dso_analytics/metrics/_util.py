@@ -234,17 +234,6 @@ def t12m_mask(dates: pd.Series, as_of: pd.Timestamp) -> np.ndarray:
     return ((d > start) & (d <= as_of)).to_numpy(dtype=bool, na_value=False)
 
 
-def sum_cents_by(keys: pd.Series | list[pd.Series], cents: np.ndarray, name: str) -> pd.Series:
-    """Exact group sums in cents (``int64``) for one or more key series."""
-    frame = pd.DataFrame({name: cents})
-    keylist = keys if isinstance(keys, list) else [keys]
-    cols = []
-    for i, k in enumerate(keylist):
-        frame[f"_k{i}"] = np.asarray(k, dtype=object)
-        cols.append(f"_k{i}")
-    return frame.groupby(cols, sort=True, dropna=False)[name].sum()
-
-
 def split_ids(text: pd.Series) -> pd.Series:
     """``"LOC-1; LOC-2"`` -> lists of trimmed ids (blank -> empty list)."""
     t = text.astype("str").fillna("")

@@ -32,6 +32,7 @@ from dso_analytics import __version__
 from dso_analytics.metrics.headline import HEADLINE_MONEY, LABELS, headline
 from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import SCORECARD_CHECKS, DsoMetrics
+from dso_analytics.reporting._missing import is_missing as _missing
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -51,15 +52,6 @@ def sheet_name(name: str) -> str:
     """Return a valid sheet name: no ``[]:*?/\\``, at most 31 characters."""
     s = _SHEET_BAD.sub("-", clean_text(name)).strip("'") or "Sheet"
     return s[:31]
-
-
-def _missing(v: object) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 class _Book:

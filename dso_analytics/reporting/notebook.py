@@ -30,6 +30,7 @@ import pandas as pd
 from dso_analytics.metrics.headline import LABELS, headline
 from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import DsoMetrics
+from dso_analytics.reporting._missing import is_missing as _missing
 
 PREPARED_FILE = "dataset.pkl"
 _state = {"plotlyjs_sent": False}
@@ -180,15 +181,6 @@ def load_portfolio(
 # ---------------------------------------------------------------------------
 # Formatting
 # ---------------------------------------------------------------------------
-def _missing(v: object) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def fmt_money(value: object, currency: str = "USD", cents: bool = False) -> str:
     """Format an amount (``$12,345``); missing -> ``unknown``."""
     if _missing(value):
