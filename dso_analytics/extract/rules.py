@@ -1169,6 +1169,9 @@ def _coherence(a: dict[str, Term | None]) -> None:
         a["auto_renew"] = Term(
             True, rt.page, rt.evidence, round(rt.confidence - 0.1, 2), file=rt.file
         )
+    resp, resol = a.get("p1_response_minutes"), a.get("p1_resolution_hours")
+    if resp is not None and resol is not None and resp.value > resol.value * 60:  # type: ignore[operator]
+        a["p1_response_minutes"] = a["p1_resolution_hours"] = None  # misread: say nothing
     ob = a.get("onboarding_terms")
     if ob is None or ob.value != "capped":
         a["onboarding_cap"] = (

@@ -326,8 +326,8 @@ def numeric_site_hint(value: str) -> str:
     if re.fullmatch(r"\d+(?:\.0+)?", text):
         num = text.split(".")[0]
         return (
-            f"; {num!r} looks like the provider's numeric site id: add {num} to the aliases "
-            "of the location it stands for"
+            f"{num!r} looks like the provider's numeric site id: add {num} to the aliases "
+            "of the location it stands for in locations"
         )
     return ""
 
@@ -388,8 +388,10 @@ def check_site_values(
     problems: list[Problem] = []
     for (file, sheet, value), grp in sub.groupby(["file", "sheet", "value"], sort=True):
         rows = sorted(int(r) for r in grp["row"].dropna() if int(r) >= 0)
-        close = suggest_locations(str(value), locations)
-        hint = f" (closest: {', '.join(close)})" if close else " (no close match)"
+        numeric = numeric_site_hint(str(value))
+        close = [] if numeric else suggest_locations(str(value), locations)
+        hint = f" (closest: {', '.join(close)})" if close else ""
+        fix = numeric or "Add it to the aliases of its location in locations"
         problems.append(
             Problem(
                 file=str(file),
@@ -399,9 +401,7 @@ def check_site_values(
                 value=str(value),
                 problem=(
                     f"site value {value!r} is not in locations{hint}; "
-                    f"{_rows_text(rows) if rows else 'rows unknown'}"
-                    f"{numeric_site_hint(str(value))}. Add it to the aliases of its "
-                    "location in locations"
+                    f"{_rows_text(rows) if rows else 'rows unknown'}. {fix}"
                 ),
                 rule=rule,
             )
