@@ -158,6 +158,11 @@ def brief_html(m: DsoMetrics) -> str:
     )
 
 
+def brief_available() -> bool:
+    """Return True when Chromium is installed (the brief is printed with it)."""
+    return bool(shutil.which(CHROMIUM) or shutil.which("chromium"))
+
+
 def print_pdf(html_path: str | Path, pdf_path: str | Path, timeout: int = 90) -> Path:
     """Print an HTML file to PDF with headless Chromium (no header/footer, offline).
 

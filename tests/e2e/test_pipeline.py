@@ -55,6 +55,10 @@ def test_every_good_dso_has_html_xlsx_and_executed_notebook(run):
             assert (d / f"renewal-leverage.{suffix}").is_file(), (name, suffix)
         assert not (d / "renewal-leverage.failed.ipynb").exists()
         assert not [p for p in d.iterdir() if p.name.startswith(".")], "no temp files left"
+        # the one-page brief (printed by Chromium, which CI installs)
+        import pypdf
+
+        assert len(pypdf.PdfReader(d / "renewal-brief.pdf").pages) == 1, name
     p = run.out / "portfolio"
     assert (p / "portfolio-overview.html").is_file()
     assert (p / "portfolio-overview.xlsx").is_file()
