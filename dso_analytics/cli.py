@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dso_analytics import __version__
-from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.errors import DsoError, ValidationFailed, printable
 
 
 def _add_param_options(p: argparse.ArgumentParser) -> None:
@@ -107,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("profiles", help="list the provider-export profiles")
     p.add_argument("--dso", metavar="DSO_DIR", help="include this DSO's own profiles/")
+    p.add_argument(
+        "--save",
+        nargs=2,
+        metavar=("NAME", "FILE"),
+        help="infer a profile from FILE (generic invoice-lines mapping) and write it to "
+        "DSO_DIR/profiles/NAME.yaml (printed when --dso is not given)",
+    )
 
     p = sub.add_parser("import", help="convert a provider export into a contract billing file")
     p.add_argument("file", metavar="FILE")
@@ -253,6 +260,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.dso_dirs):
         raise DsoError("give either DSO_DIR... or --all PORTFOLIO")
     dirs = _portfolio_dirs(args.all) if args.all else [_existing_dir(d) for d in args.dso_dirs]
+    from dso_analytics.runguard import prepare_output_dir
+
+    prepare_output_dir(args.out)  # an existing file or an unwritable place: one line, exit 2
     overrides = {
         "as_of": args.as_of,
         "target_onboarding_cap": args.target_onboarding_cap,
@@ -325,6 +335,15 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     from dso_analytics.ingest.profiles import format_profiles, list_profiles
 
     dso = _existing_dir(args.dso) if args.dso else None
+    if args.save:
+        from dso_analytics.ingest.profiles import save_profile
+
+        name, file = args.save
+        if not Path(file).is_file():
+            raise DsoError(f"{file}: no such file")
+        written, text = save_profile(name, Path(file), dso)
+        print(f"wrote {written}" if written else text, end="\n" if written else "")
+        return 0
     print(format_profiles(list_profiles(dso)))
     return 0
 
@@ -468,8 +487,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except DsoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code if exc.exit_code != 1 else 2
+    except MemoryError:
+        print(
+            f"error: not enough memory to run {args.command} (close other programs or give "
+            "fewer DSOs at once)",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -8,7 +8,45 @@ a file are :class:`Problem` records rendered as one plain line:
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
+
+# C0/C1 controls, DEL, line/paragraph separators, zero-width and bidi controls, BOM
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def printable(text: object) -> str:
+    """Return ``text`` safe to print as (part of) one message line.
+
+    Control characters (newline, carriage return, ESC sequences...), Unicode
+    line separators and bidi/zero-width controls are shown escaped
+    (``\\n``, ``\\x1b``, ``\\u202e``), so text taken from a file name, header or
+    cell can neither forge a line of output nor restyle the terminal.
+
+    Parameters
+    ----------
+    text : object
+        Any value (converted with ``str``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> printable("a\\nall checks passed\\x1b[2J")
+    'a\\\\nall checks passed\\\\x1b[2J'
+    """
+    s = str(text)
+    return _UNPRINTABLE.sub(_escape_char, s) if _UNPRINTABLE.search(s) else s
 
 
 @dataclass(frozen=True)
@@ -57,7 +95,7 @@ class Problem:
         if self.value is not None and self.value != "":
             shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
             text += f" ({shown!r})"
-        return text
+        return printable(text)
 
     def to_dict(self) -> dict[str, object]:
         """Return the problem as a JSON-ready dict (plus its ``message`` line)."""
@@ -87,6 +125,10 @@ class InputFileError(DsoError):
         self.file = file
         self.problem = problem
         super().__init__(f"{file}: {problem}")
+
+
+class MoneyRangeError(DsoError):
+    """Money amounts too large to be summed exactly in integer cents."""
 
 
 class UnsafePathError(DsoError):

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from dso_analytics import schema
-from dso_analytics.errors import DsoError, UnsafePathError, ValidationFailed
+from dso_analytics.errors import DsoError, UnsafePathError, ValidationFailed, printable
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 DSO_NOTEBOOK = "renewal_leverage.ipynb"
@@ -85,10 +85,10 @@ class DsoResult:
     def line(self) -> str:
         """One line for the progress display / failure summary."""
         if self.ok:
-            return f"{self.dso}: done in {self.elapsed:.1f}s -> {self.html}"
+            return printable(f"{self.dso}: done in {self.elapsed:.1f}s -> {self.html}")
         where = f" ({self.stage})" if self.stage else ""
         extra = f" [notebook kept: {self.failed_notebook}]" if self.failed_notebook else ""
-        return f"{self.dso}: FAILED{where}: {self.error}{extra}"
+        return printable(f"{self.dso}: FAILED{where}: {self.error}{extra}")
 
 
 @dataclass
@@ -207,7 +207,7 @@ def _move_into_place(folder: Path, finals: Mapping[str, Path], staged: Mapping[s
     """Move the staged outputs into ``folder`` (each file atomically), then drop a stale
     ``failed`` notebook: a finished-looking report appears only when all of it exists."""
     folder.mkdir(parents=True, exist_ok=True)
-    for key in ("ipynb", "xlsx", "html"):
+    for key in staged:  # ipynb, xlsx, html (and the DSO's one-page brief pdf)
         tmp = folder / f".{finals[key].name}.part"
         shutil.copyfile(staged[key], tmp)
         os.replace(tmp, finals[key])
@@ -225,6 +225,13 @@ def _keep_failed(folder: Path, finals: Mapping[str, Path], executed: Path, res: 
             res.failed_notebook = str(finals["failed"])
 
 
+def _external_plotlyjs() -> None:
+    """Report kernels started from now on leave plotly.js out of the notebook (the HTML adds it)."""
+    from dso_analytics.reporting.notebook import PLOTLYJS_ENV
+
+    os.environ[PLOTLYJS_ENV] = "external"
+
+
 def start_kernel() -> Any | None:
     """Start a ``python3`` kernel now, without waiting for it (None when it cannot start).
 
@@ -232,6 +239,7 @@ def start_kernel() -> Any | None:
     kernel's start-up and imports (:data:`KERNEL_PRELOAD`) overlap with that
     work; :func:`execute_notebook` then runs the notebook on it and shuts it down.
     """
+    _external_plotlyjs()
     try:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
@@ -273,7 +281,7 @@ def execute_notebook(
     ----------
     template, output : Path
         The notebook and where the executed copy is written (once, at the end,
-        also when a cell fails: not after every cell, the outputs hold plotly.js).
+        also when a cell fails: not after every cell).
     parameters : mapping
         Papermill parameters.
     cell_timeout : int
@@ -294,6 +302,7 @@ def execute_notebook(
     """
     import papermill as pm
 
+    _external_plotlyjs()
     try:
         for attempt in (1, 2):
             extra = {"km": km} if km is not None else {}
@@ -360,7 +369,7 @@ def _validation_summary(ds: Any) -> dict[str, Any]:
 
 def _say(progress: bool, text: str) -> None:
     if progress:
-        print(text, file=sys.stderr, flush=True)
+        print(printable(text), file=sys.stderr, flush=True)
 
 
 def _publish(prepared: Path, folder: Path) -> None:
@@ -395,7 +404,9 @@ def render_one(job: DsoJob) -> DsoResult:
     except DsoError as exc:
         res.stage, res.error = "output path", str(exc)
         return res
-    finals = _final_paths(folder, DSO_STEM)
+    from dso_analytics.reporting.brief import BRIEF_NAME
+
+    finals = {**_final_paths(folder, DSO_STEM), "pdf": folder / BRIEF_NAME}
     work = Path(tempfile.mkdtemp(prefix=f"dso-report-{slug}-"))
     _say(job.progress, f"{slug}: started")
     executed = work / f"{DSO_STEM}.ipynb"
@@ -443,10 +454,16 @@ def render_one(job: DsoJob) -> DsoResult:
                 m, work / f"{DSO_STEM}.xlsx", validation_summary=summary, sources=ds.sources,
                 scenarios=dso_scenarios(ds, m)[0],
             )  # fmt: skip
+            staged = {"ipynb": executed, "xlsx": staged_xlsx, "html": staged_html}
+            res.stage = "brief"
+            from dso_analytics.reporting.brief import brief_available, write_brief
+
+            if brief_available():  # needs Debian's chromium; without it: no stale brief
+                staged["pdf"] = write_brief(m, work / BRIEF_NAME)
+            else:
+                finals["pdf"].unlink(missing_ok=True)
         res.stage = "publish"
-        _move_into_place(
-            folder, finals, {"ipynb": executed, "xlsx": staged_xlsx, "html": staged_html}
-        )
+        _move_into_place(folder, finals, staged)
         res.ok, res.stage = True, ""
         res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
         if job.keep_prepared:
@@ -726,14 +743,15 @@ def render_reports(
     batch = BatchResult([results[j.dso_dir] for j in job_list], port)
     failed = batch.failed
     n = len(batch.results)
-    if failed:
+    said = progress and n == 1 and port is None  # one DSO: its failure was just said, once
+    if failed and not said:
         print(f"{len(failed)} report(s) failed:", file=sys.stderr)
         for r in failed:
             print(f"  {r.line()}", file=sys.stderr)
     if progress or failed:
         done = sum(r.ok for r in batch.results)
         print(
-            f"rendered {done} of {n} DSO(s) into {out} in {time.monotonic() - t0:.1f}s",
+            printable(f"rendered {done} of {n} DSO(s) into {out} in {time.monotonic() - t0:.1f}s"),
             file=sys.stderr,
         )
     return batch

@@ -188,6 +188,7 @@ SERVICE_COLUMNS: tuple[Column, ...] = (
     Column("coverage", "code", required=True, codes=COVERAGES),
     Column("add_on_rate", "money", min_value=0),
     Column("add_on_unit", "code", codes=ADD_ON_UNITS),
+    Column("unlimited", "bool"),
 )
 
 DOCUMENTATION_COLUMNS: tuple[Column, ...] = (
@@ -229,6 +230,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
 SERVICE_RESOLVED = "service_resolved"  # explicit service, else the rule's code, else unclassified
 CLASSIFIED_BY = "classified_by"  # "explicit", the rule id, or "unclassified"
 GOVERNING_AGREEMENT = "governing_agreement_id"  # see metrics.md "Governing agreement"
+# Optional agreements column written by `extract --accept` ("extracted from X, reviewed DATE")
+TERMS_SOURCE = "terms_source"
 
 
 def column_names(table: str) -> tuple[str, ...]:

@@ -12,6 +12,11 @@ sessions start in a fraction of a second.
 The cache lives in ``$DSO_ANALYTICS_CACHE`` or, by default,
 ``$XDG_CACHE_HOME/dso-analytics`` (``~/.cache/dso-analytics``).  Deleting it is
 always safe.  Only snapshots of DSOs that validated without errors are kept.
+
+Every snapshot carries a ``manifest.json`` (written last) with the SHA-256 of
+each of its files (tables, ``meta.json`` and the validation report).  Reading
+checks every digest first: a snapshot with a changed, replaced or missing file
+raises :class:`SnapshotCorrupt` and is never served.
 """
 
 from __future__ import annotations
@@ -30,10 +35,20 @@ import pandas as pd
 from dso_analytics import __version__, schema
 from dso_analytics.dataset import DsoDataset, SourceFile
 from dso_analytics.errors import Problem
+from dso_analytics.folders import walk_files
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 _META = "meta.json"
 _REPORT = "validation.json"
+_MANIFEST = "manifest.json"
+
+
+class SnapshotCorrupt(Exception):
+    """A snapshot file does not match the digest its manifest recorded.
+
+    Never shown as a traceback: :func:`dso_analytics.validation.validate_dso`
+    discards the snapshot and validates again from the sources (with a warning).
+    """
 
 
 def cache_root() -> Path:
@@ -56,16 +71,8 @@ _NOT_DATASET = frozenset({"negotiation.xlsx", "negotiation.csv"})
 
 
 def _input_files(dso_dir: Path) -> list[Path]:
-    files = []
-    for p in sorted(dso_dir.rglob("*")):
-        rel = p.relative_to(dso_dir)
-        if any(part.startswith((".", "~$")) for part in rel.parts):
-            continue
-        if rel.as_posix() in _NOT_DATASET:
-            continue
-        if p.is_file():
-            files.append(p)
-    return files
+    # the same walk as ingest (dso_analytics.folders): linked folders are refused
+    return [p for p in walk_files(dso_dir) if p.relative_to(dso_dir).as_posix() not in _NOT_DATASET]
 
 
 def _file_sha256(path: Path) -> str:
@@ -97,7 +104,10 @@ def compute_fingerprint(dso_dir: str | Path, params_key: dict[str, Any] | None =
     h.update(json.dumps(params_key or {}, sort_keys=True, default=str).encode())
     for p in _input_files(root):
         rel = p.relative_to(root).as_posix()
-        h.update(f"\n{rel}\0{p.stat().st_size}\0{_file_sha256(p)}".encode())
+        try:
+            h.update(f"\n{rel}\0{p.stat().st_size}\0{_file_sha256(p)}".encode())
+        except OSError:  # a broken link or unreadable file: ingest reports it
+            h.update(f"\n{rel}\0unreadable".encode())
     return h.hexdigest()
 
 
@@ -144,6 +154,13 @@ def write_snapshot(ds: DsoDataset, report: dict[str, Any], key: str) -> Path:
         }
         (tmp / _META).write_text(json.dumps(meta, default=str), encoding="utf-8")
         (tmp / _REPORT).write_text(json.dumps(report, default=str), encoding="utf-8")
+        names = [f"{t}.parquet" for t in schema.TABLES] + [_META, _REPORT]
+        manifest = {
+            "format": SNAPSHOT_FORMAT,
+            "key": key,
+            "sha256": {n: _file_sha256(tmp / n) for n in names},
+        }
+        (tmp / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
         if final.exists():
             shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
@@ -165,8 +182,14 @@ def read_snapshot_dir(path: str | Path) -> tuple[DsoDataset, dict[str, Any]]:
     -------
     (DsoDataset, dict)
         The dataset and its validation report dict.
+
+    Raises
+    ------
+    SnapshotCorrupt
+        A file does not match its digest (see :func:`verify_snapshot`).
     """
     p = Path(path)
+    verify_snapshot(p)
     meta = json.loads((p / _META).read_text(encoding="utf-8"))
     frames = {t: pd.read_parquet(p / f"{t}.parquet") for t in schema.TABLES}
     ds = DsoDataset(
@@ -184,7 +207,45 @@ def read_snapshot_dir(path: str | Path) -> tuple[DsoDataset, dict[str, Any]]:
     return ds, report
 
 
+def verify_snapshot(path: str | Path) -> None:
+    """Check every file of a snapshot against the digests of its manifest.
+
+    Parameters
+    ----------
+    path : str or Path
+        The snapshot folder.
+
+    Raises
+    ------
+    SnapshotCorrupt
+        The manifest is missing or unreadable, or a file is missing or differs.
+    """
+    p = Path(path)
+    try:
+        manifest = json.loads((p / _MANIFEST).read_text(encoding="utf-8"))
+        digests = manifest["sha256"]
+        expected = {f"{t}.parquet" for t in schema.TABLES} | {_META, _REPORT}
+        if not isinstance(digests, dict) or set(digests) != expected:
+            raise SnapshotCorrupt(f"{_MANIFEST} does not list the snapshot's files")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        if isinstance(e, SnapshotCorrupt):
+            raise
+        raise SnapshotCorrupt(f"{_MANIFEST} is missing or unreadable") from None
+    for name, digest in sorted(digests.items()):
+        try:
+            actual = _file_sha256(p / name)
+        except OSError:
+            raise SnapshotCorrupt(f"{name} is missing or unreadable") from None
+        if actual != digest:
+            raise SnapshotCorrupt(f"{name} does not match its recorded digest")
+
+
+def discard_snapshot(path: str | Path) -> None:
+    """Remove a snapshot folder (a failed removal only costs disk space)."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def find_snapshot(dso_dir: str | Path, key: str) -> Path | None:
     """Return the snapshot folder for ``dso_dir`` and ``key`` if it exists."""
     d = snapshot_dir(Path(dso_dir).resolve().name, key)
-    return d if (d / _META).is_file() and (d / _REPORT).is_file() else None
+    return d if (d / _MANIFEST).is_file() or (d / _META).is_file() else None

@@ -40,7 +40,8 @@ import pandas as pd
 
 from dso_analytics import schema
 from dso_analytics.dataset import DsoDataset
-from dso_analytics.errors import Problem, ValidationFailed
+from dso_analytics.errors import MoneyRangeError, Problem, ValidationFailed, printable
+from dso_analytics.money import MAX_LINE_AMOUNT, sum_cents
 from dso_analytics.standards import Params
 
 __all__ = ["ValidationReport", "load_dso", "validate_dataset", "validate_dso"]
@@ -182,6 +183,15 @@ def _table_checks(
                 _Check(table, c.name, "min", "ExpectColumnValuesToBeBetween",
                        {"column": c.name, "min_value": c.min_value}, f"must be {word}")
             )  # fmt: skip
+        if c.kind == "money":
+            need(c.name)
+            checks.append(
+                _Check(table, c.name, "too_large", "ExpectColumnValuesToBeBetween",
+                       {"column": c.name, "min_value": -ctx.max_amount,
+                        "max_value": ctx.max_amount},
+                       f"is beyond the per-line limit of {ctx.max_amount:,.0f} "
+                       "(max_line_amount in the standard)")
+            )  # fmt: skip
         if c.kind == "date":
             need(c.name)
             checks.append(
@@ -293,6 +303,7 @@ class _Context:
     latest: pd.Timestamp
     as_of: pd.Timestamp
     years: int
+    max_amount: float = MAX_LINE_AMOUNT
 
 
 def _ids(frame: pd.DataFrame, column: str) -> list[str]:
@@ -377,8 +388,17 @@ def _fmt_value(v: Any) -> str | None:
     if isinstance(v, bool | np.bool_):
         return "yes" if v else "no"
     if isinstance(v, float | np.floating):
-        return f"{float(v):.2f}" if float(v) != int(v) else str(int(v))
+        f = float(v)
+        if not np.isfinite(f) or abs(f) >= 1e15:
+            return f"{f:.6g}"
+        return f"{f:.2f}" if f != int(f) else str(int(f))
     return str(v)
+
+
+def _total_text(total: float | None, currency: str) -> str:
+    if total is None:
+        return "not shown: the amounts are too large to be summed exactly"
+    return f"{total:,.2f} {currency}"
 
 
 def _sheet(v: Any) -> str | None:
@@ -522,7 +542,8 @@ class ValidationReport:
 
         Keys: ``dso``, ``locations``, ``agreements``, ``billing_lines``,
         ``billing_files``, ``first_invoice_date``, ``last_invoice_date`` (ISO or
-        ``None``), ``total_billed`` (sum of ``amount``, summed in whole cents),
+        ``None``), ``total_billed`` (sum of ``amount``, summed in whole cents; ``None``
+        when an amount is too large to be summed exactly),
         ``currency``, ``errors``, ``warnings``.
         """
         ds = self.dataset
@@ -533,10 +554,12 @@ class ValidationReport:
             if not dates.empty:
                 first = pd.Timestamp(dates.min()).date().isoformat()
                 last = pd.Timestamp(dates.max()).date().isoformat()
-        cents = 0
+        cents: int | None = 0
         if AMOUNT in billing.columns:
-            amounts = pd.to_numeric(billing[AMOUNT], errors="coerce").dropna()
-            cents = int(np.round(amounts.to_numpy(dtype="float64") * 100).astype(np.int64).sum())
+            try:
+                cents = sum_cents(billing[AMOUNT])
+            except MoneyRangeError:
+                cents = None  # an amount over the bound: reported as an error, no total
         files = [s for s in ds.sources if s.table == _BIL]
         n_files = (
             len(files)
@@ -553,7 +576,7 @@ class ValidationReport:
             "billing_files": n_files,
             "first_invoice_date": first,
             "last_invoice_date": last,
-            "total_billed": cents / 100,
+            "total_billed": None if cents is None else cents / 100,
             "currency": ds.currency,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
@@ -584,7 +607,9 @@ class ValidationReport:
         if not self.ok:
             n = len(self.problems)
             head = f"{n} problem{'s' if n != 1 else ''} in {where}:"
-            return "\n".join([head, *self._lines(self.problems, max_per_rule)])
+            return "\n".join(
+                printable(x) for x in [head, *self._lines(self.problems, max_per_rule)]
+            )
         s = self.summary()
         dates = (
             f"{s['first_invoice_date']} to {s['last_invoice_date']}"
@@ -597,13 +622,13 @@ class ValidationReport:
             f"  agreements:     {s['agreements']}",
             f"  billing lines:  {s['billing_lines']} in {s['billing_files']} file(s)",
             f"  invoice dates:  {dates}",
-            f"  total billed:   {s['total_billed']:,.2f} {s['currency']}",
+            f"  total billed:   {_total_text(s['total_billed'], s['currency'])}",
         ]
         if self.warnings:
             n = len(self.warnings)
             lines.append(f"{n} warning{'s' if n != 1 else ''}:")
             lines.extend(self._lines(self.warnings, max_per_rule))
-        return "\n".join(lines)
+        return "\n".join(printable(x) for x in lines)  # file/cell text never forges a line
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict: ``dso``, ``dso_dir``, ``ok``,
@@ -652,6 +677,7 @@ def validate_dataset(ds: DsoDataset, params: Params | None = None) -> Validation
         latest=as_of + pd.DateOffset(years=years),
         as_of=as_of,
         years=years,
+        max_amount=float(params.max_line_amount),
     )
     jobs = []
     for table in schema.TABLES:
@@ -753,12 +779,25 @@ def validate_dso(
     if params is None:
         params = read_standard(dso_dir=dso_dir)
     key = None
+    discarded: Problem | None = None
     if use_cache:
         key = snapshot.compute_fingerprint(dso_dir, _snapshot_params(params))
-        cached = _read_cached(dso_dir, key)
+        try:
+            cached = _read_cached(dso_dir, key)
+        except snapshot.SnapshotCorrupt as e:
+            cached = None
+            discarded = Problem(
+                file=str(snapshot.snapshot_dir(Path(dso_dir).resolve().name, key)),
+                problem=(
+                    f"cached snapshot failed its integrity check ({e}): discarded, "
+                    "validated again from the source files"
+                ),
+                rule="snapshot_discarded",
+                severity="warning",
+            )
         if cached is not None:
             return cached
-    ds = read_dso(dso_dir)
+    ds = read_dso(dso_dir, as_of=None if params is None else params.as_of)
     report = validate_dataset(ds, params)
     report.dso_dir = str(dso_dir)
     # store only clean results, and only if no file changed while it was read
@@ -767,6 +806,8 @@ def validate_dso(
         # a cache that cannot be written only costs speed
         with contextlib.suppress(OSError):
             snapshot.write_snapshot(ds, report.to_dict(), key)
+    if discarded is not None:  # said once, for this run; not stored in the new snapshot
+        report.problems.append(discarded)
     return report
 
 
@@ -797,8 +838,13 @@ def _read_cached(dso_dir: str | Path, key: str) -> ValidationReport | None:
             for p in payload.get("problems", [])
         ]
         as_of = payload.get("as_of")
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable snapshot: validate afresh
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        # digests matched but the content does not load: as bad as a changed byte
+        snapshot.discard_snapshot(found)
+        raise snapshot.SnapshotCorrupt(f"unreadable ({type(e).__name__})") from None
+    except snapshot.SnapshotCorrupt:
+        snapshot.discard_snapshot(found)
+        raise
     ds.root = Path(dso_dir)
     return ValidationReport(
         dataset=ds,

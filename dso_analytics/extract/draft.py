@@ -156,7 +156,7 @@ def write_draft(
         return clean_text(f"{where}: {t.evidence} (confidence {t.confidence:.2f})", 2000)
 
     # agreements
-    cols = [*schema.column_names(schema.AGREEMENTS), REVIEWED]
+    cols = [*schema.column_names(schema.AGREEMENTS), REVIEWED, schema.TERMS_SOURCE]
     required = set(schema.required_columns(schema.AGREEMENTS))
     ws = book.add_worksheet(schema.AGREEMENTS)
     for c, name in enumerate(cols):
@@ -175,6 +175,9 @@ def write_draft(
                 continue
             if name == REVIEWED:
                 put(ws, r, c, None, fmt["check"])
+                continue
+            if name == schema.TERMS_SOURCE:
+                put(ws, r, c, f"extracted from {_file_names(ex.file)}")
                 continue
             t = terms.get(name)
             value = None if t is None else _cell_value(name, t.value)
@@ -209,9 +212,8 @@ def write_draft(
     scols = [*schema.column_names(schema.SERVICES), "page", "evidence", "confidence"]
     for c, name in enumerate(scols):
         ws.write_string(0, c, name, fmt["head"])
-    ws.set_column(0, 1, 26)
-    ws.set_column(2, 4, 13)
-    ws.set_column(6, 6, 90)
+        ws.set_column(c, c, {"agreement_id": 26, "service": 26, "evidence": 90}.get(name, 13))
+    cov_col = scols.index("coverage")
     r = 1
     for ex, aid in zip(extractions, ids, strict=True):
         for code in schema.SERVICE_CODES:
@@ -219,11 +221,11 @@ def write_draft(
             if t is None:
                 continue
             style = fmt["ok"] if t.confidence >= CONFIDENT else fmt["check"]
-            row = [aid, code, t.value, t.extra.get("add_on_rate"), t.extra.get("add_on_unit"),
-                   t.page, t.evidence, t.confidence]  # fmt: skip
-            for c, v in enumerate(row):
-                put(ws, r, c, v, style if c == 2 else None)
-            ws.write_comment(r, 2, note(t), {"x_scale": 3, "y_scale": 2})
+            values = {"agreement_id": aid, "service": code, "coverage": t.value, **t.extra,
+                      "page": t.page, "evidence": t.evidence, "confidence": t.confidence}  # fmt: skip
+            for c, name in enumerate(scols):
+                put(ws, r, c, values.get(name), style if c == cov_col else None)
+            ws.write_comment(r, cov_col, note(t), {"x_scale": 3, "y_scale": 2})
             evidence_rows.append([aid, schema.SERVICES, code, t.value, t.page, t.evidence,
                                   t.confidence, t.file or ex.file])  # fmt: skip
             r += 1
@@ -234,8 +236,8 @@ def write_draft(
     dcols = [*schema.column_names(schema.DOCUMENTATION), "page", "evidence", "confidence"]
     for c, name in enumerate(dcols):
         ws.write_string(0, c, name, fmt["head"])
-    ws.set_column(0, 1, 36)
-    ws.set_column(4, 4, 90)
+        ws.set_column(c, c, {"agreement_id": 26, "deliverable": 36, "evidence": 90}.get(name, 13))
+    spec_col = dcols.index("specified")
     r = 1
     for ex, aid in zip(extractions, ids, strict=True):
         for code in schema.DELIVERABLES:
@@ -243,9 +245,11 @@ def write_draft(
             if t is None:
                 continue
             style = fmt["ok"] if t.confidence >= CONFIDENT else fmt["check"]
-            for c, v in enumerate([aid, code, t.value, t.page, t.evidence, t.confidence]):
-                put(ws, r, c, v, style if c == 2 else None)
-            ws.write_comment(r, 2, note(t), {"x_scale": 3, "y_scale": 2})
+            values = {"agreement_id": aid, "deliverable": code, "specified": t.value,
+                      "page": t.page, "evidence": t.evidence, "confidence": t.confidence}  # fmt: skip
+            for c, name in enumerate(dcols):
+                put(ws, r, c, values.get(name), style if c == spec_col else None)
+            ws.write_comment(r, spec_col, note(t), {"x_scale": 3, "y_scale": 2})
             evidence_rows.append([aid, schema.DOCUMENTATION, code, t.value, t.page, t.evidence,
                                   t.confidence, t.file or ex.file])  # fmt: skip
             r += 1
@@ -269,14 +273,24 @@ def write_draft(
             ws.write_string(r, 5, "(not stated in the agreement)")
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(1, len(evidence_rows)), len(ecols) - 1)
+    for sheet in book.worksheets():  # printable for review: landscape, header on every page
+        sheet.set_landscape()
+        sheet.repeat_rows(0)
+    ws.fit_to_pages(1, 0)  # the evidence sheet: one page wide
     book.close()
     os.replace(tmp, out)
     return out
 
 
+def _file_names(file: str) -> str:
+    return " + ".join(Path(f).name for f in file.split(" + "))
+
+
 def _width_value(ex: Extraction, aid: str, name: str) -> object:
     if name == "agreement_id":
         return aid
+    if name == schema.TERMS_SOURCE:
+        return f"extracted from {_file_names(ex.file)}"
     t = ex.terms.agreement.get(name)
     return "" if t is None or t.value is None else t.value
 
@@ -466,7 +480,9 @@ def _set(cell: Any, value: object) -> None:
 def _write_rows(wb: Any, table: str, header_row: int | None, rows: list[dict],
                 drop_ids: set[str]) -> None:  # fmt: skip
     ws = _find_ws(wb, table)
-    names = schema.column_names(table)
+    names = list(schema.column_names(table))
+    if table == schema.AGREEMENTS:
+        names.append(schema.TERMS_SOURCE)
     if ws is None:
         ws = wb.create_sheet(table)
         header_row = None
@@ -644,6 +660,16 @@ def accept_draft(
         for t in (schema.SERVICES, schema.DOCUMENTATION):
             wb.create_sheet(t)
     write_ids = set(result.added) | set(result.replaced)
+    today = dt.date.today().isoformat()
+    sources = {}
+    if schema.TERMS_SOURCE in ag.columns:
+        for aid, src in zip(
+            ag["agreement_id"].tolist(), ag[schema.TERMS_SOURCE].tolist(), strict=True
+        ):
+            sources[str(aid)] = "" if _is_blank(src) else str(src)
+    for aid in write_ids:
+        for rec in new[schema.AGREEMENTS][aid]:
+            rec[schema.TERMS_SOURCE] = f"{sources.get(aid) or 'extracted'}, reviewed {today}"
     for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
         rows = [r for aid in sorted(write_ids) for r in new.get(table, {}).get(aid, [])]
         _write_rows(wb, table, header_rows.get(table), rows, set(result.replaced))

@@ -58,6 +58,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,7 @@ import yaml
 
 from dso_analytics.dataset import DsoDataset, SourceFile
 from dso_analytics.errors import DsoError, InputFileError, Problem
+from dso_analytics.folders import walk_files
 from dso_analytics.ingest.parse import ExcelError, parse_column, parse_money
 from dso_analytics.ingest.workbook import (
     RawTable,
@@ -73,6 +75,7 @@ from dso_analytics.ingest.workbook import (
     contract_header_matcher,
     open_workbook,
 )
+from dso_analytics.money import round_to_cents
 from dso_analytics.schema import (
     AGREEMENTS,
     AGREEMENTS_FILE_STEM,
@@ -261,7 +264,7 @@ def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, lis
             (d1904, fmts), *_ = groups
             values, inv = parse_column(cells, col.kind, d1904, list(fmts) or None)
         if col.name == AMOUNT:
-            values = values.round(2)
+            values = round_to_cents(values)
         if col.default is not None:
             fill = (values.isna() & inv.isna()).to_numpy()
             if fill.any():
@@ -347,7 +350,9 @@ def _check_totals(raw: RawTable, typed: pd.DataFrame) -> list[Problem]:
 # ---------------------------------------------------------------------------
 # Provider-export profile hook
 # ---------------------------------------------------------------------------
-def _map_billing_frame(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTable, list[Problem]]:
+def _map_billing_frame(
+    raw: RawTable, path: Path, dso_dir: Path, as_of: str | None = None
+) -> tuple[RawTable, list[Problem]]:
     """PROFILE HOOK: map a provider export to the billing contract.
 
     Called (in the worker reading the file) only when ``raw``'s headers lack
@@ -357,7 +362,7 @@ def _map_billing_frame(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTab
     """
     from dso_analytics.ingest.profiles import map_billing_table
 
-    return map_billing_table(raw, path, dso_dir)
+    return map_billing_table(raw, path, dso_dir, as_of=date.fromisoformat(as_of) if as_of else None)
 
 
 # ---------------------------------------------------------------------------
@@ -389,31 +394,23 @@ def _check_inside(path: Path, root: Path, display: str) -> None:
 
 
 def _billing_files(root: Path, problems: list[Problem]) -> list[tuple[Path, str]]:
-    bdir = root / BILLING_DIR
     files: list[tuple[Path, str]] = []
-    if not bdir.is_dir():
-        return files
-    for dirpath, dirnames, filenames in os.walk(bdir, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith((".", "~$")):
-                continue
-            p = Path(dirpath) / name
-            suffix = p.suffix.lower()
-            rel = _rel(p, root)
-            if suffix in TABLE_EXTENSIONS:
-                files.append((p, rel))
-            elif suffix in OTHER_SPREADSHEETS:
-                problems.append(
-                    Problem(
-                        file=rel,
-                        problem=(
-                            f"not read: {suffix} files are not supported; save it as .xlsx or .csv"
-                        ),
-                        rule="ignored_file",
-                        severity="warning",
-                    )
+    for p in walk_files(root, BILLING_DIR):  # one rule with the snapshot key
+        suffix = p.suffix.lower()
+        rel = _rel(p, root)
+        if suffix in TABLE_EXTENSIONS:
+            files.append((p, rel))
+        elif suffix in OTHER_SPREADSHEETS:
+            problems.append(
+                Problem(
+                    file=rel,
+                    problem=(
+                        f"not read: {suffix} files are not supported; save it as .xlsx or .csv"
+                    ),
+                    rule="ignored_file",
+                    severity="warning",
                 )
+            )
     files.sort(key=lambda t: t[1])
     for p, rel in files:
         if p.is_symlink():
@@ -475,14 +472,15 @@ def _read_one(
     return typed
 
 
-def _billing_job(args: tuple[list[tuple[str, str]], str]) -> tuple:
+def _billing_job(args: tuple) -> tuple:
     """Read and type a chunk of billing files (runs in a worker process).
 
     Returns ``("ok", typed, problems, sources)`` or ``("error", file, problem)``
     for the first file that cannot be read: never raises a DsoError (its
     pickling would lose the file name).
     """
-    items, root_s = args
+    items, root_s, *rest = args  # (items, root, [as_of ISO date or None])
+    as_of = rest[0] if rest else None
     raws: list[RawTable] = []
     sources: list[SourceFile] = []
     hook_problems: dict[str, list[Problem]] = {}
@@ -492,7 +490,7 @@ def _billing_job(args: tuple[list[tuple[str, str]], str]) -> tuple:
             try:
                 raw = wb.read_table(None, contract_header_matcher(BILLING))
                 if not set(required_columns(BILLING)) <= set(raw.data_columns):
-                    raw, hook_probs = _map_billing_frame(raw, Path(path_s), Path(root_s))
+                    raw, hook_probs = _map_billing_frame(raw, Path(path_s), Path(root_s), as_of)
                     if hook_probs:
                         hook_problems[rel] = hook_probs
             finally:
@@ -536,6 +534,15 @@ def _workers(n_files: int) -> int:
     return max(1, min(cpus, n_files))
 
 
+def _reader_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of billing readers that die with this process (no orphans when it is killed)."""
+    from dso_analytics.runguard import die_with_parent
+
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
+    )
+
+
 class _BillingRead:
     """Billing files read in worker processes, started early.
 
@@ -545,9 +552,10 @@ class _BillingRead:
     chunk, or no child processes allowed) the files are read by :meth:`results`.
     """
 
-    def __init__(self, files: list[tuple[Path, str]], root: Path) -> None:
+    def __init__(self, files: list[tuple[Path, str]], root: Path, as_of: str | None = None) -> None:
         self.items = [(str(p), rel) for p, rel in files]
         self.root = str(root)
+        self.as_of = as_of
         self.pool: ProcessPoolExecutor | None = None
         self.futures: list = []
         workers = _workers(len(self.items))
@@ -555,9 +563,12 @@ class _BillingRead:
             return
         k = min(len(self.items), workers * 2)  # contiguous chunks keep the path order
         bounds = np.linspace(0, len(self.items), k + 1).astype(int)
-        jobs = [(self.items[a:b], self.root) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        jobs = [
+            (self.items[a:b], self.root, self.as_of)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
         try:
-            self.pool = ProcessPoolExecutor(max_workers=workers)
+            self.pool = _reader_pool(workers)
             self.futures = [self.pool.submit(_billing_job, job) for job in jobs]
         except (BrokenProcessPool, OSError, AssertionError):
             self.close()  # e.g. inside a daemonic worker: read serially
@@ -565,13 +576,31 @@ class _BillingRead:
     def results(self) -> list[tuple]:
         """The chunks' results (``_billing_job`` tuples) in path order."""
         if self.pool is not None:
+            crashed = False
             try:
                 return [f.result() for f in self.futures]
-            except (BrokenProcessPool, OSError, AssertionError):
+            except BrokenProcessPool:
+                crashed = True  # a reader process died (or could not start)
+            except (OSError, AssertionError):
                 pass  # read serially
             finally:
                 self.close()
-        return [_billing_job((self.items, self.root))] if self.items else []
+            if crashed:
+                return self._isolated()
+        return [_billing_job((self.items, self.root, self.as_of))] if self.items else []
+
+    def _isolated(self) -> list[tuple]:
+        """Read each file in a process of its own, to name the file that kills its reader
+        (never in this process: the same file would take the whole run down)."""
+        out = []
+        for item in self.items:
+            try:
+                with _reader_pool(1) as pool:
+                    out.append(pool.submit(_billing_job, ([item], self.root, self.as_of)).result())
+            except BrokenProcessPool:
+                return [("error", item[1], "crashed the process reading it (a damaged or "
+                         "hostile file): refused")]  # fmt: skip
+        return out
 
     def close(self) -> None:
         """Stop the workers (pending chunks are cancelled)."""
@@ -625,8 +654,12 @@ def _apply_locations(billing: pd.DataFrame, locations: pd.DataFrame) -> pd.DataF
 
 
 def _drop_duplicates(billing: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """Drop invoice lines already present in an earlier file (warning per dropped line)."""
-    if billing.empty or billing[SOURCE_FILE].nunique() < 2:
+    """Drop invoice lines already present in an earlier file (warning per dropped line).
+
+    A line repeated inside one file is kept (the file lists it twice: two equal
+    charges can be real) and reported as a warning naming both rows.
+    """
+    if billing.empty:
         return billing, []
     keys = list(DUPLICATE_KEYS)
     usable = billing["invoice_number"].notna() & billing[AMOUNT].notna()
@@ -641,7 +674,26 @@ def _drop_duplicates(billing: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]
     first_sheet = grp[SOURCE_SHEET].transform("first")
     first_row = grp[SOURCE_ROW].transform("first")
     drop = cand[SOURCE_FILE] != first_file
+    same_file = ~drop & ((cand[SOURCE_ROW] != first_row) | (cand[SOURCE_SHEET] != first_sheet))
     problems: list[Problem] = []
+    for i in cand.index[same_file.to_numpy()]:
+        r = cand.loc[i]
+        where = f"sheet {first_sheet[i]}, " if first_sheet[i] != r[SOURCE_SHEET] else ""
+        problems.append(
+            Problem(
+                file=str(r[SOURCE_FILE]),
+                sheet=str(r[SOURCE_SHEET]) or None,
+                row=int(r[SOURCE_ROW]),
+                problem=(
+                    f"same invoice line as {where}row {int(first_row[i])} of this file "
+                    f"(invoice {r['invoice_number']}, amount {r[AMOUNT]:,.2f}): both are "
+                    "counted; delete one if it is a copy"
+                ),
+                value=str(r["description"]) if pd.notna(r["description"]) else None,
+                rule="duplicate_in_file",
+                severity="warning",
+            )
+        )
     for i in cand.index[drop.to_numpy()]:
         r = cand.loc[i]
         where = first_file[i] + (f", sheet {first_sheet[i]}" if first_sheet[i] else "")
@@ -666,13 +718,16 @@ def _drop_duplicates(billing: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
-def read_dso(dso_dir: str | Path) -> DsoDataset:
+def read_dso(dso_dir: str | Path, as_of: date | None = None) -> DsoDataset:
     """Read a DSO folder (no validation) into typed tables with provenance.
 
     Parameters
     ----------
     dso_dir : str or Path
         The DSO folder; its name (a slug) is the DSO id.
+    as_of : datetime.date, optional
+        Last day recurring provider charges still open (ConnectWise agreement
+        additions) are expanded to (default: today).
 
     Returns
     -------
@@ -722,7 +777,8 @@ def read_dso(dso_dir: str | Path) -> DsoDataset:
         files = _billing_files(root, billing_problems)
     except InputFileError as e:
         files, billing_error = [], e
-    billing_read = _BillingRead(files, root)
+    as_of_iso = None if as_of is None else pd.Timestamp(as_of).date().isoformat()
+    billing_read = _BillingRead(files, root, as_of_iso)
     try:
         return _read_dso_tables(
             root, slug, meta, problems, sources, present, tables,

@@ -117,6 +117,15 @@ RATIO_MIN_BYTES = 1024**2
 #: Most data rows in one sheet or CSV (Excel's own limit); env DSO_ANALYTICS_MAX_ROWS.
 MAX_ROWS = 1_048_576
 MAX_ROWS_ENV = "DSO_ANALYTICS_MAX_ROWS"
+#: Largest cell area (rows x columns from A1 to the farthest cell or the declared
+#: dimension) of one sheet, checked before the sheet is loaded: 1,048,576 rows x 32 columns.
+MAX_SHEET_CELLS = 32 * 1_048_576
+#: Most columns in one CSV row (Excel's own limit).
+MAX_CSV_COLUMNS = 16_384
+#: Longest CSV field, in characters (Excel's own limit for one cell).
+MAX_CSV_FIELD_CHARS = 32_767
+#: Most cells in one CSV file (rows x columns as read).
+MAX_CSV_CELLS = MAX_SHEET_CELLS
 #: Rows searched for the header row.
 HEADER_SCAN_ROWS = 30
 
@@ -231,6 +240,123 @@ class _XlsxInfo:
     sheet_parts: dict[str, str] = field(default_factory=dict)
     error_parts: set[str] = field(default_factory=set)
     row_counts: dict[str, int] = field(default_factory=dict)
+    extents: dict[str, _Extent] = field(default_factory=dict)
+
+
+_DIMENSION_RE = re.compile(rb"""<dimension\s+ref=["']([A-Z]{1,3})?(\d*)(?::([A-Z]{1,3})(\d+))?""")
+_WIDE_REF_RE = re.compile(rb"""\sr=["']([A-Z]{2,3})[0-9]""")
+_FAR_ROW_RE = re.compile(rb"""\sr=["'][A-Z]{0,3}([0-9]{8,})["']""")
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+class _Extent:
+    """Farthest column and row a sheet part reaches, found while it streams by.
+
+    Cheap on ordinary sheets: only references with two- or three-letter columns
+    (column AA and beyond) or 8-digit rows are matched; the exact farthest row is
+    looked for (second pass, :func:`_far_row`) only when the sheet is wide enough
+    for it to matter.
+    """
+
+    def __init__(self) -> None:
+        self.max_col = 0
+        self.dimension: tuple[int, int, str] | None = None
+        self.far_row = 0
+        self.cells = 0  # <c> elements
+        self.refs = 0  # r="..." attributes (cells and rows)
+        self.rows = 0  # <row> elements
+
+    def feed(self, window: bytes, first: bool, chunk: bytes) -> None:
+        self.cells += chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/>")
+        self.refs += chunk.count(b' r="') + chunk.count(b" r='")
+        self.rows += chunk.count(b"<row")
+        if first:
+            m = _DIMENSION_RE.search(window)
+            if m:
+                col = m.group(3) or m.group(1) or b"A"
+                row = m.group(4) or m.group(2) or b"1"
+                ref = (col + row).decode("ascii")
+                self.dimension = (int(row), _col_number(col), ref)
+        for m in _WIDE_REF_RE.finditer(window):
+            self.max_col = max(self.max_col, _col_number(m.group(1)))
+        m = _FAR_ROW_RE.search(window)
+        if m:
+            self.far_row = max(self.far_row, int(m.group(1)))
+
+
+def _far_row(zf: zipfile.ZipFile, name: str, min_digits: int) -> int:
+    """Largest row number of any cell or row reference with at least ``min_digits`` digits."""
+    rx = re.compile(rb"""\sr=["'][A-Z]{0,3}([0-9]{%d,})["']""" % max(min_digits, 1))
+    best, tail = 0, b""
+    with zf.open(name) as fh:
+        while chunk := fh.read(_CHUNK):
+            for m in rx.finditer(tail + chunk):
+                best = max(best, int(m.group(1)))
+            tail = chunk[-24:]
+    return best
+
+
+def _exact_extent(zf: zipfile.ZipFile, name: str) -> tuple[int, int]:
+    """(farthest row, farthest column), 1-based, placing unreferenced rows/cells next."""
+    max_row = max_col = row = 0
+    col = 0
+    with zf.open(name) as fh:
+        for event, el in SafeET.iterparse(fh, events=("start", "end")):
+            tag = el.tag
+            if event == "start":
+                if tag == f"{_NS_MAIN}row":
+                    r = el.get("r")
+                    row = int(r) if r and r.isdigit() else row + 1
+                    col = 0
+                    max_row = max(max_row, row)
+                elif tag == f"{_NS_MAIN}c":
+                    pos = _cell_ref(el.get("r", ""))
+                    if pos is not None:
+                        max_row = max(max_row, pos[0] + 1)
+                        col = pos[1] + 1
+                    else:
+                        col += 1
+                    max_col = max(max_col, col)
+            elif tag == f"{_NS_MAIN}row":
+                el.clear()
+    return max_row, max_col
+
+
+def _check_extent(zf: zipfile.ZipFile, part: str, ext: _Extent, display: str, sheet: str) -> None:
+    """Refuse a sheet whose cell area would not fit (before any reader allocates it)."""
+
+    def refuse(rows: int, cols: int, what: str) -> None:
+        raise InputFileError(
+            display,
+            f"sheet {sheet} {what} {_col_letter(cols - 1)}{rows} ({cols:,} columns x "
+            f"{rows:,} rows; limit {MAX_SHEET_CELLS:,} cells): refused",
+        )
+
+    if ext.dimension is not None:
+        rows, cols, _ref = ext.dimension
+        if rows * cols > MAX_SHEET_CELLS:
+            refuse(rows, cols, "declares a used range up to")
+    if ext.cells + ext.rows > ext.refs:
+        # cells or rows without a reference: place them as a reader does (exact, slower)
+        far, cols = _exact_extent(zf, part)
+        if far * cols > MAX_SHEET_CELLS:
+            refuse(far, cols, "has cells as far as")
+        return
+    cols = max(ext.max_col, 26)
+    if ext.far_row:
+        refuse(ext.far_row, cols, "has a cell beyond Excel's last row, at")
+    if cols * MAX_ROWS <= MAX_SHEET_CELLS:
+        return
+    row_bound = MAX_SHEET_CELLS // cols
+    far = _far_row(zf, part, len(str(row_bound)))
+    if far * cols > MAX_SHEET_CELLS:
+        refuse(far, cols, "has cells as far as")
 
 
 def _col_letter(i: int) -> str:
@@ -273,7 +399,7 @@ def _read_bytes(path: Path, display: str) -> bytes:
         )
     try:
         with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = fh.read(min(size, MAX_FILE_BYTES) + 1)  # no 256 MB buffer for a small file
     except OSError as e:
         raise InputFileError(display, f"cannot be read ({e.strerror or e})") from None
     if len(data) > MAX_FILE_BYTES:
@@ -340,12 +466,17 @@ def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
             tail = b""
             rows = 0
             has_error = False
+            extent = _Extent()
             with zf.open(i) as fh:
+                first = True
                 while True:
                     chunk = fh.read(_CHUNK)
                     if not chunk:
                         break
                     window = tail + chunk
+                    if is_sheet:
+                        extent.feed(window, first, chunk)
+                        first = False
                     if b"<!" in window and any(m in window for m in _FORBIDDEN_XML):
                         raise InputFileError(
                             display,
@@ -364,6 +495,7 @@ def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
                     tail = chunk[-16:]
             if is_sheet:
                 info.row_counts[i.filename] = rows
+                info.extents[i.filename] = extent
                 if has_error:
                     info.error_parts.add(i.filename)
         wb_xml = zf.read("xl/workbook.xml")
@@ -398,6 +530,14 @@ def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
             if rid in targets:
                 info.sheet_parts[sh.get("name", "")] = targets[rid]
     except Exception as e:  # defusedxml / ParseError: the workbook part is broken
+        raise InputFileError(display, f"is a damaged .xlsx workbook ({_first_line(e)})") from None
+    by_part = {part: name for name, part in info.sheet_parts.items()}
+    try:
+        for part, ext in info.extents.items():
+            _check_extent(zf, part, ext, display, by_part.get(part, part))
+    except InputFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as e:
         raise InputFileError(display, f"is a damaged .xlsx workbook ({_first_line(e)})") from None
     return info
 
@@ -459,18 +599,56 @@ def _csv_rows(data: bytes, display: str) -> list[list[str]]:
             delimiter = ";"
         elif any("\t" in line for line in head):
             delimiter = "\t"
+    _check_csv_width(data if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+                     else text.encode("utf-8"), delimiter, display)  # fmt: skip
     limit = max_rows()
     rows: list[list[str]] = []
+    old_limit = csv.field_size_limit(MAX_CSV_FIELD_CHARS)
     try:
         for rec in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             rows.append(rec)
             if len(rows) > limit + 1:
                 raise InputFileError(display, f"has more than {limit:,} rows (the row limit)")
     except csv.Error as e:
+        if "field limit" in str(e):
+            raise InputFileError(
+                display,
+                f"row {len(rows) + 1} has a field longer than {MAX_CSV_FIELD_CHARS:,} "
+                "characters (Excel's cell limit): refused",
+            ) from None
         raise InputFileError(
             display, f"is not a readable CSV file (row {len(rows) + 1}: {e})"
         ) from None
+    finally:
+        csv.field_size_limit(old_limit)
     return rows
+
+
+def _check_csv_width(data: bytes, delimiter: str, display: str) -> None:
+    """Refuse, before parsing, a CSV with too many cells or a line with too many columns.
+
+    Only physical lines longer than :data:`MAX_CSV_COLUMNS` bytes can hold that many
+    delimiters; they are found with one vectorised pass over the bytes.
+    """
+    sep = delimiter.encode("ascii")
+    n_sep = data.count(sep)
+    if n_sep > MAX_CSV_CELLS:
+        raise InputFileError(
+            display, f"holds more than {MAX_CSV_CELLS:,} cells (the cell limit): refused"
+        )
+    if n_sep <= MAX_CSV_COLUMNS:
+        return
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.concatenate(([-1], np.flatnonzero(arr == 10), [len(arr)]))
+    lengths = np.diff(ends) - 1
+    for k in np.flatnonzero(lengths > MAX_CSV_COLUMNS):
+        line = data[int(ends[k]) + 1 : int(ends[k + 1])]
+        if line.count(sep) >= MAX_CSV_COLUMNS:
+            raise InputFileError(
+                display,
+                f"line {int(k) + 1} has more than {MAX_CSV_COLUMNS:,} columns "
+                "(Excel's column limit): refused",
+            )
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ notebook.
 from __future__ import annotations
 
 import html
+import os
 import pickle
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,10 +27,17 @@ from typing import Any
 
 import pandas as pd
 
+from dso_analytics.metrics.headline import LABELS, headline
+from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import DsoMetrics
 
 PREPARED_FILE = "dataset.pkl"
 _state = {"plotlyjs_sent": False}
+#: Environment variable the pipeline sets for its report kernels.  ``external``:
+#: figures never inline plotly.js, so the executed notebook stays small; the HTML
+#: export (:func:`dso_analytics.reporting.html.export_html`) adds the one copy.
+#: Unset (JupyterLab): the first figure of a kernel inlines it.
+PLOTLYJS_ENV = "DSO_ANALYTICS_PLOTLYJS"
 
 
 # ---------------------------------------------------------------------------
@@ -243,8 +251,12 @@ def _display(bundle: dict[str, str]) -> None:
 
 
 def figure_html(fig: Any) -> str:
-    """Return a figure as an HTML fragment; plotly.js inlined only the first time."""
-    first = not _state["plotlyjs_sent"]
+    """Return a figure as an HTML fragment; plotly.js inlined only the first time.
+
+    Never inlined when :data:`PLOTLYJS_ENV` is ``external`` (report kernels
+    started by the pipeline).
+    """
+    first = not _state["plotlyjs_sent"] and os.environ.get(PLOTLYJS_ENV) != "external"
     out = fig.to_html(
         full_html=False,
         include_plotlyjs=bool(first),
@@ -271,20 +283,31 @@ def say(text: str) -> None:
     )
 
 
-_WORDS = {"t12m": "T12M", "12m": "12 months", "addon": "add-on", "id": "ID", "ids": "IDs",
-          "sla": "SLA", "dso": "DSO", "baa": "BAA", "p1": "P1"}  # fmt: skip
-
-
 def column_label(name: str) -> str:
     """A column name as a reader sees it: ``addon_t12m`` -> ``Add-on T12M``.
+
+    The one label table is :mod:`dso_analytics.reporting.labels`.
 
     >>> column_label("nearest_notice_deadline")
     'Nearest notice deadline'
     """
-    words = [_WORDS.get(w, w) for w in name.split("_") if w]
-    if not words:
-        return name
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+    from dso_analytics.reporting.labels import label
+
+    return label(name)
+
+
+#: Columns shown exactly as the input had them (traceability: never relabelled).
+_VERBATIM = frozenset(
+    {"description", "source_file", "source_sheet", "location_name", "location_id", "provider",
+     "agreement_id", "governing_agreement_id", "dso", "display_name", "file", "sheet"}
+)  # fmt: skip
+
+
+def code_value(value: object) -> object:
+    """A cell value as a reader sees it: known code names (services, checks) get their label."""
+    from dso_analytics.reporting.labels import humanize
+
+    return humanize(value) if isinstance(value, str) else value
 
 
 def table_html(
@@ -306,6 +329,8 @@ def table_html(
             view[c] = [fmt_pct(v) for v in s]
         elif pd.api.types.is_datetime64_any_dtype(s.dtype):
             view[c] = [fmt_date(v) if not _missing(v) else "" for v in s]
+        elif not pd.api.types.is_numeric_dtype(s.dtype) and c not in _VERBATIM:
+            view[c] = [code_value(v) for v in s]  # service codes, check names -> labels
     view.columns = [column_label(str(c)) for c in view.columns]
     out = view.to_html(index=False, escape=True, na_rep="", classes="dso-table", border=0)
     if len(df) > max_rows:
@@ -321,21 +346,32 @@ def show_table(df: pd.DataFrame, **kwargs: Any) -> None:
     _display({"text/html": table_html(df, **kwargs), "text/plain": df.to_string()})
 
 
+def fmt_headline(h: dict[str, Any], currency: str = "USD") -> str:
+    """Format one :func:`dso_analytics.metrics.headline` figure (money to the cent)."""
+    kind, v = h["kind"], h["value"]
+    if kind == "money":
+        return fmt_money(v, currency, cents=True)
+    if kind == "pct":
+        return fmt_pct(v)
+    if kind == "date":
+        return fmt_date(v)
+    return "unknown" if _missing(v) else f"{float(v):.1f}"
+
+
 def kpi_cards(m: DsoMetrics) -> list[tuple[str, str]]:
-    """Return the KPI header as ``(label, formatted value)`` pairs."""
-    k, cur = m.kpis, m.currency
-    deadline = fmt_date(k.get("nearest_notice_deadline"))
-    agr = k.get("nearest_notice_agreement")
-    if not _missing(agr) and deadline != "none":
-        deadline = f"{deadline} ({agr})"
-    return [
-        ("Spend, trailing 12 months", fmt_money(k.get("spend_t12m"), cur)),
-        ("Add-on charges, T12M", fmt_money(k.get("addon_t12m"), cur)),
-        ("Credits to claim", fmt_money(k.get("credits_to_claim"), cur)),
-        ("Onboarding overspend vs target", fmt_money(k.get("onboarding_target_overspend"), cur)),
-        ("Clause score", fmt_pct(k.get("clause_score"))),
-        ("Nearest notice deadline", deadline),
-    ]
+    """Return the KPI header as ``(label, formatted value)`` pairs.
+
+    The figures and labels are :func:`dso_analytics.metrics.headline` (the same
+    list the workbook KPI sheet and the metrics JSON carry).
+    """
+    cards = []
+    for h in headline(m):
+        text = fmt_headline(h, m.currency)
+        agr = m.kpis.get("nearest_notice_agreement")
+        if h["key"] == "nearest_notice_deadline" and not _missing(agr) and text != "none":
+            text = f"{text} ({agr})"
+        cards.append((h["label"], text))
+    return cards
 
 
 def kpi_header_html(m: DsoMetrics) -> str:
@@ -366,11 +402,12 @@ def interpret_kpis(m: DsoMetrics) -> str:
     k, cur = m.kpis, m.currency
     return (
         f"In the twelve months to {m.as_of:%Y-%m-%d}, {m.display_name or m.dso} spent "
-        f"{fmt_money(k.get('spend_t12m'), cur)} with its managed-IT providers; "
-        f"{fmt_money(k.get('addon_t12m'), cur)} of it was add-on charges for services a "
-        f"DSO-grade agreement includes in the base fee, and "
-        f"{fmt_money(k.get('credits_to_claim'), cur)} was billed for services the agreement "
-        f"already includes (credits to claim)."
+        f"{fmt_money(k.get('spend_t12m'), cur, True)} with its managed-IT providers; "
+        f"{fmt_money(k.get('addon_t12m'), cur, True)} of it was add-on charges for services a "
+        f"DSO-grade agreement includes in the base fee. "
+        f"{fmt_money(k.get('credits_to_claim'), cur, True)} (all-time to as-of) is owed back: "
+        f"services billed although the agreement includes them and onboarding billed above "
+        f"the contract (credits to claim)."
     )
 
 
@@ -379,32 +416,53 @@ def interpret_addons(m: DsoMetrics) -> str:
     df = m.addon_by_service
     if df.empty or float(df["t12m"].sum()) == 0:
         return "No add-on charges for should-be-base services in the last twelve months."
+    from dso_analytics.reporting.labels import label, plural
+
     by = df.groupby("service")["t12m"].sum().sort_values(ascending=False)
     total = float(by.sum())
     top, amount = str(by.index[0]), float(by.iloc[0])
     return (
         f"Add-on charges came to {fmt_money(total, m.currency)} in the last twelve months "
-        f"across {int((by > 0).sum())} service(s); {top.replace('_', ' ')} is the largest at "
+        f"across {plural(int((by > 0).sum()), 'service')}; {label(top)} is the largest at "
         f"{fmt_money(amount, m.currency)} ({amount / total:.0%})."
     )
 
 
 def interpret_onboarding(m: DsoMetrics) -> str:
-    """How onboarding fees compare with the contract and the target cap."""
-    df = m.onboarding
+    """How onboarding fees compare with the contract and the target cap.
+
+    Only locations onboarded under an agreement count (the chart's rows); the
+    ones that joined before any agreement are named apart.
+    """
+    from dso_analytics.reporting.charts import onboarded_under_agreement
+    from dso_analytics.reporting.labels import plural
+
+    all_rows = m.onboarding
+    df = onboarded_under_agreement(all_rows)
+    before = len(all_rows) - len(df)
+    left_out = (
+        f" {plural(before, 'location')} joined before any agreement and "
+        f"{'is' if before == 1 else 'are'} left out."
+        if before
+        else ""
+    )
     if df.empty:
-        return "No acquired or de novo locations: no onboarding fees to compare."
+        return ("No location was onboarded under an agreement: no onboarding fees to compare."
+                + left_out)  # fmt: skip
     over = df[df["target_overspend"].fillna(0) > 0]
     total = float(df["target_overspend"].fillna(0).sum())
     cap = m.params.target_onboarding_cap
     unknown = int(df["contractual_allowance"].isna().sum())
     s = (
-        f"{len(over)} of {len(df)} onboarded location(s) cost more than the "
-        f"{fmt_money(cap, m.currency)} target cap, {fmt_money(total, m.currency)} in total"
+        f"{len(over)} of {plural(len(df), 'location')} onboarded under an agreement cost more "
+        f"than the {fmt_money(cap, m.currency)} target cap, {fmt_money(total, m.currency)} in total"
     )
     if unknown:
-        s += f"; {unknown} had no contractual ceiling at all (hourly or quote terms)"
-    return s + "."
+        s += (
+            f"; for {plural(unknown, 'location')} the agreement sets no ceiling "
+            "(hourly or quote terms)"
+        )
+    return s + "." + left_out
 
 
 def interpret_scorecard(m: DsoMetrics) -> str:
@@ -413,6 +471,7 @@ def interpret_scorecard(m: DsoMetrics) -> str:
     if df.empty:
         return "No agreements to score."
     from dso_analytics.metrics.result import SCORECARD_CHECKS
+    from dso_analytics.reporting.labels import label, plural
 
     checks = [c for c in SCORECARD_CHECKS if c in df.columns]
     fails = (df[checks] == "fail").sum().sort_values(ascending=False)
@@ -423,8 +482,8 @@ def interpret_scorecard(m: DsoMetrics) -> str:
     )
     if len(fails) and int(fails.iloc[0]) > 0:
         s += (
-            f", and the most common gap is {str(fails.index[0]).replace('_', ' ')} "
-            f"(failed by {int(fails.iloc[0])} of {len(df)} agreement(s))"
+            f", and the most common gap is “{label(str(fails.index[0]))}” "
+            f"(failed by {int(fails.iloc[0])} of {plural(len(df), 'agreement')})"
         )
     return s + "."
 
@@ -434,6 +493,8 @@ def interpret_renewals(m: DsoMetrics) -> str:
     df = m.renewals
     if df.empty:
         return "No agreements, so no renewal deadlines."
+    from dso_analytics.reporting.labels import plural
+
     missed = int(df["notice_window_missed"].fillna(False).astype(bool).sum())
     nd = m.kpis.get("nearest_notice_deadline")
     if _missing(nd):
@@ -442,10 +503,10 @@ def interpret_renewals(m: DsoMetrics) -> str:
         days = (pd.Timestamp(nd) - m.as_of).days
         s = (
             f"The nearest notice deadline is {fmt_date(nd)} for "
-            f"{m.kpis.get('nearest_notice_agreement')}, {days} day(s) after the as-of date"
+            f"{m.kpis.get('nearest_notice_agreement')}, {plural(days, 'day')} after the as-of date"
         )
     if missed:
-        s += f"; {missed} agreement(s) already missed this term's notice window"
+        s += f"; {plural(missed, 'agreement')} already missed this term's notice window"
     s += "."
     if "expiry" in df:  # non-renewing agreements expire: no notice is given, a deal is needed
         live = df[(df["expiry"].notna() & (df["status"] != "expired")).to_numpy(bool)]
@@ -453,9 +514,10 @@ def interpret_renewals(m: DsoMetrics) -> str:
         if len(live):
             r = live.iloc[0]
             s += (
-                f" {len(live)} agreement(s) do not auto-renew; the next expires on "
-                f"{fmt_date(r['expiry'])} ({r['agreement_id']}, {int(r['days_to_expiry'])} "
-                "day(s) left to agree a replacement)."
+                f" {plural(len(live), 'agreement')} "
+                f"{'does' if len(live) == 1 else 'do'} not auto-renew; the next expires on "
+                f"{fmt_date(r['expiry'])} ({r['agreement_id']}, "
+                f"{plural(int(r['days_to_expiry']), 'day')} left to agree a replacement)."
             )
     return s
 
@@ -473,18 +535,26 @@ def interpret_growth(m: DsoMetrics) -> str:
 
 
 def interpret_asks(m: DsoMetrics) -> str:
-    """The size of the ranked asks."""
+    """The size of the ranked asks (each dollar counted once, windows named)."""
     df = m.asks
     if df.empty:
-        return "No negotiation asks: the agreements already meet the DSO-grade standard."
-    own = df["in_total"].to_numpy(bool) if "in_total" in df else slice(None)
-    known = df.loc[own, "impact_12m"].dropna()
+        return (
+            "No negotiation asks with dollars: the agreements already meet the DSO-grade standard."
+        )
+    from dso_analytics.reporting.labels import humanize, plural
+
     top = df.sort_values("rank").iloc[0]
+    k = m.kpis
+    n_terms = len(m.terms_to_fix)
     return (
-        f"{len(df)} negotiation ask(s) worth {fmt_money(float(known.sum()), m.currency)} over "
-        f"twelve months where a dollar figure is known (each dollar counted once); the first is "
-        f"\u201c{top['ask']}\u201d "
-        f"({fmt_money(top['impact_12m'], m.currency)})."
+        f"{plural(len(df), 'negotiation ask')} worth "
+        f"{fmt_money(k.get('asks_impact_12m'), m.currency, True)} "
+        f"over the next twelve months plus "
+        f"{fmt_money(k.get('asks_recovery_all_time'), m.currency, True)} of one-off recoveries "
+        f"(all-time to as-of); each dollar is counted once. "
+        f"The first is \u201c{humanize(str(top['ask']))}\u201d. "
+        f"{plural(n_terms, 'term')} to fix "
+        f"{'carries no dollars of its own' if n_terms == 1 else 'carry no dollars of their own'}."
     )
 
 
@@ -523,10 +593,36 @@ DATA_ISSUE_COLUMNS = (
 )  # fmt: skip
 
 
+#: the credit-line columns shown in the report (the workbook has them all)
+CREDIT_VIEW = ("ask_key", "location_id", "service", "source_file", "source_row", "invoice_date",
+               "description", "claim")  # fmt: skip
+
+
 def show_asks(m: DsoMetrics, top: int = 20) -> None:
-    """Display the first ``top`` ranked asks (the workbook lists them all)."""
-    cols = ["rank", "ask", "agreement_id", "evidence", "impact_12m"]
-    show_table(m.asks[cols], money=["impact_12m"], currency=m.currency, max_rows=top)
+    """Display the ranked asks, the terms to fix, the credit lines and the findings.
+
+    The workbook lists every row; here the first ``top`` of each.
+    """
+    cols = ["rank", "ask_key", "ask", "agreement_id", "evidence", "basis", "impact_12m",
+            "recovery_all_time"]  # fmt: skip
+    cols = [c for c in cols if c in m.asks.columns]
+    money = [c for c in ("impact_12m", "recovery_all_time") if c in cols]
+    show_table(m.asks[cols], money=money, currency=m.currency, max_rows=top)
+    say(
+        f"Benchmark band {fmt_money(m.params.benchmark_workstation_monthly[0], m.currency, True)}"
+        f" - {fmt_money(m.params.benchmark_workstation_monthly[1], m.currency, True)} per "
+        f"workstation per month ({m.params.benchmark_provenance()})."
+    )
+    for title, df, money in (
+        ("Terms to fix (no dollars of their own)", m.terms_to_fix, []),
+        ("Credits to claim: every line, with its source (all-time to as-of)",
+         m.credits[[c for c in CREDIT_VIEW if c in m.credits.columns]], ["claim"]),
+        ("Contractual breaches", m.findings, []),
+    ):  # fmt: skip
+        if df.empty:
+            continue
+        _display({"text/html": f"<h3>{html.escape(title)} ({len(df)})</h3>", "text/plain": title})
+        show_table(df, money=money, currency=m.currency, max_rows=top)
 
 
 def show_data_quality(m: DsoMetrics) -> None:
@@ -545,27 +641,29 @@ def show_data_quality(m: DsoMetrics) -> None:
 
 
 def portfolio_table(results: Sequence[DsoMetrics]) -> pd.DataFrame:
-    """One row per DSO with its headline figures (see ``excel.portfolio_frame``)."""
-    from dso_analytics.reporting.excel import portfolio_frame
-
-    return portfolio_frame(results)
+    """One row per DSO with its headline figures (:func:`metrics.compute_portfolio`)."""
+    return compute_portfolio(results)
 
 
 PORTFOLIO_MONEY = (
-    "spend_t12m", "addon_t12m", "credits_to_claim", "onboarding_target_overspend",
-    "top_ask_impact_12m",
+    "spend_t12m", "spend_all_time", "addon_t12m", "credits_to_claim",
+    "onboarding_contractual_overspend", "onboarding_target_overspend", "asks_impact_12m",
 )  # fmt: skip
 
 
 def show_portfolio_table(side: pd.DataFrame) -> None:
-    """Display the side-by-side table of :func:`portfolio_table`."""
-    cols = [
-        "display_name", "as_of", "spend_t12m", "addon_t12m", "credits_to_claim",
-        "onboarding_target_overspend", "clause_score", "nearest_notice_deadline",
-        "nearest_notice_agreement", "top_ask", "top_ask_impact_12m",
-    ]  # fmt: skip
-    show_table(side[[c for c in cols if c in side.columns]], money=PORTFOLIO_MONEY,
-               pct=["clause_score"])  # fmt: skip
+    """Display the side-by-side table of :func:`portfolio_table` with its total row.
+
+    Money columns carry the headline labels (with their window); the last row
+    is :func:`metrics.portfolio_totals` (the sum of the DSOs' figures).
+    """
+    cols = ["display_name", "as_of", *PORTFOLIO_MONEY, "clause_score", "leverage_score",
+            "nearest_notice_deadline", "nearest_notice_agreement", "top_ask"]  # fmt: skip
+    t = side[[c for c in cols if c in side.columns]].copy()
+    total = {"display_name": "Portfolio total", **portfolio_totals(side)}
+    t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
+    t = t.rename(columns={c: LABELS[c] for c in PORTFOLIO_MONEY})
+    show_table(t, money=[LABELS[c] for c in PORTFOLIO_MONEY], pct=["clause_score"])
 
 
 def interpret_portfolio_scores(side: pd.DataFrame) -> str:
@@ -587,7 +685,8 @@ def top_asks(results: Sequence[DsoMetrics], per_dso: int = 3) -> pd.DataFrame:
         for m in results
         if len(m.asks)
     ]
+    cols = ["dso", "rank", "ask_key", "ask", "agreement_id", "impact_12m", "recovery_all_time"]
     if not parts:
-        return pd.DataFrame(columns=["dso", "rank", "ask", "agreement_id", "impact_12m"])
+        return pd.DataFrame(columns=cols)
     df = pd.concat(parts, ignore_index=True)
-    return df[["dso", "rank", "ask", "clause", "agreement_id", "impact_12m"]]
+    return df[[c for c in cols if c in df.columns]]

@@ -47,8 +47,9 @@ def test_reports_have_no_code_and_a_kpi_header(run):
     assert code_cells and all("jp-mod-noInput" in c for c in code_cells)
     assert "rn.load_metrics" not in text and "import dso_analytics" not in text
     assert 'class="dso-kpi-header"' in text
-    for label in ("Spend, trailing 12 months", "Add-on charges, T12M", "Credits to claim",
-                  "Onboarding overspend vs target", "Clause score", "Nearest notice deadline"):  # fmt: skip
+    for label in ("Spend (T12M)", "Add-on charges (T12M)", "Credits to claim (all-time to as-of)",
+                  "Onboarding overspend vs target cap (all-time to as-of)",
+                  "Negotiation asks (next 12 months)", "Clause score", "Nearest notice deadline"):  # fmt: skip
         assert label in text
     for heading in ("Add-on spend by service and month", "Clause scorecard",
                     "Renewal timeline", "Leverage and negotiation asks", "Data-quality notes"):  # fmt: skip
@@ -62,3 +63,36 @@ def test_hostile_description_is_escaped_in_html(run):
     assert SCRIPT not in text
     # it is listed (escaped) among the unclassified lines
     assert "&lt;script&gt;document.title=" in text
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_executed_notebooks_are_small_and_the_html_carries_plotlyjs_once(run):
+    """Report kernels leave plotly.js out of the executed notebook (~4.6 MB each before);
+    the HTML export adds the single inlined copy, so the HTML still works offline."""
+    notebooks = [run.out / n / "renewal-leverage.ipynb" for n in SAMPLE_DSOS]
+    notebooks.append(run.out / "portfolio" / "portfolio-overview.ipynb")
+    for nb in notebooks:
+        text = nb.read_text(encoding="utf-8")
+        assert nb.stat().st_size <= 1_000_000, (nb, nb.stat().st_size)
+        assert count_plotlyjs(text) == 0, nb
+        assert "plotly-graph-div" in text, nb  # the figures are there, without the library
+        html_text = nb.with_suffix(".html").read_text(encoding="utf-8")
+        assert count_plotlyjs(html_text) == 1
+        # the library comes before the first figure's script
+        assert html_text.index("window.PlotlyConfig") < html_text.index("Plotly.newPlot")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_no_code_name_reaches_the_reader(run):
+    """No snake_case code name of schema.py in the text, the tables or the charts' labels."""
+    from tests.support.code_names import code_names_in, schema_code_names, visible_text
+
+    names = schema_code_names()
+    assert {"cross_location_incidents", "organizational_reporting", "location_id"} <= names
+    for path in _all_html(run):
+        text = path.read_text(encoding="utf-8")
+        assert code_names_in(visible_text(text), names) == [], path
+        for call in re.findall(r"Plotly\.newPlot\((.*?)\)\s*};", text, re.S):
+            assert code_names_in(call, names) == [], path

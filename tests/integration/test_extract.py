@@ -226,6 +226,16 @@ def test_services_and_documentation_clauses() -> None:
     assert r["services"]["after_hours_support"]["add_on_rate"] == 150.0
     assert r["services"]["after_hours_support"]["add_on_unit"] == "per_hour"
     assert set(r["documentation"]) == {"access_control_logs"}  # enabling MFA is not documenting it
+    r = _extract("This Agreement lists the services. The monthly fee includes unlimited help "
+                 "desk support; patch management is included.")  # fmt: skip
+    assert r["services"]["helpdesk"]["unlimited"] is True
+    assert "unlimited" not in r["services"]["patch_management"]
+
+
+def test_contradictory_p1_levels_are_dropped_not_guessed() -> None:
+    r = _extract("This Agreement sets service levels. P1: response within 4 hours, resolution "
+                 "within 2 hours.")  # fmt: skip
+    assert (_v(r, "p1_response_minutes"), _v(r, "p1_resolution_hours")) == (None, None)
 
 
 def test_sentence_splitting_keeps_company_abbreviations() -> None:
@@ -304,6 +314,9 @@ def test_size_and_page_limits(tmp_path, monkeypatch) -> None:
     big.write_bytes(_pdf_bytes(CONTRACT, pages=3))
     monkeypatch.setattr(document_mod, "MAX_PAGES", 2)
     assert "3 pages, more than the 2-page limit" in _refusal(big)
+    monkeypatch.setattr(document_mod, "MAX_PAGES", 300)
+    monkeypatch.setattr(document_mod, "MAX_TEXT_CHARS", 100)
+    assert "characters of text, more than the 100 limit" in _refusal(big)
     monkeypatch.setattr(document_mod, "MAX_FILE_BYTES", 1024)
     assert "larger than the" in _refusal(big)
 
@@ -342,3 +355,59 @@ def test_extract_imports_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _docx_with(tmp_path: Path, name: str, transform) -> Path:
+    """A one-paragraph contract DOCX whose word/document.xml went through ``transform``."""
+    import zipfile
+
+    import docx
+
+    src = tmp_path / f"src-{name}"
+    d = docx.Document()
+    d.add_paragraph(CONTRACT)
+    d.add_paragraph("Second page as Word laid it out.")
+    d.save(str(src))
+    out = tmp_path / name
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = transform(data)
+            zout.writestr(item, data)
+    return out
+
+
+def test_docx_pages_from_words_saved_layout_doctype_and_zip_limits(tmp_path, monkeypatch) -> None:
+    # Word saves its own page layout as w:lastRenderedPageBreak: those marks are the pages
+    rendered = _docx_with(
+        tmp_path, "rendered.docx",
+        lambda x: x.replace(b"<w:t>Second page", b"<w:lastRenderedPageBreak/><w:t>Second page", 1),
+    )  # fmt: skip
+    assert [p.splitlines()[0] for p in read_document(rendered).pages] == [
+        CONTRACT, "Second page as Word laid it out."]  # fmt: skip
+    doctype = _docx_with(
+        tmp_path, "doctype.docx",
+        lambda x: x.replace(b"?>", b'?><!DOCTYPE w [<!ENTITY a "aaaa">]>', 1),
+    )  # fmt: skip
+    assert "DOCTYPE/ENTITY" in _refusal(doctype)
+    monkeypatch.setattr(document_mod, "MAX_DOCX_UNPACKED_BYTES", 1000)
+    assert "unpacks to too much data" in _refusal(rendered)
+
+
+def test_json_to_a_file(tmp_path, capsys) -> None:
+    from dso_analytics.cli import main
+
+    src = tmp_path / "contract.txt"
+    src.write_text(CONTRACT + "\n\fPage two. Notices shall be sent by certified mail.\n")
+    out = tmp_path / "terms.json"
+    assert main(["extract", str(src), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    import json
+
+    data = json.loads(out.read_text())
+    assert data["pages"] == 2 and data["agreement"]["term_months"]["value"] == 12
+    assert data["agreement"]["notice_method"] == {
+        "value": "certified mail", "page": 2,
+        "evidence": "Notices shall be sent by certified mail.", "confidence": 0.85,
+    }  # fmt: skip

@@ -180,6 +180,9 @@ def test_accept_merges_reviewed_rows_keeps_backup_and_refuses_conflicts(docs, tm
     new = ag[-1]
     assert (new["agreement_id"], new["monthly_rate"], new["notice_method"]) == (
         NAMES[0], 145, "certified mail")  # fmt: skip
+    today = __import__("datetime").date.today().isoformat()
+    assert new["terms_source"] == f"extracted from {NAMES[0]}.pdf, reviewed {today}"
+    assert ag[0]["terms_source"] is None  # typed by hand
     assert ag[0]["agreement_id"] == "AG-1"  # the existing row is untouched
     sv = [r for r in _sheet(dso / "agreements.xlsx", "services") if r["agreement_id"] == NAMES[0]]
     assert {r["service"] for r in sv} >= {"helpdesk", "after_hours_support", "hardware"}
@@ -266,3 +269,19 @@ def test_agreement_and_its_amendment_in_two_files(tmp_path, capsys) -> None:
     assert ws.cell(row=2, column=1).value == "AG-RB"
     note = ws.cell(row=2, column=head.index("monthly_rate") + 1).comment.text
     assert note.startswith("amendment-1.docx, p. 1: 1. Section 4.2")
+
+
+def test_accept_writes_text_as_text_never_a_formula(docs, tmp_path) -> None:
+    dso = make_dso(tmp_path, fmt="xlsx")
+    draft = write_draft([extract_file(docs["a02-summit-organization"]["txt"])], dso / DRAFT_NAME)
+    _mark_reviewed(draft, {2: {}})
+    wb = openpyxl.load_workbook(draft)
+    cell = wb["agreements"]["B2"]
+    cell.value = '=HYPERLINK("http://x","Apex")'
+    cell.data_type = "s"  # typed as text ('=... in Excel)
+    wb.save(draft)
+    accept_draft(draft, dso, validate=Recorder())
+    wb = openpyxl.load_workbook(dso / "agreements.xlsx")
+    ws = wb["agreements"]
+    cell = next(c for c in ws["B"] if str(c.value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s"

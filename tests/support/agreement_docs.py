@@ -133,6 +133,48 @@ def write_txt(pages: list[list[Block]], path: Path) -> Path:
     return path
 
 
+def write_html(pages: list[list[Block]], path: Path) -> Path:
+    """Write the pages as HTML (justified serif text, real tables, a CSS page break per page)."""
+    import html
+
+    esc = html.escape
+    out = ["<!doctype html><html><head><meta charset='utf-8'><style>"
+           "body{font-family:serif;font-size:11pt;text-align:justify}"
+           ".pg{break-after:page}table{border-collapse:collapse}"
+           "td{border:1px solid #444;padding:3px}</style></head><body>"]  # fmt: skip
+    for i, blocks in enumerate(pages):
+        out.append("<div class='pg'>" if i < len(pages) - 1 else "<div>")
+        for b in blocks:
+            if b.rows:
+                rows = "".join(
+                    "<tr>" + "".join(f"<td>{esc(smart_quotes(c))}</td>" for c in r) + "</tr>"
+                    for r in b.rows
+                )
+                out.append(f"<table>{rows}</table>")
+            elif b.heading:
+                out.append(f"<h3>{esc(b.text)}</h3>")
+            else:
+                out.append(f"<p>{esc(smart_quotes(b.text))}</p>")
+        out.append("</div>")
+    out.append("</body></html>")
+    path.write_text("".join(out), encoding="utf-8")
+    return path
+
+
+def write_chromium_pdf(pages: list[list[Block]], path: Path, chromium: str) -> Path:
+    """Print the pages to PDF with headless Chromium (another PDF producer than fpdf2)."""
+    import subprocess
+
+    src = write_html(pages, path.with_suffix(".html"))
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         f"--user-data-dir={path.parent / ('.chromium-' + path.stem)}",
+         f"--print-to-pdf={path}", src.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return path
+
+
 def render_all(out_dir: Path, names: list[str] | None = None) -> dict[str, dict[str, Path]]:
     """Render every labelled agreement (or ``names``) as pdf, docx and txt into ``out_dir``.
 

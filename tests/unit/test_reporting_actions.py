@@ -40,7 +40,7 @@ def test_portfolio_views_escape_and_colour() -> None:
     # 2025-03-01 - 30 days = 2025-01-30, 30 days after as-of: "<=30", the nearest window colour
     assert "<td>2025-01-30</td>" in cal and "background:#ea580c" in cal
     asks = portfolio_asks_html([m])
-    assert "$75.25 in total" in asks
+    assert "$75.25 of one-off recoveries" in asks
     sp = provider_spend_html([m])
     assert "<script>" not in sp and "$325.25" in sp
     assert calendar_link_html(4).startswith('<p class="dso-say"><a href="renewal-deadlines.ics"')
@@ -66,3 +66,27 @@ def test_negotiation_status_sections(tmp_path: Path) -> None:
     out = negotiation_status_html(tmp_path, m)
     assert "figures are not shown" in out and "agreed $" not in out
     assert "amount_realised: is more than amount_agreed (70.00)" in out
+
+
+def test_negotiation_rollup(tmp_path: Path) -> None:
+    from dso_analytics.reporting.actions import negotiation_rollup, negotiation_rollup_html
+
+    m = _metrics()
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    path = write_new_log(a, current_asks(m))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["log"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row=2, column=col["status"], value="realised")
+    ws.cell(row=2, column=col["amount_asked"], value=75.25)
+    ws.cell(row=2, column=col["amount_agreed"], value=75.25)
+    ws.cell(row=2, column=col["amount_realised"], value=60)
+    wb.save(path)
+    roll = negotiation_rollup({"test-dso": a}, [m])
+    assert roll.iloc[0][["log", "asked", "agreed", "realised"]].tolist() == [
+        "ok", 75.25, 75.25, 60.0
+    ]  # fmt: skip
+    assert negotiation_rollup({"test-dso": b}, [m]).iloc[0]["log"] == "none"
+    assert "realised $60.00 across them" in negotiation_rollup_html({"test-dso": a}, [m])
