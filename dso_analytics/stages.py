@@ -62,13 +62,14 @@ class Template:
 
     notebook: str  # file name in ``dso_analytics/notebooks/``
     stem: str  # outputs: ``<stem>.html``, ``<stem>.xlsx``, ``<stem>.ipynb``
+    brief: bool = False  # also the one-page ``renewal-brief.pdf`` (needs Chromium)
 
     def path(self) -> Path:
         """The template notebook on disk (see :func:`template_path`)."""
         return template_path(self.notebook)
 
 
-DSO_REPORT = Template("renewal_leverage.ipynb", "renewal-leverage")
+DSO_REPORT = Template("renewal_leverage.ipynb", "renewal-leverage", brief=True)
 PORTFOLIO_REPORT = Template("portfolio_overview.ipynb", "portfolio-overview")
 
 
@@ -126,6 +127,7 @@ class Artifacts:
     html: Path
     xlsx: Path
     ipynb: Path
+    pdf: Path | None = None  # the one-page renewal brief, when Chromium is installed
 
 
 class StageFailed(Exception):
@@ -406,25 +408,34 @@ def error_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------
 # Publishing outputs
 # ---------------------------------------------------------------------------
-def _final_paths(folder: Path, stem: str) -> dict[str, Path]:
-    return {
+def _final_paths(folder: Path, template: Template) -> dict[str, Path]:
+    stem = template.stem
+    finals = {
         "html": folder / f"{stem}.html",
         "xlsx": folder / f"{stem}.xlsx",
         "ipynb": folder / f"{stem}.ipynb",
         "failed": folder / f"{stem}.failed.ipynb",
     }
+    if template.brief:
+        from dso_analytics.reporting.brief import BRIEF_NAME
+
+        finals["pdf"] = folder / BRIEF_NAME
+    return finals
 
 
 def _move_into_place(finals: Mapping[str, Path], staged: Mapping[str, Path]) -> Artifacts:
     """Move the staged outputs into place (each file atomically), then drop a stale
     ``failed`` notebook: a finished-looking report appears only when all of it exists."""
     finals["html"].parent.mkdir(parents=True, exist_ok=True)
-    for key in ("ipynb", "xlsx", "html"):
+    for key in staged:  # ipynb, xlsx, html (and the DSO's one-page brief pdf)
         tmp = finals[key].parent / f".{finals[key].name}.part"
         shutil.copyfile(staged[key], tmp)
         os.replace(tmp, finals[key])
     finals["failed"].unlink(missing_ok=True)
-    return Artifacts(html=finals["html"], xlsx=finals["xlsx"], ipynb=finals["ipynb"])
+    if "pdf" in finals and "pdf" not in staged:
+        finals["pdf"].unlink(missing_ok=True)  # no brief this time: no stale one
+    pdf = finals["pdf"] if "pdf" in staged else None
+    return Artifacts(html=finals["html"], xlsx=finals["xlsx"], ipynb=finals["ipynb"], pdf=pdf)
 
 
 def _keep_failed(finals: Mapping[str, Path], executed: Path) -> Path | None:
@@ -445,7 +456,7 @@ def _keep_failed(finals: Mapping[str, Path], executed: Path) -> Path | None:
 def clear_outputs(out: Path, template: Template) -> None:
     """Remove the finished-looking outputs of ``template`` in ``out`` (a DSO that failed
     before rendering must not leave last run's report looking current)."""
-    _keep_failed(_final_paths(out, template.stem), out / "\0none")
+    _keep_failed(_final_paths(out, template), out / "\0none")
 
 
 @contextlib.contextmanager
@@ -460,7 +471,7 @@ def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path,
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        kept = _keep_failed(_final_paths(out, template.stem), executed)
+        kept = _keep_failed(_final_paths(out, template), executed)
         raise StageFailed(state["stage"], error_line(exc), kept) from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -539,9 +550,14 @@ def render(
                     sources=prepared.sources,
                     scenarios=prepared.scenarios,
                 )
+                staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
+                state["stage"] = "brief"
+                from dso_analytics.reporting.brief import BRIEF_NAME, brief_available, write_brief
+
+                if template.brief and brief_available():  # needs Debian's chromium
+                    staged["pdf"] = write_brief(m, work / BRIEF_NAME)
             state["stage"] = "publish"
-            staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
-            return _move_into_place(_final_paths(out, template.stem), staged)
+            return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
 
@@ -615,6 +631,6 @@ def render_portfolio(
                 html = export_html(nb, work / f"{template.stem}.html", title="Portfolio overview")
             state["stage"] = "publish"
             staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
-            return _move_into_place(_final_paths(out, template.stem), staged)
+            return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
