@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DESCRIPTIONS = [
     "Managed services - {m}", "Helpdesk ticket #{n}", "Multi-site outage #{n}",
@@ -34,7 +34,7 @@ DESCRIPTIONS = [
 
 def synthetic_dataset(n_lines: int, n_locations: int = 200, seed: int = 7):  # noqa: ANN201
     """A typed DsoDataset with ``n_lines`` billing lines (few thousand unique descriptions)."""
-    from metrics_factory import agreement, location, make_ds
+    from tests.support.metrics_factory import agreement, location, make_ds
 
     rng = np.random.default_rng(seed)
     locs = [location(f"LOC-{i:04d}", "2021-01-01", workstations=8) for i in range(n_locations)]

@@ -107,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("profiles", help="list the provider-export profiles")
     p.add_argument("--dso", metavar="DSO_DIR", help="include this DSO's own profiles/")
+    p.add_argument(
+        "--save",
+        nargs=2,
+        metavar=("NAME", "FILE"),
+        help="infer a profile from FILE (generic invoice-lines mapping) and write it to "
+        "DSO_DIR/profiles/NAME.yaml (printed when --dso is not given)",
+    )
 
     p = sub.add_parser("import", help="convert a provider export into a contract billing file")
     p.add_argument("file", metavar="FILE")
@@ -328,6 +335,15 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     from dso_analytics.ingest.profiles import format_profiles, list_profiles
 
     dso = _existing_dir(args.dso) if args.dso else None
+    if args.save:
+        from dso_analytics.ingest.profiles import save_profile
+
+        name, file = args.save
+        if not Path(file).is_file():
+            raise DsoError(f"{file}: no such file")
+        written, text = save_profile(name, Path(file), dso)
+        print(f"wrote {written}" if written else text, end="\n" if written else "")
+        return 0
     print(format_profiles(list_profiles(dso)))
     return 0
 

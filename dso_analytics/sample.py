@@ -469,16 +469,18 @@ class _Biller:
         return int(self.rng.poisson(lam))
 
 
-def _services(agreement: str, spec: dict[str, tuple[str, float | None, str | None]]) -> list[dict]:
+def _services(agreement: str, spec: dict[str, tuple[Any, ...]]) -> list[dict]:
+    # (coverage, add_on_rate, add_on_unit[, unlimited])
     return [
         {
             "agreement_id": agreement,
             "service": svc,
-            "coverage": cov,
-            "add_on_rate": rate,
-            "add_on_unit": unit,
+            "coverage": t[0],
+            "add_on_rate": t[1],
+            "add_on_unit": t[2],
+            "unlimited": "yes" if t[3:] and t[3] else None,
         }
-        for svc, (cov, rate, unit) in spec.items()
+        for svc, t in spec.items()
     ]
 
 
@@ -1302,7 +1304,7 @@ def _coastal(rng: np.random.Generator) -> _Dso:
                    change_of_ownership_termination=False, baa="none"),
     ]  # fmt: skip
     services = _services(org, {
-        "helpdesk": ("included", None, None),
+        "helpdesk": ("included", None, None, True),  # unlimited: no ticket cap
         "remote_monitoring": ("included", None, None),
         "patch_management": ("included", None, None),
         "backup_monitoring": ("included", None, None),

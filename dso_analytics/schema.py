@@ -188,6 +188,7 @@ SERVICE_COLUMNS: tuple[Column, ...] = (
     Column("coverage", "code", required=True, codes=COVERAGES),
     Column("add_on_rate", "money", min_value=0),
     Column("add_on_unit", "code", codes=ADD_ON_UNITS),
+    Column("unlimited", "bool"),
 )
 
 DOCUMENTATION_COLUMNS: tuple[Column, ...] = (

@@ -66,7 +66,7 @@ def ask_keys(asks: pd.DataFrame) -> pd.Series:
 
 
 def credit_lines(m: DsoMetrics) -> pd.DataFrame:
-    """The invoice lines behind "credits to claim" (M2 billed despite included).
+    """The invoice lines behind "credits to claim" (``m.credits``).
 
     Parameters
     ----------
@@ -75,14 +75,22 @@ def credit_lines(m: DsoMetrics) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Rows of ``m.addon_lines`` whose ``addon_kind`` is
-        ``billed_despite_included`` (credits already issued included, as
-        negative amounts), all-time to as-of, with a ``provider`` column from
-        the governing agreement.  Their sum, floored at 0, is
+        The rows of ``m.credits`` that claim money: every billed-despite-included
+        line (credits already issued included, as negative amounts) and every
+        onboarding line billed above the contractual allowance, all-time to
+        as-of, with ``amount`` = the amount claimed from the line,
+        ``governing_agreement_id``, ``service_resolved`` and a ``provider``
+        column from the governing agreement.  Their sum is
         ``m.kpis["credits_to_claim"]``.
     """
-    a = m.addon_lines
-    out = a[(a["addon_kind"] == BILLED_DESPITE_INCLUDED).to_numpy(bool, na_value=False)].copy()
+    c = m.credits
+    keep = (c["kind"] == BILLED_DESPITE_INCLUDED).to_numpy(bool, na_value=False) | (
+        c["claim"].fillna(0) != 0
+    ).to_numpy(bool)
+    out = c[keep].rename(
+        columns={"agreement_id": "governing_agreement_id", "service": "service_resolved"}
+    )
+    out = out.assign(billed=out["amount"], amount=out["claim"]).drop(columns=["claim"])
     prov = m.renewals.set_index("agreement_id")["provider"]
     out["provider"] = out["governing_agreement_id"].map(prov).fillna("(unknown provider)")
     return out.reset_index(drop=True)

@@ -127,6 +127,11 @@ def _save(doc: Any, path: Path) -> Path:
 
 
 def _clause(row: pd.Series) -> str:
+    if row.get("kind") == "billed_above_contract":
+        return (
+            f"Agreement {row['governing_agreement_id']}, onboarding terms: billed above the "
+            "contractual allowance per location"
+        )
     return (
         f"Agreement {row['governing_agreement_id']}, services schedule: "
         f"{_service(row['service_resolved'])} included in the base fee"

@@ -42,6 +42,7 @@ PORTFOLIO_ASK_COLUMNS = (
     "ask",
     "agreement_id",
     "impact_12m",
+    "recovery_all_time",
 )
 PROVIDER_SPEND_COLUMNS = ("provider", "dsos", "agreements", "locations_now", "spend_t12m", "by_dso")
 
@@ -129,9 +130,11 @@ def compute_portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
     -------
     DataFrame
         :data:`PORTFOLIO_ASK_COLUMNS`: the asks with ``in_total`` True (asks
-        that restate another's dollars are left out) and a positive 12-month
-        impact, largest first; ``rank`` 1..n across DSOs.  Their sum is the
-        portfolio's total of asks.
+        that restate another's dollars are left out) and a positive
+        next-12-month impact or one-off recovery (all-time to as-of), largest
+        dollars at stake (impact + recovery) first; ``rank`` 1..n across DSOs.
+        Each column's sum is the sum of the DSOs' ``asks_impact_12m`` /
+        ``asks_recovery_all_time``.
     """
     parts = []
     for m in results:
@@ -141,16 +144,28 @@ def compute_portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
             if "in_total" in a.columns
             else np.ones(len(a), bool)
         )
-        a = a[keep & (a["impact_12m"].astype(float) > 0).to_numpy()]
+        rec = (
+            a["recovery_all_time"].astype(float).fillna(0.0)
+            if "recovery_all_time" in a.columns
+            else pd.Series(0.0, index=a.index)
+        )
+        money = (a["impact_12m"].astype(float).fillna(0.0) > 0) | (rec > 0)
+        a = a[keep & money.to_numpy(bool)]
+        rec = rec[keep & money.to_numpy(bool)]
         parts.append(pd.DataFrame({
             "dso": m.dso, "display_name": m.display_name, "ask_key": ask_keys(a).to_numpy(),
             "ask": a["ask"].astype("str").to_numpy(),
             "agreement_id": a["agreement_id"].astype("str").to_numpy(),
             "impact_12m": a["impact_12m"].astype(float).to_numpy(),
+            "recovery_all_time": rec.to_numpy(float),
         }))  # fmt: skip
     cols = [c for c in PORTFOLIO_ASK_COLUMNS if c != "rank"]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    out = out.sort_values(["impact_12m", "dso"], ascending=[False, True], kind="stable")
+    out = out.assign(
+        _stake=out["impact_12m"].astype(float) + out["recovery_all_time"].astype(float)
+    )
+    out = out.sort_values(["_stake", "dso"], ascending=[False, True], kind="stable")
+    out = out.drop(columns="_stake")
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     return out[list(PORTFOLIO_ASK_COLUMNS)]

@@ -212,9 +212,8 @@ def write_draft(
     scols = [*schema.column_names(schema.SERVICES), "page", "evidence", "confidence"]
     for c, name in enumerate(scols):
         ws.write_string(0, c, name, fmt["head"])
-    ws.set_column(0, 1, 26)
-    ws.set_column(2, 4, 13)
-    ws.set_column(6, 6, 90)
+        ws.set_column(c, c, {"agreement_id": 26, "service": 26, "evidence": 90}.get(name, 13))
+    cov_col = scols.index("coverage")
     r = 1
     for ex, aid in zip(extractions, ids, strict=True):
         for code in schema.SERVICE_CODES:
@@ -222,11 +221,11 @@ def write_draft(
             if t is None:
                 continue
             style = fmt["ok"] if t.confidence >= CONFIDENT else fmt["check"]
-            row = [aid, code, t.value, t.extra.get("add_on_rate"), t.extra.get("add_on_unit"),
-                   t.page, t.evidence, t.confidence]  # fmt: skip
-            for c, v in enumerate(row):
-                put(ws, r, c, v, style if c == 2 else None)
-            ws.write_comment(r, 2, note(t), {"x_scale": 3, "y_scale": 2})
+            values = {"agreement_id": aid, "service": code, "coverage": t.value, **t.extra,
+                      "page": t.page, "evidence": t.evidence, "confidence": t.confidence}  # fmt: skip
+            for c, name in enumerate(scols):
+                put(ws, r, c, values.get(name), style if c == cov_col else None)
+            ws.write_comment(r, cov_col, note(t), {"x_scale": 3, "y_scale": 2})
             evidence_rows.append([aid, schema.SERVICES, code, t.value, t.page, t.evidence,
                                   t.confidence, t.file or ex.file])  # fmt: skip
             r += 1
@@ -237,8 +236,8 @@ def write_draft(
     dcols = [*schema.column_names(schema.DOCUMENTATION), "page", "evidence", "confidence"]
     for c, name in enumerate(dcols):
         ws.write_string(0, c, name, fmt["head"])
-    ws.set_column(0, 1, 36)
-    ws.set_column(4, 4, 90)
+        ws.set_column(c, c, {"agreement_id": 26, "deliverable": 36, "evidence": 90}.get(name, 13))
+    spec_col = dcols.index("specified")
     r = 1
     for ex, aid in zip(extractions, ids, strict=True):
         for code in schema.DELIVERABLES:
@@ -246,9 +245,11 @@ def write_draft(
             if t is None:
                 continue
             style = fmt["ok"] if t.confidence >= CONFIDENT else fmt["check"]
-            for c, v in enumerate([aid, code, t.value, t.page, t.evidence, t.confidence]):
-                put(ws, r, c, v, style if c == 2 else None)
-            ws.write_comment(r, 2, note(t), {"x_scale": 3, "y_scale": 2})
+            values = {"agreement_id": aid, "deliverable": code, "specified": t.value,
+                      "page": t.page, "evidence": t.evidence, "confidence": t.confidence}  # fmt: skip
+            for c, name in enumerate(dcols):
+                put(ws, r, c, values.get(name), style if c == spec_col else None)
+            ws.write_comment(r, spec_col, note(t), {"x_scale": 3, "y_scale": 2})
             evidence_rows.append([aid, schema.DOCUMENTATION, code, t.value, t.page, t.evidence,
                                   t.confidence, t.file or ex.file])  # fmt: skip
             r += 1

@@ -888,8 +888,11 @@ def _rule_services(u: Unit) -> Iterable[_Cand]:
                     if word in clause[m.end() : m.end() + 30] or (u.row and word in clause):
                         extra["add_on_unit"] = code
                         break
+        shared = {"unlimited": True} if coverage == "included" and "unlimited" in clause else {}
         for s in hits:
-            yield _Cand(f"service:{s}", coverage, u, conf, extra if len(hits) == 1 else {})
+            yield _Cand(
+                f"service:{s}", coverage, u, conf, (extra if len(hits) == 1 else {}) | shared
+            )
 
 
 DOCUMENTATION_PATTERNS: dict[str, re.Pattern[str]] = {

@@ -19,6 +19,7 @@ shipped ones; a DSO adds its own in ``DSO_DIR/profiles/*.yaml``)::
     location:
       columns: [sitenumber, site]        # must map to a location (else validation error)
       if_mapped: [client_name]           # used only when it names a location
+      max_unresolved_share: 0.5          # more lines without a location: validation error
     date_format: auto                    # or a strftime format such as "%m/%d/%Y"
     derive_amount: true                  # blank amount -> quantity x unit_price
     credit_when:   [{column: Invoice Type, match: ["credit*"]}]   # amount made negative
@@ -29,10 +30,31 @@ shipped ones; a DSO adds its own in ``DSO_DIR/profiles/*.yaml``)::
       - {same_month: [Effective, Cancelled]}
     services:                            # other item codes -> any service code
       - {column: item_code, match: ["hw-*"], service: hardware}
+    codes:                               # coded values -> labels, before any rule
+      BillingItemType: {6: Recurring Service, 7: Recurring Contract Setup Fee}
+    heading_rows: {into: Customer, when_blank: [Date, Amount]}   # see below
+    recurring: {start: Effective, end: Cancelled}                 # see below
 
-Header names are matched after :func:`dso_analytics.schema.normalise_header`
-(so ``Ext Price`` and ``ext_price`` are the same).  Wherever a header is
-expected, a list gives alternatives (the first present, non-blank one wins).
+Header names are compared by :func:`dso_analytics.schema.header_key` (case,
+spaces, underscores, dots, camelCase and spaces around ``/`` do not matter:
+``Ext Price``, ``extPrice`` and ``ext_price`` are the same; ``Project / Phase``
+is ``Project/Phase``).  Wherever a header is expected, a list gives
+alternatives (the first present, non-blank one wins).  ``location_id`` and
+``agreement_id`` are never taken from a same-named export header unless the
+profile maps them (an export's own ``location.id`` is not the DSO's).
+
+``heading_rows``: a row whose ``when_blank`` headers are all blank is a heading
+(QuickBooks puts the customer above its block); its text is carried down as
+column ``into`` of the rows below and the heading row itself is dropped.
+
+``recurring``: each row is a monthly charge from ``start`` up to ``end`` (or the
+as-of date, default today, when it is blank or later): one line per month,
+dated on ``start``'s day of the month.  Rules read the row as exported.
+
+Location coverage: when the DSO has locations, a file whose location rule leaves
+lines without a location is a validation problem (``location_unresolved``) if
+it resolves none of them or more than ``max_unresolved_share`` stay blank, unless
+the file is named after a location_id (then that is their location).
 
 Parsing of money, dates and numbers stays with the ingest parsers: a mapped
 value the profile cannot interpret is passed through as exported, so validation
@@ -701,12 +723,16 @@ def header_matcher(
     callable
         ``f(normalised_cells) -> float``; 0 for a row nothing recognises.
     """
+    from dso_analytics.ingest.generic import generic_score
+
     contract = set(schema.column_names(table)) if table else set()
     required = set(schema.required_columns(table)) if table else set()
 
     def score(cells: Sequence[str]) -> float:
         heads = [c for c in cells if c]
         best = float(len(contract.intersection(heads)) + len(required.intersection(heads)))
+        if table == schema.BILLING:
+            best = max(best, generic_score(heads))
         for p in profiles:
             s = p.score(heads)
             if s is not None:
@@ -1413,10 +1439,23 @@ def import_export(
         chosen = match_profile(raw.headers, profiles)
         if chosen is None:
             closest = closest_profile(raw.original_headers or raw.headers, profiles)
+            generic, _notes, why = _generic(raw, src)
+            if generic is not None:  # import is explicit: the analyst confirms a guess first
+                from dso_analytics.ingest.generic import infer_profile
+
+                shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
+                mapping = infer_profile(raw.headers, raw.frame, shown).describe()
+                raise DsoError(
+                    f"{src.name}: no provider profile matches its headers; the generic "
+                    f"invoice-lines mapping would read {mapping}. Save it as a profile to "
+                    f"confirm it: dso-analytics profiles --save NAME {src.name} --dso DSO_DIR "
+                    "(then check the YAML and import again)"
+                )
             raise DsoError(
                 f"{src.name}: no provider profile matches its headers "
                 f"({', '.join(raw.headers) or 'none found'})"
                 + (f"; {closest}" if closest else "")
+                + (f"; the generic invoice-lines mapping does not apply ({why})" if why else "")
                 + f"; available: {', '.join(p.name for p in profiles)}. Add a profile in "
                 f"{schema.PROFILES_DIR}/ or choose one with --profile"
             )
@@ -1588,6 +1627,30 @@ def _shown_headers(raw: RawTable, profile: Profile) -> dict[str, str]:
     return shown
 
 
+def _generic(raw: RawTable, path: Path) -> tuple[Profile | None, list[Problem], str]:
+    """The generic invoice-lines mapping of ``raw`` (with its warning), or why not."""
+    from dso_analytics.ingest.generic import infer_profile
+
+    if not raw.headers:
+        return None, [], ""
+    shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
+    inf = infer_profile(raw.headers, raw.frame, shown)
+    if inf.profile is None:
+        return None, [], inf.reason
+    warning = Problem(
+        file=raw.file,
+        sheet=raw.sheet or None,
+        problem=(
+            f"no provider profile matches; read with the generic invoice-lines mapping "
+            f"{inf.describe()}. Check it, then save it as a profile: dso-analytics profiles "
+            f"--save NAME {path.name} --dso DSO_DIR"
+        ),
+        rule="generic_mapping",
+        severity="warning",
+    )
+    return inf.profile, [warning], ""
+
+
 def _file_problem(file: str, problem: str, rule: str, sheet: str | None = None) -> Problem:
     return Problem(file=file, sheet=sheet or None, problem=problem, rule=rule)
 
@@ -1638,6 +1701,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
         return _unread(
             raw, _file_problem(raw.file, f"cannot be mapped: {exc}", "bad_profile", sheet)
         )
+    again: RawTable | None = None
     try:
         prof = match_profile(raw.headers, profiles)
         if prof is None:
@@ -1648,6 +1712,16 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
                 sheet = raw.sheet or None
     except DsoError as exc:
         return _unread(raw, _file_problem(raw.file, str(exc), "ambiguous_profile", sheet))
+    notes: list[Problem] = []
+    why = ""
+    if prof is None:  # no profile names it: the generic mapping, when unambiguous
+        prof, notes, why = _generic(raw, path)
+        if prof is None and again is not None and again.header_row != raw.header_row:
+            prof2, notes2, why2 = _generic(again, path)
+            if prof2 is not None:
+                prof, notes, raw, sheet = prof2, notes2, again, again.sheet or None
+            else:
+                why = why or why2
     if prof is None:
         missing = [c for c in schema.required_columns(schema.BILLING) if c not in raw.headers]
         closest = closest_profile(raw.original_headers or raw.headers, profiles)
@@ -1663,6 +1737,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
                     else ""
                 )
                 + (f"; {closest}" if closest else "")
+                + (f"; the generic invoice-lines mapping does not apply ({why})" if why else "")
                 + f"; add a profile in {schema.PROFILES_DIR}/ or rename the columns",
                 "no_profile",
                 sheet,
@@ -1682,7 +1757,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
             footers = apply_profile(footers, prof)
         except DsoError:
             footers = footers.iloc[0:0]
-    problems = location_coverage(
+    problems = notes + location_coverage(
         mapped, prof, raw.file, locations, _shown_headers(raw, prof), sheet
     )
     headers = [c for c in mapped.columns if c not in schema.PROVENANCE]
@@ -1699,3 +1774,59 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
         ),
         problems,
     )
+
+
+# ---------------------------------------------------------------------------
+# profiles --save: a DSO profile from the generic mapping of one file
+# ---------------------------------------------------------------------------
+def save_profile(name: str, src: Path, dso_dir: Path | None = None) -> tuple[Path | None, str]:
+    """Infer a profile for ``src`` with the generic invoice-lines mapping and save it.
+
+    Parameters
+    ----------
+    name : str
+        The new profile's slug (also its file name, ``NAME.yaml``).
+    src : Path
+        An export (.csv or .xlsx).
+    dso_dir : Path, optional
+        Write ``DSO_DIR/profiles/NAME.yaml``; without it nothing is written.
+
+    Returns
+    -------
+    path : Path or None
+        The file written (``None`` without ``dso_dir``).
+    text : str
+        The profile's YAML.
+
+    Raises
+    ------
+    DsoError
+        A name that is not a slug, an existing profile file, or a file whose
+        columns the generic mapping cannot tell apart (the message says which).
+    """
+    from dso_analytics.ingest.generic import infer_profile, profile_yaml
+    from dso_analytics.ingest.workbook import read_raw_table
+
+    if not schema.is_slug(name):
+        raise DsoError(f"{name!r} is not a profile name (lower case letters, digits, - and _)")
+    src = Path(src)
+    raw = read_raw_table(src, header_matcher=header_matcher([]), display=src.name)
+    shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
+    inf = infer_profile(raw.headers, raw.frame, shown)
+    if inf.profile is None:
+        raise DsoError(
+            f"{src.name}: the generic invoice-lines mapping does not apply "
+            f"({inf.reason or 'no header row found'}); write the profile by hand "
+            "(the schema is in the README and in dso_analytics/ingest/profiles.py)"
+        )
+    text = profile_yaml(name, inf, src.name)
+    parse_profile(yaml.safe_load(text), source=f"{schema.PROFILES_DIR}/{name}.yaml")
+    if dso_dir is None:
+        return None, text
+    folder = Path(dso_dir) / schema.PROFILES_DIR
+    dest = folder / f"{name}.yaml"
+    if dest.exists():
+        raise DsoError(f"{schema.PROFILES_DIR}/{dest.name} already exists: choose another name")
+    folder.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    return dest, text

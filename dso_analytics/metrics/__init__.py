@@ -19,13 +19,13 @@ Decisions (where the spec is silent)
 - **Lines after as-of** are left out of every metric (they did not exist at the
   as-of date); a note counts them.  "All-time" means up to as-of.
 - **Credits** (negative lines) are summed with the charges they offset, in their
-  service and add-on kind.  ``credits_to_claim`` = all-time
-  billed-despite-included amount, net of credits already issued, floored at 0:
-  a service the agreement included was never owed, whenever billed.  Its T12M
-  figure is in ``addon_summary``.
+  service and add-on kind.  ``credits_to_claim`` (all-time to as-of) = per
+  agreement, billed-despite-included net of credits issued (floored at 0) plus
+  onboarding billed above the contractual allowance; every line behind it is in
+  ``DsoMetrics.credits``.
 - **Add-on lines with no governing agreement** are ``contractual_add_on`` (no
   agreement says they are included).  When the services table is missing,
-  every add-on line is ``contractual_add_on`` and billed_despite_included is unknown.
+  every add-on line is ``coverage_unknown`` and every add-on figure is unknown.
 - **Governing agreement ties**: among agreements of the same scope in force on a
   date, the one that started last wins, then the first in the file.  An
   agreement with a blank term is treated as open-ended.
@@ -48,16 +48,11 @@ Decisions (where the spec is silent)
   agreement was in force within the T12M (12 when throughout) / workstations now.
 - **Clause checks** use the fixed 8 base services of the data contract.
   A dataset whose ``present_tables`` is empty (built by hand) counts every table present.
-- **Asks**: an expired agreement keeps only its credit claims; volume pricing
-  is listed only when its impact is positive; a notice-deadline ask (missed or
-  within the last alert window) carries the sum of the other asks on that
-  agreement (the leverage lost if the window passes), so it ranks high.
-  "Move organizational_reporting into base" and "automatic monthly reporting"
-  can show the same dollars: they are two ways to the same saving.  Such asks
-  carry ``in_total = False`` and every total of asks sums only ``in_total``
-  rows, so no dollar is counted twice.
+- **Asks**: see :mod:`dso_analytics.metrics.asks` (a list of named rules; each
+  ask has a stable ``ask_key``; asks without dollars are ``terms_to_fix``; no
+  two asks count the same dollar).
 - **leverage_score**: see :mod:`dso_analytics.metrics.leverage` (formula and inputs);
-  the asks' 12-month impacts are defined in :func:`~dso_analytics.metrics.leverage.compute_asks`.
+  the asks' impacts are defined in :mod:`~dso_analytics.metrics.asks`.
 """
 
 from __future__ import annotations
@@ -68,6 +63,7 @@ from dso_analytics import schema
 from dso_analytics.classify import Rules, read_rules
 from dso_analytics.dataset import DsoDataset
 from dso_analytics.metrics._util import reuse_codes, t12m_start
+from dso_analytics.metrics.asks import ASK_RULES, compute_asks
 from dso_analytics.metrics.export import (
     format_metrics_table,
     format_portfolio_table,
@@ -75,9 +71,10 @@ from dso_analytics.metrics.export import (
     portfolio_to_dict,
 )
 from dso_analytics.metrics.governing import governing_agreement
-from dso_analytics.metrics.leverage import compute_asks, compute_leverage, leverage_score
+from dso_analytics.metrics.headline import HEADLINE, headline
+from dso_analytics.metrics.leverage import compute_leverage, leverage_score
 from dso_analytics.metrics.onboarding import compute_onboarding
-from dso_analytics.metrics.portfolio import compute_portfolio
+from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.renewals import compute_renewals
 from dso_analytics.metrics.result import LINES_COLUMNS, DsoMetrics
 from dso_analytics.metrics.scorecard import compute_scorecard
@@ -85,6 +82,8 @@ from dso_analytics.metrics.spend import compute_addons, compute_lines, compute_s
 from dso_analytics.standards import Params, read_standard
 
 __all__ = [
+    "ASK_RULES",
+    "HEADLINE",
     "DsoMetrics",
     "compute_addons",
     "compute_asks",
@@ -99,9 +98,11 @@ __all__ = [
     "format_metrics_table",
     "format_portfolio_table",
     "governing_agreement",
+    "headline",
     "leverage_score",
     "metrics_to_dict",
     "portfolio_to_dict",
+    "portfolio_totals",
 ]
 
 
@@ -154,7 +155,7 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
     doc_known = _present(ds, schema.DOCUMENTATION)
     if not services_known:
         notes.append("The services sheet is missing: service clause checks and "
-                     "billed-despite-included figures are unknown.")  # fmt: skip
+                     "add-on and credit figures are unknown.")  # fmt: skip
     if not doc_known:
         notes.append("The documentation sheet is missing: HIPAA documentation checks are unknown.")
 
@@ -171,10 +172,15 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
         ds.agreements, ds.services, ds.documentation, params, services_known, doc_known
     )
     renewals = compute_renewals(ds.agreements, as_of, params)
-    leverage, lev_total, asks = compute_leverage(
+    leverage, lev_total = compute_leverage(
         ds.agreements, ds.locations, lines, onboarding, pipeline, scorecard, renewals,
-        as_of, window_start, params,
+        as_of, window_start, params, services_known,
     )  # fmt: skip
+    ask_set = compute_asks(
+        leverage, lines, onboarding, pipeline, scorecard, renewals, ds.locations, ds.agreements,
+        as_of, params, ds.dso, services_known,
+    )  # fmt: skip
+    asks = ask_set.asks
 
     unattributed = int(
         (
@@ -197,13 +203,10 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
 
     # KPIs
     bdi = addons["summary"]["billed_despite_included"]
-    cta = lines.loc[
-        (lines["addon_kind"] == "billed_despite_included").to_numpy(bool, na_value=False),
-        ["amount_cents"],
-    ]
-    credits = (
-        None if bdi["all_time"] is None else max(0.0, round(cta["amount_cents"].sum() / 100, 2))
-    )
+    # credits to claim: billed despite included (net, per agreement) + billed above
+    # the contract's onboarding allowance; unknown while the services sheet is missing
+    recovery = round(float(asks["recovery_all_time"].sum()), 2)
+    credits = None if bdi["all_time"] is None else recovery
     upcoming = renewals[renewals["status"] != "expired"].copy()
     eff = upcoming["notice_deadline"].where(~upcoming["notice_window_missed"].fillna(False).astype(bool),
                                             upcoming["next_notice_deadline"])  # fmt: skip
@@ -214,10 +217,15 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
     kpis = {
         "spend_t12m": spend["total"]["t12m"],
         "spend_all_time": spend["total"]["all_time"],
-        "addon_t12m": round(
-            (addons["summary"]["contractual_add_on"]["t12m"] or 0.0) + (bdi["t12m"] or 0.0), 2
-        ),
+        "addon_t12m": None
+        if bdi["t12m"] is None
+        else round(sum(v["t12m"] for v in addons["summary"].values()), 2),
         "credits_to_claim": credits,
+        "asks_impact_12m": round(float(asks["impact_12m"].sum()), 2),
+        "asks_recovery_all_time": recovery,
+        "asks_count": int(len(asks)),
+        "terms_to_fix_count": int(len(ask_set.terms_to_fix)),
+        "findings_count": int(len(ask_set.findings)),
         "onboarding_contractual_overspend": None if oc.isna().all() else round(float(oc.sum()), 2),
         "onboarding_target_overspend": round(float(onboarding["target_overspend"].sum()), 2),
         "clause_score": lev_total["clause_score"],
@@ -259,4 +267,7 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
         ungoverned=ungoverned[keep].reset_index(drop=True),
         kpis=kpis,
         notes=notes,
+        terms_to_fix=ask_set.terms_to_fix,
+        credits=ask_set.credits,
+        findings=ask_set.findings,
     )

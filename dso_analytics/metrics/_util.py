@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +34,23 @@ def from_cents(cents: int | np.integer | np.ndarray | pd.Series) -> float | np.n
     if isinstance(cents, np.ndarray):
         return np.round(cents.astype("float64") / 100.0, 2)
     return round(int(cents) / 100.0, 2)
+
+
+def round_money(x: float | np.ndarray) -> float | np.ndarray:
+    """Round money half-up to the cent (151.235 -> 151.24); NaN stays NaN.
+
+    The float's shortest decimal text is rounded (``Decimal(repr(x))``), so a
+    value typed as 151.235 rounds up although its binary value is 151.2349999...
+    """
+
+    def one(v: float) -> float:
+        if v != v:  # NaN
+            return v
+        return float(Decimal(repr(float(v))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+    if isinstance(x, np.ndarray):
+        return np.array([one(v) for v in x.astype(float).ravel()], dtype=float).reshape(x.shape)
+    return one(float(x))
 
 
 #: factorized text columns, by arrow array, while :func:`reuse_codes` is active

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from dso_analytics.errors import printable
+from dso_analytics.metrics.headline import HEADLINE, LABELS, headline
+from dso_analytics.metrics.portfolio import portfolio_totals
 from dso_analytics.metrics.result import DsoMetrics
 
 
@@ -123,6 +125,7 @@ def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
         "leverage": _records(m.leverage),
         "leverage_total": {k: _v(v) for k, v in m.leverage_total.items()},
         "kpis": {k: _v(v) for k, v in m.kpis.items()},
+        "headline": [{**h, "value": _v(h["value"])} for h in headline(m)],
         "unclassified_lines": int(len(m.unclassified)),
         "unclassified": _records(
             m.unclassified.head(200),
@@ -130,6 +133,9 @@ def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
         ),
         "ungoverned_lines": int(len(m.ungoverned)),
         "negotiation_asks": _records(m.asks),
+        "terms_to_fix": _records(m.terms_to_fix),
+        "credits_to_claim_lines": _records(m.credits),
+        "findings": _records(m.findings),
         "notes": list(m.notes),
     }
 
@@ -151,13 +157,23 @@ def format_metrics_table(m: DsoMetrics) -> str:
         f"{m.display_name} ({m.dso}) - as of {m.as_of.date()}  [{m.currency}]",
         f"T12M = {(m.t12m_start + pd.Timedelta(days=1)).date()} .. {m.as_of.date()}",
         "",
-        f"  Spend T12M                 {_money(k['spend_t12m']):>14}   all-time {_money(k['spend_all_time'])}",
-        f"  Add-ons T12M               {_money(k['addon_t12m']):>14}",
-        f"    billed despite included  {_money(m.addon_summary['billed_despite_included']['t12m']):>14}",
-        f"    contractual add-ons      {_money(m.addon_summary['contractual_add_on']['t12m']):>14}",
-        f"  Credits to claim           {_money(k['credits_to_claim']):>14}",
-        f"  Onboarding overspend       {_money(k['onboarding_contractual_overspend']):>14} contractual"
-        f"   {_money(k['onboarding_target_overspend'])} vs target cap",
+        *[
+            f"  {LABELS[key]:<54} {_money(k.get(key)):>14}"
+            for key in ("spend_t12m", "spend_all_time", "addon_t12m")
+        ],
+        f"    billed despite included (T12M){'':<22} "
+        f"{_money(m.addon_summary['billed_despite_included']['t12m']):>14}",
+        f"    contractual add-ons (T12M){'':<26} "
+        f"{_money(m.addon_summary['contractual_add_on']['t12m']):>14}",
+        *[
+            f"  {LABELS[key]:<54} {_money(k.get(key)):>14}"
+            for key in (
+                "credits_to_claim",
+                "onboarding_contractual_overspend",
+                "onboarding_target_overspend",
+                "asks_impact_12m",
+            )
+        ],
         f"  Clause score               {cs:>14}",
         f"  Nearest notice deadline    {str(_v(k['nearest_notice_deadline']) or 'none'):>14}"
         f"   {k['nearest_notice_agreement'] or ''}",
@@ -190,9 +206,15 @@ def format_metrics_table(m: DsoMetrics) -> str:
                 + ("  SLA BREACHED" if r.sla_breached is True else "")
             )
     if len(m.asks):
-        out += ["", "Negotiation asks (12-month impact)"]
+        out += ["", "Negotiation asks: next-12-month impact / one-off recovery (all-time to as-of)"]
         for r in m.asks.head(10).itertuples(index=False):
-            out.append(f"  {r.rank:>2}. {_money(r.impact_12m):>12}  {r.ask} [{r.agreement_id}]")
+            out.append(
+                f"  {r.rank:>2}. {_money(r.impact_12m):>12} {_money(r.recovery_all_time):>12}"
+                f"  {r.ask} [{r.agreement_id}]"
+            )
+    if len(m.terms_to_fix):
+        out += ["", "Terms to fix (no dollars of their own)"]
+        out += [f"  - {r.ask} [{r.agreement_id}]" for r in m.terms_to_fix.itertuples(index=False)]
     if m.notes:
         out += ["", "Notes"] + [f"  - {n}" for n in m.notes]
     return "\n".join(printable(line) for line in out)  # data text never forges a line
@@ -202,6 +224,8 @@ def portfolio_to_dict(roll: pd.DataFrame, results: Sequence[DsoMetrics]) -> dict
     """The portfolio JSON: the roll-up rows plus each DSO's metrics JSON."""
     return {
         "portfolio": _records(roll),
+        "portfolio_totals": {k: _v(v) for k, v in portfolio_totals(roll).items()},
+        "labels": {k: LABELS[k] for k, *_ in HEADLINE},
         "dsos": [metrics_to_dict(m) for m in results],
     }
 
@@ -220,7 +244,17 @@ def format_portfolio_table(roll: pd.DataFrame) -> str:
             f"{_money(r.credits_to_claim):>11} {_money(r.onboarding_target_overspend):>13} "
             f"{cs:>8} {str(_v(r.nearest_notice_deadline) or '-'):>11} {r.leverage_score:>6.1f}"
         )
+    tot = portfolio_totals(roll)
+    out.append("-" * len(head))
+    out.append(
+        f"{'Portfolio total':<22} {_money(tot['spend_t12m']):>13} {_money(tot['addon_t12m']):>13} "
+        f"{_money(tot['credits_to_claim']):>11} {_money(tot['onboarding_target_overspend']):>13}"
+    )
+    out.append(f"  Negotiation asks (next 12 months): {_money(tot['asks_impact_12m'])}")
     for r in roll.itertuples(index=False):
-        if isinstance(r.top_ask, str):
-            out.append(f"  {r.dso}: top ask {r.top_ask} ({_money(r.top_ask_impact_12m)})")
+        if isinstance(r.top_ask, str) and r.top_ask != "nan":
+            out.append(
+                f"  {r.dso}: top ask {r.top_ask} ({_money(r.top_ask_impact_12m)} next 12 months, "
+                f"{_money(r.top_ask_recovery_all_time)} one-off)"
+            )
     return "\n".join(printable(line) for line in out)  # data text never forges a line

@@ -31,9 +31,9 @@ import pandas as pd
 
 from dso_analytics import schema
 from dso_analytics.metrics import result as R
-from dso_analytics.metrics._util import as_float, as_text, from_cents, group_sums, t12m_start
+from dso_analytics.metrics._util import as_float, as_text, from_cents, group_sums, round_money
 from dso_analytics.metrics.governing import agreement_windows, governing_agreement
-from dso_analytics.metrics.spend import BILLED_DESPITE_INCLUDED
+from dso_analytics.metrics.spend import BILLED_DESPITE_INCLUDED, COVERAGE_UNKNOWN
 from dso_analytics.standards import Params
 
 WEIGHTS = {"addon": 25, "credits": 15, "onboarding": 20, "clauses": 20, "growth": 10, "price": 10}
@@ -93,22 +93,6 @@ def baseline_dates(agreements: pd.DataFrame) -> pd.Series:
     return eff.where(eff.notna(), start)
 
 
-def _evidence(lines: pd.DataFrame, pos: np.ndarray, max_sources: int = 3) -> str:
-    """Evidence text of the lines at positions ``pos`` (ascending) of ``lines``.
-
-    Only the location and provenance of those rows are taken (not the wide frame).
-    """
-    n = len(pos)
-    locs = sorted(lines["location_id"].take(pos).fillna("(organization)").unique())
-    src = lines[["source_file", "source_row"]].take(pos[:max_sources])
-    where = ", ".join(
-        f"{f} row {r}"
-        for f, r in zip(src["source_file"].fillna("?"), src["source_row"], strict=False)
-    )
-    loc_txt = ", ".join(locs[:5]) + (f" +{len(locs) - 5} more" if len(locs) > 5 else "")
-    return f"{n} line(s) at {loc_txt}" + (f"; e.g. {where}" if where else "")
-
-
 def compute_leverage(
     agreements: pd.DataFrame,
     locations: pd.DataFrame,
@@ -120,8 +104,9 @@ def compute_leverage(
     as_of: pd.Timestamp,
     t12m_start: pd.Timestamp,
     params: Params,
-) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
-    """M6: leverage per agreement, the DSO total and the ranked negotiation asks.
+    services_known: bool = True,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """M6: leverage per agreement and the DSO total (asks: :mod:`metrics.asks`).
 
     Parameters
     ----------
@@ -133,6 +118,9 @@ def compute_leverage(
         M3, M4 and M5 results.
     as_of, t12m_start : Timestamp
     params : Params
+    services_known : bool
+        ``False`` when the services sheet is missing: add-on and
+        billed-despite-included figures are then unknown (NaN / None), never 0.
 
     Returns
     -------
@@ -140,8 +128,6 @@ def compute_leverage(
         :data:`result.LEVERAGE_COLUMNS`.
     total : dict
         The same keys for the whole DSO.
-    asks : DataFrame
-        :data:`result.ASK_COLUMNS`, largest 12-month impact first.
     """
     ag = agreements.reset_index(drop=True)
     ids = as_text(ag["agreement_id"]).to_numpy(dtype=object)
@@ -179,17 +165,27 @@ def compute_leverage(
     t = lines["in_t12m"].to_numpy(bool)
     lc = lines["amount_cents"].to_numpy(np.int64)
     cents = np.where(t, lc, 0)
-    is_addon = lines["addon_kind"].notna().to_numpy(bool)
+    is_addon = (lines["addon_kind"].notna() & (lines["addon_kind"] != COVERAGE_UNKNOWN)).to_numpy(
+        bool, na_value=False
+    )
     is_bdi = (lines["addon_kind"] == BILLED_DESPITE_INCLUDED).to_numpy(bool, na_value=False)
     is_ms = (lines[schema.SERVICE_RESOLVED] == schema.MANAGED_SERVICES).to_numpy(
         bool, na_value=False
     )
+    # months billed: distinct months with a managed_services line in the T12M
+    ms_month = np.where(is_ms & t, lines["month"].fillna("").to_numpy(object), "")
     (glab,), gs = group_sums(
         [lines[schema.GOVERNING_AGREEMENT]],
         [""],
         [cents, np.where(is_addon, cents, 0), np.where(is_bdi, cents, 0),
          np.where(is_ms, cents, 0)],
     )  # fmt: skip
+    billed_months = (
+        pd.DataFrame({"a": lines[schema.GOVERNING_AGREEMENT].astype(object), "m": ms_month})
+        .query("m != ''")
+        .groupby("a")["m"]
+        .nunique()
+    )
     sums = pd.DataFrame(dict(zip("cabm", gs, strict=True)), index=glab)
     sums = sums.reindex(ids).fillna(0).astype(np.int64)
     spend = from_cents(sums["c"].to_numpy())
@@ -201,20 +197,19 @@ def compute_leverage(
     ob_c = og["contractual_overspend"].sum(min_count=1).reindex(ids).to_numpy(float)
     ob_t = og["target_overspend"].sum().reindex(ids).fillna(0.0).to_numpy(float)
 
-    # effective price: T12M base fee / months in force within T12M / workstations now
+    # effective price: T12M base fee / months billed in the T12M / workstations now
+    # (an agreement billed its contract rate every month it was billed shows that rate)
     st = pd.to_datetime(win["start"])
-    end = pd.to_datetime(
-        renewals.set_index("agreement_id").reindex(ids)["current_term_end"]
-    ).to_numpy()
-    endx = np.where(
-        pd.isna(end) | (pd.Series(end) > as_of).to_numpy(bool), np.datetime64(as_of), end
-    )
-    lo = np.maximum(st.to_numpy(dtype="datetime64[ns]"), np.datetime64(t12m_start))
-    span = (as_of - t12m_start).days
-    overlap = (pd.Series(endx.astype("datetime64[ns]")) - pd.Series(lo)).dt.days.to_numpy(float)
-    months = np.clip(overlap / span * 12.0, 0.0, 12.0)
+    months = billed_months.reindex(ids).fillna(0).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         eff = np.where((ws_now > 0) & (months > 0), ms / months / ws_now, np.nan)
+    # renewing unchanged: next 12 months of base fee = monthly run-rate x 12 x escalator
+    up = as_float(ag["annual_uplift_pct"]) if "annual_uplift_pct" in ag else np.zeros(len(ids))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        next12 = np.where(months > 0, ms / months * 12 * (1 + np.nan_to_num(up) / 100), np.nan)
+    if not services_known:
+        addon = np.full(len(ids), np.nan)
+        bdi = np.full(len(ids), np.nan)
     low, high = params.benchmark_workstation_monthly
     vs = np.where(
         np.isnan(eff),
@@ -241,7 +236,9 @@ def compute_leverage(
             "onboarding_target_overspend": ob_t,
             "workstations_now": pd.array(ws_now.astype(np.int64), dtype="Int64"),
             "managed_services_t12m": ms,
-            "effective_workstation_monthly": np.round(eff, 2),
+            "annual_uplift_pct": np.nan_to_num(up),
+            "base_fee_next_12m": round_money(np.asarray(next12, dtype=float)),
+            "effective_workstation_monthly": round_money(np.asarray(eff, dtype=float)),
             "benchmark_low": float(low),
             "benchmark_high": float(high),
             "vs_benchmark": pd.array(vs, dtype="str"),
@@ -277,7 +274,11 @@ def compute_leverage(
     else:
         base_note = "unknown: a start date is blank"
     tot_ws = float(np.nansum(ws[active_now]))
-    tot_eff = tot_ms / 12.0 / tot_ws if tot_ws > 0 else np.nan
+    # same rule as per agreement: monthly base fee run-rate of each agreement
+    # (T12M / its months billed), summed, over the workstations they cover now
+    known = (months > 0) & (ws_now > 0)
+    run = float(np.sum(ms[known] / months[known])) if known.any() else np.nan
+    tot_eff = run / float(ws_now[known].sum()) if known.any() else np.nan
     oc = onboarding["contractual_overspend"]
     total: dict[str, Any] = {
         "baseline_date": tot_base,
@@ -286,238 +287,28 @@ def compute_leverage(
         "locations_now": int(now_locs),
         "growth": None if np.isnan(tot_growth) else float(tot_growth),
         "spend_t12m": tot_spend,
-        "addon_t12m": tot_addon,
-        "billed_despite_included_t12m": tot_bdi,
+        "addon_t12m": tot_addon if services_known else None,
+        "billed_despite_included_t12m": tot_bdi if services_known else None,
         "onboarding_contractual_overspend": None if oc.isna().all() else round(float(oc.sum()), 2),
         "onboarding_target_overspend": round(float(onboarding["target_overspend"].sum()), 2),
         "workstations_now": int(tot_ws),
         "managed_services_t12m": tot_ms,
-        "effective_workstation_monthly": None if np.isnan(tot_eff) else round(float(tot_eff), 2),
+        "base_fee_next_12m": None
+        if np.isnan(next12).all()
+        else round_money(float(np.nansum(next12))),
+        "effective_workstation_monthly": None if np.isnan(tot_eff) else round_money(tot_eff),
         "benchmark_low": float(low),
         "benchmark_high": float(high),
         "clause_score": None if np.all(np.isnan(sc)) else float(np.nanmean(sc)),
     }
     total["leverage_score"] = float(
         leverage_score(
-            np.array([tot_spend]), np.array([tot_addon]), np.array([tot_bdi]),
+            np.array([tot_spend]),
+            np.array([tot_addon if services_known else np.nan]),
+            np.array([tot_bdi if services_known else np.nan]),
             np.array([total["onboarding_target_overspend"]]),
             np.array([np.nan if total["clause_score"] is None else total["clause_score"]]),
             np.array([tot_growth]), np.array([tot_eff]), params,
         )[0]
     )  # fmt: skip
-    asks = compute_asks(
-        lev, lines, onboarding, pipeline, scorecard, renewals, locations, as_of, params
-    )
-    return lev[list(R.LEVERAGE_COLUMNS)], total, asks
-
-
-def compute_asks(
-    leverage: pd.DataFrame,
-    lines: pd.DataFrame,
-    onboarding: pd.DataFrame,
-    pipeline: pd.DataFrame,
-    scorecard: pd.DataFrame,
-    renewals: pd.DataFrame,
-    locations: pd.DataFrame,
-    as_of: pd.Timestamp,
-    params: Params,
-) -> pd.DataFrame:
-    """Ranked negotiation asks with their 12-month dollar impact.
-
-    Impacts (all 12-month figures, in the DSO's currency):
-
-    - *move <service> into base*: the T12M contractual add-on spend on it.
-    - *claim credits*: all billed-despite-included amounts (all-time, net of
-      credits already issued): a one-off recovery.
-    - *cap onboarding at the target*: expected saving of pipeline locations
-      joining within 12 months; without a pipeline, the target overspend of
-      locations that joined in the T12M.
-    - *automatic monthly reporting*: T12M spend on organizational_reporting.
-    - *volume pricing* (locations grew): (effective price - benchmark midpoint)
-      x workstations now x 12, when positive.
-    - *consolidate per-location agreements*: (effective price of the location
-      agreement - that of the organizational agreement) x workstations x 12.
-    - *change-of-ownership exit*: 0 (risk protection, no direct dollars).
-    - *notice deadline at risk* (missed or within the last alert window): the
-      sum of the other asks on that agreement - the leverage lost if the window passes.
-      For an agreement that does not auto-renew, the same ask is "negotiate before
-      the agreement expires" (clause ``expiry``), from its days to expiry.
-
-    Column ``in_total`` is False for asks whose dollars restate other asks (the
-    notice-deadline ask; the reporting ask when the organizational_reporting
-    add-on ask exists): sum ``impact_12m`` only where ``in_total``.
-    """
-    rows: list[dict[str, Any]] = []
-    sc = scorecard.set_index("agreement_id")
-    lev = leverage.set_index("agreement_id")
-    gov_col = lines[schema.GOVERNING_AGREEMENT]
-    kind_col = lines["addon_kind"]
-    in_t12m = lines["in_t12m"].to_numpy(bool)
-    cents = lines["amount_cents"].to_numpy(np.int64)
-
-    def keyed(mask: np.ndarray, svc: bool, fill: str | None) -> pd.DataFrame:
-        # the group keys of the selected lines plus their positions in ``lines``
-        # (narrow: per-group work then takes only the rows' location/provenance)
-        pos = np.flatnonzero(mask)
-        g = gov_col.take(pos).reset_index(drop=True)
-        k = pd.DataFrame({"a": g.fillna(fill) if fill is not None else g, "_pos": pos})
-        if svc:
-            k["s"] = lines[schema.SERVICE_RESOLVED].take(pos).reset_index(drop=True)
-        return k
-
-    # add-on services into base
-    is_ca = (kind_col == "contractual_add_on").to_numpy(bool, na_value=False) & in_t12m
-    ca = keyed(is_ca, True, "(none)")
-    for (a, s), grp in ca.groupby(["a", "s"]):
-        p = grp["_pos"].to_numpy()
-        rows.append({"ask": f"Move {s} into the base fee", "clause": f"base_{s}", "agreement_id": a,
-                     "evidence": _evidence(lines, p), "impact_12m": from_cents(int(cents[p].sum()))})  # fmt: skip
-    # credits
-    bd = keyed((kind_col == BILLED_DESPITE_INCLUDED).to_numpy(bool, na_value=False), True, None)
-    for a, grp in bd.groupby("a"):
-        p = grp["_pos"].to_numpy()
-        amt = from_cents(int(cents[p].sum()))
-        if amt > 0:
-            svcs = ", ".join(sorted(grp["s"].unique()))
-            rows.append({"ask": f"Claim credits for services the agreement includes ({svcs})",
-                         "clause": "services: coverage=included", "agreement_id": a,
-                         "evidence": _evidence(lines, p), "impact_12m": amt})  # fmt: skip
-    # onboarding cap
-    horizon = as_of + pd.DateOffset(months=12)
-    t12_start = t12m_start(as_of)
-    for a in leverage["agreement_id"]:
-        if a not in sc.index or sc.at[a, "onboarding_cost_ceiling"] == "pass":
-            continue
-        p = pipeline[(pipeline["governing_agreement_id"] == a).to_numpy(bool)
-                     & (pipeline["join_date"] <= horizon).to_numpy(bool)]  # fmt: skip
-        o = onboarding[(onboarding["governing_agreement_id"] == a).to_numpy(bool)]
-        recent = o[((o["join_date"] > t12_start) & (o["join_date"] <= as_of)).to_numpy(bool)]
-        saving = float(np.nansum(p["expected_saving"])) if len(p) else 0.0
-        if saving > 0:
-            impact, ev = (
-                saving,
-                f"{len(p)} planned location(s): {', '.join(p['location_id'].astype(str))}",
-            )
-        else:
-            impact = float(recent["target_overspend"].sum())
-            ev = f"{len(o)} onboarding(s), target overspend {o['target_overspend'].sum():,.2f} all-time"
-        if len(o) or len(p):
-            rows.append({"ask": f"Cap onboarding at {params.target_onboarding_cap:,.0f} per location",
-                         "clause": "onboarding_cost_ceiling", "agreement_id": a, "evidence": ev,
-                         "impact_12m": round(impact, 2)})  # fmt: skip
-    # reporting
-    rep = keyed(
-        (lines[schema.SERVICE_RESOLVED] == "organizational_reporting").to_numpy(
-            bool, na_value=False
-        )
-        & in_t12m,
-        False,
-        None,
-    )
-    for a in leverage["agreement_id"]:
-        if a in sc.index and sc.at[a, "automatic_monthly_reporting"] == "fail":
-            p = rep["_pos"].to_numpy()[(rep["a"] == a).to_numpy(bool, na_value=False)]
-            rows.append({"ask": "Automatic monthly organizational reporting", "clause": "automatic_monthly_reporting",
-                         "agreement_id": a, "evidence": _evidence(lines, p) if len(p) else "no automatic reporting clause",
-                         "impact_12m": from_cents(int(cents[p].sum()))})  # fmt: skip
-    # volume pricing
-    mid = sum(params.benchmark_workstation_monthly) / 2.0
-    for a, r in lev.iterrows():
-        if (
-            pd.notna(r["growth"])
-            and r["growth"] > 0
-            and pd.notna(r["effective_workstation_monthly"])
-        ):
-            imp = max(
-                0.0, (r["effective_workstation_monthly"] - mid) * float(r["workstations_now"]) * 12
-            )
-            if imp <= 0:
-                continue
-            since = pd.Timestamp(r["baseline_date"]).date()
-            rows.append({"ask": "Volume pricing: locations grew since the terms were set",
-                         "clause": "pricing", "agreement_id": a,
-                         "evidence": f"{r['locations_at_start']} locations on {since} -> "
-                                     f"{r['locations_now']} now; "
-                                     f"{r['effective_workstation_monthly']:.2f}/workstation/month",
-                         "impact_12m": round(imp, 2)})  # fmt: skip
-    # consolidate location agreements
-    ren = renewals.set_index("agreement_id")
-    org = lev[(lev["scope"] == "organization").to_numpy(bool)]
-    org_eff = (
-        float(org["effective_workstation_monthly"].dropna().min())
-        if org["effective_workstation_monthly"].notna().any()
-        else np.nan
-    )
-    for a, r in lev[(lev["scope"] == "location").to_numpy(bool)].iterrows():
-        if a in ren.index and ren.at[a, "status"] == "expired":
-            continue
-        e = r["effective_workstation_monthly"]
-        imp = (
-            max(0.0, (e - org_eff) * float(r["workstations_now"]) * 12)
-            if pd.notna(e) and pd.notna(org_eff)
-            else 0.0
-        )
-        rows.append({"ask": "Consolidate this per-location agreement into one organizational agreement",
-                     "clause": "all_location_coverage", "agreement_id": a,
-                     "evidence": f"location agreement covering {r['locations_now']} active location(s)",
-                     "impact_12m": round(imp, 2)})  # fmt: skip
-    # change of ownership exit
-    acq = onboarding[(onboarding["join_type"] == "acquisition").to_numpy(bool)]
-    for a in leverage["agreement_id"]:
-        n_acq = int((acq["governing_agreement_id"] == a).sum())
-        if n_acq and a in sc.index and sc.at[a, "change_of_ownership_exit"] == "fail":
-            rows.append({"ask": "Change-of-ownership exit clause", "clause": "change_of_ownership_exit",
-                         "agreement_id": a, "evidence": f"{n_acq} acquired location(s) under this agreement",
-                         "impact_12m": 0.0})  # fmt: skip
-    # notice deadlines at risk
-    last_window = max(params.alert_windows_days) if params.alert_windows_days else 90
-    base = pd.DataFrame(rows, columns=["ask", "clause", "agreement_id", "evidence", "impact_12m"])
-    for a, r in ren.iterrows():
-        d = r["days_to_notice_deadline"]
-        if pd.isna(d) and pd.notna(r.get("days_to_expiry", pd.NA)):
-            d = r["days_to_expiry"]  # does not auto-renew: the expiry is the deadline
-        if pd.isna(d) or r["status"] == "expired" or d > last_window:
-            continue
-        mine = base[(base["agreement_id"] == a).to_numpy(bool)]
-        if (mine["clause"] == "base_organizational_reporting").any():
-            # the reporting-clause ask restates that add-on's dollars
-            mine = mine[(mine["clause"] != "automatic_monthly_reporting").to_numpy(bool)]
-        other = float(mine["impact_12m"].sum())
-        if pd.notna(r.get("expiry", pd.NaT)):
-            rows.append({"ask": f"Negotiate before the agreement expires ({pd.Timestamp(r['expiry']).date()})",
-                         "clause": "expiry", "agreement_id": a,
-                         "evidence": f"does not auto-renew; expires {pd.Timestamp(r['expiry']).date()}, "
-                                     f"{int(d)} day(s) left",
-                         "impact_12m": round(other, 2), "in_total": False})  # fmt: skip
-            continue
-        missed_w = bool(r["notice_window_missed"])
-        when = r["next_notice_deadline"] if missed_w else r["notice_deadline"]
-        txt = "missed; next" if missed_w else "due"
-        rows.append({"ask": f"Act before the notice deadline ({txt} {pd.Timestamp(when).date() if pd.notna(when) else 'n/a'})",
-                     "clause": "notice", "agreement_id": a,
-                     "evidence": f"current term ends {pd.Timestamp(r['current_term_end']).date()}, "
-                                 f"{int(d)} day(s) to the notice deadline",
-                     "impact_12m": round(other, 2), "in_total": False})  # fmt: skip
-    asks = pd.DataFrame(
-        rows, columns=["ask", "clause", "agreement_id", "evidence", "impact_12m", "in_total"]
-    )
-    # in_total: whether the ask's dollars are its own.  A notice-deadline ask
-    # restates the agreement's other asks (the leverage at stake) and the
-    # reporting ask restates the organizational_reporting add-on ask, so they
-    # are left out of any total to avoid counting the same dollars twice.
-    dup_reporting = (asks["clause"] == "automatic_monthly_reporting") & asks["agreement_id"].isin(
-        asks.loc[asks["clause"] == "base_organizational_reporting", "agreement_id"]
-    )
-    asks["in_total"] = asks["in_total"].astype(object).ne(False).to_numpy(bool) & ~(
-        dup_reporting.to_numpy(bool)
-    )
-    # an expired agreement is not renegotiated: only its credit claims remain
-    gone = set(ren.index[(ren["status"] == "expired").to_numpy(bool)])
-    keep = ~asks["agreement_id"].isin(gone) | (asks["clause"] == "services: coverage=included")
-    asks = asks[keep.to_numpy(bool)].copy()
-    asks["impact_12m"] = asks["impact_12m"].astype(float)
-    asks = asks.sort_values("impact_12m", ascending=False, kind="stable").reset_index(drop=True)
-    asks.insert(0, "rank", np.arange(1, len(asks) + 1, dtype=np.int64))
-    for c in ("ask", "clause", "agreement_id", "evidence"):
-        asks[c] = asks[c].astype("str")
-    return asks[list(R.ASK_COLUMNS)]
+    return lev[list(R.LEVERAGE_COLUMNS)], total

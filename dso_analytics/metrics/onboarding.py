@@ -107,6 +107,7 @@ def compute_onboarding(
 
     bdays = business_days(join, go)
     sla = terms["sla"].to_numpy(float)
+    sla_source = np.where(np.isnan(sla), "target", "contract")
     sla = np.where(np.isnan(sla), float(params.target_onboarding_sla_business_days), sla)
     bd = bdays.to_numpy(dtype=float, na_value=np.nan)
     breached = pd.array(np.where(np.isnan(bd), False, bd > sla), dtype="boolean")
@@ -135,6 +136,7 @@ def compute_onboarding(
             "target_overspend": target,
             "business_days": bdays,
             "sla_business_days": pd.array(sla.astype(np.int64), dtype="Int64"),
+            "sla_source": pd.array(sla_source, dtype="str"),
             "sla_breached": breached,
         }
     )[list(R.ONBOARDING_COLUMNS)]

@@ -38,7 +38,7 @@ ONBOARDING_COLUMNS = (
     "location_id", "location_name", "join_type", "status", "join_date", "go_live_date",
     "governing_agreement_id", "onboarding_terms", "billed", "contractual_allowance",
     "contractual_overspend", "target_cap", "target_overspend", "business_days",
-    "sla_business_days", "sla_breached",
+    "sla_business_days", "sla_source", "sla_breached",
 )  # fmt: skip
 PIPELINE_COLUMNS = (
     "location_id", "location_name", "join_date", "governing_agreement_id", "onboarding_terms",
@@ -73,12 +73,28 @@ LEVERAGE_COLUMNS = (
     "agreement_id", "provider", "scope", "baseline_date", "locations_at_start", "locations_now",
     "growth", "spend_t12m", "addon_t12m", "billed_despite_included_t12m", "onboarding_contractual_overspend",
     "onboarding_target_overspend", "workstations_now", "managed_services_t12m",
-    "effective_workstation_monthly", "benchmark_low", "benchmark_high", "vs_benchmark",
+    "annual_uplift_pct", "base_fee_next_12m", "effective_workstation_monthly", "benchmark_low", "benchmark_high", "vs_benchmark",
     "clause_score", "leverage_score",
 )  # fmt: skip
-# in_total (bool): sum impact_12m only where True; the other asks restate dollars
-# already counted by another ask (see metrics.leverage.compute_asks).
-ASK_COLUMNS = ("rank", "ask", "clause", "agreement_id", "evidence", "impact_12m", "in_total")
+# Negotiation asks (see metrics.asks): ask_key is stable across runs
+# (<rule>:<agreement_id>[:<service>], consolidate:<dso>).  impact_12m is the
+# saving over the next 12 months (T12M run-rate with the annual uplift);
+# impact_12m_low / _high its sensitivity to the benchmark band (volume pricing
+# only); recovery_all_time a one-off recovery of money billed all-time to as-of.
+# in_total is always True: no ask restates another's dollars.
+ASK_COLUMNS = (
+    "rank", "ask_key", "ask", "clause", "agreement_id", "evidence", "basis", "impact_12m",
+    "impact_12m_low", "impact_12m_high", "recovery_all_time", "in_total",
+)  # fmt: skip
+# asks without dollars of their own: clauses to add, deadlines to act on
+TERMS_COLUMNS = ("ask_key", "ask", "clause", "agreement_id", "evidence")
+# every billing line behind a credit claim, with the amount claimed from it
+CREDIT_COLUMNS = (
+    "ask_key", "agreement_id", "location_id", "kind", "service", "source_file", "source_sheet",
+    "source_row", "invoice_number", "invoice_date", "description", "amount", "claim",
+)  # fmt: skip
+# contractual breaches (onboarding SLA, onboarding billed above the contract)
+FINDING_COLUMNS = ("finding_key", "kind", "agreement_id", "location_id", "finding", "evidence")
 
 
 @dataclass
@@ -126,7 +142,13 @@ class DsoMetrics:
         ``baseline_date`` (the growth baseline date when the agreements in force
         share one, else ``None``) and ``baseline`` (the baseline in words).
     asks : DataFrame
-        Ranked negotiation asks (:data:`ASK_COLUMNS`), largest impact first.
+        Ranked negotiation asks with dollars (:data:`ASK_COLUMNS`), most dollars first.
+    terms_to_fix : DataFrame
+        Asks with no dollars of their own (:data:`TERMS_COLUMNS`).
+    credits : DataFrame
+        The billing lines behind ``credits_to_claim`` (:data:`CREDIT_COLUMNS`).
+    findings : DataFrame
+        Contractual breaches with their evidence (:data:`FINDING_COLUMNS`).
     unclassified : DataFrame
         Lines no rule matched (subset of ``lines``).
     ungoverned : DataFrame
@@ -168,3 +190,6 @@ class DsoMetrics:
     ungoverned: pd.DataFrame
     kpis: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    terms_to_fix: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TERMS_COLUMNS))
+    credits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CREDIT_COLUMNS))
+    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))

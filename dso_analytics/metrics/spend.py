@@ -26,8 +26,16 @@ from dso_analytics.standards import Params
 
 BILLED_DESPITE_INCLUDED = "billed_despite_included"
 CONTRACTUAL_ADD_ON = "contractual_add_on"
-ADDON_KINDS = (BILLED_DESPITE_INCLUDED, CONTRACTUAL_ADD_ON)
-_KIND_LABELS = pd.Series(pd.array([None, CONTRACTUAL_ADD_ON, BILLED_DESPITE_INCLUDED], dtype="str"))
+OVERAGE = "overage"
+COVERAGE_UNKNOWN = "coverage_unknown"
+ADDON_KINDS = (BILLED_DESPITE_INCLUDED, CONTRACTUAL_ADD_ON, OVERAGE)
+_KIND_LABELS = pd.Series(
+    pd.array(
+        [None, CONTRACTUAL_ADD_ON, BILLED_DESPITE_INCLUDED, OVERAGE, COVERAGE_UNKNOWN], dtype="str"
+    )
+)
+#: usage billed over a plan's limit (help desk overage, tickets over plan, billable onsite visits)
+OVERAGE_PATTERN = r"\boverage\b|\bover (?:the )?plan\b|\bon-?site (?:support )?visit"
 
 
 def addon_services(params: Params) -> tuple[str, ...]:
@@ -136,10 +144,13 @@ def compute_lines(
     # kind as small integer codes into _KIND_LABELS (0 = none): building a str
     # column from a 1M-entry object array is far slower than a take of 3 labels
     kind = np.zeros(n, dtype=np.intp)
-    kind[is_addon] = 1
+    kind[is_addon] = 1 if services_known else 4
     if services_known and is_addon.any() and len(services):
         inc = services[(as_text(services["coverage"]) == "included").to_numpy(bool)]
-        wanted = set(as_text(inc["agreement_id"]).fillna("") + "\x00" + as_text(inc["service"]))
+        pair_key = as_text(inc["agreement_id"]).fillna("") + "\x00" + as_text(inc["service"])
+        wanted = set(pair_key)
+        unl = inc["unlimited"] if "unlimited" in inc else pd.Series(False, index=inc.index)
+        unlimited = set(pair_key[unl.astype("boolean").fillna(False).to_numpy(bool)])
         g_codes, g_uniq = factorize(lines[schema.GOVERNING_AGREEMENT])
         g_lab = np.append(np.asarray(g_uniq, dtype=object), None)  # code -1 -> missing
         s_lab = np.asarray(s_uniq, dtype=object)
@@ -155,6 +166,18 @@ def compute_lines(
             dtype=bool,
         )  # fmt: skip
         kind[pos[p_hit[p_codes]]] = 2
+        # usage over a plan limit on an included service is legitimate (leverage,
+        # not a credit) unless the agreement says the service is unlimited
+        p_unl = np.array(
+            [f"{'' if pd.isna(g_lab[g]) else g_lab[g]}\x00{s_lab[j]}" in unlimited
+             for g, j in zip(g_i, s_i, strict=True)],
+            dtype=bool,
+        )  # fmt: skip
+        bdi = pos[p_hit[p_codes] & ~p_unl[p_codes]]
+        if len(bdi):
+            desc = lines["description"].take(bdi).fillna("")
+            over = desc.str.contains(OVERAGE_PATTERN, case=False, regex=True).to_numpy(bool)
+            kind[bdi[over]] = 3
     lines["addon_kind"] = _KIND_LABELS.take(kind).set_axis(lines.index)
     lines["amount_cents"] = cents
     return lines
@@ -227,8 +250,8 @@ def compute_addons(lines: pd.DataFrame, services_known: bool = True) -> dict[str
     for k in ADDON_KINDS:
         sel = (a["addon_kind"] == k).to_numpy(bool, na_value=False)
         summary[k] = {"t12m": from_cents(t[sel].sum()), "all_time": from_cents(c[sel].sum())}
-    if not services_known:
-        summary[BILLED_DESPITE_INCLUDED] = {"t12m": None, "all_time": None}
+    if not services_known:  # coverage unknown: no split is known (never a silent 0)
+        summary = {k: {"t12m": None, "all_time": None} for k in ADDON_KINDS}
 
     kind_s = a["addon_kind"]
 

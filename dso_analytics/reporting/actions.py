@@ -184,13 +184,18 @@ def portfolio_asks_html(results: Sequence[DsoMetrics], top: int = 25) -> str:
         return _p("No ask with dollars across the portfolio.")
     cur = results[0].currency if results else "USD"
     total = round(float(asks["impact_12m"].sum()), 2)
+    rec = round(float(asks["recovery_all_time"].sum()), 2)
     head = _p(
         f"{len(asks)} ask(s) across {len(results)} DSO(s), each counted once: "
-        f"{fmt_money(total, cur, cents=True)} in total (12-month impact; credit claims are "
-        "one-off recoveries)."
+        f"{fmt_money(total, cur, cents=True)} over the next 12 months plus "
+        f"{fmt_money(rec, cur, cents=True)} of one-off recoveries (credit claims, all-time to "
+        "as-of)."
     )
-    view = asks[["rank", "display_name", "ask_key", "ask", "agreement_id", "impact_12m"]]
-    return head + table_html(view, money=["impact_12m"], currency=cur, max_rows=top)
+    cols = ["rank", "display_name", "ask_key", "ask", "agreement_id", "impact_12m",
+            "recovery_all_time"]  # fmt: skip
+    return head + table_html(
+        asks[cols], money=["impact_12m", "recovery_all_time"], currency=cur, max_rows=top
+    )
 
 
 def provider_spend_html(results: Sequence[DsoMetrics]) -> str:

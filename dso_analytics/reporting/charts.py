@@ -334,7 +334,12 @@ def plot_asks(
         One bar trace named ``"12-month impact"``.
     """
     fig = _base(title)
-    known = asks[asks["impact_12m"].fillna(0) > 0] if not asks.empty else asks
+    rec = (
+        asks["recovery_all_time"].fillna(0)
+        if "recovery_all_time" in asks
+        else pd.Series(0.0, index=asks.index)
+    )
+    known = asks[(asks["impact_12m"].fillna(0) > 0) | (rec > 0)] if not asks.empty else asks
     if known.empty:
         return _empty(fig, "No asks with a dollar impact")
     known = known.sort_values("rank")
@@ -349,10 +354,22 @@ def plot_asks(
             y=labels, x=known["impact_12m"].to_numpy(dtype=float), orientation="h",
             name="12-month impact", marker_color="#2e8b57",
             customdata=_esc_all(known["agreement_id"]),
-            hovertemplate="%{y}<br>%{customdata}: %{x:,.2f}<extra></extra>",
+            hovertemplate="%{y}<br>%{customdata}: %{x:,.2f} next 12 months<extra></extra>",
             texttemplate="%{x:$,.0f}", textposition="auto",
         )
     )  # fmt: skip
+    krec = rec.reindex(known.index).to_numpy(dtype=float)
+    if (krec > 0).any():
+        fig.add_trace(
+            go.Bar(
+                y=labels, x=krec, orientation="h",
+                name="one-off recovery (all-time to as-of)", marker_color="#d9534f",
+                customdata=_esc_all(known["agreement_id"]),
+                hovertemplate="%{y}<br>%{customdata}: %{x:,.2f} one-off<extra></extra>",
+                texttemplate="%{x:$,.0f}", textposition="auto",
+            )
+        )  # fmt: skip
+        fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_layout(height=max(260, 120 + 40 * len(labels)), margin=dict(l=320))
     _money_axis(fig, currency, axis="x")
@@ -442,10 +459,10 @@ def plot_portfolio_comparison(
         return _empty(fig, "No DSOs")
     names = _dso_labels(roll)
     cols = {
-        "spend_t12m": "Spend T12M",
-        "addon_t12m": "Add-on charges T12M",
-        "credits_to_claim": "Credits to claim",
-        "onboarding_target_overspend": "Onboarding overspend vs target",
+        "spend_t12m": "Spend (T12M)",
+        "addon_t12m": "Add-on charges (T12M)",
+        "credits_to_claim": "Credits to claim (all-time to as-of)",
+        "onboarding_target_overspend": "Onboarding overspend vs target (all-time to as-of)",
     }
     for col, label in cols.items():
         if col in roll.columns:

@@ -29,6 +29,8 @@ import pandas as pd
 import xlsxwriter
 
 from dso_analytics import __version__
+from dso_analytics.metrics.headline import HEADLINE_MONEY, LABELS, headline
+from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import SCORECARD_CHECKS, DsoMetrics
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -246,6 +248,8 @@ def _cover(
     for key, value in params.items():
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
+        if isinstance(value, dict):
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
         kind = (
             MONEY if key == "target_onboarding_cap" else (TEXT if isinstance(value, str) else NUM)
         )
@@ -312,32 +316,32 @@ def _validation_text(summary: object) -> tuple[str, str]:
 
 
 def kpi_rows(m: DsoMetrics) -> list[tuple[str, object, str]]:
-    """Return the headline figures as ``(label, value, kind)`` rows (kind: money/pct/date/text)."""
-    k = m.kpis
-    return [
-        ("Spend, trailing 12 months", k.get("spend_t12m"), MONEY),
-        ("Spend, all time", m.spend_total.get("all_time"), MONEY),
-        ("Add-on charges, trailing 12 months", k.get("addon_t12m"), MONEY),
-        (
-            "Billed despite included (credits), T12M",
-            m.addon_summary.get("billed_despite_included", {}).get("t12m"),
-            MONEY,
-        ),
-        (
-            "Contractual add-ons, T12M",
-            m.addon_summary.get("contractual_add_on", {}).get("t12m"),
-            MONEY,
-        ),
-        ("Credits to claim", k.get("credits_to_claim"), MONEY),
-        ("Onboarding overspend vs contract", k.get("onboarding_contractual_overspend"), MONEY),
-        ("Onboarding overspend vs target cap", k.get("onboarding_target_overspend"), MONEY),
-        ("Clause score", k.get("clause_score"), PCT),
-        ("Nearest notice deadline", k.get("nearest_notice_deadline"), DATE),
-        ("Nearest notice deadline: agreement", k.get("nearest_notice_agreement"), TEXT),
-        ("Leverage score (0-100)", k.get("leverage_score"), NUM),
+    """Return the headline figures as ``(label, value, kind)`` rows (kind: money/pct/date/text).
+
+    The first rows are :func:`dso_analytics.metrics.headline` (same labels and
+    values as the HTML header and the metrics JSON), then the detail rows.
+    """
+    kinds = {"money": MONEY, "pct": PCT, "date": DATE, "number": NUM}
+    rows: list[tuple[str, object, str]] = [
+        (h["label"], h["value"], kinds[h["kind"]]) for h in headline(m)
+    ]
+    s = m.addon_summary
+    return rows + [
+        ("Nearest notice deadline: agreement", m.kpis.get("nearest_notice_agreement"), TEXT),
+        ("Billed despite included (T12M)",
+         s.get("billed_despite_included", {}).get("t12m"), MONEY),
+        ("Contractual add-ons (T12M)", s.get("contractual_add_on", {}).get("t12m"), MONEY),
+        ("Overage over a plan limit (T12M)", s.get("overage", {}).get("t12m"), MONEY),
+        ("One-off recoveries in the asks (all-time to as-of)",
+         m.kpis.get("asks_recovery_all_time"), MONEY),
+        ("Terms to fix (no dollars of their own)", m.kpis.get("terms_to_fix_count"), INT),
+        ("Contractual breaches found", m.kpis.get("findings_count"), INT),
+        ("Benchmark band per workstation per month",
+         "{:,.2f} - {:,.2f}".format(*m.params.benchmark_workstation_monthly), TEXT),
+        ("Benchmark band provenance", m.params.benchmark_provenance(), TEXT),
         ("Unclassified lines", len(m.unclassified), INT),
         ("Lines without a governing agreement", len(m.ungoverned), INT),
-    ]
+    ]  # fmt: skip
 
 
 def _kpi_sheet(book: _Book, m: DsoMetrics) -> None:
@@ -350,7 +354,7 @@ def _kpi_sheet(book: _Book, m: DsoMetrics) -> None:
             ws.write_string(i, 1, "unknown")
         else:
             book.write(ws, i, 1, value, kind)
-    ws.set_column(0, 0, 44)
+    ws.set_column(0, 0, 56)
     ws.set_column(1, 1, 18)
     ws.freeze_panes(1, 0)
 
@@ -392,7 +396,8 @@ def write_dso_workbook(
 ) -> Path:
     """Write the leadership workbook of one DSO.
 
-    Sheets, in order: Cover, KPI summary, Negotiation asks, Add-ons by service
+    Sheets, in order: Cover, KPI summary, Negotiation asks, Terms to fix,
+    Credits to claim (every line claimed, with its source), Findings, Add-ons by service
     (with a native chart), Add-on lines (each traced to ``source_file`` /
     ``source_row``), Onboarding, Onboarding pipeline, Clause scorecard,
     Renewal calendar, Leverage, Spend by month (chart), Data issues.
@@ -421,12 +426,20 @@ def write_dso_workbook(
         _cover(book, m, validation_summary, sources)
         _kpi_sheet(book, m)
         ws, r0, n = _write_table(
-            book, "Negotiation asks", m.asks, money=["impact_12m"], kinds={"rank": INT}
+            book, "Negotiation asks", m.asks, money=list(ASK_MONEY), kinds={"rank": INT}
         )
+        ci = list(m.asks.columns).index
         _add_bar_chart(
-            book, ws, "Negotiation asks", r0, n, 1, [(5, "12-month impact")],
-            "Negotiation asks: 12-month impact", f"A{r0 + n + 3}", horizontal=True,
+            book, ws, "Negotiation asks", r0, n, ci("ask"),
+            [(ci("impact_12m"), "Next 12 months"),
+             (ci("recovery_all_time"), "One-off recovery (all-time to as-of)")],
+            "Negotiation asks: next-12-month impact and one-off recovery", f"A{r0 + n + 3}",
+            horizontal=True, stacked=True,
         )  # fmt: skip
+        _write_table(book, "Terms to fix", m.terms_to_fix)
+        _write_table(book, "Credits to claim", m.credits, money=["amount", "claim"],
+                     kinds={"source_row": INT})  # fmt: skip
+        _write_table(book, "Findings", m.findings)
         ws, r0, n = _write_table(
             book, "Add-ons by service", m.addon_by_service, money=["t12m", "all_time"]
         )
@@ -456,7 +469,8 @@ def write_dso_workbook(
             book, "Leverage", m.leverage,
             money=["spend_t12m", "addon_t12m", "billed_despite_included_t12m",
                    "onboarding_contractual_overspend", "onboarding_target_overspend",
-                   "managed_services_t12m", "effective_workstation_monthly", "benchmark_low",
+                   "managed_services_t12m", "base_fee_next_12m", "effective_workstation_monthly",
+                   "benchmark_low",
                    "benchmark_high"],
             pct=["growth", "clause_score"],
             kinds={"locations_at_start": INT, "locations_now": INT, "workstations_now": INT},
@@ -477,71 +491,22 @@ def write_dso_workbook(
     return final
 
 
-def portfolio_frame(results: Sequence[DsoMetrics]) -> pd.DataFrame:
-    """Tabulate the headline figures (``kpis``) of every DSO, one row per DSO.
-
-    Parameters
-    ----------
-    results : sequence of DsoMetrics
-
-    Returns
-    -------
-    DataFrame
-        ``dso, display_name, as_of, spend_t12m, addon_t12m, credits_to_claim,
-        onboarding_contractual_overspend, onboarding_target_overspend, clause_score,
-        nearest_notice_deadline, nearest_notice_agreement, leverage_score, top_ask,
-        top_ask_impact_12m``.
-    """
-    rows = []
-    for m in results:
-        k = m.kpis
-        top = m.asks.sort_values("rank").iloc[0] if len(m.asks) else None
-        rows.append(
-            {
-                "dso": m.dso,
-                "display_name": m.display_name,
-                "as_of": m.as_of,
-                "spend_t12m": k.get("spend_t12m"),
-                "addon_t12m": k.get("addon_t12m"),
-                "credits_to_claim": k.get("credits_to_claim"),
-                "onboarding_contractual_overspend": k.get("onboarding_contractual_overspend"),
-                "onboarding_target_overspend": k.get("onboarding_target_overspend"),
-                "clause_score": k.get("clause_score"),
-                "nearest_notice_deadline": k.get("nearest_notice_deadline"),
-                "nearest_notice_agreement": k.get("nearest_notice_agreement"),
-                "leverage_score": k.get("leverage_score"),
-                "top_ask": None if top is None else top["ask"],
-                "top_ask_impact_12m": None if top is None else top["impact_12m"],
-            }
-        )
-    df = pd.DataFrame(rows)
-    for c in ("as_of", "nearest_notice_deadline"):
-        if c in df:
-            df[c] = pd.to_datetime(df[c])
-    for c in df.columns:
-        if c not in ("dso", "display_name", "as_of", "nearest_notice_deadline",
-                     "nearest_notice_agreement", "top_ask"):  # fmt: skip
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
-    return df
-
-
-_PORTFOLIO_MONEY = [
-    "spend_t12m", "addon_t12m", "credits_to_claim", "onboarding_contractual_overspend",
-    "onboarding_target_overspend", "top_ask_impact_12m", "impact_12m",
-]  # fmt: skip
+ASK_MONEY = ("impact_12m", "impact_12m_low", "impact_12m_high", "recovery_all_time")
+_PORTFOLIO_MONEY = [*HEADLINE_MONEY, "top_ask_impact_12m", "top_ask_recovery_all_time",
+                    *ASK_MONEY]  # fmt: skip
 
 
 def write_portfolio_workbook(results: Sequence[DsoMetrics], roll: object, path: str | Path) -> Path:
-    """Write the portfolio workbook: cover, DSOs side by side (with a chart), all asks.
+    """Write the portfolio workbook: cover, DSOs side by side (with totals and a chart), all asks.
 
     Parameters
     ----------
     results : sequence of DsoMetrics
         One per DSO.
     roll : object
-        The portfolio roll-up from ``compute_portfolio`` (a DataFrame is written
-        as its own sheet; other types are ignored, the side-by-side sheet is
-        tabulated from ``results``).
+        The portfolio roll-up from ``compute_portfolio`` (anything else: it is
+        computed from ``results``).  The side-by-side sheet is that roll-up
+        plus a "Portfolio total" row (:func:`portfolio_totals`).
     path : str or Path
         Target ``.xlsx`` (written atomically).
 
@@ -570,27 +535,38 @@ def write_portfolio_workbook(results: Sequence[DsoMetrics], roll: object, path: 
             ws.write_string(6 + i, 0, clean_text(m.dso))
             ws.write_string(6 + i, 1, clean_text(f"{m.display_name} (as of {m.as_of:%Y-%m-%d})"))
         ws.activate()
-        side = portfolio_frame(results)
+        side = roll if isinstance(roll, pd.DataFrame) else compute_portfolio(results)
+        tot = portfolio_totals(side)
+        total_row = {"dso": "Portfolio total", "display_name": "Sum of the DSOs above", **tot}
+        side = pd.concat([side, pd.DataFrame([total_row])], ignore_index=True)
+        side = side.rename(columns={k: LABELS[k] for k in HEADLINE_MONEY})
         ws2, r0, n = _write_table(
-            book, "DSOs side by side", side, money=_PORTFOLIO_MONEY, pct=["clause_score"]
-        )
+            book, "DSOs side by side", side, money=[LABELS[k] for k in HEADLINE_MONEY]
+            + _PORTFOLIO_MONEY, pct=["clause_score"], kinds={"unclassified_lines": INT},
+        )  # fmt: skip
+        ci = list(side.columns).index
         _add_bar_chart(
-            book, ws2, "DSOs side by side", r0, n, 0,
-            [(3, "Spend T12M"), (4, "Add-ons T12M"), (5, "Credits to claim")],
+            book, ws2, "DSOs side by side", r0, n - 1, 0,
+            [(ci(LABELS["spend_t12m"]), "Spend (T12M)"),
+             (ci(LABELS["addon_t12m"]), "Add-ons (T12M)"),
+             (ci(LABELS["credits_to_claim"]), "Credits to claim (all-time to as-of)")],
             "Spend and add-ons by DSO", f"A{r0 + n + 3}",
         )  # fmt: skip
         asks = [m.asks.assign(dso=m.dso) for m in results if len(m.asks)]
         all_asks = (
             pd.concat(asks, ignore_index=True)
             if asks
-            else pd.DataFrame(columns=["dso", "rank", "ask", "impact_12m"])
+            else pd.DataFrame(columns=["dso", "rank", "ask_key", "ask", *ASK_MONEY])
         )
         all_asks = all_asks[["dso", *[c for c in all_asks.columns if c != "dso"]]]
-        _write_table(book, "All negotiation asks", all_asks, money=["impact_12m"],
+        _write_table(book, "All negotiation asks", all_asks, money=list(ASK_MONEY),
                      kinds={"rank": INT})  # fmt: skip
-        if isinstance(roll, pd.DataFrame) and len(roll.columns):
-            money = [c for c in roll.columns if c in _PORTFOLIO_MONEY or c.endswith("_t12m")]
-            _write_table(book, "Roll-up", roll, money=money, pct=["clause_score"])
+        terms = [m.terms_to_fix.assign(dso=m.dso) for m in results if len(m.terms_to_fix)]
+        if terms:
+            t = pd.concat(terms, ignore_index=True)
+            _write_table(
+                book, "All terms to fix", t[["dso", *[c for c in t.columns if c != "dso"]]]
+            )
         book.wb.close()
         os.replace(tmp, final)
     except BaseException:

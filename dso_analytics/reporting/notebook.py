@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from dso_analytics.metrics.headline import LABELS, headline
+from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import DsoMetrics
 
 PREPARED_FILE = "dataset.pkl"
@@ -321,21 +323,32 @@ def show_table(df: pd.DataFrame, **kwargs: Any) -> None:
     _display({"text/html": table_html(df, **kwargs), "text/plain": df.to_string()})
 
 
+def fmt_headline(h: dict[str, Any], currency: str = "USD") -> str:
+    """Format one :func:`dso_analytics.metrics.headline` figure (money to the cent)."""
+    kind, v = h["kind"], h["value"]
+    if kind == "money":
+        return fmt_money(v, currency, cents=True)
+    if kind == "pct":
+        return fmt_pct(v)
+    if kind == "date":
+        return fmt_date(v)
+    return "unknown" if _missing(v) else f"{float(v):.1f}"
+
+
 def kpi_cards(m: DsoMetrics) -> list[tuple[str, str]]:
-    """Return the KPI header as ``(label, formatted value)`` pairs."""
-    k, cur = m.kpis, m.currency
-    deadline = fmt_date(k.get("nearest_notice_deadline"))
-    agr = k.get("nearest_notice_agreement")
-    if not _missing(agr) and deadline != "none":
-        deadline = f"{deadline} ({agr})"
-    return [
-        ("Spend, trailing 12 months", fmt_money(k.get("spend_t12m"), cur)),
-        ("Add-on charges, T12M", fmt_money(k.get("addon_t12m"), cur)),
-        ("Credits to claim", fmt_money(k.get("credits_to_claim"), cur)),
-        ("Onboarding overspend vs target", fmt_money(k.get("onboarding_target_overspend"), cur)),
-        ("Clause score", fmt_pct(k.get("clause_score"))),
-        ("Nearest notice deadline", deadline),
-    ]
+    """Return the KPI header as ``(label, formatted value)`` pairs.
+
+    The figures and labels are :func:`dso_analytics.metrics.headline` (the same
+    list the workbook KPI sheet and the metrics JSON carry).
+    """
+    cards = []
+    for h in headline(m):
+        text = fmt_headline(h, m.currency)
+        agr = m.kpis.get("nearest_notice_agreement")
+        if h["key"] == "nearest_notice_deadline" and not _missing(agr) and text != "none":
+            text = f"{text} ({agr})"
+        cards.append((h["label"], text))
+    return cards
 
 
 def kpi_header_html(m: DsoMetrics) -> str:
@@ -366,11 +379,12 @@ def interpret_kpis(m: DsoMetrics) -> str:
     k, cur = m.kpis, m.currency
     return (
         f"In the twelve months to {m.as_of:%Y-%m-%d}, {m.display_name or m.dso} spent "
-        f"{fmt_money(k.get('spend_t12m'), cur)} with its managed-IT providers; "
-        f"{fmt_money(k.get('addon_t12m'), cur)} of it was add-on charges for services a "
-        f"DSO-grade agreement includes in the base fee, and "
-        f"{fmt_money(k.get('credits_to_claim'), cur)} was billed for services the agreement "
-        f"already includes (credits to claim)."
+        f"{fmt_money(k.get('spend_t12m'), cur, True)} with its managed-IT providers; "
+        f"{fmt_money(k.get('addon_t12m'), cur, True)} of it was add-on charges for services a "
+        f"DSO-grade agreement includes in the base fee. "
+        f"{fmt_money(k.get('credits_to_claim'), cur, True)} (all-time to as-of) is owed back: "
+        f"services billed although the agreement includes them and onboarding billed above "
+        f"the contract (credits to claim)."
     )
 
 
@@ -473,18 +487,20 @@ def interpret_growth(m: DsoMetrics) -> str:
 
 
 def interpret_asks(m: DsoMetrics) -> str:
-    """The size of the ranked asks."""
+    """The size of the ranked asks (each dollar counted once, windows named)."""
     df = m.asks
     if df.empty:
-        return "No negotiation asks: the agreements already meet the DSO-grade standard."
-    own = df["in_total"].to_numpy(bool) if "in_total" in df else slice(None)
-    known = df.loc[own, "impact_12m"].dropna()
+        return (
+            "No negotiation asks with dollars: the agreements already meet the DSO-grade standard."
+        )
     top = df.sort_values("rank").iloc[0]
+    k = m.kpis
     return (
-        f"{len(df)} negotiation ask(s) worth {fmt_money(float(known.sum()), m.currency)} over "
-        f"twelve months where a dollar figure is known (each dollar counted once); the first is "
-        f"\u201c{top['ask']}\u201d "
-        f"({fmt_money(top['impact_12m'], m.currency)})."
+        f"{len(df)} negotiation ask(s) worth {fmt_money(k.get('asks_impact_12m'), m.currency, True)} "
+        f"over the next twelve months plus "
+        f"{fmt_money(k.get('asks_recovery_all_time'), m.currency, True)} of one-off recoveries "
+        f"(all-time to as-of); each dollar is counted once. The first is \u201c{top['ask']}\u201d. "
+        f"{len(m.terms_to_fix)} term(s) to fix carry no dollars of their own."
     )
 
 
@@ -524,9 +540,30 @@ DATA_ISSUE_COLUMNS = (
 
 
 def show_asks(m: DsoMetrics, top: int = 20) -> None:
-    """Display the first ``top`` ranked asks (the workbook lists them all)."""
-    cols = ["rank", "ask", "agreement_id", "evidence", "impact_12m"]
-    show_table(m.asks[cols], money=["impact_12m"], currency=m.currency, max_rows=top)
+    """Display the ranked asks, the terms to fix, the credit lines and the findings.
+
+    The workbook lists every row; here the first ``top`` of each.
+    """
+    cols = ["rank", "ask_key", "ask", "agreement_id", "evidence", "basis", "impact_12m",
+            "recovery_all_time"]  # fmt: skip
+    cols = [c for c in cols if c in m.asks.columns]
+    money = [c for c in ("impact_12m", "recovery_all_time") if c in cols]
+    show_table(m.asks[cols], money=money, currency=m.currency, max_rows=top)
+    say(
+        f"Benchmark band {fmt_money(m.params.benchmark_workstation_monthly[0], m.currency, True)}"
+        f" - {fmt_money(m.params.benchmark_workstation_monthly[1], m.currency, True)} per "
+        f"workstation per month ({m.params.benchmark_provenance()})."
+    )
+    for title, df, money in (
+        ("Terms to fix (no dollars of their own)", m.terms_to_fix, []),
+        ("Credits to claim: every line, with its source (all-time to as-of)", m.credits,
+         ["amount", "claim"]),
+        ("Contractual breaches", m.findings, []),
+    ):  # fmt: skip
+        if df.empty:
+            continue
+        _display({"text/html": f"<h3>{html.escape(title)} ({len(df)})</h3>", "text/plain": title})
+        show_table(df, money=money, currency=m.currency, max_rows=top)
 
 
 def show_data_quality(m: DsoMetrics) -> None:
@@ -545,27 +582,29 @@ def show_data_quality(m: DsoMetrics) -> None:
 
 
 def portfolio_table(results: Sequence[DsoMetrics]) -> pd.DataFrame:
-    """One row per DSO with its headline figures (see ``excel.portfolio_frame``)."""
-    from dso_analytics.reporting.excel import portfolio_frame
-
-    return portfolio_frame(results)
+    """One row per DSO with its headline figures (:func:`metrics.compute_portfolio`)."""
+    return compute_portfolio(results)
 
 
 PORTFOLIO_MONEY = (
-    "spend_t12m", "addon_t12m", "credits_to_claim", "onboarding_target_overspend",
-    "top_ask_impact_12m",
+    "spend_t12m", "spend_all_time", "addon_t12m", "credits_to_claim",
+    "onboarding_contractual_overspend", "onboarding_target_overspend", "asks_impact_12m",
 )  # fmt: skip
 
 
 def show_portfolio_table(side: pd.DataFrame) -> None:
-    """Display the side-by-side table of :func:`portfolio_table`."""
-    cols = [
-        "display_name", "as_of", "spend_t12m", "addon_t12m", "credits_to_claim",
-        "onboarding_target_overspend", "clause_score", "nearest_notice_deadline",
-        "nearest_notice_agreement", "top_ask", "top_ask_impact_12m",
-    ]  # fmt: skip
-    show_table(side[[c for c in cols if c in side.columns]], money=PORTFOLIO_MONEY,
-               pct=["clause_score"])  # fmt: skip
+    """Display the side-by-side table of :func:`portfolio_table` with its total row.
+
+    Money columns carry the headline labels (with their window); the last row
+    is :func:`metrics.portfolio_totals` (the sum of the DSOs' figures).
+    """
+    cols = ["display_name", "as_of", *PORTFOLIO_MONEY, "clause_score", "leverage_score",
+            "nearest_notice_deadline", "nearest_notice_agreement", "top_ask"]  # fmt: skip
+    t = side[[c for c in cols if c in side.columns]].copy()
+    total = {"display_name": "Portfolio total", **portfolio_totals(side)}
+    t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
+    t = t.rename(columns={c: LABELS[c] for c in PORTFOLIO_MONEY})
+    show_table(t, money=[LABELS[c] for c in PORTFOLIO_MONEY], pct=["clause_score"])
 
 
 def interpret_portfolio_scores(side: pd.DataFrame) -> str:
@@ -587,7 +626,8 @@ def top_asks(results: Sequence[DsoMetrics], per_dso: int = 3) -> pd.DataFrame:
         for m in results
         if len(m.asks)
     ]
+    cols = ["dso", "rank", "ask_key", "ask", "agreement_id", "impact_12m", "recovery_all_time"]
     if not parts:
-        return pd.DataFrame(columns=["dso", "rank", "ask", "agreement_id", "impact_12m"])
+        return pd.DataFrame(columns=cols)
     df = pd.concat(parts, ignore_index=True)
-    return df[["dso", "rank", "ask", "clause", "agreement_id", "impact_12m"]]
+    return df[[c for c in cols if c in df.columns]]

@@ -40,6 +40,9 @@ class Params:
         (low, high) market band of managed-IT price per workstation per month.
     alert_windows_days : tuple of int
         Renewal notice buckets, e.g. (30, 90).
+    benchmark_source, benchmark_date, benchmark_note : str
+        Provenance of the benchmark band (where it comes from, when, caveats);
+        shown next to every figure that uses the band.
     should_be_base : tuple of str
         Service codes a DSO-grade agreement includes in the base fee.
     standard_base, dso_grade_base : tuple of str
@@ -54,6 +57,9 @@ class Params:
     target_onboarding_sla_business_days: int = 10
     benchmark_workstation_monthly: tuple[float, float] = (100.0, 200.0)
     alert_windows_days: tuple[int, ...] = (30, 90)
+    benchmark_source: str = "not given"
+    benchmark_date: str = "undated"
+    benchmark_note: str = ""
     implausible_years_after_as_of: int = 10
     earliest_plausible_date: pd.Timestamp = field(
         default_factory=lambda: pd.Timestamp("2000-01-01")
@@ -75,6 +81,11 @@ class Params:
         for key in ("benchmark_workstation_monthly", "alert_windows_days"):
             if key in clean:
                 clean[key] = tuple(clean[key])
+        if "benchmark_workstation_monthly" in clean and "benchmark_source" not in clean:
+            band = tuple(float(x) for x in clean["benchmark_workstation_monthly"])
+            if band != tuple(self.benchmark_workstation_monthly):
+                clean.update(benchmark_source="parameter override", benchmark_date="as run",
+                             benchmark_note="band given when the report was run")  # fmt: skip
         unknown = set(clean) - set(self.__dataclass_fields__)
         if unknown:
             raise DsoError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
@@ -88,9 +99,19 @@ class Params:
             "target_onboarding_sla_business_days": self.target_onboarding_sla_business_days,
             "benchmark_workstation_monthly": list(self.benchmark_workstation_monthly),
             "alert_windows_days": list(self.alert_windows_days),
+            "benchmark_provenance": {
+                "source": self.benchmark_source,
+                "date": self.benchmark_date,
+                "note": self.benchmark_note,
+            },
             "max_line_amount": self.max_line_amount,
             "standard": self.source,
         }
+
+    def benchmark_provenance(self) -> str:
+        """The band's provenance as one line: ``source: ...; date: ...; note: ...``."""
+        text = f"source: {self.benchmark_source}; date: {self.benchmark_date}"
+        return text + (f"; note: {self.benchmark_note}" if self.benchmark_note else "")
 
 
 def parse_as_of(value: object) -> pd.Timestamp:
@@ -162,6 +183,9 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
         if code not in schema.SERVICE_CODES:
             raise ValueError(f"unknown service code {code!r} in should_be_base")
     low, high = p.get("benchmark_workstation_monthly", (100, 200))
+    prov = p.get("benchmark_provenance", {}) or {}
+    if not isinstance(prov, dict):
+        raise ValueError("benchmark_provenance must be a mapping of source, date, note")
     bound = float(p.get("max_line_amount", MAX_LINE_AMOUNT))
     if not 0 < bound <= EXACT_AMOUNT_LIMIT / 1000:
         raise ValueError(f"max_line_amount must be between 0 and {EXACT_AMOUNT_LIMIT / 1000:,.0f}")
@@ -170,6 +194,9 @@ def _params_from_dict(data: dict[str, Any], source: str) -> Params:
         target_onboarding_sla_business_days=int(p.get("target_onboarding_sla_business_days", 10)),
         benchmark_workstation_monthly=(float(low), float(high)),
         alert_windows_days=tuple(int(x) for x in p.get("alert_windows_days", (30, 90))),
+        benchmark_source=str(prov.get("source") or "not given"),
+        benchmark_date=str(prov.get("date") or "undated"),
+        benchmark_note=str(prov.get("note") or ""),
         implausible_years_after_as_of=int(p.get("implausible_years_after_as_of", 10)),
         earliest_plausible_date=pd.Timestamp(p.get("earliest_plausible_date", "2000-01-01")),
         max_line_amount=bound,

@@ -73,7 +73,9 @@ def test_portfolio_overview_lists_only_rendered_dsos(run):
         sheet_name="DSOs side by side",
         engine="calamine",
     )
-    assert sorted(side["dso"]) == sorted([*SAMPLE_DSOS, "hostile-dso"])
+    # one row per rendered DSO, then the portfolio total row
+    assert sorted(side["dso"][:-1]) == sorted([*SAMPLE_DSOS, "hostile-dso"])
+    assert side["dso"].iloc[-1] == "Portfolio total"
 
 
 def _kpis(path):
@@ -93,27 +95,23 @@ def test_workbook_figures_equal_metrics_json(run, metrics_json, name):
         else:
             assert cell == pytest.approx(round(value, 2), abs=0.005)
 
-    same(k["Spend, trailing 12 months"], d["kpis"]["spend_t12m"])
-    same(k["Spend, all time"], d["spend"]["all_time"])
-    same(k["Add-on charges, trailing 12 months"], d["kpis"]["addon_t12m"])
-    same(k["Credits to claim"], d["kpis"]["credits_to_claim"])
-    same(
-        k["Billed despite included (credits), T12M"], d["addon"]["billed_despite_included"]["t12m"]
-    )
-    same(k["Contractual add-ons, T12M"], d["addon"]["contractual_add_on"]["t12m"])
-    same(k["Onboarding overspend vs target cap"], d["kpis"]["onboarding_target_overspend"])
-    same(k["Clause score"], d["kpis"]["clause_score"])
+    # every headline figure, by its label (with its window), equals the JSON
+    for h in d["headline"]:
+        if h["kind"] == "date":
+            got = k[h["label"]]
+            assert (got if got == "unknown" else f"{got:%Y-%m-%d}") == (h["value"] or "unknown")
+        else:
+            same(k[h["label"]], h["value"])
+    same(k["Billed despite included (T12M)"], d["addon"]["billed_despite_included"]["t12m"])
+    same(k["Contractual add-ons (T12M)"], d["addon"]["contractual_add_on"]["t12m"])
     assert k["Unclassified lines"] == d["unclassified_lines"]
-    if d["kpis"]["nearest_notice_deadline"]:
-        assert f"{k['Nearest notice deadline']:%Y-%m-%d}" == d["kpis"]["nearest_notice_deadline"]
 
     asks = pd.read_excel(path, sheet_name="Negotiation asks", engine="calamine")
     assert len(asks) == len(d["negotiation_asks"])
-    for got, want in zip(asks["impact_12m"], d["negotiation_asks"], strict=True):
-        if want["impact_12m"] is None:
-            assert pd.isna(got)
-        else:
-            assert got == pytest.approx(want["impact_12m"], abs=0.005)
+    assert list(asks["ask_key"]) == [a["ask_key"] for a in d["negotiation_asks"]]
+    for col in ("impact_12m", "recovery_all_time"):
+        for got, want in zip(asks[col], d["negotiation_asks"], strict=True):
+            assert got == pytest.approx(want[col], abs=0.005)
 
     onb = pd.read_excel(path, sheet_name="Onboarding", engine="calamine")
     assert list(onb["location_id"]) == [r["location_id"] for r in d["onboarding"]]
@@ -154,3 +152,53 @@ def test_output_paths_only_from_slugs(tmp_path):
     for bad in ("..", "../x", "A", "a/b", "", ".hidden"):
         with pytest.raises(UnsafePathError):
             output_folder(tmp_path, bad)
+
+
+def _money_text(v):
+    """The report's money text, formatted here independently: $1,234.50 / -$5.00."""
+    return "unknown" if v is None else f"{'-' if v < 0 else ''}${abs(v):,.2f}"
+
+
+def test_one_figure_everywhere(run, metrics_json):
+    """Every headline figure is identical in the metrics JSON, the DSO's HTML and workbook,
+    and the portfolio workbook and HTML; the portfolio total is the sum of the DSOs'."""
+    import html as html_mod
+
+    port_xlsx = run.out / "portfolio" / "portfolio-overview.xlsx"
+    side = pd.read_excel(port_xlsx, sheet_name="DSOs side by side", engine="calamine")
+    side = side.set_index("dso")
+    port_html = (run.out / "portfolio" / "portfolio-overview.html").read_text(encoding="utf-8")
+    names = (*SAMPLE_DSOS, "hostile-dso")
+    for name in names:
+        d = metrics_json[name]
+        text = (run.out / name / "renewal-leverage.html").read_text(encoding="utf-8")
+        k = _kpis(run.out / name / "renewal-leverage.xlsx")
+        for h in d["headline"]:
+            label, v = h["label"], h["value"]
+            if h["kind"] == "money":
+                shown = _money_text(v)
+                # DSO HTML: the KPI card shows this value under this label
+                card = (f'<div class="dso-kpi-value">{shown}</div>'
+                        f'<div class="dso-kpi-label">{html_mod.escape(label)}</div>')  # fmt: skip
+                assert card in text, (name, label)
+                # DSO workbook KPI sheet and portfolio workbook: the same number
+                assert (k[label] == "unknown") if v is None else (k[label] == round(v, 2))
+                cell = side.at[name, label]
+                assert pd.isna(cell) if v is None else cell == pytest.approx(v, abs=0.001)
+                # portfolio HTML: the same text in the side-by-side table
+                assert f"<td>{shown}</td>" in port_html, (name, label)
+            elif h["key"] == "leverage_score":
+                assert f'<div class="dso-kpi-value">{v:.1f}</div>' in text
+                assert k[label] == v and side.at[name, "leverage_score"] == v
+    # the portfolio total row is the sum of the DSOs' figures (exact cents)
+    for h in metrics_json[names[0]]["headline"]:
+        if h["kind"] != "money":
+            continue
+        vals = [next(x["value"] for x in metrics_json[n]["headline"] if x["key"] == h["key"])
+                for n in names]  # fmt: skip
+        total = side.at["Portfolio total", h["label"]]
+        if any(v is None for v in vals):
+            assert pd.isna(total)
+        else:
+            assert round(total * 100) == sum(round(v * 100) for v in vals), h["label"]
+            assert f"<td>{_money_text(total)}</td>" in port_html

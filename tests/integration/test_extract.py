@@ -226,6 +226,10 @@ def test_services_and_documentation_clauses() -> None:
     assert r["services"]["after_hours_support"]["add_on_rate"] == 150.0
     assert r["services"]["after_hours_support"]["add_on_unit"] == "per_hour"
     assert set(r["documentation"]) == {"access_control_logs"}  # enabling MFA is not documenting it
+    r = _extract("This Agreement lists the services. The monthly fee includes unlimited help "
+                 "desk support; patch management is included.")  # fmt: skip
+    assert r["services"]["helpdesk"]["unlimited"] is True
+    assert "unlimited" not in r["services"]["patch_management"]
 
 
 def test_sentence_splitting_keeps_company_abbreviations() -> None:

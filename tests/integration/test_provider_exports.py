@@ -397,3 +397,89 @@ def test_connectwise_api_addition_open_until_as_of_and_bill_flags() -> None:
     assert out["invoice_date"].tolist() == ["2024-11-15", "2024-12-15", "2025-01-15"]
     assert out["amount"].tolist() == [150.0, 150.0, 150.0]
     assert set(out["location_id"]) == {"LOC-001"}
+
+
+# ---------------------------------------------------------------------------
+# Generic invoice-lines fallback and profiles --save
+# ---------------------------------------------------------------------------
+PLAIN = [
+    ["Inv Num", "Invoice Date", "Item", "Description", "Ext Price", "Office"],
+    ["A-1", "01/31/2025", "MS", "Managed services", "$2,400.00", "Main Street"],
+    ["A-2", "02/28/2025", "HW", "", "$99.99", "Elm Street"],
+]
+
+
+def test_generic_mapping_is_used_with_a_warning_naming_it(tmp_path: Path) -> None:
+    d = _dso(tmp_path)
+    _csv(d / "billing" / "plain.csv", PLAIN)
+    ds = read_dso(d)
+    (w,) = [p for p in ds.read_problems if p.file == "billing/plain.csv"]
+    assert (w.rule, w.severity) == ("generic_mapping", "warning")
+    assert (
+        "invoice_number <- 'Inv Num', invoice_date <- 'Invoice Date', description <- "
+        "'Description' then 'Item', amount <- 'Ext Price', location <- 'Office'"
+    ) in w.problem
+    assert "dso-analytics profiles --save NAME plain.csv --dso DSO_DIR" in w.problem
+    lines = ds.billing[ds.billing["source_file"] == "billing/plain.csv"]
+    assert lines["description"].tolist() == ["Managed services", "HW"]
+    assert lines["location_id"].tolist() == ["LOC-001", "LOC-002"]
+    assert round(float(lines["amount"].sum()), 2) == 2499.99
+    assert {s.path: s.profile for s in ds.sources}["billing/plain.csv"] == "generic-invoice-lines"
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (["Invoice #", "Date", "Invoice Date", "Memo", "Amount"],
+         "invoice_date could be 'Invoice Date' or 'Date'"),
+        (["Invoice #", "Date", "Memo", "Amount", "Ext Price"],
+         "amount could be 'Amount' or 'Ext Price'"),
+        (["Invoice #", "Date", "Memo", "Amount", "Site", "Practice"],
+         "the location could be 'Site' or 'Practice'"),
+    ],
+)  # fmt: skip
+def test_ambiguous_generic_mapping_is_refused_with_the_reason(
+    tmp_path: Path, header: list[str], reason: str
+) -> None:
+    d = _dso(tmp_path)
+    row = {"Invoice #": "A-1", "Date": "01/31/2025", "Invoice Date": "01/31/2025",
+           "Memo": "x", "Amount": "10", "Ext Price": "10", "Site": "1001", "Practice": "1001"}  # fmt: skip
+    _csv(d / "billing" / "plain.csv", [header, [row[h] for h in header]])
+    (p,) = [p for p in read_dso(d).read_problems if p.file == "billing/plain.csv"]
+    assert p.rule == "no_profile" and p.severity == "error"
+    assert f"the generic invoice-lines mapping does not apply ({reason})" in p.problem
+
+
+def test_import_asks_to_confirm_a_generic_mapping(tmp_path: Path) -> None:
+    d = _dso(tmp_path)
+    src = _csv(tmp_path / "plain.csv", PLAIN)
+    with pytest.raises(DsoError, match=r"generic invoice-lines mapping would read invoice_number"):
+        import_export(src, d)
+
+
+def test_cli_profiles_save_writes_a_profile_that_reads_the_file(tmp_path: Path, capsys) -> None:
+    import yaml
+
+    from dso_analytics.cli import main
+
+    d = _dso(tmp_path)
+    src = _csv(tmp_path / "plain.csv", PLAIN)
+    assert main(["profiles", "--save", "acme-lines", str(src)]) == 0  # printed only
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["columns"]["description"] == ["Description", "Item"]
+    assert not (d / "profiles").exists()
+    assert main(["profiles", "--save", "acme-lines", str(src), "--dso", str(d)]) == 0
+    dest = d / "profiles" / "acme-lines.yaml"
+    assert capsys.readouterr().out.strip() == f"wrote {dest}"
+    assert yaml.safe_load(dest.read_text(encoding="utf-8")) == printed
+    assert main(["profiles", "--save", "acme-lines", str(src), "--dso", str(d)]) == 2
+    assert "profiles/acme-lines.yaml already exists" in capsys.readouterr().err
+    # the saved profile now names the file: no warning, same lines, import works
+    (d / "billing" / "plain.csv").write_bytes(src.read_bytes())
+    ds = read_dso(d)
+    assert [p for p in ds.read_problems if p.file == "billing/plain.csv"] == []
+    assert {s.path: s.profile for s in ds.sources}["billing/plain.csv"] == "acme-lines"
+    assert round(float(ds.billing["amount"][ds.billing["source_file"] == "billing/plain.csv"]
+                       .sum()), 2) == 2499.99  # fmt: skip
+    (d / "billing" / "plain.csv").unlink()
+    assert import_export(src, d).name == "plain.csv"

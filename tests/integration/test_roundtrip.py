@@ -239,6 +239,22 @@ def autotask_dso(root: Path) -> Path:
     return d
 
 
+def generic_dso(root: Path) -> Path:
+    """Plain invoice lines no profile names: the generic mapping reads them (warning)."""
+    d = make_dso(root, "generic", tables=_tables())
+    rows: list[list[Any]] = [
+        ["Invoice #", "Posted", "Memo", "Qty", "Unit Price", "Line Total", "Practice", "Service"]
+    ]
+    for line in LINES:
+        rows.append(
+            [line["invoice_number"], _us(line["invoice_date"]), line["description"],
+             line["quantity"], line["unit_price"], _money_text(line["amount"]),
+             SITE_NAME[line["location_id"]], line["service"]]
+        )  # fmt: skip
+    _write_csv(d / "billing" / "msp-lines.csv", rows)
+    return d
+
+
 LAYOUT_PROFILE = {
     "connectwise": "connectwise-agreement-additions",
     "halopsa": "halopsa-invoice-lines",
@@ -246,6 +262,7 @@ LAYOUT_PROFILE = {
     "quickbooks": "quickbooks-sales-by-customer-detail",
     "cw-api": "connectwise-api-additions",
     "autotask": "autotask-billing-items",
+    "generic": "generic-invoice-lines",
 }
 BUILDERS = {
     "connectwise": lambda r: connectwise_dso(r),
@@ -254,6 +271,7 @@ BUILDERS = {
     "quickbooks": lambda r: quickbooks_dso(r),
     "cw-api": lambda r: cw_api_additions_dso(r),
     "autotask": lambda r: autotask_dso(r),
+    "generic": lambda r: generic_dso(r),
 }
 
 

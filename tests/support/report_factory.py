@@ -23,6 +23,7 @@ from dso_analytics.metrics.result import (
     RENEWAL_COLUMNS,
     SCORECARD_CHECKS,
     SCORECARD_COLUMNS,
+    TERMS_COLUMNS,
     DsoMetrics,
 )
 from dso_analytics.standards import Params
@@ -216,19 +217,25 @@ def make_metrics(dso: str = "test-dso", display_name: str = "Test <i>Dental</i>"
     )  # fmt: skip
     asks = _frame(
         [
-            dict(rank=1, ask="Cap onboarding at $5,000 per location", clause="onboarding",
-                 agreement_id="AG-1", evidence="LOC-002 billed 7000", impact_12m=2500.0),
-            dict(rank=2, ask="Move cross-location incidents & docs into base",
+            dict(rank=1, ask_key="onboarding_cap:AG-1", ask="Cap onboarding at $5,000 per location",
+                 clause="onboarding", agreement_id="AG-1", evidence="LOC-002 billed 7000",
+                 basis="pipeline", impact_12m=2500.0, recovery_all_time=0.0),
+            dict(rank=2, ask_key="addon_into_base:AG-1:cross_location_incidents",
+                 ask="Move cross-location incidents & docs into base",
                  clause="base_services", agreement_id="AG-1", evidence=FORMULA,
-                 impact_12m=550.0),
-            dict(rank=3, ask="Claim credits " + SCRIPT, clause="credits",
-                 agreement_id="AG-1", evidence="INV-2 row 4", impact_12m=125.5),
-            dict(rank=4, ask="Add automatic monthly reporting", clause="reporting",
-                 agreement_id="AG-1", evidence="reporting=on_request", impact_12m=np.nan),
+                 basis="T12M add-on spend", impact_12m=550.0, recovery_all_time=0.0),
+            dict(rank=3, ask_key="claim_included:AG-1", ask="Claim credits " + SCRIPT,
+                 clause="credits", agreement_id="AG-1", evidence="INV-2 row 4",
+                 basis="all-time to as-of", impact_12m=0.0, recovery_all_time=125.5),
         ],
         ASK_COLUMNS,
     )  # fmt: skip
     asks["in_total"] = True
+    terms = _frame(
+        [dict(ask_key="monthly_reporting:AG-1", ask="Add automatic monthly reporting",
+              clause="reporting", agreement_id="AG-1", evidence="reporting=on_request")],
+        TERMS_COLUMNS,
+    )  # fmt: skip
     return DsoMetrics(
         dso=dso,
         display_name=display_name,
@@ -283,11 +290,15 @@ def make_metrics(dso: str = "test-dso", display_name: str = "Test <i>Dental</i>"
         leverage=leverage,
         leverage_total={"agreement_id": "(total)", "spend_t12m": 3075.5, "leverage_score": 55.0},
         asks=asks,
+        terms_to_fix=terms,
         unclassified=lines.iloc[[5]].reset_index(drop=True),
         ungoverned=lines.iloc[[5]].reset_index(drop=True),
         kpis={
             "spend_t12m": 3175.49,
+            "spend_all_time": 10175.49,
             "addon_t12m": 675.5,
+            "asks_impact_12m": 3050.0,
+            "asks_recovery_all_time": 125.5,
             "credits_to_claim": 125.5,
             "onboarding_contractual_overspend": 500.0,
             "onboarding_target_overspend": 2000.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,10 +70,16 @@ def test_renewal_timeline_traces(m):
 
 def test_asks_drop_unknown_impact_and_rank_order(m):
     fig = charts.plot_asks(m.asks)
-    assert len(fig.data) == 1 and fig.data[0].name == "12-month impact"
-    # 4 asks, the 4th has unknown impact -> 3 bars in rank order
-    assert list(fig.data[0].x) == [2500.0, 550.0, 125.5]
+    assert [t.name for t in fig.data] == [
+        "12-month impact", "one-off recovery (all-time to as-of)"
+    ]  # fmt: skip
+    # 3 asks in rank order; the credit claim is a one-off recovery, not a 12-month impact
+    assert list(fig.data[0].x) == [2500.0, 550.0, 0.0]
+    assert list(fig.data[1].x) == [0.0, 0.0, 125.5]
     assert fig.data[0].y[2].startswith("3. Claim credits &lt;script&gt;")
+    # an ask without dollars is not drawn
+    no_dollars = m.asks.assign(impact_12m=[2500.0, np.nan, 0.0], recovery_all_time=0.0)
+    assert len(charts.plot_asks(no_dollars).data[0].x) == 1
 
 
 def test_leverage_and_spend_and_portfolio(m):
@@ -84,7 +91,7 @@ def test_leverage_and_spend_and_portfolio(m):
          "addon_t12m": [0.5, 0.0], "clause_score": [0.5, 0.25]}
     )  # fmt: skip
     fig = charts.plot_portfolio_comparison(roll)
-    assert [t.name for t in fig.data] == ["Spend T12M", "Add-on charges T12M"]
+    assert [t.name for t in fig.data] == ["Spend (T12M)", "Add-on charges (T12M)"]
     assert fig.data[0].x[0] == "&lt;script&gt;document.title=&#x27;x&#x27;&lt;/script&gt;"
     assert len(charts.plot_portfolio_clause_scores(roll).data) == 1
 

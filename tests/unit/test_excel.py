@@ -61,11 +61,12 @@ def test_kpis_are_numbers_with_formats(book):
     ws = wb["KPI summary"]
     rows = {r[0].value: r[1] for r in ws.iter_rows(min_row=2)}
     # spend T12M by hand: 2400 + 250 + 125.50 + 300 + 99.99 = 3175.49
-    assert rows["Spend, trailing 12 months"].value == 3175.49
-    assert "$" in rows["Spend, trailing 12 months"].number_format
-    assert rows["Credits to claim"].value == 125.5
+    assert rows["Spend (T12M)"].value == 3175.49
+    assert "$" in rows["Spend (T12M)"].number_format
+    assert rows["Credits to claim (all-time to as-of)"].value == 125.5
     assert rows["Clause score"].number_format == "0.0%"
-    assert rows["Onboarding overspend vs target cap"].value == 2000.0
+    assert rows["Onboarding overspend vs target cap (all-time to as-of)"].value == 2000.0
+    assert rows["Negotiation asks (next 12 months)"].value == 3050.0
     assert rows["Nearest notice deadline"].value == dt.datetime(2026, 10, 3)
     assert rows["Unclassified lines"].value == 1
     assert ws.freeze_panes == "A2"
@@ -119,11 +120,18 @@ def test_portfolio_workbook(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == "Cover"
     side = pd.read_excel(path, sheet_name="DSOs side by side", engine="calamine")
-    assert list(side["dso"]) == ["a-dso", "b-dso"]
-    assert list(side["spend_t12m"]) == [3175.49, 3175.49]
+    assert list(side["dso"]) == ["a-dso", "b-dso", "Portfolio total"]
+    # the total row is the sum of the DSOs: 3175.49 x 2 = 6350.98
+    assert list(side["Spend (T12M)"]) == [3175.49, 3175.49, 6350.98]
+    # asks next 12 months: (2500 + 550) x 2 = 6100
+    assert list(side["Negotiation asks (next 12 months)"]) == [3050.0, 3050.0, 6100.0]
     assert side.loc[1, "display_name"] == SCRIPT
     asks = pd.read_excel(path, sheet_name="All negotiation asks", engine="calamine")
-    assert len(asks) == 8  # 4 asks per DSO
+    assert len(asks) == 6  # 3 asks per DSO
+    assert list(asks["ask_key"][:3]) == [
+        "onboarding_cap:AG-1", "addon_into_base:AG-1:cross_location_incidents",
+        "claim_included:AG-1",
+    ]  # fmt: skip
 
 
 def test_helpers():

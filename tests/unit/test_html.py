@@ -51,8 +51,11 @@ def test_interpretation_sentences_computed_from_data():
     assert "95 day(s)" in rn.interpret_renewals(m) and "1 agreement(s) already missed" in (
         rn.interpret_renewals(m)
     )
-    # asks with known impact: 2500 + 550 + 125.50 = 3175.50
-    assert rn.interpret_asks(m).startswith("4 negotiation ask(s) worth $3,176")
+    # next 12 months: 2500 + 550 = 3050; one-off recovery (all-time): 125.50
+    assert rn.interpret_asks(m).startswith(
+        "3 negotiation ask(s) worth $3,050.00 over the next twelve months plus $125.50 of "
+        "one-off recoveries (all-time to as-of)"
+    )
 
 
 def test_tables_show_reader_labels_and_escape_data() -> None:

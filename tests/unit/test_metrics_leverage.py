@@ -128,25 +128,22 @@ def test_asks_never_count_the_same_dollars_twice() -> None:
         [ds.billing, make_ds(billing=extra).billing], ignore_index=True
     )
     m = compute_metrics(ds, params("2025-09-30"))
-    a = m.asks.set_index("clause")
-    # the reporting add-on ask and the reporting-clause ask both show 800
-    assert a.loc["base_organizational_reporting", "impact_12m"] == 800.0
-    assert a.loc["automatic_monthly_reporting", "impact_12m"] == 800.0
-    assert bool(a.loc["base_organizational_reporting", "in_total"])
-    assert not bool(a.loc["automatic_monthly_reporting", "in_total"])
-    # the notice ask restates every other AG-1 ask: it is never part of a total
-    notice = m.asks[m.asks["clause"] == "notice"]
-    assert len(notice) == 1 and not bool(notice.iloc[0]["in_total"])
-    others = m.asks[
-        (m.asks["clause"] != "notice") & (m.asks["agreement_id"] == "AG-1") & m.asks["in_total"]
-    ]
-    assert notice.iloc[0]["impact_12m"] == round(float(others["impact_12m"].sum()), 2)
+    a = m.asks.set_index("ask_key")
+    # the reporting add-on ask carries the 800; the reporting clause is a term to fix
+    assert a.loc["addon_into_base:AG-1:organizational_reporting", "impact_12m"] == 800.0
+    terms = m.terms_to_fix.set_index("ask_key")
+    assert "monthly_reporting:AG-1" in terms.index
+    assert "monthly_reporting:AG-1" not in a.index
+    # the notice deadline restates the AG-1 asks: a term to fix, never an ask with dollars
+    assert "notice_deadline:AG-1" in terms.index
     # volume pricing: T12M managed (2024-10..12: 3 x 3000, 2025-01..09: 9 x 5400) = 57600
-    # / 12 / 30 ws = 160 -> (160 - 150) x 30 x 12 = 3600; so at stake: 800 + 3600 = 4400
-    assert a.loc["pricing", "impact_12m"] == 3600.0
-    assert notice.iloc[0]["impact_12m"] == 4400.0
-    counted = m.asks.loc[m.asks["in_total"], "impact_12m"].sum()
-    assert counted < m.asks["impact_12m"].sum()
+    # billed in 12 months -> / 12 / 30 ws = 160 -> (160 - 150) x 30 x 12 = 3600; at stake 4400
+    assert a.loc["volume_pricing:AG-1", "impact_12m"] == 3600.0
+    assert "asks worth 4,400.00 (next 12 months)" in terms.loc["notice_deadline:AG-1", "evidence"]
+    # every ask counts in the total: the KPI is the plain sum (800 + 3600)
+    assert m.asks["in_total"].all()
+    assert m.kpis["asks_impact_12m"] == 4400.0
+    assert m.asks["ask_key"].is_unique
 
 
 # --- one growth baseline (issue 17) ------------------------------------------
@@ -238,10 +235,12 @@ def test_non_renewing_agreement_ask_is_its_expiry_not_a_notice_deadline() -> Non
     r = m.renewals.iloc[0]
     assert pd.isna(r["notice_deadline"]) and r["expiry"] == pd.Timestamp("2025-01-01")
     assert r["days_to_expiry"] == 31 and r["bucket"] == "31-90"
-    assert "notice" not in set(m.asks["clause"])
-    ask = m.asks.set_index("clause").loc["expiry"]
+    assert "notice" not in set(m.terms_to_fix["clause"])
+    # a deadline has no dollars of its own: it is a term to fix, never an ask
+    assert "expiry" not in set(m.asks["clause"])
+    ask = m.terms_to_fix.set_index("clause").loc["expiry"]
+    assert ask["ask_key"] == "expiry:AG-1"
     assert ask["ask"] == "Negotiate before the agreement expires (2025-01-01)"
-    assert ask["evidence"] == "does not auto-renew; expires 2025-01-01, 31 day(s) left"
-    assert not bool(ask["in_total"])
+    assert ask["evidence"].startswith("does not auto-renew; expires 2025-01-01, 31 day(s) left")
     assert m.kpis["nearest_notice_deadline"] is None  # no notice deadline exists
     assert "expires 2025-01-01" in format_metrics_table(m)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from dso_analytics import schema
@@ -129,8 +131,15 @@ def test_services_table_missing_makes_included_split_unknown() -> None:
     )
     m = compute_metrics(ds, params("2025-03-31"))
     assert m.addon_summary["billed_despite_included"] == {"t12m": None, "all_time": None}
-    assert m.addon_summary["contractual_add_on"]["t12m"] == 125.0
+    # coverage unknown: no add-on figure is known (never a silent 0 or a guess)
+    assert m.addon_summary["contractual_add_on"]["t12m"] is None
+    assert m.kpis["addon_t12m"] is None
     assert m.kpis["credits_to_claim"] is None
+    assert m.lines.loc[0, "addon_kind"] == "coverage_unknown"
+    assert m.leverage_total["billed_despite_included_t12m"] is None
+    assert math.isnan(m.leverage.loc[0, "billed_despite_included_t12m"])
+    assert math.isnan(m.leverage.loc[0, "addon_t12m"])
+    assert not len(m.asks)  # no add-on ask on unknown coverage
     assert m.scorecard.loc[0, "base_helpdesk"] == "unknown"
 
 

@@ -40,7 +40,7 @@ def test_portfolio_views_escape_and_colour() -> None:
     # 2025-03-01 - 30 days = 2025-01-30, 30 days after as-of: "<=30", the nearest window colour
     assert "<td>2025-01-30</td>" in cal and "background:#ea580c" in cal
     asks = portfolio_asks_html([m])
-    assert "$75.25 in total" in asks
+    assert "$75.25 of one-off recoveries" in asks
     sp = provider_spend_html([m])
     assert "<script>" not in sp and "$325.25" in sp
     assert calendar_link_html(4).startswith('<p class="dso-say"><a href="renewal-deadlines.ics"')
