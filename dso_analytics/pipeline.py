@@ -225,6 +225,13 @@ def _keep_failed(folder: Path, finals: Mapping[str, Path], executed: Path, res: 
             res.failed_notebook = str(finals["failed"])
 
 
+def _external_plotlyjs() -> None:
+    """Report kernels started from now on leave plotly.js out of the notebook (the HTML adds it)."""
+    from dso_analytics.reporting.notebook import PLOTLYJS_ENV
+
+    os.environ[PLOTLYJS_ENV] = "external"
+
+
 def start_kernel() -> Any | None:
     """Start a ``python3`` kernel now, without waiting for it (None when it cannot start).
 
@@ -232,6 +239,7 @@ def start_kernel() -> Any | None:
     kernel's start-up and imports (:data:`KERNEL_PRELOAD`) overlap with that
     work; :func:`execute_notebook` then runs the notebook on it and shuts it down.
     """
+    _external_plotlyjs()
     try:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
@@ -273,7 +281,7 @@ def execute_notebook(
     ----------
     template, output : Path
         The notebook and where the executed copy is written (once, at the end,
-        also when a cell fails: not after every cell, the outputs hold plotly.js).
+        also when a cell fails: not after every cell).
     parameters : mapping
         Papermill parameters.
     cell_timeout : int
@@ -294,6 +302,7 @@ def execute_notebook(
     """
     import papermill as pm
 
+    _external_plotlyjs()
     try:
         for attempt in (1, 2):
             extra = {"km": km} if km is not None else {}

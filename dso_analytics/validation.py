@@ -797,7 +797,7 @@ def validate_dso(
             )
         if cached is not None:
             return cached
-    ds = read_dso(dso_dir)
+    ds = read_dso(dso_dir, as_of=None if params is None else params.as_of)
     report = validate_dataset(ds, params)
     report.dso_dir = str(dso_dir)
     # store only clean results, and only if no file changed while it was read

@@ -198,30 +198,30 @@ def write_claim_letters(m: DsoMetrics, out_dir: str | Path) -> list[Path]:
     for provider, lines, total in claims_by_provider(m):
         doc = _new_document(m.display_name)
         _recipient(doc, provider)
-        doc.add_heading("Credit claim: services included in the base fee, billed separately", 1)
+        doc.add_heading("Credit claim: charges our agreement does not allow", 1)
         doc.add_paragraph("Dear [Provider contact name],")
         first, last = _day(lines["invoice_date"].min()), _day(lines["invoice_date"].max())
+        kinds = set(lines["kind"].astype(str)) if "kind" in lines.columns else set()
+        what = []
+        if kinds - {"billed_above_contract"} or not kinds:
+            what.append("services our agreement includes in the base fee, billed separately")
+        if "billed_above_contract" in kinds:
+            what.append("onboarding billed above the contractual allowance per location")
         doc.add_paragraph(
             text(
                 f"Our review of your invoices to {m.display_name} up to {as_of} found "
-                f"{len(lines)} invoice line(s), dated {first} to {last}, for services that our "
-                "agreement(s) with you include in the base fee but that were billed as separate "
-                "charges. We ask you to credit the amount below. The appendix lists every line, "
-                "with the clause it contradicts."
+                f"{len(lines)} invoice line(s), dated {first} to {last}, charged contrary to our "
+                f"agreement(s) with you: {' and '.join(what)}. We ask you to credit the amount "
+                "below. The appendix lists every line, with the clause it contradicts."
             )
         )
         per = lines.groupby(["governing_agreement_id", "service_resolved"], sort=True)
         rows = [
-            (
-                str(a),
-                _service(s),
-                str(len(g)),
-                _money(round(float(g["amount"].sum()), 2), m.currency),
-            )
+            (str(a), _service(s), str(len(g)),
+             _money(round(float(g["amount"].sum()), 2), m.currency))
             for (a, s), g in per
-        ]
-        _table(doc, ["Agreement", "Service included in the base fee", "Lines", "Amount"], rows,
-               right={2, 3})  # fmt: skip
+        ]  # fmt: skip
+        _table(doc, ["Agreement", "Service", "Lines", "Claimed"], rows, right={2, 3})
         p = doc.add_paragraph()
         p.add_run(
             f"Total claimed (all-time to {as_of}, net of credits already issued): "
@@ -234,19 +234,21 @@ def write_claim_letters(m: DsoMetrics, out_dir: str | Path) -> list[Path]:
         _signature(doc, m.display_name)
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         doc.add_heading("Appendix: every claimed line", 2)
+        billed = lines["billed"] if "billed" in lines.columns else lines["amount"]
         rows = [
             (str(r["invoice_number"]), _day(r["invoice_date"]),
              "" if pd.isna(r["location_id"]) else str(r["location_id"]), r["description"],
-             _money(float(r["amount"]), m.currency), _clause(r), _source(r))
-            for _, r in lines.iterrows()
+             _money(float(b), m.currency), _money(float(r["amount"]), m.currency), _clause(r),
+             _source(r))
+            for (_, r), b in zip(lines.iterrows(), billed, strict=True)
         ]  # fmt: skip
-        rows.append(("Total", "", "", "", _money(total, m.currency), "", ""))
+        rows.append(("Total", "", "", "", "", _money(total, m.currency), "", ""))
         _table(
             doc,
-            ["Invoice", "Date", "Location", "Description", "Amount", "Clause contradicted",
-             "Source (file, row)"],
+            ["Invoice", "Date", "Location", "Description", "Billed", "Claimed",
+             "Clause contradicted", "Source (file, row)"],
             rows,
-            right={4},
+            right={4, 5},
         )  # fmt: skip
         name = f"claim-letter-{file_slug(provider, taken)}.docx"
         written.append(_save(doc, out / name))

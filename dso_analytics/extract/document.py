@@ -13,7 +13,8 @@ cite its page.
 * **TXT**: UTF-8 (or cp1252); form feeds separate pages.
 
 Limits (each refusal is one line naming the file, exit code 2):
-:data:`MAX_FILE_BYTES` per file, :data:`MAX_PAGES` pages, encrypted PDFs that
+:data:`MAX_FILE_BYTES` per file, :data:`MAX_PAGES` pages, :data:`MAX_TEXT_CHARS`
+characters of text, encrypted PDFs that
 do not open without a password, corrupt files, and texts that do not read as
 an agreement (:func:`check_agreement_text`).
 """
@@ -31,6 +32,9 @@ from dso_analytics.errors import InputFileError
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: Most pages read from one agreement.
 MAX_PAGES = 300
+#: Most characters of text read from one agreement (about 600 dense pages; a longer text is
+#: not one agreement, and the rules take about 1 ms per sentence).
+MAX_TEXT_CHARS = 2_000_000
 #: A DOCX whose parts unpack to more than this is refused (zip bomb).
 MAX_DOCX_UNPACKED_BYTES = 100 * 1024 * 1024
 #: A PDF whose pages average fewer text characters than this has no text layer.
@@ -111,6 +115,11 @@ def read_document(path: str | Path) -> Document:
         pages = _read_txt(data, shown)
     if len(pages) > MAX_PAGES:
         raise InputFileError(shown, f"has {len(pages)} pages, more than the {MAX_PAGES}-page limit")
+    chars = sum(len(p) for p in pages)
+    if chars > MAX_TEXT_CHARS:
+        raise InputFileError(
+            shown, f"holds {chars:,} characters of text, more than the {MAX_TEXT_CHARS:,} limit"
+        )
     check_agreement_text(pages, shown)
     return Document(path=p, pages=tuple(pages), kind=kind)
 

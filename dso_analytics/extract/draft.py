@@ -273,6 +273,10 @@ def write_draft(
             ws.write_string(r, 5, "(not stated in the agreement)")
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(1, len(evidence_rows)), len(ecols) - 1)
+    for sheet in book.worksheets():  # printable for review: landscape, header on every page
+        sheet.set_landscape()
+        sheet.repeat_rows(0)
+    ws.fit_to_pages(1, 0)  # the evidence sheet: one page wide
     book.close()
     os.replace(tmp, out)
     return out

@@ -227,6 +227,8 @@ _DEFINITION = re.compile(
 _ROLE = re.compile(
     r'\(\s*(?:the\s+|this\s+|hereinafter(?:\s+referred\s+to\s+as)?\s+|each,?\s+a\s+)?"([^"]{1,40})"'
     r'(?:\s*(?:,|or|and)\s*(?:the\s+)?"([^"]{1,40})")?\s*\)'
+    r"|\(\s*(?:the\s+)?(Provider|Service Provider|MSP|Contractor|Vendor|Supplier|Consultant|"
+    r"Client|Customer|DSO|Practice|Company)\s*\)"
 )
 _PROVIDER_ROLES = {
     "provider", "service provider", "msp", "contractor", "vendor", "consultant", "supplier",
@@ -329,7 +331,7 @@ _START_CUE = re.compile(
 )
 
 
-_START_LABEL = re.compile(r"^(?:effective|start|commencement)\s+date\s*:")
+_START_LABEL = re.compile(r"^(?:effective|start|commencement)(?:\s+date)?\s*:")
 
 
 def _rule_amendment_date(u: Unit) -> Iterable[_Cand]:
@@ -356,7 +358,9 @@ def _rule_start(u: Unit) -> Iterable[_Cand]:
     before = t[max(0, pos - 80) : pos]
     if not _START_CUE.search(before) or _has(r"\b(?:signed|executed|invoice|amendment)\b", before):
         return
-    if not _has(r"\b(?:agreement|agree|effective date|this letter|term)\b", t):
+    if not _START_LABEL.match(t) and not _has(
+        r"\b(?:agreement|agree|contract|effective date|this letter|term)\b", t
+    ):
         return
     yield _Cand("start_date", iso, u, 0.95 if "effective" in before or "commenc" in before else 0.9)
 
@@ -417,7 +421,10 @@ def _rule_term(u: Unit) -> Iterable[_Cand]:
             if renewal_sentence and not _AUTO_NO.search(t):
                 yield _Cand("renewal_term_months", months, u, 0.9)
         elif last_term >= 0:
-            if not _has(r"\b(?:agreement|initial\s+term|term\s+of|the\s+term|lasts|runs)\b", t):
+            if not _has(
+                r"\b(?:agreement|contract|initial\s+term|term\s+of|the\s+term|lasts|runs)\b|^term\s*:",
+                t,
+            ):
                 continue
             yield _Cand("term_months", months, u, 0.95 if "initial" in before else 0.9)
 
@@ -455,6 +462,23 @@ def _rule_notice_days(u: Unit) -> Iterable[_Cand]:
     days = [(n, pos) for n, unit, pos in _durations(t) if unit == "days" and n.is_integer()]
     if len(days) == 1:
         yield _Cand("notice_days", int(days[0][0]), u, 0.95)
+
+
+_TERMINATION_EXCLUDE = re.compile(
+    r"\b(?:breach\w*|cure\w*|default|insolven\w*|change\s+(?:of|in)\s+(?:control|ownership)|"
+    r"is\s+sold|invoice\w*|payment|cause)\b"
+)
+
+
+def _rule_termination_notice(u: Unit) -> Iterable[_Cand]:
+    """Notice to end the agreement at will ("Termination: 45 days' written notice"): the notice
+    of an agreement that runs month to month (used only then, see :func:`extract_terms`)."""
+    t = u.norm
+    if u.row or not _NOTICE.search(t) or "terminat" not in t or _TERMINATION_EXCLUDE.search(t):
+        return
+    days = [n for n, unit, _ in _durations(t) if unit == "days" and n.is_integer()]
+    if len(days) == 1:
+        yield _Cand("_termination_notice_days", int(days[0]), u, 0.85)
 
 
 _METHODS = (
@@ -647,9 +671,13 @@ def _rule_onboarding(u: Unit) -> Iterable[_Cand]:
             yield _Cand("onboarding_terms", "quote", u, 0.9)
         elif _has(r"\btime[- ]and[- ]materials?\b|\bhourly\s+rates?\b", t):
             yield _Cand("onboarding_terms", "hourly", u, 0.85)
-        elif (m2 := re.search(rf"\bfee\s+of\s+\$\d[\d,.]*\s+per\s+(?:new\s+)?{_SITE}", t)) and (
-            flat := _money(t[m2.start() :])
-        ) is not None:
+        elif (
+            m2 := re.search(
+                rf"\bfee\s+of\s+\$\d[\d,.]*\s+per\s+(?:new\s+)?{_SITE}|"
+                rf"\$\d[\d,.]*\s+(?:flat\s+|one-time\s+)+(?:fee\s+)?per\s+(?:new\s+)?{_SITE}",
+                t,
+            )
+        ) and (flat := _money(t[m2.start() :])) is not None:
             yield _Cand("onboarding_terms", "capped", u, 0.7)
             yield _Cand("onboarding_cap", flat, u, 0.7)
     sla = re.search(r"\bwithin\s+(\d+)\s+business\s+days\b", t)
@@ -737,7 +765,11 @@ def _rule_baa(u: Unit) -> Iterable[_Cand]:
         yield _Cand("baa", "organization", u, 0.9)
 
 
-_P1 = re.compile(r"\b(?:priority|severity|sev|p)\s*-?\s*(?:1|one)\b(?!\.\d)|\bpriority\s+one\b")
+_P1 = re.compile(
+    r"\b(?:priority|severity|sev|p)\s*-?\s*(?:level\s+)?(?:1|one)\b(?!\.\d)|\bpriority\s+one\b"
+)
+_RESPONSE_WORD = r"\b(?:respon\w*|acknowledg\w*)"
+_RESOLUTION_WORD = r"\b(?:resol\w*|restor\w*|fix\w*)"
 
 
 def _rule_p1(u: Unit, header: str) -> Iterable[_Cand]:
@@ -750,14 +782,19 @@ def _rule_p1(u: Unit, header: str) -> Iterable[_Cand]:
     if not durs:
         return
     slots: dict[str, tuple[float, str]] = {}
-    if _has(r"\brespon", t) or _has(r"\bresol|\bresto|\bfix", t):
+    if _has(_RESPONSE_WORD, t) or _has(_RESOLUTION_WORD, t):
         for n, unit, pos in durs:
+            # "a 30-minute response": the word right after the duration names it
+            after = re.match(r"[\d.]+(?:\s*\(\d+\))?[\s-]*[a-z]+\s+(\w+)", tail[pos:])
+            if after and re.match(_RESPONSE_WORD, after.group(1)):
+                slots.setdefault("response", (n, unit))
+                continue
+            if after and re.match(_RESOLUTION_WORD, after.group(1)):
+                slots.setdefault("resolution", (n, unit))
+                continue
             before = t[max(0, m.end() + pos - 60) : m.end() + pos]
-            r1 = max((x.end() for x in re.finditer(r"\brespon\w*", before)), default=-1)
-            r2 = max(
-                (x.end() for x in re.finditer(r"\b(?:resol\w*|restor\w*|fix\w*)", before)),
-                default=-1,
-            )
+            r1 = max((x.end() for x in re.finditer(_RESPONSE_WORD, before)), default=-1)
+            r2 = max((x.end() for x in re.finditer(_RESOLUTION_WORD, before)), default=-1)
             if r1 > r2:
                 slots.setdefault("response", (n, unit))
             elif r2 > r1:
@@ -944,6 +981,7 @@ _SIMPLE_RULES: tuple[Callable[[Unit], Iterable[_Cand]], ...] = (
     _rule_term,
     _rule_auto_renew,
     _rule_notice_days,
+    _rule_termination_notice,
     _rule_notice_method,
     _rule_uplift,
     _rule_new_locations,
@@ -1080,6 +1118,14 @@ def extract_terms(units: list[Unit]) -> TermSet:
     agreement: dict[str, Term | None] = {
         col: _pick(by_col[col]) if col in by_col else None for col in EXTRACTED_COLUMNS
     }
+    evergreen = agreement.get("renewal_term_months")
+    if (
+        agreement["notice_days"] is None
+        and evergreen is not None
+        and evergreen.value == 1
+        and "_termination_notice_days" in by_col
+    ):
+        agreement["notice_days"] = _pick(by_col["_termination_notice_days"])
     _coherence(agreement)
     services = {
         s: _pick(by_col[f"service:{s}"]) for s in EXTRACTED_SERVICES if f"service:{s}" in by_col
@@ -1123,6 +1169,9 @@ def _coherence(a: dict[str, Term | None]) -> None:
         a["auto_renew"] = Term(
             True, rt.page, rt.evidence, round(rt.confidence - 0.1, 2), file=rt.file
         )
+    resp, resol = a.get("p1_response_minutes"), a.get("p1_resolution_hours")
+    if resp is not None and resol is not None and resp.value > resol.value * 60:  # type: ignore[operator]
+        a["p1_response_minutes"] = a["p1_resolution_hours"] = None  # misread: say nothing
     ob = a.get("onboarding_terms")
     if ob is None or ob.value != "capped":
         a["onboarding_cap"] = (

@@ -5,6 +5,8 @@ listed in its optional ``aliases`` column (separated by ``;``) and, as a last
 resort, by its ``location_name``.  Matching ignores case and whitespace
 differences (leading/trailing, non-breaking spaces, runs of inner spaces), and
 a whole-number site value read from Excel as ``12.0`` matches the alias ``12``.
+A value that matches nothing is tried again without a legal suffix (``Elm
+Dental, LLC`` -> ``elm dental``; LLC, PLLC, Inc, Corp, Ltd, PC, PA).
 
 The lookup is a dict built once per locations table and applied to the unique
 values of a column, so mapping a million billing lines costs one dict look-up
@@ -130,6 +132,22 @@ def alias_table(locations: pd.DataFrame) -> dict[str, str]:
     return {k: next(iter(ids)) for k, (_kind, ids) in best.items() if len(ids) == 1}
 
 
+_LEGAL_SUFFIX = re.compile(r"[\s,]+(?:llc|l\.l\.c\.|pllc|inc\.?|corp\.?|ltd\.?|p\.?c\.?|p\.?a\.?)$")
+
+
+def _lookup(table: dict[str, str], key: str) -> str | None:
+    """The location of a key; a customer name with a legal suffix (``Elm Dental, LLC``)
+    falls back to the name without it."""
+    hit = table.get(key)
+    while hit is None and key:
+        bare = _LEGAL_SUFFIX.sub("", key)
+        if bare == key:
+            break
+        key = bare
+        hit = table.get(key)
+    return hit
+
+
 def map_location_values(values: pd.Series, locations: pd.DataFrame) -> pd.Series:
     """Map site values (names, site numbers, codes, location_ids) to ``location_id``.
 
@@ -161,7 +179,7 @@ def map_location_values(values: pd.Series, locations: pd.DataFrame) -> pd.Series
     """
     table = alias_table(locations)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped_uniques = [table.get(normalise_site(u)) for u in uniques]
+    mapped_uniques = [_lookup(table, normalise_site(u)) for u in uniques]
     lookup = pd.array(mapped_uniques + [None], dtype="str")
     # code -1 (missing) indexes the trailing None
     return pd.Series(lookup[codes], index=values.index, dtype="str", name=values.name)
@@ -308,8 +326,8 @@ def numeric_site_hint(value: str) -> str:
     if re.fullmatch(r"\d+(?:\.0+)?", text):
         num = text.split(".")[0]
         return (
-            f"; {num!r} looks like the provider's numeric site id: add {num} to the aliases "
-            "of the location it stands for"
+            f"{num!r} looks like the provider's numeric site id: add {num} to the aliases "
+            "of the location it stands for in locations"
         )
     return ""
 
@@ -370,8 +388,10 @@ def check_site_values(
     problems: list[Problem] = []
     for (file, sheet, value), grp in sub.groupby(["file", "sheet", "value"], sort=True):
         rows = sorted(int(r) for r in grp["row"].dropna() if int(r) >= 0)
-        close = suggest_locations(str(value), locations)
-        hint = f" (closest: {', '.join(close)})" if close else " (no close match)"
+        numeric = numeric_site_hint(str(value))
+        close = [] if numeric else suggest_locations(str(value), locations)
+        hint = f" (closest: {', '.join(close)})" if close else ""
+        fix = numeric or "Add it to the aliases of its location in locations"
         problems.append(
             Problem(
                 file=str(file),
@@ -381,9 +401,7 @@ def check_site_values(
                 value=str(value),
                 problem=(
                     f"site value {value!r} is not in locations{hint}; "
-                    f"{_rows_text(rows) if rows else 'rows unknown'}"
-                    f"{numeric_site_hint(str(value))}. Add it to the aliases of its "
-                    "location in locations"
+                    f"{_rows_text(rows) if rows else 'rows unknown'}. {fix}"
                 ),
                 rule=rule,
             )

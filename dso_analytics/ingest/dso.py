@@ -58,6 +58,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -349,7 +350,9 @@ def _check_totals(raw: RawTable, typed: pd.DataFrame) -> list[Problem]:
 # ---------------------------------------------------------------------------
 # Provider-export profile hook
 # ---------------------------------------------------------------------------
-def _map_billing_frame(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTable, list[Problem]]:
+def _map_billing_frame(
+    raw: RawTable, path: Path, dso_dir: Path, as_of: str | None = None
+) -> tuple[RawTable, list[Problem]]:
     """PROFILE HOOK: map a provider export to the billing contract.
 
     Called (in the worker reading the file) only when ``raw``'s headers lack
@@ -359,7 +362,7 @@ def _map_billing_frame(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTab
     """
     from dso_analytics.ingest.profiles import map_billing_table
 
-    return map_billing_table(raw, path, dso_dir)
+    return map_billing_table(raw, path, dso_dir, as_of=date.fromisoformat(as_of) if as_of else None)
 
 
 # ---------------------------------------------------------------------------
@@ -469,14 +472,15 @@ def _read_one(
     return typed
 
 
-def _billing_job(args: tuple[list[tuple[str, str]], str]) -> tuple:
+def _billing_job(args: tuple) -> tuple:
     """Read and type a chunk of billing files (runs in a worker process).
 
     Returns ``("ok", typed, problems, sources)`` or ``("error", file, problem)``
     for the first file that cannot be read: never raises a DsoError (its
     pickling would lose the file name).
     """
-    items, root_s = args
+    items, root_s, *rest = args  # (items, root, [as_of ISO date or None])
+    as_of = rest[0] if rest else None
     raws: list[RawTable] = []
     sources: list[SourceFile] = []
     hook_problems: dict[str, list[Problem]] = {}
@@ -486,7 +490,7 @@ def _billing_job(args: tuple[list[tuple[str, str]], str]) -> tuple:
             try:
                 raw = wb.read_table(None, contract_header_matcher(BILLING))
                 if not set(required_columns(BILLING)) <= set(raw.data_columns):
-                    raw, hook_probs = _map_billing_frame(raw, Path(path_s), Path(root_s))
+                    raw, hook_probs = _map_billing_frame(raw, Path(path_s), Path(root_s), as_of)
                     if hook_probs:
                         hook_problems[rel] = hook_probs
             finally:
@@ -548,9 +552,10 @@ class _BillingRead:
     chunk, or no child processes allowed) the files are read by :meth:`results`.
     """
 
-    def __init__(self, files: list[tuple[Path, str]], root: Path) -> None:
+    def __init__(self, files: list[tuple[Path, str]], root: Path, as_of: str | None = None) -> None:
         self.items = [(str(p), rel) for p, rel in files]
         self.root = str(root)
+        self.as_of = as_of
         self.pool: ProcessPoolExecutor | None = None
         self.futures: list = []
         workers = _workers(len(self.items))
@@ -558,7 +563,10 @@ class _BillingRead:
             return
         k = min(len(self.items), workers * 2)  # contiguous chunks keep the path order
         bounds = np.linspace(0, len(self.items), k + 1).astype(int)
-        jobs = [(self.items[a:b], self.root) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        jobs = [
+            (self.items[a:b], self.root, self.as_of)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
         try:
             self.pool = _reader_pool(workers)
             self.futures = [self.pool.submit(_billing_job, job) for job in jobs]
@@ -579,7 +587,7 @@ class _BillingRead:
                 self.close()
             if crashed:
                 return self._isolated()
-        return [_billing_job((self.items, self.root))] if self.items else []
+        return [_billing_job((self.items, self.root, self.as_of))] if self.items else []
 
     def _isolated(self) -> list[tuple]:
         """Read each file in a process of its own, to name the file that kills its reader
@@ -588,7 +596,7 @@ class _BillingRead:
         for item in self.items:
             try:
                 with _reader_pool(1) as pool:
-                    out.append(pool.submit(_billing_job, ([item], self.root)).result())
+                    out.append(pool.submit(_billing_job, ([item], self.root, self.as_of)).result())
             except BrokenProcessPool:
                 return [("error", item[1], "crashed the process reading it (a damaged or "
                          "hostile file): refused")]  # fmt: skip
@@ -710,13 +718,16 @@ def _drop_duplicates(billing: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
-def read_dso(dso_dir: str | Path) -> DsoDataset:
+def read_dso(dso_dir: str | Path, as_of: date | None = None) -> DsoDataset:
     """Read a DSO folder (no validation) into typed tables with provenance.
 
     Parameters
     ----------
     dso_dir : str or Path
         The DSO folder; its name (a slug) is the DSO id.
+    as_of : datetime.date, optional
+        Last day recurring provider charges still open (ConnectWise agreement
+        additions) are expanded to (default: today).
 
     Returns
     -------
@@ -766,7 +777,8 @@ def read_dso(dso_dir: str | Path) -> DsoDataset:
         files = _billing_files(root, billing_problems)
     except InputFileError as e:
         files, billing_error = [], e
-    billing_read = _BillingRead(files, root)
+    as_of_iso = None if as_of is None else pd.Timestamp(as_of).date().isoformat()
+    billing_read = _BillingRead(files, root, as_of_iso)
     try:
         return _read_dso_tables(
             root, slug, meta, problems, sources, present, tables,

@@ -241,12 +241,16 @@ class Profile:
 
     def recognising_headers(self) -> list[str]:
         """Required headers (alternatives joined by ``|``) for display."""
-        return ["|".join(alts) for alts in self.required]
+        return ["|".join(shown_header(a) for a in alts) for alts in self.required]
 
     def missing(self, headers: Sequence[str]) -> list[str]:
         """Required entries (alternatives joined by ``|``) absent from ``headers``."""
         present = {schema.header_key(h) for h in headers}
-        return ["|".join(alts) for alts in self.required if not any(a in present for a in alts)]
+        return [
+            "|".join(shown_header(a) for a in alts)
+            for alts in self.required
+            if not any(a in present for a in alts)
+        ]
 
     def score(self, headers: Sequence[str]) -> int | None:
         """Recognition score for a header row, ``None`` when a required header is missing.
@@ -279,12 +283,22 @@ class _Bad(Exception):
         self.problem = problem
 
 
+#: Header key -> a readable spelling of it (as a profile first wrote it), for display.
+_SHOWN: dict[str, str] = {}
+
+
+def shown_header(key: str) -> str:
+    """A readable spelling of a header key (``ext_price`` for ``extprice``)."""
+    return _SHOWN.get(key, key)
+
+
 def _headers(value: object, key: str, allow_nested: bool = False) -> tuple[Any, ...]:
     """A header name or a list of names -> tuple of normalised names."""
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         h = schema.header_key(value)
         if not h:
             raise _Bad(key, "a header name is blank")
+        _SHOWN.setdefault(h, schema.normalise_header(value))
         return (h,)
     if isinstance(value, list) and value:
         out: list[Any] = []
@@ -1193,7 +1207,8 @@ def apply_profile(
             and col in schema.required_columns(schema.BILLING)
             and not (col == "amount" and profile.derive_amount)
         ):
-            missing.append(f"{col} (from {' or '.join(dict.fromkeys(src.headers))})")
+            shown = dict.fromkeys(shown_header(h) for h in src.headers)
+            missing.append(f"{col} (from {' or '.join(shown)})")
         out[col] = _column(raw, src, col)
     if missing:
         raise DsoError(
@@ -1549,7 +1564,7 @@ def location_coverage(
     names = dict(shown or {})
     headers = list(dict.fromkeys(location_headers(profile)))
     present = [names[h] for h in headers if h in names]
-    absent = [h for h in headers if h not in names]
+    absent = [shown_header(h) for h in headers if h not in names]
     if present:
         tried = ", ".join(present) + (f" (not in this file: {', '.join(absent)})" if absent else "")
     else:
@@ -1662,7 +1677,9 @@ def _unread(raw: RawTable, problem: Problem) -> tuple[RawTable, list[Problem]]:
     ]
 
 
-def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTable, list[Problem]]:
+def map_billing_table(
+    raw: RawTable, path: Path, dso_dir: Path, as_of: date | None = None
+) -> tuple[RawTable, list[Problem]]:
     """Map a billing file that lacks contract columns through a provider profile.
 
     Called by :func:`dso_analytics.ingest.read_dso` for each billing file whose
@@ -1682,6 +1699,8 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
         The file, for re-reading.
     dso_dir : Path
         The DSO folder (profiles and locations are read from it).
+    as_of : datetime.date, optional
+        Last day open recurring charges are expanded to (default: today).
 
     Returns
     -------
@@ -1748,7 +1767,7 @@ def map_billing_table(raw: RawTable, path: Path, dso_dir: Path) -> tuple[RawTabl
     except DsoError:
         locations = None  # the locations file's own problem is reported by ingest
     try:
-        mapped = apply_profile(raw.frame, prof, locations)
+        mapped = apply_profile(raw.frame, prof, locations, as_of=as_of)
     except DsoError as exc:
         return _unread(raw, _file_problem(raw.file, str(exc), "bad_profile", sheet))
     footers = raw.footers

@@ -61,7 +61,9 @@ class AskContext:
     params: Params
     uplift_pct: dict[str, float]
     services_known: bool = True
+    agreements: pd.DataFrame = field(default_factory=pd.DataFrame)  # indexed by agreement_id
     credits: list[dict[str, Any]] = field(default_factory=list)
+    credit_frames: list[pd.DataFrame] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -193,14 +195,32 @@ def rule_claim_included(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dic
             continue
         svcs = ", ".join(sorted(ctx.lines[schema.SERVICE_RESOLVED].take(p).dropna().unique()))
         key = f"claim_included:{a}"
-        sub = ctx.lines.take(p)
-        for r, c in zip(sub.itertuples(index=False), ctx.cents[p], strict=True):
-            ctx.credits.append(_credit(key, a, BILLED_DESPITE_INCLUDED, r, int(c)))
+        ctx.credit_frames.append(_credit_frame(ctx.lines, p, key, a, BILLED_DESPITE_INCLUDED,
+                                               ctx.cents[p]))  # fmt: skip
         out.append(_row("claim_included", a, f"Claim credits for services the agreement includes ({svcs})",
                         "services: coverage=included", a, _evidence(ctx.lines, p),
                         recovery=from_cents(net),
                         basis=f"{len(p)} line(s) billed all-time to as-of, net of credits issued"))  # fmt: skip
     return out
+
+
+def _credit_frame(
+    lines: pd.DataFrame, pos: np.ndarray, key: str, agreement: str, kind: str, claim: np.ndarray
+) -> pd.DataFrame:
+    """The credit rows of the lines at ``pos`` (vectorised), claiming ``claim`` cents each."""
+    sub = lines.take(pos).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "ask_key": key,
+            "agreement_id": agreement,
+            "location_id": sub["location_id"],
+            "kind": kind,
+            "service": sub[schema.SERVICE_RESOLVED],
+            **{c: sub[c] for c in ("source_file", "source_sheet", "source_row", "invoice_number",
+                                   "invoice_date", "description", "amount")},
+            "claim": from_cents(np.asarray(claim, dtype=np.int64)),
+        }
+    )  # fmt: skip
 
 
 def _credit(key: str, agreement: str, kind: str, r: Any, claim_cents: int) -> dict[str, Any]:
@@ -233,18 +253,19 @@ def rule_claim_above_cap(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
     if over.empty:
         return []
     lines = ctx.lines
-    is_ob = (lines[schema.SERVICE_RESOLVED] == schema.ONBOARDING_SERVICE).to_numpy(
-        bool, na_value=False
-    )
+    ob_pos = np.flatnonzero(
+        (lines[schema.SERVICE_RESOLVED] == schema.ONBOARDING_SERVICE).to_numpy(bool, na_value=False)
+    )  # the onboarding lines only (a few), not every line per location
+    ob_loc = lines["location_id"].take(ob_pos).to_numpy(object)
+    ob_date = lines["invoice_date"].take(ob_pos).to_numpy()
     out = []
     for a, grp in over.groupby(over["governing_agreement_id"].astype(str), sort=True):
         key = f"claim_above_cap:{a}"
         parts = []
         for r in grp.itertuples(index=False):
             cap_c = int(round(float(r.contractual_allowance) * 100))
-            mine = np.flatnonzero(is_ob & (lines["location_id"] == r.location_id).to_numpy(
-                bool, na_value=False))  # fmt: skip
-            order = mine[np.argsort(lines["invoice_date"].to_numpy()[mine], kind="stable")]
+            sel = np.flatnonzero(ob_loc == r.location_id)
+            order = ob_pos[sel[np.argsort(ob_date[sel], kind="stable")]]
             cum = np.cumsum(ctx.cents[order])
             excess = np.maximum(0, cum - cap_c)
             claim = np.diff(np.concatenate([[0], excess]))
@@ -336,14 +357,17 @@ def rule_onboarding_sla(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dic
 def rule_monthly_reporting(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Automatic monthly reporting: a term to fix (its billed dollars are counted by the add-on asks)."""
     out = []
-    rep = (ctx.lines[schema.SERVICE_RESOLVED] == "organizational_reporting").to_numpy(
-        bool, na_value=False
-    ) & ctx.lines["in_t12m"].to_numpy(bool)
-    gov = ctx.lines[schema.GOVERNING_AGREEMENT]
+    rep_pos = np.flatnonzero(
+        (ctx.lines[schema.SERVICE_RESOLVED] == "organizational_reporting").to_numpy(
+            bool, na_value=False
+        )
+        & ctx.lines["in_t12m"].to_numpy(bool)
+    )
+    rep_gov = ctx.lines[schema.GOVERNING_AGREEMENT].take(rep_pos).to_numpy(object)
     for a in ctx.leverage.index:
         if ctx.check(a, "automatic_monthly_reporting") != "fail":
             continue
-        p = np.flatnonzero(rep & (gov == a).to_numpy(bool, na_value=False))
+        p = rep_pos[rep_gov == a]
         ev = "no automatic reporting clause"
         if len(p):
             ev = (f"{_evidence(ctx.lines, p)}; T12M reporting spend "
@@ -398,8 +422,18 @@ def rule_consolidate(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[s
     if not live:
         return []
     org = lev[(lev["scope"] == "organization").to_numpy(bool)]
+    org = org[[not (a in ren.index and ren.at[a, "status"] == "expired") for a in org.index]]
     org_eff = org["effective_workstation_monthly"].dropna()
     org_id = str(org_eff.idxmin()) if len(org_eff) else None
+    org_src = "billed"
+    if org_id is None and len(ctx.agreements):
+        # not billed per workstation in the T12M: its contract rate, when per workstation
+        ag = ctx.agreements.reindex(org.index)
+        per_ws = ag[(ag["pricing_basis"] == "per_workstation").to_numpy(bool, na_value=False)]
+        rates = pd.to_numeric(per_ws["monthly_rate"], errors="coerce").dropna()
+        if len(rates):
+            org_id, org_src = str(rates.idxmin()), "contract"
+            org_eff = pd.Series({org_id: float(rates.min())})
     org_next = float(org_eff.min()) * ctx.factor(org_id) if org_id else np.nan
     impact, parts, dated = 0.0, [], []
     for a in live:
@@ -422,7 +456,8 @@ def rule_consolidate(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[s
     ev = f"{len(live)} per-location agreement(s): " + ", ".join(parts)
     if dated:
         ev += "; notice dates to align: " + ", ".join(dated)
-    basis = (f"sum of (location rate - organization rate {org_next:,.2f} of {org_id}) x workstations x 12"
+    basis = (f"sum of (location rate x its uplift - {org_src} organization rate "
+             f"{float(org_eff.min()):,.2f}{ctx.uplift_text(org_id)} of {org_id}) x workstations x 12"
              if org_id else "no organization rate known")  # fmt: skip
     return [_row("consolidate", ctx.dso,
                  "Consolidate the per-location agreements into one organizational agreement",
@@ -562,6 +597,7 @@ def compute_asks(
         params=params,
         uplift_pct=uplift,
         services_known=services_known,
+        agreements=agreements.assign(_id=ids).drop_duplicates("_id").set_index("_id"),
     )
     rows: list[dict[str, Any]] = []
     for rule in ASK_RULES:
@@ -583,7 +619,17 @@ def compute_asks(
         asks[c] = asks[c].astype(float)
     terms = df[~money.to_numpy(bool)].reset_index(drop=True)
     terms = terms[list(R.TERMS_COLUMNS)].astype("str")
-    credits = pd.DataFrame(ctx.credits, columns=list(R.CREDIT_COLUMNS))
+    parts = [f for f in ctx.credit_frames if len(f)]
+    if ctx.credits:
+        parts.append(pd.DataFrame(ctx.credits, columns=list(R.CREDIT_COLUMNS)))
+    credits = (
+        pd.concat([f.astype(object) for f in parts], ignore_index=True)[list(R.CREDIT_COLUMNS)]
+        if parts
+        else pd.DataFrame(columns=list(R.CREDIT_COLUMNS))
+    )
+    for c in ("ask_key", "agreement_id", "location_id", "kind", "service", "source_file",
+              "source_sheet", "invoice_number", "description"):  # fmt: skip
+        credits[c] = credits[c].astype("str")
     credits["source_row"] = credits["source_row"].astype("Int64")
     credits["invoice_date"] = pd.to_datetime(credits["invoice_date"])
     for c in ("amount", "claim"):

@@ -228,3 +228,65 @@ def show_html(fragment: str) -> None:
     from IPython.display import display
 
     display({"text/html": fragment, "text/plain": html.unescape(fragment)}, raw=True)
+
+
+def negotiation_rollup(
+    dso_dirs: dict[str, str | Path], results: Sequence[DsoMetrics]
+) -> pd.DataFrame:
+    """Negotiation status of every DSO side by side (the portfolio roll-up).
+
+    Parameters
+    ----------
+    dso_dirs : dict
+        ``dso slug -> DSO folder`` (where each ``negotiation.xlsx`` lives).
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    DataFrame
+        One row per DSO: ``dso``, ``log`` (``none`` / ``errors`` / ``ok``),
+        ``items``, ``asked``, ``agreed``, ``realised``, ``open_claims``; a DSO
+        whose log has errors shows no figures (NaN).
+    """
+    rows = []
+    for m in results:
+        d = dso_dirs.get(m.dso)
+        row: dict[str, object] = {"dso": m.display_name, "log": "none", "items": 0,
+                                  "asked": float("nan"), "agreed": float("nan"),
+                                  "realised": float("nan"), "open_claims": 0}  # fmt: skip
+        if d is not None and N.log_path(d) is not None:
+            try:
+                log = N.read_log(d)
+            except Exception:  # unreadable: reported by `validate` / `log check`
+                row["log"] = "errors"
+                rows.append(row)
+                continue
+            asks = N.current_asks(m)
+            if any(p.severity == "error" for p in N.validate_log(log, asks)):
+                row["log"] = "errors"
+            else:
+                _, tot, claims = N.compute_negotiation_status(log.frame, asks, m.as_of)
+                row.update(log="ok", items=tot["items"], asked=tot["asked"],
+                           agreed=tot["agreed"], realised=tot["realised"],
+                           open_claims=len(claims))  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["dso", "log", "items", "asked", "agreed", "realised",
+                                       "open_claims"])  # fmt: skip
+
+
+def negotiation_rollup_html(dso_dirs: dict[str, str | Path], results: Sequence[DsoMetrics]) -> str:
+    """:func:`negotiation_rollup` as a sentence and an escaped table, with the portfolio total."""
+    roll = negotiation_rollup(dso_dirs, results)
+    ok = roll[roll["log"] == "ok"]
+    if ok.empty:
+        return _p(
+            "No DSO has a usable negotiation log yet (`dso-analytics log init DSO_DIR`)."
+        ) + table_html(roll[["dso", "log"]])
+    cur = results[0].currency if results else "USD"
+    text = (
+        f"{len(ok)} of {len(roll)} DSO(s) keep a negotiation log: asked "
+        f"{fmt_money(ok['asked'].sum(), cur, cents=True)}, agreed "
+        f"{fmt_money(ok['agreed'].sum(), cur, cents=True)}, realised "
+        f"{fmt_money(ok['realised'].sum(), cur, cents=True)} across them (each ask counted once)."
+    )
+    return _p(text) + table_html(roll, money=["asked", "agreed", "realised"], currency=cur)

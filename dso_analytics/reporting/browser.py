@@ -14,6 +14,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
@@ -114,6 +115,91 @@ def check_in_browser(
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     return BrowserCheck(title, figures, int(rendered), errors, blocked, int(injected))
+
+
+#: Per figure: what it drew (counted in the page's SVG), and overlapping tick labels.
+_MARKS_JS = """
+() => {
+  const overlaps = (els) => {
+    const r = Array.from(els).map(e => e.getBoundingClientRect()).filter(b => b.width > 0);
+    let n = 0;
+    for (let i = 1; i < r.length; i++) {
+      const a = r[i - 1], b = r[i];
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) n++;
+    }
+    return n;
+  };
+  const sized = (els) => Array.from(els).filter(p => {
+    const b = p.getBBox(); return b.width > 0 && b.height > 0; }).length;
+  return Array.from(document.querySelectorAll('.js-plotly-plot')).map(d => ({
+    title: (d.querySelector('.gtitle') || {textContent: ''}).textContent,
+    heatmap_cells: d.querySelectorAll('.heatmaplayer text').length,
+    heatmap_images: sized(d.querySelectorAll('.heatmaplayer image')),
+    bars: sized(d.querySelectorAll('.barlayer .point path')),
+    bar_texts: d.querySelectorAll('.barlayer .bartext').length,
+    points: d.querySelectorAll('.scatterlayer .point').length,
+    xticks: d.querySelectorAll('.xaxislayer-above .xtick text').length,
+    yticks: d.querySelectorAll('.yaxislayer-above .ytick text').length,
+    lines: d.querySelectorAll('.shapelayer path').length,
+    legend_items: d.querySelectorAll('.legend .traces').length,
+    xtick_overlaps: overlaps(d.querySelectorAll('.xaxislayer-above .xtick text')),
+    ytick_overlaps: overlaps(d.querySelectorAll('.yaxislayer-above .ytick text')),
+  }));
+}
+"""
+
+
+def chart_marks(
+    html_path: str | Path, screenshot: str | Path | None = None, width: int = 1280
+) -> list[dict[str, Any]]:
+    """Open ``html_path`` offline and return what every plotly figure drew.
+
+    Parameters
+    ----------
+    html_path : path
+        A page with plotly figures (plotly.js inlined).
+    screenshot : path, optional
+        Where to save a full-page PNG.
+    width : int
+        Viewport width in pixels.
+
+    Returns
+    -------
+    list of dict
+        One per figure, in page order: ``title``, ``heatmap_cells`` (cell
+        marks), ``heatmap_images``, ``bars`` (bars with a size), ``bar_texts``,
+        ``points``, ``xticks``, ``yticks`` (tick labels drawn), ``lines`` (shapes), ``legend_items``, ``xtick_overlaps``,
+        ``ytick_overlaps`` (neighbouring tick labels that overlap).
+    """
+    from playwright.sync_api import sync_playwright
+
+    url = Path(html_path).resolve().as_uri()
+    profile = tempfile.mkdtemp(prefix="dso-chromium-")
+    try:
+        with sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS),
+                viewport={"width": width, "height": 900}, offline=True,
+            )  # fmt: skip
+            try:
+                page = ctx.new_page()
+                page.goto(url, wait_until="load")
+                n = page.locator(".plotly-graph-div").count()
+                page.wait_for_function(
+                    "n => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                    ".filter(d => d.querySelector('.main-svg')).length >= n",
+                    arg=n,
+                    timeout=20000,
+                )
+                page.wait_for_timeout(300)
+                marks = page.evaluate(_MARKS_JS)
+                if screenshot:
+                    page.screenshot(path=str(screenshot), full_page=True)
+            finally:
+                ctx.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return list(marks)
 
 
 def main(argv: list[str] | None = None) -> int:

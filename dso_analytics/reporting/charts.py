@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -26,6 +27,8 @@ _SCORE_COLORS = [
     [0.33, "#bdbdbd"], [0.66, "#bdbdbd"],
     [0.66, "#2e8b57"], [1.0, "#2e8b57"],
 ]  # fmt: skip
+#: Check outcome -> the mark drawn in its cell (colour is not the only cue).
+_SCORE_MARKS = {"pass": "✓", "fail": "✗", "unknown": "?"}
 _LAYOUT = dict(
     template="plotly_white",
     margin=dict(l=60, r=30, t=60, b=50),
@@ -92,8 +95,10 @@ def plot_addon_by_service_month(
     Returns
     -------
     plotly.graph_objects.Figure
-        One bar trace per service (named after the service code), stacked.
+        One bar trace per service (named by its readable label), stacked.
     """
+    from dso_analytics.reporting.labels import label
+
     fig = _base(title)
     if addon_by_month.empty:
         return _empty(fig, "No add-on charges")
@@ -101,10 +106,11 @@ def plot_addon_by_service_month(
     months = sorted(df["month"].astype(str).unique())
     for service, part in df.groupby("service", sort=True):
         s = part.set_index(part["month"].astype(str))["amount"].reindex(months)
+        name = esc(label(service))
         fig.add_trace(
             go.Bar(
-                x=_esc_all(months), y=s.to_numpy(), name=esc(service),
-                hovertemplate="%{x}<br>" + esc(service) + ": %{y:,.2f}<extra></extra>",
+                x=_esc_all(months), y=s.to_numpy(), name=name,
+                hovertemplate="%{x}<br>" + name + ": %{y:,.2f}<extra></extra>",
             )
         )  # fmt: skip
     fig.update_layout(barmode="stack", xaxis_title_text="month", xaxis_type="category")
@@ -142,17 +148,36 @@ def plot_spend_by_month(
     return fig
 
 
+def onboarded_under_agreement(onboarding: pd.DataFrame) -> pd.DataFrame:
+    """Return the onboarding rows of locations onboarded under an agreement.
+
+    Locations that joined before any agreement (no governing agreement) were
+    never onboarded by the provider under contract terms: they are left out
+    of the onboarding chart and counted apart in its sentence.
+    """
+    if onboarding.empty or "governing_agreement_id" not in onboarding:
+        return onboarding
+    gov = onboarding["governing_agreement_id"].astype("object")
+    keep = gov.notna() & (gov.astype(str).str.strip() != "")
+    return onboarding[keep.to_numpy(bool)]
+
+
 def plot_onboarding(
     onboarding: pd.DataFrame, currency: str = "USD", title: str = "Onboarding billed vs caps"
 ) -> go.Figure:
     """Onboarding billed per location against its contractual allowance and the target cap.
 
+    Only locations onboarded under an agreement are drawn
+    (:func:`onboarded_under_agreement`), as horizontal bars sorted by the
+    amount billed (largest first); the figure grows with the number of
+    locations so labels never overlap (60 locations stay readable).
+
     Parameters
     ----------
     onboarding : DataFrame
-        ``ONBOARDING_COLUMNS``; uses ``location_id, location_name, billed,
-        contractual_allowance, target_cap``.  An unknown allowance (hourly /
-        quote terms) has no marker.
+        ``ONBOARDING_COLUMNS``; uses ``location_id, location_name,
+        governing_agreement_id, billed, contractual_allowance, target_cap``.
+        An unknown allowance (hourly / quote terms) has no marker.
 
     Returns
     -------
@@ -161,39 +186,58 @@ def plot_onboarding(
         (markers).
     """
     fig = _base(title)
-    if onboarding.empty:
-        return _empty(fig, "No acquired or de novo locations")
+    df = onboarded_under_agreement(onboarding)
+    if df.empty:
+        return _empty(fig, "No location onboarded under an agreement")
+    df = df.assign(_b=df["billed"].astype(float)).sort_values(
+        ["_b", "location_id"], ascending=[False, True], kind="mergesort"
+    )
     labels = [
-        f"{esc(i)}<br>{esc(n)}" if esc(n) else esc(i)
-        for i, n in zip(onboarding["location_id"], onboarding["location_name"], strict=True)
+        f"{esc(_short(n, 30))} ({esc(i)})" if esc(n) else esc(i)
+        for i, n in zip(df["location_id"], df["location_name"], strict=True)
     ]
+    billed = df["billed"].to_numpy(dtype=float)
     fig.add_trace(
-        go.Bar(x=labels, y=onboarding["billed"].to_numpy(dtype=float), name="Billed",
-               marker_color="#4c72b0", hovertemplate="%{x}<br>billed %{y:,.2f}<extra></extra>")
+        go.Bar(y=labels, x=billed, name="Billed", orientation="h", marker_color="#4c72b0",
+               texttemplate="%{x:$,.0f}" if currency == "USD" else "%{x:,.0f}",
+               textposition="inside", insidetextanchor="end",
+               hovertemplate="%{y}<br>billed %{x:,.2f}<extra></extra>")
     )  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=labels, y=onboarding["contractual_allowance"].to_numpy(dtype=float),
+            y=labels, x=df["contractual_allowance"].to_numpy(dtype=float),
             name="Contractual allowance", mode="markers",
-            marker=dict(symbol="line-ew-open", size=40, line=dict(width=4, color="#dd8452")),
-            hovertemplate="%{x}<br>contractual allowance %{y:,.2f}<extra></extra>",
+            marker=dict(symbol="line-ns-open", size=18, line=dict(width=4, color="#dd8452")),
+            hovertemplate="%{y}<br>contractual allowance %{x:,.2f}<extra></extra>",
         )
     )  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=labels, y=onboarding["target_cap"].to_numpy(dtype=float), name="Target cap",
+            y=labels, x=df["target_cap"].to_numpy(dtype=float), name="Target cap",
             mode="markers",
-            marker=dict(symbol="line-ew-open", size=40, line=dict(width=4, color="#2e8b57")),
-            hovertemplate="%{x}<br>target cap %{y:,.2f}<extra></extra>",
+            marker=dict(symbol="line-ns-open", size=18, line=dict(width=4, color="#2e8b57")),
+            hovertemplate="%{y}<br>target cap %{x:,.2f}<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_layout(xaxis_type="category")
-    _money_axis(fig, currency)
+    n = len(labels)
+    fig.update_layout(
+        height=max(260, 150 + 24 * n), margin=dict(l=260, r=30, t=60, b=50),
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", yref="paper"),
+        title=dict(y=1.0, yanchor="top", yref="container", pad=dict(t=10)),
+        bargap=0.25,
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", type="category", automargin=False)
+    _money_axis(fig, currency, axis="x")
     return fig
 
 
 def plot_scorecard(scorecard: pd.DataFrame, title: str = "Clause scorecard") -> go.Figure:
     """Heatmap of agreements (rows) by clause checks (columns): pass / fail / unknown.
+
+    The figure is sized from the number of agreements and checks (1 to 60
+    agreements stay readable), the checks carry readable labels
+    (:func:`dso_analytics.reporting.labels.label`) on top, and a legend names
+    the three colours.
 
     Parameters
     ----------
@@ -205,30 +249,61 @@ def plot_scorecard(scorecard: pd.DataFrame, title: str = "Clause scorecard") -> 
     Returns
     -------
     plotly.graph_objects.Figure
-        One heatmap trace named ``"Clause checks"``.
+        One heatmap trace named ``"Clause checks"`` (n_agreements x n_checks
+        cells) and three legend-only traces ``"pass"``, ``"fail"``, ``"unknown"``.
     """
     from dso_analytics.metrics.result import SCORECARD_CHECKS
+    from dso_analytics.reporting.labels import label
 
     fig = _base(title)
     if scorecard.empty:
         return _empty(fig, "No agreements")
     checks = [c for c in SCORECARD_CHECKS if c in scorecard.columns]
-    outcomes = scorecard[checks].astype("str").fillna("unknown")
+    outcomes = scorecard[checks].astype("object").where(scorecard[checks].notna(), "unknown")
+    outcomes = outcomes.astype(str)
     z = outcomes.apply(lambda col: col.map(SCORE_VALUES)).fillna(0.5).to_numpy(dtype=float)
     rows = [
-        f"{esc(a)} ({esc(p)})" if esc(p) else esc(a)
+        f"{esc(a)} ({esc(_short(p, 28))})" if esc(p) else esc(a)
         for a, p in zip(scorecard["agreement_id"], scorecard["provider"], strict=True)
     ]
+    # duplicate labels would merge heatmap rows: number them
+    seen: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        seen[r] = seen.get(r, 0) + 1
+        if seen[r] > 1:
+            rows[i] = f"{r} #{seen[r]}"
+    xlabels = [esc(label(c)) for c in checks]
+    n = len(rows)
+    cell = 34 if n <= 12 else (22 if n <= 30 else 16)
+    marks = outcomes.apply(lambda col: col.map(_SCORE_MARKS)).fillna("?").to_numpy()
     fig.add_trace(
         go.Heatmap(
-            z=z, x=checks, y=rows, text=outcomes.to_numpy(), texttemplate="%{text}",
-            name="Clause checks", colorscale=_SCORE_COLORS, zmin=0, zmax=1, showscale=False,
-            xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            z=z, x=xlabels, y=rows, text=marks, customdata=outcomes.to_numpy(),
+            texttemplate="%{text}", textfont=dict(size=14 if n <= 12 else 10, color="#fff"),
+            name="Clause checks",
+            colorscale=_SCORE_COLORS, zmin=0, zmax=1, showscale=False,
+            xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_layout(height=max(260, 120 + 45 * len(rows)), margin=dict(l=200, b=200))
-    fig.update_xaxes(tickangle=-45, side="bottom")
-    fig.update_yaxes(autorange="reversed")
+    for outcome, color in (("pass", "#2e8b57"), ("fail", "#d9534f"), ("unknown", "#bdbdbd")):
+        fig.add_trace(
+            go.Scatter(
+                x=[None], y=[None], mode="markers", showlegend=True,
+                name=f"{_SCORE_MARKS[outcome]} {outcome}",
+                marker=dict(symbol="square", size=14, color=color),
+            )
+        )  # fmt: skip
+    top = 230  # rotated check labels on top
+    fig.update_layout(
+        height=top + 80 + cell * n,
+        width=None,
+        margin=dict(l=260, r=140, t=top, b=70),
+        legend=dict(orientation="h", x=0, xanchor="left", y=-12 / (cell * n), yanchor="top"),
+        title=dict(y=0.99, yanchor="top", yref="container"),
+        plot_bgcolor="#ffffff",
+    )
+    fig.update_xaxes(tickangle=-50, side="top", showgrid=False, automargin=False)
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
     return fig
 
 
@@ -333,6 +408,8 @@ def plot_asks(
     plotly.graph_objects.Figure
         One bar trace named ``"12-month impact"``.
     """
+    from dso_analytics.reporting.labels import humanize
+
     fig = _base(title)
     rec = (
         asks["recovery_all_time"].fillna(0)
@@ -347,7 +424,8 @@ def plot_asks(
         known = known.head(top)
         fig.update_layout(title_text=f"{esc(title)}: top {top} by 12-month impact")
     labels = [
-        f"{int(r)}. {esc(_short(a))}" for r, a in zip(known["rank"], known["ask"], strict=True)
+        f"{int(r)}. {esc(_short(humanize(str(a))))}"
+        for r, a in zip(known["rank"], known["ask"], strict=True)
     ]
     fig.add_trace(
         go.Bar(
@@ -419,22 +497,52 @@ def plot_leverage(
             leverage["locations_at_start"], leverage["locations_now"], base, strict=True
         )
     ]
+    values = leverage["effective_workstation_monthly"].to_numpy(dtype=float)
+    # more than 8 agreements: horizontal bars, so the labels never overlap
+    horizontal = len(labels) > 8
+    value_axis, cat_axis = ("x", "y") if horizontal else ("y", "x")
+    fmt = "$,.2f" if currency == "USD" else ",.2f"
     fig.add_trace(
         go.Bar(
-            x=labels, y=leverage["effective_workstation_monthly"].to_numpy(dtype=float),
+            **{cat_axis: labels, value_axis: values},
+            orientation="h" if horizontal else "v",
             name="Effective per workstation / month", marker_color="#4c72b0",
-            customdata=growth, hovertemplate="%{x}<br>%{y:,.2f}<br>%{customdata}<extra></extra>",
+            customdata=growth,
+            hovertemplate=f"%{{{cat_axis}}}<br>%{{{value_axis}:,.2f}}<br>%{{customdata}}<extra></extra>",
+            texttemplate=f"%{{{value_axis}:{fmt}}}", textposition="outside", cliponaxis=False,
         )
     )  # fmt: skip
     low = leverage["benchmark_low"].dropna()
     high = leverage["benchmark_high"].dropna()
+    top = float(np.nanmax(values, initial=0.0)) if np.isfinite(values).any() else 0.0
     if len(low) and len(high):
-        fig.add_hrect(
-            y0=float(low.iloc[0]), y1=float(high.iloc[0]), fillcolor="#2e8b57", opacity=0.12,
-            line_width=0, annotation_text="market band", annotation_position="top left",
-        )  # fmt: skip
-    fig.update_layout(xaxis_type="category")
-    _money_axis(fig, currency)
+        lo, hi = float(low.iloc[0]), float(high.iloc[0])
+        prefix = "$" if currency == "USD" else ""
+        band = dict(fillcolor="#2e8b57", opacity=0.12, line_width=0)
+        if horizontal:
+            fig.add_vrect(x0=lo, x1=hi, **band)
+        else:
+            fig.add_hrect(y0=lo, y1=hi, **band)
+        for v, word in ((lo, "market band low"), (hi, "market band high")):
+            line = dict(
+                line=dict(color="#2e8b57", width=2, dash="dash"),
+                annotation_text=f"{word}: {prefix}{v:,.0f}",
+                annotation_font=dict(color="#1e6b40"),
+            )
+            if horizontal:
+                side = "top left" if word.endswith("low") else "top right"
+                fig.add_vline(x=v, annotation_position=side, **line)
+            else:
+                fig.add_hline(y=v, annotation_position="top right", **line)
+        top = max(top, hi)
+    if top > 0:
+        fig.update_layout({f"{value_axis}axis": dict(range=[0, top * 1.18])})
+    if horizontal:
+        fig.update_layout(height=max(260, 160 + 24 * len(labels)), margin=dict(l=260, t=90))
+        fig.update_yaxes(type="category", autorange="reversed")
+    else:
+        fig.update_layout(xaxis_type="category")
+    _money_axis(fig, currency, axis=value_axis)
     return fig
 
 

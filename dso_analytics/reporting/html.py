@@ -4,8 +4,10 @@
 * The ``dso_report`` nbconvert template (``templates/dso_report``) derives
   from ``lab`` but drops require.js, MathJax, mermaid and widget scripts, all
   of which would be fetched from a CDN.
-* plotly.js is inlined by the first figure only
-  (:func:`dso_analytics.reporting.notebook.figure_html`).
+* plotly.js is inlined exactly once: report kernels leave it out of the
+  executed notebook (:data:`dso_analytics.reporting.notebook.PLOTLYJS_ENV`),
+  and :func:`export_html` adds one copy to the page head when the notebook
+  has figures but no bundle (a notebook run in JupyterLab carries its own).
 
 :func:`check_offline` verifies the result and is used by the pipeline and the
 tests.
@@ -14,6 +16,7 @@ tests.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import tempfile
@@ -121,6 +124,29 @@ def count_plotlyjs(text: str) -> int:
     return text.count(PLOTLYJS_MARKER)
 
 
+_PLOTLYJS: list[str] = []
+
+
+def plotlyjs_head() -> str:
+    """Return the ``<script>`` tags that inline plotly.js once (cached per process)."""
+    if not _PLOTLYJS:
+        from plotly.offline import get_plotlyjs
+
+        _PLOTLYJS.append(
+            f'<script type="text/javascript">{PLOTLYJS_MARKER}</script>\n'
+            f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        )
+    return _PLOTLYJS[0]
+
+
+def _has_figures(nb: Any) -> bool:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "plotly-graph-div" in str(out.get("data", {}).get("text/html", "")):
+                return True
+    return False
+
+
 def _clean_notebook(nb: Any) -> Any:
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
@@ -183,9 +209,10 @@ def export_html(nb: Any, path: str | Path, *, title: str | None = None) -> Path:
     nb = _clean_notebook(nb)
     if title:
         nb.metadata["title"] = title
-    body, _ = _exporter().from_notebook_node(
-        nb, resources={"metadata": {"name": title or "report"}}
-    )
+    resources: dict[str, Any] = {"metadata": {"name": title or "report"}}
+    if _has_figures(nb) and count_plotlyjs(json.dumps(nb)) == 0:
+        resources["plotlyjs_head"] = plotlyjs_head()
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
     problems = check_offline(body)
     if problems:
         raise RuntimeError(f"HTML report would not work offline: {', '.join(problems)}")

@@ -18,6 +18,7 @@ notebook.
 from __future__ import annotations
 
 import html
+import os
 import pickle
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +33,11 @@ from dso_analytics.metrics.result import DsoMetrics
 
 PREPARED_FILE = "dataset.pkl"
 _state = {"plotlyjs_sent": False}
+#: Environment variable the pipeline sets for its report kernels.  ``external``:
+#: figures never inline plotly.js, so the executed notebook stays small; the HTML
+#: export (:func:`dso_analytics.reporting.html.export_html`) adds the one copy.
+#: Unset (JupyterLab): the first figure of a kernel inlines it.
+PLOTLYJS_ENV = "DSO_ANALYTICS_PLOTLYJS"
 
 
 # ---------------------------------------------------------------------------
@@ -245,8 +251,12 @@ def _display(bundle: dict[str, str]) -> None:
 
 
 def figure_html(fig: Any) -> str:
-    """Return a figure as an HTML fragment; plotly.js inlined only the first time."""
-    first = not _state["plotlyjs_sent"]
+    """Return a figure as an HTML fragment; plotly.js inlined only the first time.
+
+    Never inlined when :data:`PLOTLYJS_ENV` is ``external`` (report kernels
+    started by the pipeline).
+    """
+    first = not _state["plotlyjs_sent"] and os.environ.get(PLOTLYJS_ENV) != "external"
     out = fig.to_html(
         full_html=False,
         include_plotlyjs=bool(first),
@@ -273,20 +283,31 @@ def say(text: str) -> None:
     )
 
 
-_WORDS = {"t12m": "T12M", "12m": "12 months", "addon": "add-on", "id": "ID", "ids": "IDs",
-          "sla": "SLA", "dso": "DSO", "baa": "BAA", "p1": "P1"}  # fmt: skip
-
-
 def column_label(name: str) -> str:
     """A column name as a reader sees it: ``addon_t12m`` -> ``Add-on T12M``.
+
+    The one label table is :mod:`dso_analytics.reporting.labels`.
 
     >>> column_label("nearest_notice_deadline")
     'Nearest notice deadline'
     """
-    words = [_WORDS.get(w, w) for w in name.split("_") if w]
-    if not words:
-        return name
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+    from dso_analytics.reporting.labels import label
+
+    return label(name)
+
+
+#: Columns shown exactly as the input had them (traceability: never relabelled).
+_VERBATIM = frozenset(
+    {"description", "source_file", "source_sheet", "location_name", "location_id", "provider",
+     "agreement_id", "governing_agreement_id", "dso", "display_name", "file", "sheet"}
+)  # fmt: skip
+
+
+def code_value(value: object) -> object:
+    """A cell value as a reader sees it: known code names (services, checks) get their label."""
+    from dso_analytics.reporting.labels import humanize
+
+    return humanize(value) if isinstance(value, str) else value
 
 
 def table_html(
@@ -308,6 +329,8 @@ def table_html(
             view[c] = [fmt_pct(v) for v in s]
         elif pd.api.types.is_datetime64_any_dtype(s.dtype):
             view[c] = [fmt_date(v) if not _missing(v) else "" for v in s]
+        elif not pd.api.types.is_numeric_dtype(s.dtype) and c not in _VERBATIM:
+            view[c] = [code_value(v) for v in s]  # service codes, check names -> labels
     view.columns = [column_label(str(c)) for c in view.columns]
     out = view.to_html(index=False, escape=True, na_rep="", classes="dso-table", border=0)
     if len(df) > max_rows:
@@ -393,32 +416,53 @@ def interpret_addons(m: DsoMetrics) -> str:
     df = m.addon_by_service
     if df.empty or float(df["t12m"].sum()) == 0:
         return "No add-on charges for should-be-base services in the last twelve months."
+    from dso_analytics.reporting.labels import label, plural
+
     by = df.groupby("service")["t12m"].sum().sort_values(ascending=False)
     total = float(by.sum())
     top, amount = str(by.index[0]), float(by.iloc[0])
     return (
         f"Add-on charges came to {fmt_money(total, m.currency)} in the last twelve months "
-        f"across {int((by > 0).sum())} service(s); {top.replace('_', ' ')} is the largest at "
+        f"across {plural(int((by > 0).sum()), 'service')}; {label(top)} is the largest at "
         f"{fmt_money(amount, m.currency)} ({amount / total:.0%})."
     )
 
 
 def interpret_onboarding(m: DsoMetrics) -> str:
-    """How onboarding fees compare with the contract and the target cap."""
-    df = m.onboarding
+    """How onboarding fees compare with the contract and the target cap.
+
+    Only locations onboarded under an agreement count (the chart's rows); the
+    ones that joined before any agreement are named apart.
+    """
+    from dso_analytics.reporting.charts import onboarded_under_agreement
+    from dso_analytics.reporting.labels import plural
+
+    all_rows = m.onboarding
+    df = onboarded_under_agreement(all_rows)
+    before = len(all_rows) - len(df)
+    left_out = (
+        f" {plural(before, 'location')} joined before any agreement and "
+        f"{'is' if before == 1 else 'are'} left out."
+        if before
+        else ""
+    )
     if df.empty:
-        return "No acquired or de novo locations: no onboarding fees to compare."
+        return ("No location was onboarded under an agreement: no onboarding fees to compare."
+                + left_out)  # fmt: skip
     over = df[df["target_overspend"].fillna(0) > 0]
     total = float(df["target_overspend"].fillna(0).sum())
     cap = m.params.target_onboarding_cap
     unknown = int(df["contractual_allowance"].isna().sum())
     s = (
-        f"{len(over)} of {len(df)} onboarded location(s) cost more than the "
-        f"{fmt_money(cap, m.currency)} target cap, {fmt_money(total, m.currency)} in total"
+        f"{len(over)} of {plural(len(df), 'location')} onboarded under an agreement cost more "
+        f"than the {fmt_money(cap, m.currency)} target cap, {fmt_money(total, m.currency)} in total"
     )
     if unknown:
-        s += f"; {unknown} had no contractual ceiling at all (hourly or quote terms)"
-    return s + "."
+        s += (
+            f"; for {plural(unknown, 'location')} the agreement sets no ceiling "
+            "(hourly or quote terms)"
+        )
+    return s + "." + left_out
 
 
 def interpret_scorecard(m: DsoMetrics) -> str:
@@ -427,6 +471,7 @@ def interpret_scorecard(m: DsoMetrics) -> str:
     if df.empty:
         return "No agreements to score."
     from dso_analytics.metrics.result import SCORECARD_CHECKS
+    from dso_analytics.reporting.labels import label, plural
 
     checks = [c for c in SCORECARD_CHECKS if c in df.columns]
     fails = (df[checks] == "fail").sum().sort_values(ascending=False)
@@ -437,8 +482,8 @@ def interpret_scorecard(m: DsoMetrics) -> str:
     )
     if len(fails) and int(fails.iloc[0]) > 0:
         s += (
-            f", and the most common gap is {str(fails.index[0]).replace('_', ' ')} "
-            f"(failed by {int(fails.iloc[0])} of {len(df)} agreement(s))"
+            f", and the most common gap is “{label(str(fails.index[0]))}” "
+            f"(failed by {int(fails.iloc[0])} of {plural(len(df), 'agreement')})"
         )
     return s + "."
 
@@ -448,6 +493,8 @@ def interpret_renewals(m: DsoMetrics) -> str:
     df = m.renewals
     if df.empty:
         return "No agreements, so no renewal deadlines."
+    from dso_analytics.reporting.labels import plural
+
     missed = int(df["notice_window_missed"].fillna(False).astype(bool).sum())
     nd = m.kpis.get("nearest_notice_deadline")
     if _missing(nd):
@@ -456,10 +503,10 @@ def interpret_renewals(m: DsoMetrics) -> str:
         days = (pd.Timestamp(nd) - m.as_of).days
         s = (
             f"The nearest notice deadline is {fmt_date(nd)} for "
-            f"{m.kpis.get('nearest_notice_agreement')}, {days} day(s) after the as-of date"
+            f"{m.kpis.get('nearest_notice_agreement')}, {plural(days, 'day')} after the as-of date"
         )
     if missed:
-        s += f"; {missed} agreement(s) already missed this term's notice window"
+        s += f"; {plural(missed, 'agreement')} already missed this term's notice window"
     s += "."
     if "expiry" in df:  # non-renewing agreements expire: no notice is given, a deal is needed
         live = df[(df["expiry"].notna() & (df["status"] != "expired")).to_numpy(bool)]
@@ -467,9 +514,10 @@ def interpret_renewals(m: DsoMetrics) -> str:
         if len(live):
             r = live.iloc[0]
             s += (
-                f" {len(live)} agreement(s) do not auto-renew; the next expires on "
-                f"{fmt_date(r['expiry'])} ({r['agreement_id']}, {int(r['days_to_expiry'])} "
-                "day(s) left to agree a replacement)."
+                f" {plural(len(live), 'agreement')} "
+                f"{'does' if len(live) == 1 else 'do'} not auto-renew; the next expires on "
+                f"{fmt_date(r['expiry'])} ({r['agreement_id']}, "
+                f"{plural(int(r['days_to_expiry']), 'day')} left to agree a replacement)."
             )
     return s
 
@@ -493,14 +541,20 @@ def interpret_asks(m: DsoMetrics) -> str:
         return (
             "No negotiation asks with dollars: the agreements already meet the DSO-grade standard."
         )
+    from dso_analytics.reporting.labels import humanize, plural
+
     top = df.sort_values("rank").iloc[0]
     k = m.kpis
+    n_terms = len(m.terms_to_fix)
     return (
-        f"{len(df)} negotiation ask(s) worth {fmt_money(k.get('asks_impact_12m'), m.currency, True)} "
+        f"{plural(len(df), 'negotiation ask')} worth "
+        f"{fmt_money(k.get('asks_impact_12m'), m.currency, True)} "
         f"over the next twelve months plus "
         f"{fmt_money(k.get('asks_recovery_all_time'), m.currency, True)} of one-off recoveries "
-        f"(all-time to as-of); each dollar is counted once. The first is \u201c{top['ask']}\u201d. "
-        f"{len(m.terms_to_fix)} term(s) to fix carry no dollars of their own."
+        f"(all-time to as-of); each dollar is counted once. "
+        f"The first is \u201c{humanize(str(top['ask']))}\u201d. "
+        f"{plural(n_terms, 'term')} to fix "
+        f"{'carries no dollars of its own' if n_terms == 1 else 'carry no dollars of their own'}."
     )
 
 
@@ -539,6 +593,11 @@ DATA_ISSUE_COLUMNS = (
 )  # fmt: skip
 
 
+#: the credit-line columns shown in the report (the workbook has them all)
+CREDIT_VIEW = ("ask_key", "location_id", "service", "source_file", "source_row", "invoice_date",
+               "description", "claim")  # fmt: skip
+
+
 def show_asks(m: DsoMetrics, top: int = 20) -> None:
     """Display the ranked asks, the terms to fix, the credit lines and the findings.
 
@@ -556,8 +615,8 @@ def show_asks(m: DsoMetrics, top: int = 20) -> None:
     )
     for title, df, money in (
         ("Terms to fix (no dollars of their own)", m.terms_to_fix, []),
-        ("Credits to claim: every line, with its source (all-time to as-of)", m.credits,
-         ["amount", "claim"]),
+        ("Credits to claim: every line, with its source (all-time to as-of)",
+         m.credits[[c for c in CREDIT_VIEW if c in m.credits.columns]], ["claim"]),
         ("Contractual breaches", m.findings, []),
     ):  # fmt: skip
         if df.empty:

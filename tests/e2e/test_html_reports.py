@@ -63,3 +63,36 @@ def test_hostile_description_is_escaped_in_html(run):
     assert SCRIPT not in text
     # it is listed (escaped) among the unclassified lines
     assert "&lt;script&gt;document.title=" in text
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_executed_notebooks_are_small_and_the_html_carries_plotlyjs_once(run):
+    """Report kernels leave plotly.js out of the executed notebook (~4.6 MB each before);
+    the HTML export adds the single inlined copy, so the HTML still works offline."""
+    notebooks = [run.out / n / "renewal-leverage.ipynb" for n in SAMPLE_DSOS]
+    notebooks.append(run.out / "portfolio" / "portfolio-overview.ipynb")
+    for nb in notebooks:
+        text = nb.read_text(encoding="utf-8")
+        assert nb.stat().st_size <= 1_000_000, (nb, nb.stat().st_size)
+        assert count_plotlyjs(text) == 0, nb
+        assert "plotly-graph-div" in text, nb  # the figures are there, without the library
+        html_text = nb.with_suffix(".html").read_text(encoding="utf-8")
+        assert count_plotlyjs(html_text) == 1
+        # the library comes before the first figure's script
+        assert html_text.index("window.PlotlyConfig") < html_text.index("Plotly.newPlot")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_no_code_name_reaches_the_reader(run):
+    """No snake_case code name of schema.py in the text, the tables or the charts' labels."""
+    from tests.support.code_names import code_names_in, schema_code_names, visible_text
+
+    names = schema_code_names()
+    assert {"cross_location_incidents", "organizational_reporting", "location_id"} <= names
+    for path in _all_html(run):
+        text = path.read_text(encoding="utf-8")
+        assert code_names_in(visible_text(text), names) == [], path
+        for call in re.findall(r"Plotly\.newPlot\((.*?)\)\s*};", text, re.S):
+            assert code_names_in(call, names) == [], path

@@ -90,16 +90,18 @@ def test_claim_letters_hand_worked(tmp_path: Path) -> None:
         assert len(total_par) == 1
         totals[p.name] = total_par[0].rsplit("USD ", 1)[1]
         appendix = _cells(doc)[-1]
-        assert appendix[0][:5] == ["Invoice", "Date", "Location", "Description", "Amount"]
-        assert appendix[-1][0] == "Total" and appendix[-1][4] == "USD " + totals[p.name]
+        assert appendix[0][:6] == [
+            "Invoice", "Date", "Location", "Description", "Billed", "Claimed"
+        ]  # fmt: skip
+        assert appendix[-1][0] == "Total" and appendix[-1][5] == "USD " + totals[p.name]
     assert totals == {"claim-letter-acme-it.docx": "180.50", "claim-letter-beta-msp.docx": "300.00"}
     acme = docx.Document(str(paths[0]))
     rows = _cells(acme)[-1][1:-1]
     assert [r[0] for r in rows] == ["A-1", "A-2", "A-3"]
-    assert rows[2][4] == "-USD 20.00"
+    assert rows[2][4] == rows[2][5] == "-USD 20.00"
     assert rows[1][3] == HOSTILE_SHOWN  # literal text, control character removed
-    assert rows[1][5] == "Agreement AG-A, services schedule: helpdesk included in the base fee"
-    assert rows[1][6] == "billing/a.csv, row 3"
+    assert rows[1][6] == "Agreement AG-A, services schedule: helpdesk included in the base fee"
+    assert rows[1][7] == "billing/a.csv, row 3"
     # no field code, hyperlink or injected element: the text is escaped in the XML
     xml = zipfile.ZipFile(paths[0]).read("word/document.xml").decode("utf-8")
     assert "&lt;w:t&gt;{ DDEAUTO" in xml and "&amp;amp;" in xml
@@ -146,7 +148,7 @@ def test_cli_letters_sample_totals_equal_metrics(tmp_path: Path, capsys) -> None
         par = next(x.text for x in doc.paragraphs if x.text.startswith("Total claimed"))
         total += float(par.rsplit("USD ", 1)[1].replace(",", ""))
         for r in _cells(doc)[-1][1:-1]:
-            seen.add((r[0], r[1], r[6]))
+            seen.add((r[0], r[1], r[7]))
     # 26 billed-despite-included lines net 3,800.00 + LOC-004 onboarding billed although
     # AG-CFD-01 includes onboarding: 2,400.00 + 990.00 = 3,390.00 -> 7,190.00
     assert round(total, 2) == m.kpis["credits_to_claim"] == 3800.0 + 2400.0 + 990.0

@@ -232,6 +232,12 @@ def test_services_and_documentation_clauses() -> None:
     assert "unlimited" not in r["services"]["patch_management"]
 
 
+def test_contradictory_p1_levels_are_dropped_not_guessed() -> None:
+    r = _extract("This Agreement sets service levels. P1: response within 4 hours, resolution "
+                 "within 2 hours.")  # fmt: skip
+    assert (_v(r, "p1_response_minutes"), _v(r, "p1_resolution_hours")) == (None, None)
+
+
 def test_sentence_splitting_keeps_company_abbreviations() -> None:
     assert split_sentences('Apex, Inc. (the "MSP") agrees. P.C. is fine. Next one.') == [
         'Apex, Inc. (the "MSP") agrees.', "P.C. is fine.", "Next one."]  # fmt: skip
@@ -308,6 +314,9 @@ def test_size_and_page_limits(tmp_path, monkeypatch) -> None:
     big.write_bytes(_pdf_bytes(CONTRACT, pages=3))
     monkeypatch.setattr(document_mod, "MAX_PAGES", 2)
     assert "3 pages, more than the 2-page limit" in _refusal(big)
+    monkeypatch.setattr(document_mod, "MAX_PAGES", 300)
+    monkeypatch.setattr(document_mod, "MAX_TEXT_CHARS", 100)
+    assert "characters of text, more than the 100 limit" in _refusal(big)
     monkeypatch.setattr(document_mod, "MAX_FILE_BYTES", 1024)
     assert "larger than the" in _refusal(big)
 

@@ -269,3 +269,19 @@ def test_agreement_and_its_amendment_in_two_files(tmp_path, capsys) -> None:
     assert ws.cell(row=2, column=1).value == "AG-RB"
     note = ws.cell(row=2, column=head.index("monthly_rate") + 1).comment.text
     assert note.startswith("amendment-1.docx, p. 1: 1. Section 4.2")
+
+
+def test_accept_writes_text_as_text_never_a_formula(docs, tmp_path) -> None:
+    dso = make_dso(tmp_path, fmt="xlsx")
+    draft = write_draft([extract_file(docs["a02-summit-organization"]["txt"])], dso / DRAFT_NAME)
+    _mark_reviewed(draft, {2: {}})
+    wb = openpyxl.load_workbook(draft)
+    cell = wb["agreements"]["B2"]
+    cell.value = '=HYPERLINK("http://x","Apex")'
+    cell.data_type = "s"  # typed as text ('=... in Excel)
+    wb.save(draft)
+    accept_draft(draft, dso, validate=Recorder())
+    wb = openpyxl.load_workbook(dso / "agreements.xlsx")
+    ws = wb["agreements"]
+    cell = next(c for c in ws["B"] if str(c.value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s"

@@ -5,6 +5,8 @@ injection in ``import`` output, header spellings, heading rows and API layouts."
 from __future__ import annotations
 
 import csv
+import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -239,7 +241,9 @@ def test_autotask_group_company_is_one_located_problem_not_silence(tmp_path: Pat
     assert (p.file, p.row, p.severity) == ("billing/autotask.csv", 2, "error")
     text = str(p)
     assert "found no location for 3 of 3 lines" in text
-    assert "columns tried: CompanyID (not in this file: location, site, account," in text
+    assert (
+        "columns tried: CompanyID (not in this file: location, site, account, account_name" in text
+    )
     assert "values seen: '500' (3 lines)" in text
     assert "numeric ids: add each to the aliases of its location" in text
     assert "name it after the location_id (billing/LOC-001.csv)" in text
@@ -301,7 +305,7 @@ def test_unrecognised_file_names_the_closest_profile_and_what_it_lacks(tmp_path:
                                        "LineAmount"], ["Acme", "1", "x", "5"]])  # fmt: skip
     (p,) = [p for p in read_dso(d).read_problems if p.file == "billing/xero.csv"]
     assert p.rule == "no_profile"
-    assert "closest profile: 'xero-invoices' (Xero), lacking invoicedate" in p.problem
+    assert "closest profile: 'xero-invoices' (Xero), lacking invoice_date" in p.problem
     assert closest_profile(["foo", "bar"], load_profiles()) == ""
 
 
@@ -349,11 +353,24 @@ def test_import_defuses_formula_cells_and_keeps_amounts_numeric(tmp_path: Path) 
     with dest.open(encoding="utf-8") as fh:
         cells = [c for row in csv.reader(fh) for c in row]
     assert not [c for c in cells if c and (c[0] in "=+@\t\r" or (c[0] == "-" and c != "-50.00"))]
-    # LibreOffice-independent check: openpyxl reads the written CSV values as text
-    wb = openpyxl.Workbook()
-    for r in csv.reader(dest.open(encoding="utf-8")):
-        wb.active.append(r)
-    assert all(c.data_type != "f" for row in wb.active.iter_rows() for c in row)
+    # what LibreOffice Calc makes of the file: text cells, numeric amounts, no formula
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice (soffice) is required: .ci/run installs libreoffice-calc"
+    profile = tmp_path / "lo-profile"
+    out_dir = tmp_path / "lo"
+    subprocess.run(
+        [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
+         "--convert-to", "xlsx", "--outdir", str(out_dir), str(dest)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    sheet = openpyxl.load_workbook(out_dir / f"{dest.stem}.xlsx").active
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2))
+    assert all(c.data_type != "f" for row in rows for c in row)
+    desc, inv, amt = (header.index(c) for c in ("description", "invoice_number", "amount"))
+    assert [r[desc].value for r in rows] == ["'" + t for t in INJECTIONS]
+    assert [r[inv].value for r in rows] == ["'=1+1"] * 4
+    assert [(r[amt].value, r[amt].data_type) for r in rows] == [(-50, "n")] * 4
     # and the contract file reads back with the amounts as numbers
     ds = read_dso(d)
     assert round(float(ds.billing.loc[ds.billing["source_file"] == f"billing/{dest.name}",
@@ -483,3 +500,38 @@ def test_cli_profiles_save_writes_a_profile_that_reads_the_file(tmp_path: Path, 
                        .sum()), 2) == 2499.99  # fmt: skip
     (d / "billing" / "plain.csv").unlink()
     assert import_export(src, d).name == "plain.csv"
+
+
+def test_open_additions_are_charged_monthly_up_to_the_validation_as_of(tmp_path: Path) -> None:
+    from dso_analytics.standards import Params
+    from dso_analytics.validation import validate_dso
+
+    d = _dso(tmp_path)
+    _csv(
+        d / "billing" / "cw-additions.csv",
+        [["Effective", "Cancelled", "Product ID", "Description", "Quantity", "Price",
+          "Ext Price", "Bill", "Agreement Name", "Site", "Location"],
+         ["01/15/2025", "", "MS-WS", "Managed workstation", "10", "$15.00", "$150.00",
+          "Billable", "Acme MSA", "1001", "Columbus HQ"],
+         ["02/01/2025", "", "AV", "Antivirus", "1", "$9.00", "$9.00", "No Charge",
+          "Acme MSA", "1001", "Columbus HQ"]],
+    )  # fmt: skip
+    report = validate_dso(d, params=Params().with_overrides(as_of="2025-04-30"), use_cache=False)
+    lines = report.dataset.billing
+    cw = lines[lines["source_file"] == "billing/cw-additions.csv"]
+    # Jan 15, Feb 15, Mar 15, Apr 15: four monthly charges of 150.00 = 600.00, all LOC-001
+    assert cw["invoice_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2025-01-15", "2025-02-15", "2025-03-15", "2025-04-15"
+    ]  # fmt: skip
+    assert round(float(cw["amount"].sum()), 2) == 600.00
+    assert set(cw["location_id"]) == {"LOC-001"}
+
+
+def test_customer_names_with_a_legal_suffix_map_to_their_location() -> None:
+    from dso_analytics.ingest.aliases import map_location_values
+
+    values = pd.Series(["Elm Dental, LLC", "Main St Dental PLLC", "Elm Dental, Inc.",
+                        "Acme Dental Group, LLC", "LLC"])  # fmt: skip
+    got = map_location_values(values, LOCS).tolist()
+    assert got[:3] == ["LOC-002", "LOC-001", "LOC-002"]
+    assert pd.isna(got[3]) and pd.isna(got[4])  # the group is no location

@@ -25,9 +25,9 @@ def test_addon_by_service_month_one_stacked_trace_per_service(m):
     fig = charts.plot_addon_by_service_month(m.addon_by_month)
     # three services in the fixture: compliance_documentation, cross_location_incidents, helpdesk
     assert [t.name for t in fig.data] == [
-        "compliance_documentation",
-        "cross_location_incidents",
-        "helpdesk",
+        "Compliance documentation",
+        "Cross-location incidents",
+        "Helpdesk",
     ]
     assert fig.layout.barmode == "stack"
     helpdesk = fig.data[2]
@@ -40,14 +40,26 @@ def test_addon_by_service_month_one_stacked_trace_per_service(m):
 def test_onboarding_three_traces_and_escaped_location_names(m):
     fig = charts.plot_onboarding(m.onboarding)
     assert [t.name for t in fig.data] == ["Billed", "Contractual allowance", "Target cap"]
-    assert list(fig.data[0].y) == [7000.0, 4000.0]
-    assert fig.data[0].x[0] == "LOC-002<br>Elm &lt;Dental&gt;"
-    assert pd.isna(fig.data[1].y[0]) and fig.data[1].y[1] == 3500.0
+    # horizontal bars, largest billed first
+    assert list(fig.data[0].x) == [7000.0, 4000.0]
+    assert fig.data[0].y[0] == "Elm &lt;Dental&gt; (LOC-002)"
+    assert fig.data[0].orientation == "h"
+    assert pd.isna(fig.data[1].x[0]) and fig.data[1].x[1] == 3500.0
+
+
+def test_onboarding_leaves_out_locations_without_a_governing_agreement(m):
+    df = m.onboarding.copy()
+    df.loc[df.index[0], "governing_agreement_id"] = pd.NA
+    fig = charts.plot_onboarding(df)
+    assert len(fig.data[0].x) == len(df) - 1
 
 
 def test_scorecard_heatmap_values(m):
     fig = charts.plot_scorecard(m.scorecard)
-    assert len(fig.data) == 1 and fig.data[0].type == "heatmap"
+    assert fig.data[0].type == "heatmap" and fig.data[0].name == "Clause checks"
+    # a legend for the three outcomes
+    assert [t.name for t in fig.data[1:]] == ["✓ pass", "✗ fail", "? unknown"]
+    assert fig.data[0].x[0] == "All locations covered"  # readable check labels
     z = fig.data[0].z
     assert len(z) == 2 and len(z[0]) == 19
     # AG-1: check index 0 pass, 1 fail; AG-2 hipaa_* unknown (index 4)

@@ -3,6 +3,8 @@ MathJax), no code cells, KPI header, escaped data text; plus the offline checker
 
 from __future__ import annotations
 
+import dataclasses
+
 from dso_analytics.reporting import notebook as rn
 from dso_analytics.reporting.html import check_offline
 from tests.support.report_factory import SCRIPT, make_metrics
@@ -40,20 +42,27 @@ def test_interpretation_sentences_computed_from_data():
     m = make_metrics()
     # add-ons T12M: 300 + 250 + 125.50 = 675.50; largest compliance_documentation 300 (44%)
     assert rn.interpret_addons(m) == (
-        "Add-on charges came to $676 in the last twelve months across 3 service(s); "
-        "compliance documentation is the largest at $300 (44%)."
+        "Add-on charges came to $676 in the last twelve months across 3 services; "
+        "Compliance documentation is the largest at $300 (44%)."
     )
     # onboarding: LOC-002 target overspend 2000, LOC-003 0; one hourly (unknown allowance)
-    assert rn.interpret_onboarding(m).startswith(
-        "1 of 2 onboarded location(s) cost more than the $5,000 target cap, $2,000 in total; 1 had"
+    assert rn.interpret_onboarding(m) == (
+        "1 of 2 locations onboarded under an agreement cost more than the $5,000 target cap, "
+        "$2,000 in total; for 1 location the agreement sets no ceiling (hourly or quote terms)."
+    )
+    df = m.onboarding.copy()
+    df.loc[df.index[0], "governing_agreement_id"] = None  # joined before any agreement
+    m2 = dataclasses.replace(m, onboarding=df)
+    assert rn.interpret_onboarding(m2).endswith(
+        "1 location joined before any agreement and is left out."
     )
     # AG-2 missed its notice window; nearest deadline 2026-10-03 is 95 days after 2026-06-30
-    assert "95 day(s)" in rn.interpret_renewals(m) and "1 agreement(s) already missed" in (
+    assert "95 days" in rn.interpret_renewals(m) and "1 agreement already missed" in (
         rn.interpret_renewals(m)
     )
     # next 12 months: 2500 + 550 = 3050; one-off recovery (all-time): 125.50
     assert rn.interpret_asks(m).startswith(
-        "3 negotiation ask(s) worth $3,050.00 over the next twelve months plus $125.50 of "
+        "3 negotiation asks worth $3,050.00 over the next twelve months plus $125.50 of "
         "one-off recoveries (all-time to as-of)"
     )
 
@@ -63,12 +72,20 @@ def test_tables_show_reader_labels_and_escape_data() -> None:
 
     from dso_analytics.reporting.notebook import column_label, table_html
 
-    assert column_label("addon_t12m") == "Add-on T12M"
+    assert column_label("addon_t12m") == "Add-on charges (T12M)"
+    assert column_label("notice_days") == "Notice days"
     assert column_label("nearest_notice_deadline") == "Nearest notice deadline"
     assert column_label("location_id") == "Location ID"
     out = table_html(
         pd.DataFrame({"description": ["<b>x</b>"], "impact_12m": [1234.5]}), money=["impact_12m"]
     )
-    assert "<th>Description</th>" in out and "<th>Impact 12 months</th>" in out
+    assert "<th>Description</th>" in out and "<th>Impact, next 12 months</th>" in out
+    # code names in cells become labels; data text (descriptions) stays as it was
+    coded = table_html(
+        pd.DataFrame({"service": ["cross_location_incidents"], "description": ["after_hours x"],
+                      "ask": ["Move organizational_reporting into the base fee"]})
+    )  # fmt: skip
+    assert "<td>Cross-location incidents</td>" in coded and "after_hours x" in coded
+    assert "Move organization-wide reporting into the base fee" in coded
     assert "&lt;b&gt;x&lt;/b&gt;" in out and "<b>x</b>" not in out
     assert "$1,234.50" in out

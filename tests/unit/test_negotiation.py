@@ -214,6 +214,12 @@ def test_consolidation_is_one_ask_per_dso_and_zero_dollar_asks_are_terms() -> No
     assert cons.iloc[0]["impact_12m"] == 2400.0
     assert "LOC-A" in cons.iloc[0]["evidence"] and "LOC-B" in cons.iloc[0]["evidence"]
     assert "notice dates to align" in cons.iloc[0]["evidence"]
+    # the organization agreement not billed in the T12M: its contract rate (150.00 per
+    # workstation, the fixture's default) stands in: the same 2,400
+    ds.billing = ds.billing[ds.billing["agreement_id"] != "ORG"].reset_index(drop=True)
+    m2 = compute_metrics(ds, params(AS_OF))
+    cons2 = m2.asks.set_index("ask_key").loc["consolidate:multi"]
+    assert cons2["impact_12m"] == 2400.0 and "contract organization rate 150.00" in cons2["basis"]
     # no ask without dollars: those are terms to fix
     assert ((m.asks["impact_12m"] > 0) | (m.asks["recovery_all_time"] > 0)).all()
     assert tuple(m.terms_to_fix.columns) == TERMS_COLUMNS

@@ -167,7 +167,7 @@ def test_format_profiles_is_a_readable_table() -> None:
     assert lines[0].split()[:3] == ["name", "provider", "layout"]
     assert len(lines) == 2 + len(EXPORT_HEADERS)
     assert any("halopsa-invoice-lines" in ln and "HaloPSA" in ln for ln in lines)
-    assert "invoicenumber" in text
+    assert "net_amount" in text  # headers shown readably
     assert format_profiles([]) == "no provider-export profiles"
 
 
@@ -477,7 +477,7 @@ def test_missing_required_source_is_a_clear_error() -> None:
     )
     out = apply_profile(raw, by_name("halopsa-invoice-lines"))
     assert out["amount"].isna().all()  # derive_amount: no amount, no price -> blank
-    with pytest.raises(DsoError, match=r"cannot fill invoice_date \(from invoicedate\)"):
+    with pytest.raises(DsoError, match=r"cannot fill invoice_date \(from invoice_date\)"):
         apply_profile(raw.drop(columns="invoice_date"), by_name("halopsa-invoice-lines"))
     cw = by_name("connectwise-company-invoices")
     with pytest.raises(DsoError, match=r"cannot fill invoice_number \(from invoice\)"):

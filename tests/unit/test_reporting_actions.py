@@ -66,3 +66,27 @@ def test_negotiation_status_sections(tmp_path: Path) -> None:
     out = negotiation_status_html(tmp_path, m)
     assert "figures are not shown" in out and "agreed $" not in out
     assert "amount_realised: is more than amount_agreed (70.00)" in out
+
+
+def test_negotiation_rollup(tmp_path: Path) -> None:
+    from dso_analytics.reporting.actions import negotiation_rollup, negotiation_rollup_html
+
+    m = _metrics()
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    path = write_new_log(a, current_asks(m))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["log"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row=2, column=col["status"], value="realised")
+    ws.cell(row=2, column=col["amount_asked"], value=75.25)
+    ws.cell(row=2, column=col["amount_agreed"], value=75.25)
+    ws.cell(row=2, column=col["amount_realised"], value=60)
+    wb.save(path)
+    roll = negotiation_rollup({"test-dso": a}, [m])
+    assert roll.iloc[0][["log", "asked", "agreed", "realised"]].tolist() == [
+        "ok", 75.25, 75.25, 60.0
+    ]  # fmt: skip
+    assert negotiation_rollup({"test-dso": b}, [m]).iloc[0]["log"] == "none"
+    assert "realised $60.00 across them" in negotiation_rollup_html({"test-dso": a}, [m])
