@@ -572,9 +572,7 @@ def test_killed_run_leaves_no_process_and_a_second_run_is_refused_meanwhile(tmp_
         run_a.send_signal(signal.SIGKILL)
         run_a.wait(10)
         deadline = time.monotonic() + 20
-        while (alive := {p for p in family if _running(p)}) and (
-            time.monotonic() < deadline
-        ):
+        while (alive := {p for p in family if _running(p)}) and (time.monotonic() < deadline):
             time.sleep(0.1)
         assert not alive, [_cmdline(p) for p in alive]  # workers and kernels died with it
     finally:
