@@ -179,6 +179,11 @@ def format_metrics_table(m: DsoMetrics) -> str:
         f"   {k['nearest_notice_agreement'] or ''}",
         f"  Leverage score             {k['leverage_score']:>14.1f} / 100",
         f"  Unclassified lines         {k['unclassified_lines']:>14}",
+        "  Benchmark band             "
+        + "{:,.2f}-{:,.2f} per workstation per month".format(
+            *m.params.benchmark_workstation_monthly
+        )
+        + f" ({m.params.benchmark_provenance()})",
         "",
         "Agreements",
     ]

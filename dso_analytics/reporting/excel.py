@@ -534,6 +534,10 @@ def write_portfolio_workbook(results: Sequence[DsoMetrics], roll: object, path: 
         for i, m in enumerate(results):
             ws.write_string(6 + i, 0, clean_text(m.dso))
             ws.write_string(6 + i, 1, clean_text(f"{m.display_name} (as of {m.as_of:%Y-%m-%d})"))
+            low, high = m.params.benchmark_workstation_monthly
+            ws.write_string(6 + i, 2, clean_text(
+                f"benchmark band {low:,.2f}-{high:,.2f} per workstation per month "
+                f"({m.params.benchmark_provenance()})"))  # fmt: skip
         ws.activate()
         side = roll if isinstance(roll, pd.DataFrame) else compute_portfolio(results)
         tot = portfolio_totals(side)

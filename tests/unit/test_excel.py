@@ -119,6 +119,9 @@ def test_portfolio_workbook(tmp_path):
     path = write_portfolio_workbook([a, b], None, tmp_path / "p.xlsx")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == "Cover"
+    # every DSO's benchmark band and its provenance on the cover
+    assert wb["Cover"]["C7"].value.startswith("benchmark band 100.00-200.00 per workstation")
+    assert "source: " in wb["Cover"]["C7"].value
     side = pd.read_excel(path, sheet_name="DSOs side by side", engine="calamine")
     assert list(side["dso"]) == ["a-dso", "b-dso", "Portfolio total"]
     # the total row is the sum of the DSOs: 3175.49 x 2 = 6350.98
