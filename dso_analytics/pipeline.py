@@ -207,7 +207,7 @@ def _move_into_place(folder: Path, finals: Mapping[str, Path], staged: Mapping[s
     """Move the staged outputs into ``folder`` (each file atomically), then drop a stale
     ``failed`` notebook: a finished-looking report appears only when all of it exists."""
     folder.mkdir(parents=True, exist_ok=True)
-    for key in ("ipynb", "xlsx", "html"):
+    for key in staged:  # ipynb, xlsx, html (and the DSO's one-page brief pdf)
         tmp = folder / f".{finals[key].name}.part"
         shutil.copyfile(staged[key], tmp)
         os.replace(tmp, finals[key])
@@ -404,7 +404,9 @@ def render_one(job: DsoJob) -> DsoResult:
     except DsoError as exc:
         res.stage, res.error = "output path", str(exc)
         return res
-    finals = _final_paths(folder, DSO_STEM)
+    from dso_analytics.reporting.brief import BRIEF_NAME
+
+    finals = {**_final_paths(folder, DSO_STEM), "pdf": folder / BRIEF_NAME}
     work = Path(tempfile.mkdtemp(prefix=f"dso-report-{slug}-"))
     _say(job.progress, f"{slug}: started")
     executed = work / f"{DSO_STEM}.ipynb"
@@ -452,10 +454,16 @@ def render_one(job: DsoJob) -> DsoResult:
                 m, work / f"{DSO_STEM}.xlsx", validation_summary=summary, sources=ds.sources,
                 scenarios=dso_scenarios(ds, m)[0],
             )  # fmt: skip
+            staged = {"ipynb": executed, "xlsx": staged_xlsx, "html": staged_html}
+            res.stage = "brief"
+            from dso_analytics.reporting.brief import brief_available, write_brief
+
+            if brief_available():  # needs Debian's chromium; without it: no stale brief
+                staged["pdf"] = write_brief(m, work / BRIEF_NAME)
+            else:
+                finals["pdf"].unlink(missing_ok=True)
         res.stage = "publish"
-        _move_into_place(
-            folder, finals, {"ipynb": executed, "xlsx": staged_xlsx, "html": staged_html}
-        )
+        _move_into_place(folder, finals, staged)
         res.ok, res.stage = True, ""
         res.html, res.xlsx, res.ipynb = (str(finals[k]) for k in ("html", "xlsx", "ipynb"))
         if job.keep_prepared:

@@ -32,6 +32,11 @@ from dso_analytics import __version__
 from dso_analytics.metrics.headline import HEADLINE_MONEY, LABELS, headline
 from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import SCORECARD_CHECKS, DsoMetrics
+from dso_analytics.reporting.excel_leadership import (
+    finish_table,
+    print_setup,
+    write_summary_sheet,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -66,6 +71,7 @@ class _Book:
     """Small wrapper holding the workbook and its formats."""
 
     def __init__(self, path: Path, currency: str) -> None:
+        self.currency = currency
         self.wb = xlsxwriter.Workbook(
             str(path),
             {
@@ -181,6 +187,7 @@ def _write_table(
         )
         for j, w in enumerate(widths):
             ws.set_column(j, j, min(w, 62))
+        finish_table(book, ws, title, df, top, col_kinds)
     ws.freeze_panes(top + 1, 0)
     return ws, top + 1, n
 
@@ -219,8 +226,13 @@ def _add_bar_chart(
         )
     chart.set_title({"name": title})
     chart.set_legend({"position": "bottom"})
+    sym = "$" if book.currency == "USD" else ""
+    money_axis = {"num_format": f"{sym}#,##0", "major_gridlines": {"visible": True}}
     if horizontal:
         chart.set_y_axis({"reverse": True})
+        chart.set_x_axis(money_axis)
+    else:
+        chart.set_y_axis(money_axis)
     chart.set_size({"width": 720, "height": 380})
     ws.insert_chart(anchor, chart)
 
@@ -423,6 +435,7 @@ def write_dso_workbook(
     final, tmp = _atomic(path)
     try:
         book = _Book(tmp, m.currency)
+        summary = write_summary_sheet(book, m)  # first sheet: one landscape page
         _cover(book, m, validation_summary, sources)
         _kpi_sheet(book, m)
         ws, r0, n = _write_table(
@@ -483,6 +496,11 @@ def write_dso_workbook(
             from dso_analytics.reporting.excel_scenarios import write_scenarios_sheet
 
             write_scenarios_sheet(book.wb, scenarios, m.currency)  # type: ignore[arg-type]
+        for sheet in book.wb.worksheets():
+            if sheet.name in ("Cover", "KPI summary"):
+                print_setup(sheet)
+        summary.activate()
+        summary.set_first_sheet()
         book.wb.close()
         os.replace(tmp, final)
     except BaseException:

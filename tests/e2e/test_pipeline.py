@@ -55,6 +55,10 @@ def test_every_good_dso_has_html_xlsx_and_executed_notebook(run):
             assert (d / f"renewal-leverage.{suffix}").is_file(), (name, suffix)
         assert not (d / "renewal-leverage.failed.ipynb").exists()
         assert not [p for p in d.iterdir() if p.name.startswith(".")], "no temp files left"
+        # the one-page brief (printed by Chromium, which CI installs)
+        import pypdf
+
+        assert len(pypdf.PdfReader(d / "renewal-brief.pdf").pages) == 1, name
     p = run.out / "portfolio"
     assert (p / "portfolio-overview.html").is_file()
     assert (p / "portfolio-overview.xlsx").is_file()
@@ -106,20 +110,20 @@ def test_workbook_figures_equal_metrics_json(run, metrics_json, name):
     same(k["Contractual add-ons (T12M)"], d["addon"]["contractual_add_on"]["t12m"])
     assert k["Unclassified lines"] == d["unclassified_lines"]
 
-    asks = pd.read_excel(path, sheet_name="Negotiation asks", engine="calamine")
+    asks = _data_rows(pd.read_excel(path, sheet_name="Negotiation asks", engine="calamine"))
     assert len(asks) == len(d["negotiation_asks"])
     assert list(asks["ask_key"]) == [a["ask_key"] for a in d["negotiation_asks"]]
     for col in ("impact_12m", "recovery_all_time"):
         for got, want in zip(asks[col], d["negotiation_asks"], strict=True):
             assert got == pytest.approx(want[col], abs=0.005)
 
-    onb = pd.read_excel(path, sheet_name="Onboarding", engine="calamine")
+    onb = _data_rows(pd.read_excel(path, sheet_name="Onboarding", engine="calamine"))
     assert list(onb["location_id"]) == [r["location_id"] for r in d["onboarding"]]
     for col in ("billed", "contractual_allowance", "contractual_overspend", "target_overspend"):
         for got, want in zip(onb[col], (r[col] for r in d["onboarding"]), strict=True):
             assert (pd.isna(got) and want is None) or got == pytest.approx(want, abs=0.005)
 
-    cal = pd.read_excel(path, sheet_name="Renewal calendar", engine="calamine")
+    cal = _data_rows(pd.read_excel(path, sheet_name="Renewal calendar", engine="calamine"))
     want_deadlines = {a["agreement_id"]: a["notice_deadline"] for a in d["agreements"]}
     got_deadlines = {
         a: (None if pd.isna(x) else f"{pd.Timestamp(x):%Y-%m-%d}")
@@ -127,16 +131,22 @@ def test_workbook_figures_equal_metrics_json(run, metrics_json, name):
     }
     assert got_deadlines == want_deadlines
 
-    by_service = pd.read_excel(path, sheet_name="Add-ons by service", engine="calamine")
+    by_service = _data_rows(pd.read_excel(path, sheet_name="Add-ons by service", engine="calamine"))
     sums = by_service.groupby("service")["t12m"].sum().round(2).to_dict()
     assert sums == pytest.approx(d["addon"]["by_service_t12m"], abs=0.005)
 
-    lines = pd.read_excel(path, sheet_name="Add-on lines", engine="calamine")
+    lines = _data_rows(pd.read_excel(path, sheet_name="Add-on lines", engine="calamine"))
     # each add-on detail line is traced to its source cell
     assert lines["source_file"].notna().all() and lines["source_row"].notna().all()
-    assert lines.loc[lines["in_t12m"], "amount"].sum() == pytest.approx(
+    # (a blank in the totals row makes calamine read the flags as 0.0 / 1.0)
+    assert lines.loc[lines["in_t12m"].astype(bool), "amount"].sum() == pytest.approx(
         d["kpis"]["addon_t12m"], abs=0.01
     )
+
+
+def _data_rows(df):
+    """A workbook table without its totals row (a "Total" label over SUBTOTAL formulas)."""
+    return df[~df.eq("Total").any(axis=1)].reset_index(drop=True)
 
 
 def test_hostile_text_is_text_in_the_workbook(run):

@@ -29,10 +29,11 @@ def book(tmp_path_factory):
     return m, path, openpyxl.load_workbook(path)
 
 
-def test_sheet_order_cover_first_and_names_valid(book):
+def test_sheet_order_summary_first_and_names_valid(book):
     _, path, wb = book
-    assert wb.sheetnames[0] == "Cover"
-    assert wb.sheetnames[1] == "KPI summary"
+    assert wb.sheetnames[0] == "Summary"  # the one-page leadership summary
+    assert wb.sheetnames[1] == "Cover"
+    assert wb.sheetnames[2] == "KPI summary"
     for name in (
         "Negotiation asks", "Add-ons by service", "Add-on lines", "Onboarding",
         "Clause scorecard", "Renewal calendar", "Data issues",
@@ -90,10 +91,14 @@ def test_untrusted_text_is_text_not_formula(book):
 def test_addon_lines_trace_to_source(book):
     m, path, _ = book
     lines = pd.read_excel(path, sheet_name="Add-on lines", engine="calamine")
+    # the last row is the totals row (our SUBTOTAL formula, cached value 675.50)
+    total = lines.iloc[-1]
+    lines = lines.iloc[:-1]
     assert list(lines["source_file"]) == list(m.addon_lines["source_file"])
     assert list(lines["source_row"]) == [3, 4, 5]
     # 250 + 125.50 + 300 = 675.50
     assert lines["amount"].sum() == pytest.approx(675.5)
+    assert total["source_file"] == "Total" and total["amount"] == pytest.approx(675.5)
 
 
 def test_tables_filters_frozen_header_and_a_chart(book):
