@@ -31,7 +31,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,13 +141,6 @@ def _final_paths(folder: Path, stem: str) -> dict[str, Path]:
     }
 
 
-def _remove_outputs(paths: Mapping[str, Path], keep_failed: bool = True) -> None:
-    for key, p in paths.items():
-        if key == "failed" and keep_failed:
-            continue
-        p.unlink(missing_ok=True)
-
-
 # ---------------------------------------------------------------------------
 # Timeouts and notebook execution
 # ---------------------------------------------------------------------------
@@ -204,24 +197,28 @@ KERNEL_PRELOAD = (
 
 
 def _move_into_place(folder: Path, finals: Mapping[str, Path], staged: Mapping[str, Path]) -> None:
-    """Move the staged outputs into ``folder`` (each file atomically), then drop a stale
-    ``failed`` notebook: a finished-looking report appears only when all of it exists."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for key in staged:  # ipynb, xlsx, html (and the DSO's one-page brief pdf)
-        tmp = folder / f".{finals[key].name}.part"
-        shutil.copyfile(staged[key], tmp)
-        os.replace(tmp, finals[key])
-    finals["failed"].unlink(missing_ok=True)
+    """Publish the staged outputs as one unit (:func:`dso_analytics.runguard.publish_files`):
+    a staging folder unique to this call, swapped in whole, so a reader sees the previous set
+    or this one, never a mix; a stale ``failed`` notebook goes with the previous set."""
+    from dso_analytics.runguard import publish_files
+
+    files = {finals[k].name: staged[k] for k in staged}  # ipynb, xlsx, html (and the brief pdf)
+    publish_files(folder, files, [p.name for p in finals.values()])
 
 
 def _keep_failed(folder: Path, finals: Mapping[str, Path], executed: Path, res: DsoResult) -> None:
-    """After a failure: remove every finished-looking output and keep the executed
-    notebook (if any) as ``*.failed.ipynb`` for debugging.  Never raises."""
-    with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_outputs(finals, keep_failed=False)
-        if executed.exists():
-            shutil.copyfile(executed, finals["failed"])
+    """After a failure: the folder's outputs become only the executed notebook (if any),
+    kept as ``*.failed.ipynb`` for debugging, swapped in as one unit.  Never raises."""
+    from dso_analytics.runguard import publish_files
+
+    try:
+        kept = executed.is_file()
+    except (OSError, ValueError):
+        kept = False
+    with contextlib.suppress(OSError, DsoError):
+        files = {finals["failed"].name: executed} if kept else {}
+        publish_files(folder, files, [p.name for p in finals.values()])
+        if kept:
             res.failed_notebook = str(finals["failed"])
 
 
@@ -573,13 +570,70 @@ def _longest_first(job_list: Sequence[DsoJob]) -> list[DsoJob]:
     return sorted(job_list, key=lambda j: -size[j.dso_dir])
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
+def _pool(jobs: int) -> Any:
+    """Worker processes that die with this one; a worker that dies fails only its job
+    (:class:`dso_analytics.runguard.HealingPool`: the pool is rebuilt and the jobs that
+    were running beside it run again, alone)."""
     import multiprocessing as mp
 
-    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=mp.get_context("spawn"))
+    from dso_analytics.runguard import HealingPool
+
+    return HealingPool(max(1, jobs), mp_context=mp.get_context("spawn"))
 
 
 def render_reports(
+    dso_dirs: Sequence[str | Path],
+    out_dir: str | Path,
+    portfolio: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    standard: str | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cell_timeout: int = 600,
+    timeout: int = 1800,
+    use_cache: bool = True,
+    progress: bool = True,
+) -> BatchResult:
+    """Render the reports of several DSOs and optionally the overview, one run per folder.
+
+    Takes the output folder's lock (:class:`dso_analytics.runguard.OutputLock`: a
+    second run into the same ``out_dir`` is refused naming the run that holds it),
+    removes staging folders left by killed runs, then renders (see
+    :func:`_render_batch` for every parameter).
+
+    Parameters
+    ----------
+    dso_dirs, out_dir, portfolio, overrides, standard, jobs, scheduler, cell_timeout, timeout,
+    use_cache, progress
+        As for :func:`_render_batch`.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    DsoError
+        ``out_dir`` is a file or cannot be created, or another run holds it (exit code 2).
+    """
+    from dso_analytics.runguard import (
+        OutputLock,
+        new_run_id,
+        prepare_output_dir,
+        remove_stale_staging,
+    )
+
+    out = prepare_output_dir(out_dir)
+    with OutputLock(out, new_run_id()):
+        remove_stale_staging(out)
+        return _render_batch(
+            dso_dirs, out_dir, portfolio=portfolio, overrides=overrides, standard=standard,
+            jobs=jobs, scheduler=scheduler, cell_timeout=cell_timeout, timeout=timeout,
+            use_cache=use_cache, progress=progress,
+        )  # fmt: skip
+
+
+def _render_batch(
     dso_dirs: Sequence[str | Path],
     out_dir: str | Path,
     portfolio: bool = False,

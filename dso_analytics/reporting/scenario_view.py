@@ -321,3 +321,25 @@ def interpret_grid(grid: pd.DataFrame, scenario: str, currency: str = "USD") -> 
         f"{_money(s.max(), currency)} over the term versus current terms, and saves money in "
         f"{share:.0%} of them."
     )
+
+
+def report_comparison(
+    dso_dir: str,
+    prepared: str | None = None,
+    *,
+    as_of: str | None = None,
+    standard: str | None = None,
+) -> ScenarioComparison:
+    """The comparison the renewal-leverage report shows.
+
+    From the pipeline's hand-off when it carries one (the same object the
+    workbook's Scenarios sheet was written from: one figure everywhere), else
+    computed from the DSO folder (the notebook run by hand).
+    """
+    if prepared:
+        from dso_analytics.reporting.notebook import read_prepared
+
+        cmp = read_prepared(prepared).get("scenarios")
+        if cmp is not None:
+            return cmp
+    return load_scenarios(dso_dir, as_of=as_of, standard=standard)[2]
