@@ -319,6 +319,53 @@ def render_reports(
     progress: bool = True,
     runner: Runner | None = None,
 ) -> BatchResult:
+    """Render the reports of several DSOs and optionally the overview, one run per folder.
+
+    Takes the output folder's lock (:class:`dso_analytics.runguard.OutputLock`: a
+    second run into the same ``out_dir`` is refused naming the run that holds it),
+    removes staging folders left by killed runs, then renders (see
+    :func:`_render_batch` for every parameter).
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    DsoError
+        ``out_dir`` is a file or cannot be created, or another run holds it (exit code 2).
+    """
+    from dso_analytics.runguard import (
+        OutputLock,
+        new_run_id,
+        prepare_output_dir,
+        remove_stale_staging,
+    )
+
+    out = prepare_output_dir(out_dir)
+    with OutputLock(out, new_run_id()):
+        remove_stale_staging(out)
+        return _render_batch(
+            dso_dirs, out_dir, portfolio=portfolio, overrides=overrides, standard=standard,
+            jobs=jobs, scheduler=scheduler, cell_timeout=cell_timeout, timeout=timeout,
+            use_cache=use_cache, progress=progress, runner=runner,
+        )  # fmt: skip
+
+
+def _render_batch(
+    dso_dirs: Sequence[str | Path],
+    out_dir: str | Path,
+    portfolio: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    standard: str | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    cell_timeout: int = 600,
+    timeout: int = 1800,
+    use_cache: bool = True,
+    progress: bool = True,
+    runner: Runner | None = None,
+) -> BatchResult:
     """Render the reports of several DSOs and optionally the portfolio overview.
 
     Parameters

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -56,6 +56,10 @@ def _noop() -> None:
 class LocalRunner:
     """A pool of ``jobs`` worker processes (``spawn``: no state inherited from the parent).
 
+    The pool is a :class:`dso_analytics.runguard.HealingPool`: workers die with this
+    process, and a worker that dies fails only its own job (the pool is rebuilt and the
+    jobs that were running beside it run again, alone).
+
     Parameters
     ----------
     jobs : int
@@ -66,11 +70,11 @@ class LocalRunner:
     """
 
     def __init__(self, jobs: int = 1, warm_up: Callable[[], None] | None = None) -> None:
+        from dso_analytics.runguard import HealingPool
+
         self.workers = max(1, int(jobs))
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=warm_up,
+        self._pool = HealingPool(
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
         )
 
     def __enter__(self) -> LocalRunner:

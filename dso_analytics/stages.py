@@ -424,31 +424,30 @@ def _final_paths(folder: Path, template: Template) -> dict[str, Path]:
 
 
 def _move_into_place(finals: Mapping[str, Path], staged: Mapping[str, Path]) -> Artifacts:
-    """Move the staged outputs into place (each file atomically), then drop a stale
-    ``failed`` notebook: a finished-looking report appears only when all of it exists."""
-    finals["html"].parent.mkdir(parents=True, exist_ok=True)
-    for key in staged:  # ipynb, xlsx, html (and the DSO's one-page brief pdf)
-        tmp = finals[key].parent / f".{finals[key].name}.part"
-        shutil.copyfile(staged[key], tmp)
-        os.replace(tmp, finals[key])
-    finals["failed"].unlink(missing_ok=True)
-    if "pdf" in finals and "pdf" not in staged:
-        finals["pdf"].unlink(missing_ok=True)  # no brief this time: no stale one
+    """Publish the staged outputs as one unit (:func:`dso_analytics.runguard.publish_files`):
+    a staging folder unique to this call, swapped in whole, so a reader sees the previous set
+    or this one, never a mix; a stale ``failed`` notebook (or brief) goes with the previous set."""
+    from dso_analytics.runguard import publish_files
+
+    files = {finals[k].name: staged[k] for k in staged}  # ipynb, xlsx, html (and the brief pdf)
+    publish_files(finals["html"].parent, files, [p.name for p in finals.values()])
     pdf = finals["pdf"] if "pdf" in staged else None
     return Artifacts(html=finals["html"], xlsx=finals["xlsx"], ipynb=finals["ipynb"], pdf=pdf)
 
 
 def _keep_failed(finals: Mapping[str, Path], executed: Path) -> Path | None:
-    """After a failure: remove every finished-looking output and keep the executed
-    notebook (if any) as ``*.failed.ipynb`` for debugging.  Never raises."""
-    with contextlib.suppress(OSError):
-        finals["html"].parent.mkdir(parents=True, exist_ok=True)
-        for key, p in finals.items():
-            if key != "failed":
-                p.unlink(missing_ok=True)
-        finals["failed"].unlink(missing_ok=True)
-        if executed.exists():
-            shutil.copyfile(executed, finals["failed"])
+    """After a failure: the folder's outputs become only the executed notebook (if any),
+    kept as ``*.failed.ipynb`` for debugging, swapped in as one unit.  Never raises."""
+    from dso_analytics.runguard import publish_files
+
+    try:
+        kept = executed.is_file()
+    except (OSError, ValueError):
+        kept = False
+    with contextlib.suppress(OSError, DsoError):
+        files = {finals["failed"].name: executed} if kept else {}
+        publish_files(finals["html"].parent, files, [p.name for p in finals.values()])
+        if kept:
             return finals["failed"]
     return None
 

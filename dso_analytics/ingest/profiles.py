@@ -85,6 +85,7 @@ from dso_analytics import schema
 from dso_analytics.errors import DsoError, Problem, UnsafePathError
 from dso_analytics.ingest.aliases import map_location_values, normalise_site
 from dso_analytics.ingest.parse import ExcelError, parse_money
+from dso_analytics.money import round_to_cents
 
 if TYPE_CHECKING:
     from dso_analytics.ingest.workbook import RawTable
@@ -1224,14 +1225,15 @@ def apply_profile(
         if profile.derive_amount and need.any():
             qty = _money(out["quantity"][need]).fillna(1.0)
             price = _money(out["unit_price"][need])
-            derived = (qty * price).round(2)
+            with np.errstate(over="ignore", invalid="ignore"):  # huge values: validation says so
+                derived = round_to_cents(qty * price)
             num.loc[derived.index] = num.loc[derived.index].where(derived.isna(), derived)
             # a blank amount whose price is unreadable: show the price text
             bad = price.index[(price.isna() & ~_blank(out["unit_price"][need])).to_numpy()]
             amount.loc[bad] = out["unit_price"].loc[bad]
         if profile.credit_when:
             num = num.where(~credit, -num.abs())
-        amount = amount.astype(object).where(num.isna(), num.round(2).astype(object))
+        amount = amount.astype(object).where(num.isna(), round_to_cents(num).astype(object))
         out["amount"] = amount.where(~_blank(amount), None)
     if profile.service_rules:
         given = out["service"]

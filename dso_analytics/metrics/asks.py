@@ -62,7 +62,6 @@ class AskContext:
     uplift_pct: dict[str, float]
     services_known: bool = True
     agreements: pd.DataFrame = field(default_factory=pd.DataFrame)  # indexed by agreement_id
-    credits: list[dict[str, Any]] = field(default_factory=list)
     credit_frames: list[pd.DataFrame] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -205,40 +204,30 @@ def rule_claim_included(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dic
 
 
 def _credit_frame(
-    lines: pd.DataFrame, pos: np.ndarray, key: str, agreement: str, kind: str, claim: np.ndarray
+    lines: pd.DataFrame,
+    pos: np.ndarray,
+    key: str | np.ndarray,
+    agreement: str | np.ndarray,
+    kind: str,
+    claim: np.ndarray,
 ) -> pd.DataFrame:
     """The credit rows of the lines at ``pos`` (vectorised), claiming ``claim`` cents each."""
-    sub = lines.take(pos).reset_index(drop=True)
+
+    def col(c: str) -> pd.Series:  # one column at a time: never a take of the wide frame
+        return lines[c].take(pos).reset_index(drop=True)
+
     return pd.DataFrame(
         {
             "ask_key": key,
             "agreement_id": agreement,
-            "location_id": sub["location_id"],
+            "location_id": col("location_id"),
             "kind": kind,
-            "service": sub[schema.SERVICE_RESOLVED],
-            **{c: sub[c] for c in ("source_file", "source_sheet", "source_row", "invoice_number",
+            "service": col(schema.SERVICE_RESOLVED),
+            **{c: col(c) for c in ("source_file", "source_sheet", "source_row", "invoice_number",
                                    "invoice_date", "description", "amount")},
             "claim": from_cents(np.asarray(claim, dtype=np.int64)),
         }
     )  # fmt: skip
-
-
-def _credit(key: str, agreement: str, kind: str, r: Any, claim_cents: int) -> dict[str, Any]:
-    return {
-        "ask_key": key,
-        "agreement_id": agreement,
-        "location_id": r.location_id,
-        "kind": kind,
-        "service": getattr(r, schema.SERVICE_RESOLVED),
-        "source_file": r.source_file,
-        "source_sheet": r.source_sheet,
-        "source_row": r.source_row,
-        "invoice_number": r.invoice_number,
-        "invoice_date": r.invoice_date,
-        "description": r.description,
-        "amount": r.amount,
-        "claim": from_cents(claim_cents),
-    }
 
 
 def rule_claim_above_cap(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -259,6 +248,7 @@ def rule_claim_above_cap(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
     ob_loc = lines["location_id"].take(ob_pos).to_numpy(object)
     ob_date = lines["invoice_date"].take(ob_pos).to_numpy()
     out = []
+    acc: list[tuple[np.ndarray, np.ndarray, str, str]] = []  # one credit frame at the end
     for a, grp in over.groupby(over["governing_agreement_id"].astype(str), sort=True):
         key = f"claim_above_cap:{a}"
         parts = []
@@ -269,8 +259,7 @@ def rule_claim_above_cap(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
             cum = np.cumsum(ctx.cents[order])
             excess = np.maximum(0, cum - cap_c)
             claim = np.diff(np.concatenate([[0], excess]))
-            for (_, lr), c in zip(lines.iloc[order].iterrows(), claim, strict=True):
-                ctx.credits.append(_credit(key, a, "billed_above_contract", lr, int(c)))
+            acc.append((order, claim, key, a))
             terms = "included" if cap_c == 0 else f"cap {r.contractual_allowance:,.2f}"
             parts.append(f"{r.location_id} billed {r.billed:,.2f} vs {terms}")
             ctx.findings.append({
@@ -286,6 +275,14 @@ def rule_claim_above_cap(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
         out.append(_row("claim_above_cap", a, "Claim onboarding billed above the contractual allowance",
                         "onboarding_cost_ceiling", a, "; ".join(parts), recovery=total,
                         basis="sum over locations of billed - contractual allowance, all-time to as-of"))  # fmt: skip
+    if acc:
+        pos = np.concatenate([o for o, _, _, _ in acc])
+        claim = np.concatenate([c for _, c, _, _ in acc])
+        keys = np.concatenate([np.full(len(o), k, dtype=object) for o, _, k, _ in acc])
+        ags = np.concatenate([np.full(len(o), g, dtype=object) for o, _, _, g in acc])
+        ctx.credit_frames.append(
+            _credit_frame(lines, pos, keys, ags, "billed_above_contract", claim)
+        )
     return out
 
 
@@ -620,10 +617,8 @@ def compute_asks(
     terms = df[~money.to_numpy(bool)].reset_index(drop=True)
     terms = terms[list(R.TERMS_COLUMNS)].astype("str")
     parts = [f for f in ctx.credit_frames if len(f)]
-    if ctx.credits:
-        parts.append(pd.DataFrame(ctx.credits, columns=list(R.CREDIT_COLUMNS)))
     credits = (
-        pd.concat([f.astype(object) for f in parts], ignore_index=True)[list(R.CREDIT_COLUMNS)]
+        pd.concat(parts, ignore_index=True)[list(R.CREDIT_COLUMNS)]
         if parts
         else pd.DataFrame(columns=list(R.CREDIT_COLUMNS))
     )

@@ -171,7 +171,7 @@ def _write_table(
             {
                 "name": re.sub(r"[^A-Za-z0-9_]", "_", "t_" + title)[:200],
                 "columns": [
-                    {"header": clean_text(c), "header_format": book.f["header"]} for c in cols
+                    {"header": h, "header_format": book.f["header"]} for h in _headers(cols)
                 ],
                 "style": "Table Style Light 9",
                 "autofilter": True,
@@ -182,6 +182,20 @@ def _write_table(
         finish_table(book, ws, title, df, top, col_kinds)
     ws.freeze_panes(top + 1, 0)
     return ws, top + 1, n
+
+
+def _headers(cols: Sequence[object]) -> list[str]:
+    """Readable, unique table headers (:func:`dso_analytics.reporting.labels.label`)."""
+    from dso_analytics.reporting.labels import label
+
+    out: list[str] = []
+    for c in cols:
+        h = clean_text(label(c))
+        base, k = h, 2
+        while h.lower() in {o.lower() for o in out}:
+            h, k = f"{base} ({k})", k + 1
+        out.append(h)
+    return out
 
 
 def _col_letter(j: int) -> str:

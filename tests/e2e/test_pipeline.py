@@ -11,6 +11,7 @@ import pytest
 
 from dso_analytics.errors import UnsafePathError
 from dso_analytics.pipeline import output_folder
+from tests.support.code_names import read_table
 from tests.support.paths import SAMPLE_DSOS
 from tests.support.report_factory import FORMULA, SCRIPT
 
@@ -72,11 +73,7 @@ def test_broken_dso_leaves_no_finished_looking_output(run):
 
 
 def test_portfolio_overview_lists_only_rendered_dsos(run):
-    side = pd.read_excel(
-        run.out / "portfolio" / "portfolio-overview.xlsx",
-        sheet_name="DSOs side by side",
-        engine="calamine",
-    )
+    side = read_table(run.out / "portfolio" / "portfolio-overview.xlsx", "DSOs side by side")
     # one row per rendered DSO, then the portfolio total row
     assert sorted(side["dso"][:-1]) == sorted([*SAMPLE_DSOS, "hostile-dso"])
     assert side["dso"].iloc[-1] == "Portfolio total"
@@ -110,20 +107,20 @@ def test_workbook_figures_equal_metrics_json(run, metrics_json, name):
     same(k["Contractual add-ons (T12M)"], d["addon"]["contractual_add_on"]["t12m"])
     assert k["Unclassified lines"] == d["unclassified_lines"]
 
-    asks = _data_rows(pd.read_excel(path, sheet_name="Negotiation asks", engine="calamine"))
+    asks = read_table(path, "Negotiation asks")
     assert len(asks) == len(d["negotiation_asks"])
     assert list(asks["ask_key"]) == [a["ask_key"] for a in d["negotiation_asks"]]
     for col in ("impact_12m", "recovery_all_time"):
         for got, want in zip(asks[col], d["negotiation_asks"], strict=True):
             assert got == pytest.approx(want[col], abs=0.005)
 
-    onb = _data_rows(pd.read_excel(path, sheet_name="Onboarding", engine="calamine"))
+    onb = read_table(path, "Onboarding")
     assert list(onb["location_id"]) == [r["location_id"] for r in d["onboarding"]]
     for col in ("billed", "contractual_allowance", "contractual_overspend", "target_overspend"):
         for got, want in zip(onb[col], (r[col] for r in d["onboarding"]), strict=True):
             assert (pd.isna(got) and want is None) or got == pytest.approx(want, abs=0.005)
 
-    cal = _data_rows(pd.read_excel(path, sheet_name="Renewal calendar", engine="calamine"))
+    cal = read_table(path, "Renewal calendar")
     want_deadlines = {a["agreement_id"]: a["notice_deadline"] for a in d["agreements"]}
     got_deadlines = {
         a: (None if pd.isna(x) else f"{pd.Timestamp(x):%Y-%m-%d}")
@@ -131,22 +128,17 @@ def test_workbook_figures_equal_metrics_json(run, metrics_json, name):
     }
     assert got_deadlines == want_deadlines
 
-    by_service = _data_rows(pd.read_excel(path, sheet_name="Add-ons by service", engine="calamine"))
+    by_service = read_table(path, "Add-ons by service")
     sums = by_service.groupby("service")["t12m"].sum().round(2).to_dict()
     assert sums == pytest.approx(d["addon"]["by_service_t12m"], abs=0.005)
 
-    lines = _data_rows(pd.read_excel(path, sheet_name="Add-on lines", engine="calamine"))
+    lines = read_table(path, "Add-on lines")
     # each add-on detail line is traced to its source cell
     assert lines["source_file"].notna().all() and lines["source_row"].notna().all()
     # (a blank in the totals row makes calamine read the flags as 0.0 / 1.0)
     assert lines.loc[lines["in_t12m"].astype(bool), "amount"].sum() == pytest.approx(
         d["kpis"]["addon_t12m"], abs=0.01
     )
-
-
-def _data_rows(df):
-    """A workbook table without its totals row (a "Total" label over SUBTOTAL formulas)."""
-    return df[~df.eq("Total").any(axis=1)].reset_index(drop=True)
 
 
 def test_hostile_text_is_text_in_the_workbook(run):
@@ -175,7 +167,7 @@ def test_one_figure_everywhere(run, metrics_json):
     import html as html_mod
 
     port_xlsx = run.out / "portfolio" / "portfolio-overview.xlsx"
-    side = pd.read_excel(port_xlsx, sheet_name="DSOs side by side", engine="calamine")
+    side = read_table(port_xlsx, "DSOs side by side")
     side = side.set_index("dso")
     port_html = (run.out / "portfolio" / "portfolio-overview.html").read_text(encoding="utf-8")
     names = (*SAMPLE_DSOS, "hostile-dso")

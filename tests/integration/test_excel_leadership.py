@@ -158,3 +158,18 @@ def test_libreoffice_prints_the_summary_on_one_page(summit):
     assert "Renewal leverage: Summit Dental Partners" in summary_pages[0]
     # the whole workbook prints to a bounded number of pages (77 before)
     assert len(pages) <= 30
+
+
+def test_workbook_headers_are_words_not_code_names(summit):
+    from tests.support.code_names import code_names_in, schema_code_names
+
+    _, path, _ = summit
+    names = schema_code_names()
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for table in ws.tables.values():
+            first = ws[table.ref.split(":")[0]]
+            headers = [c.value for c in ws[first.row] if c.value is not None]
+            assert code_names_in(" ".join(map(str, headers)), names) == [], (ws.title, headers)
+    asks = wb["Negotiation asks"]
+    assert "Impact, next 12 months" in [c.value for c in asks[1]]

@@ -517,3 +517,69 @@ def test_a_worker_death_fails_only_its_job_and_the_pool_is_rebuilt():
     while _children(os.getpid()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _children(os.getpid())  # no worker left behind
+
+
+def _descendants(pid: int) -> set[int]:
+    out, todo = set(), [pid]
+    while todo:
+        kids = _children(todo.pop())
+        todo += list(kids - out)
+        out |= kids
+    return out
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited child nobody reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_killed_run_leaves_no_process_and_a_second_run_is_refused_meanwhile(tmp_path):
+    import signal
+    import time
+
+    from dso_analytics.runguard import OutputLock
+
+    d = small_dso(tmp_path, billing=("LOC-001.xlsx",))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "dso_analytics", "report", str(d), "--out", str(out)]
+    run_a = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        kernel = None
+        while kernel is None and time.monotonic() < deadline and run_a.poll() is None:
+            kernel = next((p for p in _descendants(run_a.pid) if "ipykernel" in _cmdline(p)), None)
+            time.sleep(0.1)
+        assert kernel is not None, "the run never started a report kernel"
+        # meanwhile, a second run into the same folder is refused, naming the first
+        (second,) = run_cli(["report", str(d), "--out", str(out)])
+        assert second["rc"] == 2 and second["out"] == ""
+        assert second["err"].startswith(f"error: {out}: another report run is writing here (run ")
+        assert f"pid {run_a.pid} on " in second["err"]
+        family = _descendants(run_a.pid)
+        assert len(family) >= 2  # a worker and its kernel (at least)
+        run_a.send_signal(signal.SIGKILL)
+        run_a.wait(10)
+        deadline = time.monotonic() + 20
+        while (alive := {p for p in family if _running(p)}) and (time.monotonic() < deadline):
+            time.sleep(0.1)
+        assert not alive, [_cmdline(p) for p in alive]  # workers and kernels died with it
+    finally:
+        run_a.kill()
+    with OutputLock(out, "after"):  # the killed run's lock went with it
+        pass
+    folder = out / DSO
+    names = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    assert names in ([], ["renewal-leverage.html", "renewal-leverage.ipynb",
+                          "renewal-leverage.xlsx"])  # fmt: skip

@@ -47,3 +47,30 @@ def code_names_in(text: str, names: set[str]) -> list[str]:
     """The code names of ``names`` that appear as whole words in ``text``."""
     words = set(re.findall(r"[A-Za-z0-9_]+", text))
     return sorted(words & names)
+
+
+def read_table(path, sheet: str):
+    """A workbook table as a frame with code-name columns and without its totals row.
+
+    The workbook shows readable headers (:func:`dso_analytics.reporting.labels.label`);
+    tests compare with the metrics frames, so the headers are mapped back to the codes
+    of :mod:`dso_analytics.metrics.result` (and a few more).
+    """
+    import pandas as pd
+
+    from dso_analytics.metrics import result
+    from dso_analytics.metrics.headline import HEADLINE
+    from dso_analytics.metrics.headline import LABELS as HEADLINE_LABELS
+    from dso_analytics.reporting.labels import label
+
+    codes: set[str] = {"issue", "t12m", "all_time", "dso", "display_name", "month", "amount"}
+    for name in dir(result):
+        v = getattr(result, name)
+        if name.endswith("_COLUMNS") and isinstance(v, tuple):
+            codes.update(x for x in v if isinstance(x, str))
+    codes.update(k for k, *_ in HEADLINE)
+    keep = set(HEADLINE_LABELS.values())  # headline labels are the portfolio's own headers
+    back = {label(c): c for c in sorted(codes) if label(c) not in keep}
+    df = pd.read_excel(path, sheet_name=sheet, engine="calamine")
+    df = df[~df.eq("Total").any(axis=1)].reset_index(drop=True)
+    return df.rename(columns=lambda c: back.get(c, c))

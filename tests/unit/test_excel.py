@@ -14,6 +14,7 @@ from dso_analytics.reporting.excel import (
     write_dso_workbook,
     write_portfolio_workbook,
 )
+from tests.support.code_names import read_table
 from tests.support.report_factory import FORMULA, SCRIPT, make_metrics
 
 
@@ -81,7 +82,7 @@ def test_untrusted_text_is_text_not_formula(book):
     for c in descs:
         assert c.data_type == "s"  # a string, not "f"
     # the bell character \x07 was stripped from the unclassified description
-    issues = pd.read_excel(path, sheet_name="Data issues", engine="calamine")
+    issues = read_table(path, "Data issues")
     assert list(issues["description"]) == ["??? bell", "??? bell"]
     assert list(issues["issue"]) == ["unclassified line", "no governing agreement"]
     # source_row traced as integers
@@ -90,15 +91,15 @@ def test_untrusted_text_is_text_not_formula(book):
 
 def test_addon_lines_trace_to_source(book):
     m, path, _ = book
-    lines = pd.read_excel(path, sheet_name="Add-on lines", engine="calamine")
-    # the last row is the totals row (our SUBTOTAL formula, cached value 675.50)
-    total = lines.iloc[-1]
-    lines = lines.iloc[:-1]
+    raw = pd.read_excel(path, sheet_name="Add-on lines", engine="calamine")
+    # readable headers; the last row is the totals row (our SUBTOTAL, cached value 675.50)
+    total = raw.iloc[-1]
+    assert total["Source file"] == "Total" and total["Amount"] == pytest.approx(675.5)
+    lines = read_table(path, "Add-on lines")
     assert list(lines["source_file"]) == list(m.addon_lines["source_file"])
     assert list(lines["source_row"]) == [3, 4, 5]
     # 250 + 125.50 + 300 = 675.50
     assert lines["amount"].sum() == pytest.approx(675.5)
-    assert total["source_file"] == "Total" and total["amount"] == pytest.approx(675.5)
 
 
 def test_tables_filters_frozen_header_and_a_chart(book):
@@ -112,7 +113,7 @@ def test_tables_filters_frozen_header_and_a_chart(book):
 
 def test_onboarding_unknown_stays_blank(book):
     _, path, _ = book
-    onb = pd.read_excel(path, sheet_name="Onboarding", engine="calamine")
+    onb = read_table(path, "Onboarding")
     assert onb.loc[0, "billed"] == 7000.0
     assert pd.isna(onb.loc[0, "contractual_allowance"])  # hourly -> unknown, not 0
     assert onb.loc[1, "contractual_overspend"] == 500.0
@@ -127,14 +128,14 @@ def test_portfolio_workbook(tmp_path):
     # every DSO's benchmark band and its provenance on the cover
     assert wb["Cover"]["C7"].value.startswith("benchmark band 100.00-200.00 per workstation")
     assert "source: " in wb["Cover"]["C7"].value
-    side = pd.read_excel(path, sheet_name="DSOs side by side", engine="calamine")
+    side = read_table(path, "DSOs side by side")
     assert list(side["dso"]) == ["a-dso", "b-dso", "Portfolio total"]
     # the total row is the sum of the DSOs: 3175.49 x 2 = 6350.98
     assert list(side["Spend (T12M)"]) == [3175.49, 3175.49, 6350.98]
     # asks next 12 months: (2500 + 550) x 2 = 6100
     assert list(side["Negotiation asks (next 12 months)"]) == [3050.0, 3050.0, 6100.0]
     assert side.loc[1, "display_name"] == SCRIPT
-    asks = pd.read_excel(path, sheet_name="All negotiation asks", engine="calamine")
+    asks = read_table(path, "All negotiation asks")
     assert len(asks) == 6  # 3 asks per DSO
     assert list(asks["ask_key"][:3]) == [
         "onboarding_cap:AG-1", "addon_into_base:AG-1:cross_location_incidents",
