@@ -72,7 +72,8 @@ def _write_local_workbooks(out: Path) -> None:
         results.append(p.metrics)
         (out / slug).mkdir(parents=True)
         write_dso_workbook(p.metrics, out / slug / "renewal-leverage.xlsx",
-                           validation_summary=p.validation, sources=p.sources)  # fmt: skip
+                           validation_summary=p.validation, sources=p.sources,
+                           scenarios=p.scenarios)  # fmt: skip
     (out / "portfolio").mkdir(parents=True)
     write_portfolio_workbook(
         results, compute_portfolio(results), out / "portfolio" / "portfolio-overview.xlsx"
