@@ -1883,6 +1883,7 @@ def _scaled_lines(
             tix = rng.integers(41000, 99000, size=len(svc))
             hrs = rng.integers(2, 9, size=len(svc)) / 2.0
             picks = rng.integers(0, 1 << 30, size=len(svc))
+            seen: set[tuple[str, float]] = set()  # no line repeated within an invoice
             for k, s in enumerate(svc):
                 ctx = _ctx_defaults()
                 ctx.update(ticket=int(tix[k]), tdate=f"{d:%Y%m%d}", seq=f"{k + 1:04d}",
@@ -1912,9 +1913,13 @@ def _scaled_lines(
                 ctx.update(rate=_num(unit or 0), hours=_num(hours or 1))
                 if qty is not None:
                     ctx["n"] = _num(qty)
+                text = tpl.format(**ctx)
+                if (text, _money(amount)) in seen:
+                    text = f"{text} (line {k + 1})"
+                seen.add((text, _money(amount)))
                 lines.append({
                     "invoice_number": inv, "invoice_date": d, "location_id": loc.id,
-                    "agreement_id": None, "description": tpl.format(**ctx), "service": None,
+                    "agreement_id": None, "description": text, "service": None,
                     "quantity": qty, "unit_price": unit, "amount": _money(amount),
                     "hours": hours,
                 })  # fmt: skip
