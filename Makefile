@@ -33,7 +33,7 @@ test: $(VENV)/.dev
 
 ## JupyterLab on the report templates (the package's own files: an editable install, edits are live)
 lab: $(VENV)/.runtime
-	$(VENV)/bin/jupyter lab dso_analytics/notebooks/
+	$(VENV)/bin/jupyter lab notebooks/
 
 ## Benchmarks (writes BENCHMARKS.md)
 bench: $(VENV)/.dev
