@@ -110,6 +110,17 @@ def _present(ds: DsoDataset, table: str) -> bool:
     return not ds.present_tables or table in ds.present_tables
 
 
+def _terms_sources(agreements: pd.DataFrame) -> dict[str, str | None]:
+    """``agreement_id`` -> ``terms_source`` text, ``None`` when blank or absent."""
+    col = agreements.get(schema.TERMS_SOURCE)
+    out: dict[str, str | None] = {}
+    for i, aid in enumerate(agreements["agreement_id"].astype(str)):
+        value = None if col is None else col.iloc[i]
+        text = "" if value is None or value is pd.NA or value != value else str(value).strip()
+        out[aid] = text or None
+    return out
+
+
 def compute_metrics(
     ds: DsoDataset, params: Params | None = None, rules: Rules | None = None
 ) -> DsoMetrics:
@@ -270,4 +281,5 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
         terms_to_fix=ask_set.terms_to_fix,
         credits=ask_set.credits,
         findings=ask_set.findings,
+        terms_sources=_terms_sources(ds.agreements),
     )

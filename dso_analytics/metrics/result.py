@@ -160,6 +160,9 @@ class DsoMetrics:
         ``leverage_score``.
     notes : list of str
         Decisions and data caveats worth telling the reader.
+    terms_sources : dict
+        ``agreement_id`` -> the agreements sheet's ``terms_source`` text (``None`` when
+        blank or the column is absent: typed by hand); shown on the report cover.
     as_of_warning : str or None
         Set when an explicit as-of date lies outside the billed period
         (:func:`dso_analytics.standards.as_of_warning`); shown on the report cover
@@ -198,3 +201,4 @@ class DsoMetrics:
     terms_to_fix: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TERMS_COLUMNS))
     credits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CREDIT_COLUMNS))
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
+    terms_sources: dict[str, str | None] = field(default_factory=dict)

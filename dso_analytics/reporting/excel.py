@@ -38,6 +38,7 @@ from dso_analytics.reporting.excel_leadership import (
     print_setup,
     write_summary_sheet,
 )
+from dso_analytics.reporting.labels import terms_provenance
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -277,6 +278,8 @@ def _cover(
         rows.append((f"Parameter: {key}", value, kind))
     for key, source in param_sources.items():
         rows.append((f"Parameter source: {key}", source, TEXT))
+    for aid, how in terms_provenance(getattr(m, "terms_sources", None) or {}):
+        rows.append((clean_text(f"Agreement terms: {aid}"), how, TEXT))
     status, detail = _validation_text(validation_summary)
     rows.append(("Validation status", status, TEXT))
     if detail:

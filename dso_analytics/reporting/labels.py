@@ -12,6 +12,7 @@ Pure Python (no pandas, no plotly): usable from any layer.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 #: Words written in capitals (or with a fixed spelling) when a code is spelled out.
 _WORDS = {
@@ -209,3 +210,26 @@ def plural(n: int | float, singular: str, plural_form: str | None = None) -> str
             plural_form = singular + "s"
     count = f"{int(n):,}" if float(n).is_integer() else f"{n:,}"
     return f"{count} {singular if n == 1 else plural_form}"
+
+
+def terms_provenance(terms_sources: Mapping[str, str | None]) -> list[tuple[str, str]]:
+    """How each agreement's terms were entered, for the report cover.
+
+    Parameters
+    ----------
+    terms_sources : mapping
+        ``agreement_id`` -> the agreements sheet's ``terms_source`` text
+        (:attr:`~dso_analytics.metrics.result.DsoMetrics.terms_sources`).
+
+    Returns
+    -------
+    list of (str, str)
+        ``(agreement_id, how)`` in agreement order; ``how`` is ``"typed"`` when
+        ``terms_source`` is blank or missing, else its text (e.g. ``extracted from
+        MSA.pdf, reviewed 2026-12-02``).
+    """
+    out = []
+    for aid, source in terms_sources.items():
+        text = "" if source is None or source != source else str(source).strip()
+        out.append((str(aid), text or "typed"))
+    return out

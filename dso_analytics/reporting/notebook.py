@@ -418,7 +418,19 @@ def parameters_html(m: DsoMetrics) -> str:
         warning = (
             f'<p class="dso-warning"><strong>Warning:</strong> {html.escape(m.as_of_warning)}.</p>'
         )
-    return warning + table_html(parameters_frame(m))
+    return warning + table_html(parameters_frame(m)) + table_html(terms_frame(m))
+
+
+def terms_frame(m: DsoMetrics) -> pd.DataFrame:
+    """Per agreement, how its terms were entered: ``agreement_id``, ``terms_entered``.
+
+    ``typed`` or the ``terms_source`` text (:func:`~dso_analytics.reporting.labels.terms_provenance`,
+    the same rows the workbook cover lists).
+    """
+    from dso_analytics.reporting.labels import terms_provenance
+
+    rows = terms_provenance(getattr(m, "terms_sources", None) or {})
+    return pd.DataFrame(rows, columns=["agreement_id", "terms_entered"])
 
 
 def show_parameters(m: DsoMetrics) -> None:
@@ -426,6 +438,9 @@ def show_parameters(m: DsoMetrics) -> None:
     text = "; ".join(
         f"{r.parameter}: {r.value} ({r.source})" for r in parameters_frame(m).itertuples()
     )
+    terms = "; ".join(f"{r.agreement_id}: {r.terms_entered}" for r in terms_frame(m).itertuples())
+    if terms:
+        text += f". Agreement terms: {terms}"
     if m.as_of_warning:
         text = f"Warning: {m.as_of_warning}. {text}"
     _display({"text/html": parameters_html(m), "text/plain": text})

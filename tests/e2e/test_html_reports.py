@@ -47,6 +47,8 @@ def test_reports_have_no_code_and_a_kpi_header(run):
     assert code_cells and all("jp-mod-noInput" in c for c in code_cells)
     assert "rn.load_metrics" not in text and "import dso_analytics" not in text
     assert 'class="dso-kpi-header"' in text
+    # the cover says how each agreement's terms were entered (sample: all typed)
+    assert "Terms entered" in text and "<td>typed</td>" in text
     for label in ("Spend (T12M)", "Add-on charges (T12M)", "Credits to claim (all-time to as-of)",
                   "Onboarding overspend vs target cap (all-time to as-of)",
                   "Negotiation asks (next 12 months)", "Clause score", "Nearest notice deadline"):  # fmt: skip

@@ -14,6 +14,7 @@ from dso_analytics.reporting.excel import (
     write_dso_workbook,
     write_portfolio_workbook,
 )
+from dso_analytics.reporting.labels import terms_provenance
 from tests.support.code_names import read_table
 from tests.support.report_factory import FORMULA, SCRIPT, make_metrics
 
@@ -21,6 +22,7 @@ from tests.support.report_factory import FORMULA, SCRIPT, make_metrics
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     m = make_metrics()
+    m.terms_sources = {"AG-1": "extracted from AG-1.pdf, reviewed 2026-06-01", "AG-0": None}
     path = tmp_path_factory.mktemp("xlsx") / "out" / "report.xlsx"
     written = write_dso_workbook(
         m, path, validation_summary={"ok": True, "errors": 0, "warnings": 1},
@@ -56,6 +58,28 @@ def test_cover_lists_dso_asof_params_sources_validation(book):
     assert isinstance(values["Generated at"], dt.datetime)
     cells = [c.value for c in ws["B"]]
     assert "billing/organization.csv" in cells
+    assert values["Agreement terms: AG-1"] == "extracted from AG-1.pdf, reviewed 2026-06-01"
+    assert values["Agreement terms: AG-0"] == "typed"
+
+
+def test_terms_provenance_typed_or_extracted():
+    got = terms_provenance(
+        {"AG-1": "extracted from MSA.pdf, reviewed 2026-12-02", "AG-2": None, "AG-3": "  ",
+         "AG-4": float("nan")}
+    )  # fmt: skip
+    assert got == [
+        ("AG-1", "extracted from MSA.pdf, reviewed 2026-12-02"),
+        ("AG-2", "typed"), ("AG-3", "typed"), ("AG-4", "typed"),
+    ]  # fmt: skip
+    assert terms_provenance({}) == []
+
+
+def test_terms_from_agreements_sheet_column():
+    from dso_analytics.metrics import _terms_sources
+
+    ag = pd.DataFrame({"agreement_id": ["A", "B"], "terms_source": ["extracted from a.pdf", None]})
+    assert _terms_sources(ag) == {"A": "extracted from a.pdf", "B": None}
+    assert _terms_sources(ag[["agreement_id"]]) == {"A": None, "B": None}
 
 
 def test_kpis_are_numbers_with_formats(book):
