@@ -1678,11 +1678,47 @@ _README = """\
 Written by `dso-analytics sample data/sample --force` (module `dso_analytics.sample`,
 seed 7). A test checks that this folder equals a fresh generation. All names are fictitious.
 Latest invoice date (default as-of) of every DSO: {end}.
+`bright-smiles/AG-BS-001.pdf` is agreement AG-BS-001 as its contract would state it (needs fpdf2,
+a development dependency): try `dso-analytics extract data/sample/bright-smiles/AG-BS-001.pdf`.
 
 | DSO | locations | agreements | story |
 |---|---|---|---|
 {rows}
 """
+
+
+#: The sample DSO that ships its first agreement as a PDF (to try ``dso-analytics extract``).
+SPECIMEN_DSO = "bright-smiles"
+
+
+def _write_specimen_pdf(dso_dir: Path) -> list[Path]:
+    """Write the DSO's first agreement as a contract would state it: ``<agreement_id>.pdf``.
+
+    Composed from the written ``agreements.xlsx`` row, its services and documentation
+    (:mod:`dso_analytics.extract.specimen`).  Printing needs fpdf2, a development
+    dependency: without it no PDF is written (nothing else changes).
+    """
+    try:
+        import fpdf  # noqa: F401
+    except ImportError:
+        return []
+    from dso_analytics.extract.specimen import compose_agreement, write_agreement_pdf
+    from dso_analytics.ingest import read_dso
+
+    ds = read_dso(dso_dir)
+    row = ds.agreements.iloc[0].to_dict()
+    aid = str(row["agreement_id"])
+    names = dict(zip(ds.locations["location_id"], ds.locations["location_name"], strict=True))
+    ids = [x.strip() for x in str(row.get("location_ids") or "").split(";") if x.strip()]
+
+    def records(frame: Any) -> list[dict]:
+        return frame[frame["agreement_id"] == aid].to_dict("records")
+
+    pages = compose_agreement(
+        row, records(ds.services), records(ds.documentation), client=ds.display_name,
+        locations="; ".join(names.get(x, x) for x in ids),
+    )  # fmt: skip
+    return [write_agreement_pdf(pages, dso_dir / f"{aid}.pdf")]
 
 
 def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> list[Path]:
@@ -1716,6 +1752,8 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
     for k, build in enumerate(builders):
         dso = build(np.random.default_rng([seed, k]))
         written += _write_dso(out, dso)
+        if dso.slug == SPECIMEN_DSO:
+            written += _write_specimen_pdf(out / dso.slug)
         rows.append(
             f"| `{dso.slug}` | {len(dso.locations)} | {len(dso.agreements)} | "
             f"{dso.meta['notes'].removeprefix('Sample DSO (generated). ')} |"

@@ -6,6 +6,7 @@ import csv
 import importlib.util
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dso_analytics import schema as S
@@ -394,3 +395,35 @@ def test_scaled_dso_validates_clean(tmp_path: Path) -> None:
     assert [f"{p.severity}: {p}" for p in report.problems] == []
     # 9*6*14 + 1 acquisition at offset 0 (6 months)*14 + 2 onboarding + 6*3 = 756+84+2+18
     assert report.summary()["billing_lines"] == 860
+
+
+def test_specimen_pdf_extracts_to_its_agreements_row() -> None:
+    """The agreement PDF shipped next to bright-smiles/agreements.xlsx (generator output,
+    needs fpdf2) reads back with `dso-analytics extract` to that row's values."""
+    from dso_analytics.extract import EXTRACTED_COLUMNS, extract_file
+    from dso_analytics.ingest import read_dso
+    from dso_analytics.sample import SPECIMEN_DSO
+
+    pdfs = sorted((SAMPLE / SPECIMEN_DSO).glob("*.pdf"))
+    assert [p.name for p in pdfs] == ["AG-BS-001.pdf"]
+    assert pdfs[0].stat().st_size < 50 * 1024
+    row = read_dso(SAMPLE / SPECIMEN_DSO).agreements.iloc[0].to_dict()
+    assert row["agreement_id"] == "AG-BS-001"
+    got = extract_file(pdfs[0]).to_dict()["agreement"]
+    values = {k: (None if v is None else v["value"]) for k, v in got.items()}
+    assert sorted(values) == sorted(EXTRACTED_COLUMNS)
+    for key in EXTRACTED_COLUMNS:
+        want = row.get(key)
+        if want is None or (not isinstance(want, str) and pd.isna(want)):
+            want = None
+        elif hasattr(want, "date"):
+            want = want.date().isoformat()
+        elif hasattr(want, "item"):
+            want = want.item()
+        if key == "terms_effective_date":  # an amendment's date: not in a specimen
+            want = None
+        if key == "onboarding_hourly_rate" and row["onboarding_terms"] not in ("hourly", "capped"):
+            want = None
+        if key == "renewal_term_months" and row["auto_renew"] is False:
+            want = None
+        assert values[key] == want, key
