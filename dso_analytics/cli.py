@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dso", required=True, metavar="DSO_DIR")
     p.add_argument("--profile", metavar="NAME", help="profile to use (default: detect)")
     p.add_argument("--force", action="store_true", help="overwrite an existing billing file")
+    p.add_argument(
+        "--location",
+        metavar="LOC-ID",
+        help="a single-location export with no site column: every line is this location_id's",
+    )
 
     p = sub.add_parser("extract", help="draft the agreements sheet from PDF/Word agreements")
     p.add_argument("files", nargs="*", metavar="FILE", help="agreement .pdf, .docx or .txt")
@@ -374,7 +379,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     src = Path(args.file)
     if not src.is_file():
         raise DsoError(f"{args.file}: no such file")
-    written = import_export(src, dso, profile=args.profile, force=args.force)
+    written = import_export(
+        src, dso, profile=args.profile, force=args.force, location=args.location
+    )
     print(f"wrote {written}")
     return 0
 

@@ -914,6 +914,39 @@ def _bright_smiles(rng: np.random.Generator) -> _Dso:
     )
 
 
+#: The sample file that is a provider export as it comes (summit-dental-partners):
+#: one location's lines as a HaloPSA invoice-lines CSV, read through its profile.
+PROVIDER_EXPORT_DSO = "summit-dental-partners"
+PROVIDER_EXPORT_LOCATION = "LOC-039"
+PROVIDER_EXPORT_FILE = "halopsa-invoice-lines-carlisle.csv"
+_HALOPSA_COLUMNS = ("invoicenumber", "invoice_date", "site", "item_shortdescription",
+                    "qty_order", "unit_price", "net_amount")  # fmt: skip
+
+
+def _halopsa_export(f: _BillingFile, site: str) -> _BillingFile:
+    """The lines of a location's contract-form file as a HaloPSA invoice-lines export.
+
+    Only for lines without agreement_id, service or hours (the export has none):
+    the site is the location's alias ``site``, amounts are plain 2-decimal text.
+    """
+    for r in f.rows:
+        if any(r.get(c) not in (None, "") for c in ("agreement_id", "service", "hours")):
+            raise ValueError(f"{f.name}: a line the HaloPSA export cannot carry: {r}")
+    rows = [
+        {
+            "invoicenumber": r["invoice_number"],
+            "invoice_date": r["invoice_date"].isoformat(),
+            "site": site,
+            "item_shortdescription": r["description"],
+            "qty_order": _num(float(r["quantity"])).replace(",", ""),
+            "unit_price": f"{_money(r['unit_price']):.2f}",
+            "net_amount": f"{_money(r['amount']):.2f}",
+        }
+        for r in f.rows
+    ]
+    return _BillingFile(PROVIDER_EXPORT_FILE, _HALOPSA_COLUMNS, rows, "iso")
+
+
 def _next_month(d: date) -> tuple[int, int]:
     return (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
 
@@ -1246,6 +1279,10 @@ def _summit(rng: np.random.Generator) -> _Dso:
         amount=95.0,
     )
     files = _split_billing(b.lines, org_file="organization.csv", org_date_style="iso")
+    files = [
+        _halopsa_export(f, site="Carlisle") if f.name == f"{PROVIDER_EXPORT_LOCATION}.xlsx" else f
+        for f in files
+    ]
     return _Dso(
         slug="summit-dental-partners",
         meta={
@@ -1680,6 +1717,9 @@ seed 7). A test checks that this folder equals a fresh generation. All names are
 Latest invoice date (default as-of) of every DSO: {end}.
 `bright-smiles/AG-BS-001.pdf` is agreement AG-BS-001 as its contract would state it (needs fpdf2,
 a development dependency): try `dso-analytics extract data/sample/bright-smiles/AG-BS-001.pdf`.
+Billing is in contract form except `{export_dso}/billing/{export_file}`: the {export_loc}
+lines as a HaloPSA invoice-lines export, as it comes, read through the `halopsa-invoice-lines`
+profile (its `site` value maps to {export_loc} through the location's aliases).
 
 | DSO | locations | agreements | story |
 |---|---|---|---|
@@ -1759,7 +1799,16 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
             f"{dso.meta['notes'].removeprefix('Sample DSO (generated). ')} |"
         )
     readme = out / "README.md"
-    readme.write_text(_README.format(end=END_DATE.isoformat(), rows="\n".join(rows)), "utf-8")
+    readme.write_text(
+        _README.format(
+            end=END_DATE.isoformat(),
+            rows="\n".join(rows),
+            export_dso=PROVIDER_EXPORT_DSO,
+            export_file=PROVIDER_EXPORT_FILE,
+            export_loc=PROVIDER_EXPORT_LOCATION,
+        ),
+        "utf-8",
+    )
     written.append(readme)
     return written
 

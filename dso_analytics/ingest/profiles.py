@@ -54,7 +54,9 @@ dated on ``start``'s day of the month.  Rules read the row as exported.
 Location coverage: when the DSO has locations, a file whose location rule leaves
 lines without a location is a validation problem (``location_unresolved``) if
 it resolves none of them or more than ``max_unresolved_share`` stay blank, unless
-the file is named after a location_id (then that is their location).
+the file is named after a location_id (then that is their location).  The fix it
+suggests for a single-location file: ``dso-analytics import FILE --location ID``
+(every line gets that location) or naming the file after the location_id.
 
 Parsing of money, dates and numbers stays with the ingest parsers: a mapped
 value the profile cannot interpret is passed through as exported, so validation
@@ -82,7 +84,7 @@ import pandas as pd
 import yaml
 
 from dso_analytics import schema
-from dso_analytics.errors import DsoError, Problem, UnsafePathError
+from dso_analytics.errors import DsoError, Problem, UnsafePathError, printable
 from dso_analytics.ingest.aliases import map_location_values, normalise_site
 from dso_analytics.ingest.parse import ExcelError, parse_money
 from dso_analytics.money import round_to_cents
@@ -1399,7 +1401,11 @@ def _refuse_unlocated(
 
 
 def import_export(
-    src: Path, dso_dir: Path, profile: str | None = None, force: bool = False
+    src: Path,
+    dso_dir: Path,
+    profile: str | None = None,
+    force: bool = False,
+    location: str | None = None,
 ) -> Path:
     """Convert a provider export into a contract billing file of a DSO.
 
@@ -1420,6 +1426,10 @@ def import_export(
         Profile name (default: recognised from the headers).
     force : bool
         Overwrite an existing billing file of the same name.
+    location : str, optional
+        A ``location_id`` of the DSO: every line of the export is that
+        location's (a single-location export with no site column); the
+        profile's location rule is not used.
 
     Returns
     -------
@@ -1432,13 +1442,23 @@ def import_export(
         Unknown profile (the message lists the available ones), no or an
         ambiguous profile match, an existing output without ``force``, an
         export inside ``billing/`` (it would be read twice), Excel error cells
-        in mapped columns, or a name from which no safe output name can be made.
+        in mapped columns, a name from which no safe output name can be made,
+        or a ``location`` that is not a location_id of the DSO.
     """
     from dso_analytics.ingest.workbook import read_raw_table
 
     src = Path(src)
     dso_dir = Path(dso_dir)
     billing_dir = dso_dir / schema.BILLING_DIR
+    if location is not None:
+        known = _location_ids(_read_locations(dso_dir))
+        location = location.strip()
+        if location not in known:
+            listed = ", ".join(sorted(known)[:10]) + (" ..." if len(known) > 10 else "")
+            raise DsoError(
+                f"--location {printable(location)!r}: not a location_id of this DSO "
+                f"(known: {listed or 'none'}); nothing written"
+            )
     if _inside(src, billing_dir):
         raise DsoError(
             f"{src.name}: already inside {schema.BILLING_DIR}/, where it is read as it is; "
@@ -1480,6 +1500,8 @@ def import_export(
             f"{', '.join(chosen.missing(raw.headers))}"
         )
     locations = _read_locations(dso_dir)
+    if location is not None:
+        chosen = dataclasses.replace(chosen, location_value=location)
     mapped = apply_profile(raw.frame, chosen, locations)
     _refuse_excel_errors(mapped, src.name)
     _refuse_unlocated(mapped, chosen, src.name, locations, _shown_headers(raw, chosen))
@@ -1590,8 +1612,9 @@ def location_coverage(
             else "add each value to the aliases of its location in locations"
         )
         + f", or map the export's site column in a profile of {schema.PROFILES_DIR}/, or, for a "
-        f"file holding one location's lines, name it after the location_id ({schema.BILLING_DIR}/"
-        f"{some}{Path(file).suffix or '.csv'})"
+        f"file holding one location's lines, import it with --location (dso-analytics import "
+        f"{Path(file).name} --dso DSO_DIR --location {some}) or name it after the location_id "
+        f"({schema.BILLING_DIR}/{some}{Path(file).suffix or '.csv'})"
     )
     return [
         Problem(

@@ -247,6 +247,39 @@ def test_autotask_group_company_is_one_located_problem_not_silence(tmp_path: Pat
     assert "values seen: '500' (3 lines)" in text
     assert "numeric ids: add each to the aliases of its location" in text
     assert "name it after the location_id (billing/LOC-001.csv)" in text
+    assert "import it with --location (dso-analytics import autotask.csv --dso DSO_DIR " in text
+    assert "--location LOC-001)" in text
+
+
+def test_cli_import_location_puts_every_line_at_that_location(tmp_path: Path, capsys) -> None:
+    from dso_analytics.cli import main
+
+    d = _dso(tmp_path)  # company 500 is no alias: the export has no usable site column
+    src = _csv(tmp_path / "autotask.csv", [AUTOTASK_HEADER, *_autotask_rows(500, n=4)])
+    dest = d / "billing" / "autotask.csv"
+    # without --location: refused, the message offers --location
+    assert main(["import", str(src), "--dso", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert "found no location for 4 of 4 lines" in err
+    assert "--location LOC-001" in err
+    assert not dest.exists()
+    # an id the DSO does not know: one line, exit 2, nothing written
+    assert main(["import", str(src), "--dso", str(d), "--location", "LOC-009"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "--location 'LOC-009': not a location_id of this DSO (known: LOC-001, LOC-002)" in err
+    assert not list((d / "billing").iterdir())
+    # a known id: every line is that location's, amounts as exported
+    assert main(["import", str(src), "--dso", str(d), "--location", "LOC-002"]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {dest}"
+    with dest.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["location_id"] for r in rows] == ["LOC-002"] * 4
+    assert sum(float(r["amount"]) for r in rows) == 400.0
+    ds = read_dso(d)
+    assert [p for p in ds.read_problems if p.severity == "error"] == []
+    assert set(ds.billing["location_id"]) == {"LOC-002"}
+    assert len(ds.billing) == 4
 
 
 def test_autotask_company_alias_or_file_name_resolves_the_location(tmp_path: Path) -> None:

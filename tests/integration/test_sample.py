@@ -427,3 +427,35 @@ def test_specimen_pdf_extracts_to_its_agreements_row() -> None:
         if key == "renewal_term_months" and row["auto_renew"] is False:
             want = None
         assert values[key] == want, key
+
+
+def test_sample_ships_a_provider_export_read_through_its_profile() -> None:
+    """summit-dental-partners' LOC-039 billing is a HaloPSA export as it comes: the
+    profile recognises it and its lines are read like the generator's contract lines."""
+    from decimal import Decimal
+
+    import numpy as np
+
+    from dso_analytics import sample
+    from dso_analytics.ingest import read_dso
+
+    file = f"billing/{sample.PROVIDER_EXPORT_FILE}"
+    d = SAMPLE / sample.PROVIDER_EXPORT_DSO
+    assert (d / file).is_file() and not (d / "billing" / "LOC-039.xlsx").exists()
+    # the generator's lines (seed 7, summit is the second builder)
+    gen = sample._summit(np.random.default_rng([7, 1]))
+    (exported,) = [f for f in gen.billing if f.name == sample.PROVIDER_EXPORT_FILE]
+    gen_total = sum(Decimal(r["net_amount"]) for r in exported.rows)
+    assert (len(exported.rows), gen_total) == (
+        5,
+        Decimal("12394.26"),
+    )  # 2 x 2051.13 + 2 x 396 + 7500
+
+    ds = read_dso(d)
+    assert [p for p in ds.read_problems if p.severity == "error"] == []
+    assert {s.path: s.profile for s in ds.sources}[file] == "halopsa-invoice-lines"
+    lines = ds.billing[ds.billing["source_file"] == file]
+    assert len(lines) == len(exported.rows)
+    assert set(lines["location_id"]) == {sample.PROVIDER_EXPORT_LOCATION}
+    assert sum(Decimal(str(a)).quantize(Decimal("0.01")) for a in lines["amount"]) == gen_total
+    assert list(lines["invoice_number"]) == [r["invoicenumber"] for r in exported.rows]
