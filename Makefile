@@ -46,7 +46,7 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
 ## Regenerate the committed sample portfolio (deterministic)
-sample: $(VENV)/.runtime
+sample: $(VENV)/.dev
 	$(VENV)/bin/dso-analytics sample $(SAMPLE) --force
 
 clean:

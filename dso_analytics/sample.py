@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import csv
 import shutil
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -1741,6 +1742,11 @@ def _write_specimen_pdf(dso_dir: Path) -> list[Path]:
     try:
         import fpdf  # noqa: F401
     except ImportError:
+        print(
+            f"note: {dso_dir.name}: fpdf2 is not installed, so the sample agreement PDF is not "
+            "written (pip install fpdf2, or make sample, which installs the dev extras)",
+            file=sys.stderr,
+        )
         return []
     from dso_analytics.extract.specimen import compose_agreement, write_agreement_pdf
     from dso_analytics.ingest import read_dso
