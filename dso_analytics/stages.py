@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.lazyimports import defer_iri_grammar
+
+defer_iri_grammar()  # papermill, nbconvert and Great Expectations import jsonschema
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -285,22 +288,47 @@ def stop_kernel(km: AsyncKernelManager | None) -> None:
 
 #: A kernel started ahead of the first render in this process (:func:`warm_up`).
 _warm: list[AsyncKernelManager] = []
+_finalizer: list[Any] = []
 
 
 def warm_up() -> None:
-    """Start one report kernel ahead of time in this (worker) process.
+    """Start one report kernel ahead of time in this (worker) process, then import.
 
     A runner calls it when a worker starts, so the kernel boots and imports while
     the parent validates and computes; the next :func:`render` here takes it.
     The kernel is shut down when the process exits, if no render took it.
+    Meanwhile this process imports what :func:`render` uses (papermill, the HTML
+    exporter with its templates, the workbook and brief writers,
+    :func:`preload_render`), so none of it is paid after the DSO is prepared.
     """
+    warm_kernel()
+    preload_render()
+
+
+def warm_kernel() -> None:
+    """Start a report kernel for the next :func:`render` in this process (not waited for);
+    shut down when the process exits if no render takes it."""
     km = start_kernel()
     if km is None:
         return
     _warm.append(km)
-    import multiprocessing.util
+    if not _finalizer:
+        import multiprocessing.util
 
-    multiprocessing.util.Finalize(None, _stop_warm, exitpriority=10)
+        _finalizer.append(multiprocessing.util.Finalize(None, _stop_warm, exitpriority=10))
+
+
+def preload_render() -> None:
+    """Import what :func:`render` needs and set up the HTML exporter (never raises)."""
+    with contextlib.suppress(Exception):
+        import papermill  # noqa: F401
+
+        import dso_analytics.reporting.brief
+        import dso_analytics.reporting.excel  # noqa: F401
+        from dso_analytics.reporting.html import warm_exporter
+        from dso_analytics.reporting.notebook import write_prepared  # noqa: F401
+
+        warm_exporter()
 
 
 def _stop_warm() -> None:
@@ -486,6 +514,7 @@ def render(
     *,
     cell_timeout: int = 600,
     timeout: int = 1800,
+    warm_next: bool = False,
 ) -> Artifacts:
     """Render one DSO's report from its prepared metrics into the folder ``out``.
 
@@ -499,6 +528,9 @@ def render(
         The DSO's output folder; gets ``<stem>.{html,xlsx,ipynb}``.
     cell_timeout, timeout : int
         Seconds per notebook cell / for the whole report.
+    warm_next : bool
+        Another report will render in this process: start its kernel now
+        (:func:`warm_kernel`), so it boots while this one renders.
 
     Returns
     -------
@@ -507,7 +539,7 @@ def render(
     Raises
     ------
     StageFailed
-        With the stage (``notebook``, ``html``, ``workbook``, ``publish``) and one
+        With the stage (``notebook``, ``html``, ``workbook``, ``brief``, ``publish``) and one
         line; no finished-looking output is left, the executed notebook is kept
         as ``<stem>.failed.ipynb``.
     """
@@ -517,10 +549,17 @@ def render(
     out = Path(out)
     m = prepared.metrics
     km = None
+    side: _SideOutputs | None = None
     with _staging(out, template, f"dso-report-{prepared.dso}-") as (work, state):
         try:
             with deadline(timeout):
                 km = _take_kernel()
+                if warm_next:
+                    warm_kernel()
+                # the workbook and the brief need only the metrics: written on a thread
+                # while the kernel runs the notebook (their failures are raised below,
+                # in the order the stages are named: notebook, html, workbook, brief)
+                side = _SideOutputs(prepared, template, work)
                 handoff = write_prepared(work, metrics=m, validation=prepared.validation.to_dict())
                 parameters = {
                     "dso_dir": str(prepared.dso_dir),
@@ -533,7 +572,6 @@ def render(
                 )  # fmt: skip
                 km = None  # shut down by execute_notebook
                 state["stage"] = "html"
-                from dso_analytics.reporting.excel import write_dso_workbook
                 from dso_analytics.reporting.html import export_html
 
                 html = export_html(
@@ -541,24 +579,67 @@ def render(
                     work / f"{template.stem}.html",
                     title=f"Renewal leverage: {m.display_name}",
                 )
-                state["stage"] = "workbook"
-                xlsx = write_dso_workbook(
-                    m,
-                    work / f"{template.stem}.xlsx",
-                    validation_summary=prepared.validation,
-                    sources=prepared.sources,
-                    scenarios=prepared.scenarios,
-                )
-                staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
-                state["stage"] = "brief"
-                from dso_analytics.reporting.brief import BRIEF_NAME, brief_available, write_brief
-
-                if template.brief and brief_available():  # needs Debian's chromium
-                    staged["pdf"] = write_brief(m, work / BRIEF_NAME)
+                staged = {"ipynb": work / f"{template.stem}.ipynb", "html": html}
+                staged.update(side.result(state))
             state["stage"] = "publish"
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
+            if side is not None:
+                side.join()  # before the staging folder is removed
+
+
+class _SideOutputs:
+    """The workbook and the brief of one DSO, each written on a thread while the kernel
+    runs the notebook (see :func:`render`): Chromium prints while the workbook is written."""
+
+    def __init__(self, prepared: Prepared, template: Template, work: Path) -> None:
+        self._prepared, self._template, self._work = prepared, template, work
+        self._staged: dict[str, Path] = {}
+        self._errors: dict[str, BaseException] = {}
+        self._threads = [
+            threading.Thread(target=self._run, args=(stage,), name=f"dso-{stage}", daemon=True)
+            for stage in ("brief", "workbook")
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _run(self, stage: str) -> None:
+        p = self._prepared
+        try:
+            if stage == "workbook":
+                from dso_analytics.reporting.excel import write_dso_workbook
+
+                self._staged["xlsx"] = write_dso_workbook(
+                    p.metrics,
+                    self._work / f"{self._template.stem}.xlsx",
+                    validation_summary=p.validation,
+                    sources=p.sources,
+                    scenarios=p.scenarios,
+                )
+                return
+            from dso_analytics.reporting.brief import BRIEF_NAME, brief_available, write_brief
+
+            if self._template.brief and brief_available():  # needs Debian's chromium
+                self._staged["pdf"] = write_brief(p.metrics, self._work / BRIEF_NAME)
+        except BaseException as exc:  # noqa: BLE001 - raised on the render's thread
+            self._errors[stage] = exc
+
+    def join(self) -> None:
+        """Wait for both threads (Chromium has its own timeout)."""
+        for t in self._threads:
+            t.join()
+
+    def result(self, state: dict[str, Any]) -> dict[str, Path]:
+        """The staged ``xlsx`` (and ``pdf``); re-raises a failure, the workbook's first,
+        with ``state["stage"]`` naming it."""
+        state["stage"] = "workbook"
+        self.join()
+        for stage in ("workbook", "brief"):
+            if stage in self._errors:
+                state["stage"] = stage
+                raise self._errors[stage]
+        return dict(self._staged)
 
 
 def render_portfolio(
