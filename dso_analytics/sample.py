@@ -1596,7 +1596,7 @@ def _coastal(rng: np.random.Generator) -> _Dso:
 # Writers
 # ---------------------------------------------------------------------------
 _MONEY_COLS = {"unit_price", "amount", "monthly_rate", "onboarding_cap", "onboarding_hourly_rate",
-               "add_on_rate"}  # fmt: skip
+               "add_on_rate", "amount_asked", "amount_agreed", "amount_realised"}  # fmt: skip
 
 
 def _write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[dict]]]) -> None:
@@ -1724,6 +1724,8 @@ profile (its `site` value maps to {export_loc} through the location's aliases).
 Each DSO ships a scenarios file (`scenarios.xlsx` or `scenarios.yaml`): its provider's
 counter-offer, compared with current terms and the DSO-grade target by
 `dso-analytics scenarios data/sample/<dso>` (M8).
+`{negotiation_dso}/negotiation.xlsx` is a negotiation log a few months in (asked, agreed,
+realised): the renewal report's "Negotiation status" section reads it.
 
 | DSO | locations | agreements | story |
 |---|---|---|---|
@@ -1835,6 +1837,42 @@ def _write_scenarios(dso_dir: Path) -> list[Path]:
     return [path]
 
 
+#: The sample DSO that ships a negotiation log (``negotiation.xlsx``), so the reports'
+#: "Negotiation status" section has figures: an analyst's log a few months in.
+NEGOTIATION_DSO = "summit-dental-partners"
+#: Its rows (``ask_key`` from the DSO's current asks; amounts as the analyst recorded them).
+_NEGOTIATION_ROWS: tuple[dict[str, Any], ...] = (
+    {"ask_key": "claim_included:AG-SDP-01", "type": "claim", "agreement_id": "AG-SDP-01",
+     "ask": "Credit the included services billed as extras", "status": "agreed",
+     "amount_asked": 59690.00, "amount_agreed": 40000.00, "amount_realised": 15000.00,
+     "date_asked": date(2026, 6, 1), "date_agreed": date(2026, 7, 15),
+     "date_realised": date(2026, 9, 30), "owner": "R. Patel",
+     "note": "40,000 agreed in three credit memos; the first (15,000) is on the September invoice"},
+    {"ask_key": "claim_above_cap:AG-SDP-01", "type": "claim", "agreement_id": "AG-SDP-01",
+     "ask": "Credit onboarding billed above the 7,500 cap", "status": "asked",
+     "amount_asked": 12600.00, "date_asked": date(2026, 9, 15), "owner": "R. Patel",
+     "note": "claim letter sent with the invoice lines"},
+    {"ask_key": "volume_pricing:AG-SDP-01", "type": "ask", "agreement_id": "AG-SDP-01",
+     "ask": "Volume pricing per workstation at renewal", "status": "asked",
+     "amount_asked": 150000.00, "date_asked": date(2026, 10, 1), "owner": "J. Moreau"},
+    {"ask_key": "overage:AG-SDP-01:helpdesk", "type": "ask", "agreement_id": "AG-SDP-01",
+     "ask": "Waive helpdesk overage", "status": "rejected", "amount_asked": 10293.07,
+     "date_asked": date(2026, 8, 3), "owner": "J. Moreau",
+     "note": "provider points to the plan limit; raise again at renewal"},
+    {"ask_key": "onboarding_cap:AG-SDP-01", "type": "ask", "agreement_id": "AG-SDP-01",
+     "ask": "Lower the onboarding cap to the 5,000 target", "status": "open"},
+)  # fmt: skip
+
+
+def _write_negotiation_log(dso_dir: Path) -> Path:
+    """Write the sample's ``negotiation.xlsx`` (:data:`_NEGOTIATION_ROWS`, sheet ``log``)."""
+    from dso_analytics.actions.negotiation import LOG_COLUMNS, LOG_FILE, LOG_SHEET
+
+    path = dso_dir / LOG_FILE
+    _write_xlsx(path, {LOG_SHEET: (LOG_COLUMNS, _NEGOTIATION_ROWS)})
+    return path
+
+
 def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> list[Path]:
     """Write the sample portfolio: one folder per DSO, plus a README.
 
@@ -1869,6 +1907,8 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
         if dso.slug == SPECIMEN_DSO:
             written += _write_specimen_pdf(out / dso.slug)
         written += _write_scenarios(out / dso.slug)
+        if dso.slug == NEGOTIATION_DSO:
+            written.append(_write_negotiation_log(out / dso.slug))
         rows.append(
             f"| `{dso.slug}` | {len(dso.locations)} | {len(dso.agreements)} | "
             f"{dso.meta['notes'].removeprefix('Sample DSO (generated). ')} |"
@@ -1881,6 +1921,7 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
             export_dso=PROVIDER_EXPORT_DSO,
             export_file=PROVIDER_EXPORT_FILE,
             export_loc=PROVIDER_EXPORT_LOCATION,
+            negotiation_dso=NEGOTIATION_DSO,
         ),
         "utf-8",
     )
