@@ -1721,6 +1721,9 @@ a development dependency): try `dso-analytics extract data/sample/bright-smiles/
 Billing is in contract form except `{export_dso}/billing/{export_file}`: the {export_loc}
 lines as a HaloPSA invoice-lines export, as it comes, read through the `halopsa-invoice-lines`
 profile (its `site` value maps to {export_loc} through the location's aliases).
+Each DSO ships a scenarios file (`scenarios.xlsx` or `scenarios.yaml`): its provider's
+counter-offer, compared with current terms and the DSO-grade target by
+`dso-analytics scenarios data/sample/<dso>` (M8).
 `{negotiation_dso}/negotiation.xlsx` is a negotiation log a few months in (asked, agreed,
 realised): the renewal report's "Negotiation status" section reads it.
 
@@ -1767,6 +1770,71 @@ def _write_specimen_pdf(dso_dir: Path) -> list[Path]:
         locations="; ".join(names.get(x, x) for x in ids),
     )  # fmt: skip
     return [write_agreement_pdf(pages, dso_dir / f"{aid}.pdf")]
+
+
+# ---------------------------------------------------------------------------
+# Negotiation scenarios (M8): each sample DSO ships its provider's counter-offer
+# ---------------------------------------------------------------------------
+#: The columns of the sample scenarios files (docs/data-contract.md "scenarios").
+_SCENARIO_COLUMNS = (
+    "scenario", "agreement_id", "monthly_rate", "base_fee_increase_pct", "annual_uplift_pct",
+    "term_months", "onboarding_terms", "onboarding_cap", "onboarding_sla_business_days",
+    "reporting", "included_services", "acquisitions_per_year", "workstations_per_new_location",
+    "discount_rate_pct", "notes",
+)  # fmt: skip
+
+#: Per sample DSO: its scenarios file name and rows.  Each is what a provider typically
+#: answers to the DSO-grade asks: a higher rate, some add-ons (not all) moved into the
+#: base fee, an onboarding cap above the DSO-grade target and a slower SLA; plus the
+#: DSO's own planning assumptions.  Coastal's counter-offer also asks for a longer
+#: term (36 months against the 12 its agreement renews into).
+SAMPLE_SCENARIOS: dict[str, tuple[str, list[dict[str, Any]]]] = {
+    "bright-smiles": ("scenarios.xlsx", [
+        {"scenario": "DentalNet counter-offer", "agreement_id": "AG-BS-001",
+         "base_fee_increase_pct": 6, "annual_uplift_pct": 3.5,
+         "included_services": "security_tools;cross_location_incidents",
+         "onboarding_terms": "capped", "onboarding_cap": 6500,
+         "onboarding_sla_business_days": 15, "reporting": "monthly_automatic",
+         "acquisitions_per_year": 2, "discount_rate_pct": 8,
+         "notes": "security tools and cross-location incidents into base; compliance "
+                  "documentation and organizational reporting stay add-ons"},
+    ]),
+    "summit-dental-partners": ("scenarios.xlsx", [
+        {"scenario": "Keystone counter-offer", "agreement_id": "AG-SDP-01",
+         "base_fee_increase_pct": 1.5, "annual_uplift_pct": 3.5,
+         "included_services": "organizational_reporting",
+         "onboarding_terms": "capped", "onboarding_cap": 6000,
+         "onboarding_sla_business_days": 12, "reporting": "monthly_automatic",
+         "acquisitions_per_year": 3, "workstations_per_new_location": 9,
+         "discount_rate_pct": 8,
+         "notes": "organizational reporting into base; onboarding cap 7,500 -> 6,000"},
+    ]),
+    "coastal-family-dental": ("scenarios.yaml", [
+        {"scenario": "Anchor Point counter-offer", "agreement_id": "AG-CFD-01",
+         "monthly_rate": 179, "annual_uplift_pct": 2.5, "term_months": 36,
+         "included_services": "cross_location_incidents",
+         "acquisitions_per_year": 1, "discount_rate_pct": 8,
+         "notes": "rate 179 with a 2.5% uplift for a 36-month term; cross-location "
+                  "incidents into base, compliance documentation stays an add-on"},
+    ]),
+}  # fmt: skip
+
+
+def _write_scenarios(dso_dir: Path) -> list[Path]:
+    """Write the DSO's :data:`SAMPLE_SCENARIOS` file (``scenarios.xlsx`` sheet ``scenarios``,
+    or ``scenarios.yaml``); nothing for a DSO without one."""
+    spec = SAMPLE_SCENARIOS.get(dso_dir.name)
+    if spec is None:
+        return []
+    name, rows = spec
+    path = dso_dir / name
+    if path.suffix == ".yaml":
+        ordered = [{c: r[c] for c in _SCENARIO_COLUMNS if c in r} for r in rows]
+        text = yaml.safe_dump({"scenarios": ordered}, sort_keys=False, width=88)
+        path.write_text(text, encoding="utf-8")
+    else:
+        _write_xlsx(path, {"scenarios": (_SCENARIO_COLUMNS, rows)})
+    return [path]
 
 
 #: The sample DSO that ships a negotiation log (``negotiation.xlsx``), so the reports'
@@ -1838,6 +1906,7 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
         written += _write_dso(out, dso)
         if dso.slug == SPECIMEN_DSO:
             written += _write_specimen_pdf(out / dso.slug)
+        written += _write_scenarios(out / dso.slug)
         if dso.slug == NEGOTIATION_DSO:
             written.append(_write_negotiation_log(out / dso.slug))
         rows.append(
