@@ -1547,6 +1547,9 @@ a development dependency): try `dso-analytics extract data/sample/bright-smiles/
 Billing is in contract form except `{export_dso}/billing/{export_file}`: the {export_loc}
 lines as a HaloPSA invoice-lines export, as it comes, read through the `halopsa-invoice-lines`
 profile (its `site` value maps to {export_loc} through the location's aliases).
+Each DSO ships a scenarios file (`scenarios.xlsx` or `scenarios.yaml`): its provider's
+counter-offer, compared with current terms and the DSO-grade target by
+`dso-analytics scenarios data/sample/<dso>` (M8).
 `{negotiation_dso}/negotiation.xlsx` is a negotiation log a few months in (asked, agreed,
 realised): the renewal report's "Negotiation status" section reads it.
 
@@ -1591,6 +1594,45 @@ def _write_specimen_pdf(dso_dir: Path) -> list[Path]:
     return [write_agreement_pdf(pages, dso_dir / f"{aid}.pdf")]
 
 
+# ---------------------------------------------------------------------------
+# Negotiation scenarios (M8): each sample DSO ships its provider's counter-offer
+# ---------------------------------------------------------------------------
+#: The columns of the sample scenarios files (docs/data-contract.md "scenarios").
+_SCENARIO_COLUMNS = (
+    "scenario", "agreement_id", "monthly_rate", "base_fee_increase_pct", "annual_uplift_pct",
+    "term_months", "onboarding_terms", "onboarding_cap", "onboarding_sla_business_days",
+    "reporting", "included_services", "acquisitions_per_year", "workstations_per_new_location",
+    "discount_rate_pct", "notes",
+)  # fmt: skip
+
+#: Per sample DSO: its scenarios file name and rows (``sample_spec/<dso>/scenarios.yaml``):
+#: what a provider typically answers to the DSO-grade asks, plus the DSO's own planning
+#: assumptions.
+SAMPLE_SCENARIOS: dict[str, tuple[str, list[dict[str, Any]]]] = {
+    slug: (spec["file"], spec["scenarios"])
+    for slug in SAMPLE_DSOS
+    if _spec(slug, "scenarios.yaml").is_file()
+    for spec in [_read_yaml(slug, "scenarios.yaml")]
+}
+
+
+def _write_scenarios(dso_dir: Path) -> list[Path]:
+    """Write the DSO's :data:`SAMPLE_SCENARIOS` file (``scenarios.xlsx`` sheet ``scenarios``,
+    or ``scenarios.yaml``); nothing for a DSO without one."""
+    spec = SAMPLE_SCENARIOS.get(dso_dir.name)
+    if spec is None:
+        return []
+    name, rows = spec
+    path = dso_dir / name
+    if path.suffix == ".yaml":
+        ordered = [{c: r[c] for c in _SCENARIO_COLUMNS if c in r} for r in rows]
+        text = yaml.safe_dump({"scenarios": ordered}, sort_keys=False, width=88)
+        path.write_text(text, encoding="utf-8")
+    else:
+        _write_xlsx(path, {"scenarios": (_SCENARIO_COLUMNS, rows)})
+    return [path]
+
+
 def _write_negotiation_log(dso_dir: Path, rows: Sequence[dict[str, Any]]) -> Path:
     """Write a sample ``negotiation.xlsx`` (sheet ``log``) from the spec's negotiation.yaml."""
     from dso_analytics.actions.negotiation import LOG_COLUMNS, LOG_FILE, LOG_SHEET
@@ -1632,6 +1674,7 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
         written += _write_dso(out, dso)
         if dso.slug == SPECIMEN_DSO:
             written += _write_specimen_pdf(out / dso.slug)
+        written += _write_scenarios(out / dso.slug)
         if dso.negotiation:
             written.append(_write_negotiation_log(out / dso.slug, dso.negotiation))
         rows.append(
