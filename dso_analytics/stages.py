@@ -538,7 +538,12 @@ def render(
         try:
             with deadline(timeout):
                 km = _take_kernel()
-                handoff = write_prepared(work, metrics=m, validation=prepared.validation.to_dict())
+                handoff = write_prepared(
+                    work,
+                    metrics=m,
+                    validation=prepared.validation.to_dict(),
+                    scenarios=prepared.scenarios,
+                )
                 parameters = {
                     "dso_dir": str(prepared.dso_dir),
                     "prepared": str(handoff),
