@@ -130,7 +130,7 @@ def test_cli_table_json_and_exit_codes(tmp_path, capsys):
     d = _dso_dir(tmp_path)
     assert main(["scenarios", str(d), "--as-of", "2025-06-30"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split()[:2] == ["scenario", "total"]
+    assert out.splitlines()[0].split()[:3] == ["scenario", "months", "total"]
     assert CURRENT in out and TARGET in out
     (d / "scenarios.yaml").write_text(
         "- scenario: Counter\n  agreement_id: AG-1\n  monthly_rate: 140\n"
