@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,11 +134,27 @@ class Artifacts:
     pdf: Path | None = None  # the one-page renewal brief, when Chromium is installed
 
 
+class Stage(StrEnum):
+    """Where a report failed: the value is the word users see in
+    ``DSO: FAILED (stage): error`` (a :class:`StrEnum`, so it formats as its value)."""
+
+    OUTPUT_PATH = "output path"  # the DSO's output folder cannot be used
+    VALIDATION = "validation"  # parameters or input data (nothing is rendered)
+    METRICS = "metrics"
+    NOTEBOOK = "notebook"  # executing the report template
+    HTML = "html"
+    WORKBOOK = "workbook"
+    BRIEF = "brief"  # the one-page renewal brief (pdf)
+    PUBLISH = "publish"  # moving the finished outputs into place
+    PORTFOLIO = "portfolio"  # the portfolio overview has nothing to show
+    WORKER = "worker"  # a crashed worker process or a lost task
+
+
 class StageFailed(Exception):
     """A stage failed: ``stage`` names it, ``error`` is one line, and
     ``failed_notebook`` is the executed notebook kept for debugging (if any)."""
 
-    def __init__(self, stage: str, error: str, failed_notebook: Path | None = None) -> None:
+    def __init__(self, stage: Stage, error: str, failed_notebook: Path | None = None) -> None:
         self.stage = stage
         self.error = error
         self.failed_notebook = failed_notebook
@@ -175,9 +192,9 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
     try:
         report = validate_dso(folder, params=params, use_cache=use_cache)
     except DsoError as exc:
-        raise StageFailed("validation", error_line(exc)) from exc
+        raise StageFailed(Stage.VALIDATION, error_line(exc)) from exc
     if not report.ok:
-        raise StageFailed("validation", error_line(ValidationFailed(report)))
+        raise StageFailed(Stage.VALIDATION, error_line(ValidationFailed(report)))
     summary = ValidationSummary(
         ok=report.ok, errors=len(report.errors), warnings=len(report.warnings)
     )
@@ -188,7 +205,7 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
         metrics = compute_metrics(report.dataset, params)
         scenarios = dso_scenarios(report.dataset, metrics)[0]
     except DsoError as exc:
-        raise StageFailed("metrics", error_line(exc)) from exc
+        raise StageFailed(Stage.METRICS, error_line(exc)) from exc
     return Prepared(
         dso=folder.resolve().name,
         dso_dir=folder.resolve(),
@@ -487,11 +504,11 @@ def clear_outputs(out: Path, template: Template) -> None:
 
 
 @contextlib.contextmanager
-def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path, dict[str, Stage]]]:
     """A private work folder; on failure the outputs in ``out`` are removed, the executed
     notebook kept as ``*.failed.ipynb`` and :class:`StageFailed` raised."""
     work = Path(tempfile.mkdtemp(prefix=prefix))
-    state: dict[str, Any] = {"stage": "notebook"}
+    state: dict[str, Stage] = {"stage": Stage.NOTEBOOK}
     executed = work / f"{template.stem}.ipynb"
     try:
         yield work, state
@@ -560,7 +577,12 @@ def render(
                 # while the kernel runs the notebook (their failures are raised below,
                 # in the order the stages are named: notebook, html, workbook, brief)
                 side = _SideOutputs(prepared, template, work)
-                handoff = write_prepared(work, metrics=m, validation=prepared.validation.to_dict())
+                handoff = write_prepared(
+                    work,
+                    metrics=m,
+                    validation=prepared.validation.to_dict(),
+                    scenarios=prepared.scenarios,
+                )
                 parameters = {
                     "dso_dir": str(prepared.dso_dir),
                     "prepared": str(handoff),
@@ -571,7 +593,7 @@ def render(
                     km=km,
                 )  # fmt: skip
                 km = None  # shut down by execute_notebook
-                state["stage"] = "html"
+                state["stage"] = Stage.HTML
                 from dso_analytics.reporting.html import export_html
 
                 html = export_html(
@@ -581,7 +603,7 @@ def render(
                 )
                 staged = {"ipynb": work / f"{template.stem}.ipynb", "html": html}
                 staged.update(side.result(state))
-            state["stage"] = "publish"
+            state["stage"] = Stage.PUBLISH
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
@@ -596,18 +618,18 @@ class _SideOutputs:
     def __init__(self, prepared: Prepared, template: Template, work: Path) -> None:
         self._prepared, self._template, self._work = prepared, template, work
         self._staged: dict[str, Path] = {}
-        self._errors: dict[str, BaseException] = {}
+        self._errors: dict[Stage, BaseException] = {}
         self._threads = [
             threading.Thread(target=self._run, args=(stage,), name=f"dso-{stage}", daemon=True)
-            for stage in ("brief", "workbook")
+            for stage in (Stage.BRIEF, Stage.WORKBOOK)
         ]
         for t in self._threads:
             t.start()
 
-    def _run(self, stage: str) -> None:
+    def _run(self, stage: Stage) -> None:
         p = self._prepared
         try:
-            if stage == "workbook":
+            if stage is Stage.WORKBOOK:
                 from dso_analytics.reporting.excel import write_dso_workbook
 
                 self._staged["xlsx"] = write_dso_workbook(
@@ -630,12 +652,12 @@ class _SideOutputs:
         for t in self._threads:
             t.join()
 
-    def result(self, state: dict[str, Any]) -> dict[str, Path]:
+    def result(self, state: dict[str, Stage]) -> dict[str, Path]:
         """The staged ``xlsx`` (and ``pdf``); re-raises a failure, the workbook's first,
         with ``state["stage"]`` naming it."""
-        state["stage"] = "workbook"
+        state["stage"] = Stage.WORKBOOK
         self.join()
-        for stage in ("workbook", "brief"):
+        for stage in (Stage.WORKBOOK, Stage.BRIEF):
             if stage in self._errors:
                 state["stage"] = stage
                 raise self._errors[stage]
@@ -693,11 +715,11 @@ def render_portfolio(
                 for i, p in enumerate(prepared):
                     (work / f"{i:04d}").mkdir()
                     handoff[p.dso] = str(write_prepared(work / f"{i:04d}", metrics=p.metrics))
-                state["stage"] = "workbook"
+                state["stage"] = Stage.WORKBOOK
                 xlsx = write_portfolio_workbook(
                     results, compute_portfolio(results), work / f"{template.stem}.xlsx"
                 )
-                state["stage"] = "notebook"
+                state["stage"] = Stage.NOTEBOOK
                 common = notebook_parameters(prepared[0].params) if prepared else {}
                 nb = execute_notebook(
                     template.path(),
@@ -707,9 +729,9 @@ def render_portfolio(
                     km=km,
                 )
                 km = None
-                state["stage"] = "html"
+                state["stage"] = Stage.HTML
                 html = export_html(nb, work / f"{template.stem}.html", title="Portfolio overview")
-            state["stage"] = "publish"
+            state["stage"] = Stage.PUBLISH
             staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
             return _move_into_place(_final_paths(out, template), staged)
         finally:
