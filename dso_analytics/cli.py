@@ -326,7 +326,9 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     if args.notebook is not None:
         nb_out = Path(args.notebook)
         if nb_out.suffix.lower() != ".ipynb" or not nb_out.parent.is_dir():
-            raise DsoError(f"{args.notebook}: --notebook names an .ipynb file in an existing folder")
+            raise DsoError(
+                f"{args.notebook}: --notebook names an .ipynb file in an existing folder"
+            )
     params = _params(args, dso_dir)
     ds = load_dso(dso_dir, params=params, use_cache=not args.no_cache)
     m = compute_metrics(ds, params)
