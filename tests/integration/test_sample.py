@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -153,6 +154,28 @@ def test_scaled_line_count(tmp_path: Path) -> None:
     assert lines == 3316
     # and roughly locations x months x lines-per-month (20*12*14 = 3360)
     assert abs(lines - 3360) / 3360 < 0.05
+
+
+def _digest(root: Path) -> str:
+    """sha256 over every file under ``root``: relative path and bytes, in path order."""
+    h = hashlib.sha256()
+    for name, data in _files(root).items():
+        h.update(name.encode() + b"\0" + data)
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("file_format", "expected"),
+    [
+        ("xlsx", "00166a0abed55e8150264579381d746f43691ae086efcc325f9d46ea7ab134ff"),
+        ("csv", "1688b51c3130e8d51b064e8593e5d25bf473e88cf2216f90b21e73cdaef4119b"),
+    ],
+)
+def test_scaled_dso_bytes_are_pinned(tmp_path: Path, file_format: str, expected: str) -> None:
+    """The benchmarks' scaled DSO stays byte-for-byte what it was (hashes taken before the
+    generator was rewritten from a spec): benchmark history stays comparable."""
+    dso = write_scaled_dso(tmp_path, locations=12, months=14, file_format=file_format)
+    assert _digest(dso) == expected
 
 
 def test_scaled_xlsx_has_per_location_workbooks(tmp_path: Path) -> None:

@@ -1,0 +1,50 @@
+"""Issue 13 on the sample portfolio: the shipped negotiation log, figures worked by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dso_analytics.actions import negotiation as N
+from dso_analytics.ingest import read_dso
+from dso_analytics.metrics import compute_metrics
+from dso_analytics.standards import read_standard
+from tests.support.paths import SAMPLE
+
+SUMMIT = SAMPLE / "summit-dental-partners"
+
+
+@pytest.fixture(scope="module")
+def summit():
+    ds = read_dso(SUMMIT)
+    return compute_metrics(ds, read_standard(dso_dir=ds.root))
+
+
+def test_sample_log_is_valid_against_the_current_asks(summit) -> None:
+    log = N.read_log(SUMMIT)
+    assert log.path == SUMMIT / "negotiation.xlsx"
+    problems = N.validate_log(log, N.current_asks(summit))
+    assert [str(p) for p in problems] == []
+    assert list(log.frame["ask_key"]) == [
+        "claim_included:AG-SDP-01", "claim_above_cap:AG-SDP-01", "volume_pricing:AG-SDP-01",
+        "overage:AG-SDP-01:helpdesk", "onboarding_cap:AG-SDP-01",
+    ]  # fmt: skip
+
+
+def test_sample_log_totals_by_hand(summit) -> None:
+    log = N.read_log(SUMMIT)
+    per, tot, claims = N.compute_negotiation_status(log.frame, N.current_asks(summit), summit.as_of)
+    # asked: 59,690.00 + 12,600.00 + 150,000.00 + 10,293.07 (the open ask has none)
+    assert tot["asked"] == 232583.07
+    assert tot["agreed"] == 40000.0 and tot["realised"] == 15000.0
+    assert tot["items"] == 5
+    # estimates come from the current asks: 59,690 + 12,600 (claims, all-time) +
+    # 217,400.66 + 10,293.07 + 2,500.00 (asks, next 12 months)
+    assert tot["estimate"] == round(59690 + 12600 + 217400.66 + 10293.07 + 2500, 2)
+    by = tot["by_status"].set_index("status")
+    assert by.loc["asked", "items"] == 2 and by.loc["asked", "asked"] == 162600.0
+    assert by.loc["rejected", "asked"] == 10293.07
+    # one open claim: above the cap, asked 2026-09-15, as-of 2026-10-31 -> 15 + 31 = 46 days
+    assert list(claims["ask_key"]) == ["claim_above_cap:AG-SDP-01"]
+    assert claims.loc[0, "age_days"] == 46
+    assert pd.Timestamp(summit.as_of) == pd.Timestamp("2026-10-31")
