@@ -465,8 +465,8 @@ def test_sample_ships_a_provider_export_read_through_its_profile() -> None:
     file = f"billing/{sample.PROVIDER_EXPORT_FILE}"
     d = SAMPLE / sample.PROVIDER_EXPORT_DSO
     assert (d / file).is_file() and not (d / "billing" / "LOC-039.xlsx").exists()
-    # the generator's lines (seed 7, summit is the second builder)
-    gen = sample._summit(np.random.default_rng([7, 1]))
+    # the generator's lines (seed 7, summit is the second DSO of sample_spec/portfolio.yaml)
+    gen = sample._build_dso(sample.PROVIDER_EXPORT_DSO, np.random.default_rng([7, 1]))
     (exported,) = [f for f in gen.billing if f.name == sample.PROVIDER_EXPORT_FILE]
     gen_total = sum(Decimal(r["net_amount"]) for r in exported.rows)
     assert (len(exported.rows), gen_total) == (
