@@ -362,6 +362,14 @@ def _holds(cond: dict[str, Any] | None, at: _At) -> bool:
     return True
 
 
+#: The keys a billing.yaml rule may have (see :meth:`_Biller.rule`, :meth:`_Biller.line`).
+_RULE_KEYS = frozenset({
+    "service", "style", "when", "chance", "count", "next_month", "invoice", "date", "location",
+    "amount", "qty", "price", "rate", "hours", "template", "n", "site", "explicit", "agreement",
+    "credit",
+})  # fmt: skip
+
+
 class _Biller:
     """Collects the invoice lines of one DSO from its billing rules, drawing from ``rng``."""
 
@@ -441,6 +449,9 @@ class _Biller:
         hours mapped by location (``hours: {LOC-006: 33}``) bill listed locations only.
         The line itself: see :meth:`line`.
         """
+        unknown = sorted(set(rule) - _RULE_KEYS)
+        if unknown or rule.get("credit", "duplicate") not in _WORDING_SPEC["credits"]:
+            raise DsoError(f"sample spec: {rule}: unknown key {unknown} or credit wording")
         hours = rule.get("hours")
         if not _holds(rule.get("when"), at):
             return
@@ -779,29 +790,6 @@ def _prepare_out(out: Path, targets: Sequence[str], force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-_README = """\
-# Sample portfolio (generated: do not edit by hand)
-
-Written by `dso-analytics sample data/sample --force` (module `dso_analytics.sample`,
-seed 7). A test checks that this folder equals a fresh generation. All names are fictitious.
-Latest invoice date (default as-of) of every DSO: {end}.
-`bright-smiles/AG-BS-001.pdf` is agreement AG-BS-001 as its contract would state it (needs fpdf2,
-a development dependency): try `dso-analytics extract data/sample/bright-smiles/AG-BS-001.pdf`.
-Billing is in contract form except `{export_dso}/billing/{export_file}`: the {export_loc}
-lines as a HaloPSA invoice-lines export, as it comes, read through the `halopsa-invoice-lines`
-profile (its `site` value maps to {export_loc} through the location's aliases).
-Each DSO ships a scenarios file (`scenarios.xlsx` or `scenarios.yaml`): its provider's
-counter-offer, compared with current terms and the DSO-grade target by
-`dso-analytics scenarios data/sample/<dso>` (M8).
-`{negotiation_dso}/negotiation.xlsx` is a negotiation log a few months in (asked, agreed,
-realised): the renewal report's "Negotiation status" section reads it.
-
-| DSO | locations | agreements | story |
-|---|---|---|---|
-{rows}
-"""
-
-
 def _write_specimen_pdf(dso_dir: Path) -> list[Path]:
     """Write the DSO's first agreement as a contract would state it: ``<agreement_id>.pdf``.
 
@@ -926,7 +914,9 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
         )
     readme = out / "README.md"
     readme.write_text(
-        _README.format(
+        _spec("portfolio-readme.md")
+        .read_text(encoding="utf-8")
+        .format(
             end=END_DATE.isoformat(),
             rows="\n".join(rows),
             export_dso=PROVIDER_EXPORT_DSO,
@@ -950,6 +940,8 @@ _SCALED_USAGE = {  # service -> weight of the remaining slots
     "patch_management": 0.10, "cross_location_incidents": 0.10, "third_party_licensing": 0.10,
     "compliance_documentation": 0.03, "unclassified": 0.02,
 }  # fmt: skip
+_SCALED_SEAT_PRICES = {"third_party_licensing": 22.0, "security_tools": 6.0,
+                       "backup_monitoring": 4.0, "remote_monitoring": 4.0}  # fmt: skip
 _SCALED_RATES = {"helpdesk": 150.0, "after_hours_support": 195.0, "project_work": 165.0,
                  "patch_management": 150.0, "cross_location_incidents": 175.0,
                  "compliance_documentation": 175.0}  # fmt: skip
@@ -1009,49 +1001,9 @@ def write_scaled_dso(
     _prepare_out(out, (slug,), force)
     rng = np.random.default_rng([seed, 1000 + locations, months])
     mlist = _month_ends(END_DATE, months)
-    window_start = date(mlist[0].year, mlist[0].month, 1)
-    n_in_window = locations // 10
-    locs: list[_Loc] = []
-    for i in range(locations):
-        lid = f"LOC-{i + 1:04d}"
-        ws = int(rng.integers(5, 18))
-        if i >= locations - n_in_window:  # acquired inside the window, evenly spread
-            k = i - (locations - n_in_window)
-            offset = (k * months) // max(1, n_in_window)
-            j = _busday(_month_end(window_start, offset - 1) + timedelta(days=1))
-            gl = int(rng.integers(6, 30)) if j < date(2026, 9, 1) else None
-            jt = "acquisition"
-        else:
-            j = _busday(date(max(2001, window_start.year - 1 - i % 18), 1 + i % 12, 1 + i % 27))
-            jt = ("founding", "acquisition", "de_novo")[i % 3]
-            gl = 0 if jt == "founding" else int(rng.integers(8, 40))
-        locs.append(_Loc(lid, f"Scaled Dental {i + 1}", "PA", j, jt, gl, ws,
-                         int(rng.integers(0, 3)), "active", f"Site {i + 1}", f"Site {i + 1}"))  # fmt: skip
-    aid = "AG-SCALED-01"
-    ag = [
-        _agreement(agreement_id=aid, provider="Scaled MSP", scope="organization",
-                   location_ids=None, start_date=date(2004, 1, 5), term_months=36,
-                   auto_renew=True, renewal_term_months=12, notice_days=90,
-                   pricing_basis="per_workstation", monthly_rate=150, annual_uplift_pct=3,
-                   new_location_terms="automatic", onboarding_terms="capped",
-                   onboarding_cap=7500, onboarding_hourly_rate=175,
-                   onboarding_sla_business_days=15, reporting="on_request", baa="organization",
-                   change_of_ownership_termination=False, p1_response_minutes=30,
-                   p1_resolution_hours=8),
-    ]  # fmt: skip
-    services = _services(aid, {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("included", None, None),
-        "security_tools": ("add_on", 6.0, "per_month"),
-        "cross_location_incidents": ("add_on", 350.0, "per_incident"),
-        "compliance_documentation": ("add_on", 1250.0, "flat"),
-        "organizational_reporting": ("add_on", 450.0, "flat"),
-        "after_hours_support": ("add_on", 195.0, "per_hour"),
-    })  # fmt: skip
-    docs = _docs(aid, {k: i % 2 == 0 for i, k in enumerate(S.DELIVERABLES)})
-    lines = _scaled_lines(rng, locs, mlist, aid)
+    locs = _scaled_locations(rng, locations, mlist)
+    agreements, services, docs = _read_agreements("scaled")
+    lines = _scaled_lines(rng, locs, mlist, agreements[0])
     files = _split_billing(lines, csv_locations=(
         {x.id for x in locs} if file_format == "csv" else set()),
         omit_location_id=True,
@@ -1066,7 +1018,7 @@ def write_scaled_dso(
             "notes": "Generated for benchmarks.",
         },  # fmt: skip
         locations=locs,
-        agreements=ag,
+        agreements=agreements,
         services=services,
         documentation=docs,
         billing=files,
@@ -1075,95 +1027,131 @@ def write_scaled_dso(
     return out / slug
 
 
+def _scaled_locations(rng: np.random.Generator, locations: int, months: list[date]) -> list[_Loc]:
+    """The scaled DSO's locations: the last tenth acquired inside the window, evenly spread."""
+    window_start = date(months[0].year, months[0].month, 1)
+    n_in_window = locations // 10
+    locs: list[_Loc] = []
+    for i in range(locations):
+        ws = int(rng.integers(5, 18))
+        if i >= locations - n_in_window:  # acquired inside the window, evenly spread
+            offset = ((i - (locations - n_in_window)) * len(months)) // max(1, n_in_window)
+            j = _busday(_month_end(window_start, offset - 1) + timedelta(days=1))
+            gl = int(rng.integers(6, 30)) if j < date(2026, 9, 1) else None
+            jt = "acquisition"
+        else:
+            j = _busday(date(max(2001, window_start.year - 1 - i % 18), 1 + i % 12, 1 + i % 27))
+            jt = ("founding", "acquisition", "de_novo")[i % 3]
+            gl = 0 if jt == "founding" else int(rng.integers(8, 40))
+        locs.append(_Loc(f"LOC-{i + 1:04d}", f"Scaled Dental {i + 1}", "PA", j, jt, gl, ws,
+                         int(rng.integers(0, 3)), "active", f"Site {i + 1}", f"Site {i + 1}"))  # fmt: skip
+    return locs
+
+
 def _scaled_lines(
-    rng: np.random.Generator, locs: Sequence[_Loc], months: Sequence[date], aid: str
+    rng: np.random.Generator, locs: Sequence[_Loc], months: list[date], agreement: dict
 ) -> list[dict[str, Any]]:
     """Billing lines of the scaled DSO: fixed count per location-month, templates from all styles."""
-    usage = list(_SCALED_USAGE)
-    weights = np.array([_SCALED_USAGE[s] for s in usage])
-    weights = weights / weights.sum()
-    n_usage = SCALED_LINES_PER_LOCATION_MONTH - len(_SCALED_FIXED)
-    pool = {s: [t for t in DESCRIPTION_TEMPLATES[s]] for s in S.SERVICE_CODES}
     lines: list[dict[str, Any]] = []
     inv_no = 500000
+    window_start = date(months[0].year, months[0].month, 1)
     for d in months:
+        rate = _uplifted(agreement["monthly_rate"], agreement["annual_uplift_pct"],
+                         agreement["start_date"], d)  # fmt: skip
         for loc in locs:
-            if not loc.billed(d, months):
-                continue
-            inv_no += 1
-            inv = f"SC-{inv_no}"
-            rate = _uplifted(150, 3, date(2004, 1, 5), d)
-            svc = list(_SCALED_FIXED) + list(rng.choice(usage, size=n_usage, p=weights))
-            tix = rng.integers(41000, 99000, size=len(svc))
-            hrs = rng.integers(2, 9, size=len(svc)) / 2.0
-            picks = rng.integers(0, 1 << 30, size=len(svc))
-            seen: set[tuple[str, float]] = set()  # no line repeated within an invoice
-            for k, s in enumerate(svc):
-                ctx = _ctx_defaults()
-                ctx.update(ticket=int(tix[k]), tdate=f"{d:%Y%m%d}", seq=f"{k + 1:04d}",
-                           month=f"{d:%b %Y}", site=loc.site, n=loc.ws)  # fmt: skip
-                qty: float | None = None
-                unit: float | None = None
-                hours: float | None = None
-                if k == 0:
-                    qty, unit = float(loc.ws), rate
-                    tpl = "Managed IT Services - Per Seat ({n} @ ${rate})"
-                else:
-                    templates = pool[s]
-                    tpl = templates[int(picks[k]) % len(templates)]
-                if s in _SCALED_RATES:
-                    hours, unit = float(hrs[k]), _SCALED_RATES[s]
-                    qty = hours
-                    amount = hours * unit
-                elif qty is None and s in ("third_party_licensing", "security_tools",
-                                           "backup_monitoring", "remote_monitoring"):  # fmt: skip
-                    qty, unit = float(loc.ws), {"third_party_licensing": 22.0,
-                                                "security_tools": 6.0}.get(s, 4.0)  # fmt: skip
-                    amount = qty * unit
-                elif qty is not None and unit is not None:
-                    amount = qty * unit
-                else:
-                    amount = float(int(picks[k]) % 900 + 100)
-                ctx.update(rate=_num(unit or 0), hours=_num(hours or 1))
-                if qty is not None:
-                    ctx["n"] = _num(qty)
-                text = tpl.format(**ctx)
-                if (text, _money(amount)) in seen:
-                    text = f"{text} (line {k + 1})"
-                seen.add((text, _money(amount)))
-                lines.append({
-                    "invoice_number": inv, "invoice_date": d, "location_id": loc.id,
-                    "agreement_id": None, "description": text, "service": None,
-                    "quantity": qty, "unit_price": unit, "amount": _money(amount),
-                    "hours": hours,
-                })  # fmt: skip
-        # onboarding lines of locations acquired this month
-        for loc in locs:
-            if loc.join >= date(months[0].year, months[0].month, 1) and (
-                (loc.join.year, loc.join.month) == (d.year, d.month)
-            ):
-                for k, (tpl, amount) in enumerate((
-                    ("Setup Fee - New Location Onboarding - {site}", 7500.0),
-                    ("Onboarding additional labor - {site} - 12 hrs @ $175", 2100.0),
-                )):  # fmt: skip
-                    lines.append({
-                        "invoice_number": f"SC-OB-{loc.id}", "invoice_date": d,
-                        "location_id": loc.id, "agreement_id": None,
-                        "description": tpl.format(site=loc.site), "service": None,
-                        "quantity": 1.0, "unit_price": amount, "amount": amount,
-                        "hours": 12.0 if k else None,
-                    })  # fmt: skip
-        org = (
-            ("Quarterly exec IT report (on request)", 450.0, None),
-            ("Multi-site outage - ticket #{ticket}", 350.0, None),
-            ("HIPAA risk assessment documentation package", 1250.0, None),
-        )
-        for k, (tpl, amount, _) in enumerate(org[:SCALED_ORG_LINES_PER_MONTH]):
-            lines.append({
-                "invoice_number": f"SC-ORG-{d:%Y%m}", "invoice_date": d, "location_id": None,
-                "agreement_id": aid if k == 0 else None,
-                "description": tpl.format(ticket=int(rng.integers(41000, 99000))),
-                "service": None, "quantity": 1.0, "unit_price": amount, "amount": amount,
-                "hours": None,
-            })  # fmt: skip
+            if loc.billed(d, months):
+                inv_no += 1
+                lines += _scaled_invoice(rng, loc, d, f"SC-{inv_no}", rate)
+        for loc in locs:  # onboarding lines of locations acquired this month
+            if loc.join >= window_start and loc.join.strftime("%Y%m") == f"{d:%Y%m}":
+                lines += _scaled_onboarding(loc, d)
+        lines += _scaled_organization(rng, d, agreement["agreement_id"])
     return lines
+
+
+def _scaled_line(inv: str, d: date, loc: str | None, text: str, qty: float | None,
+                 unit: float | None, amount: float, hours: float | None = None,
+                 agreement: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return {
+        "invoice_number": inv, "invoice_date": d, "location_id": loc, "agreement_id": agreement,
+        "description": text, "service": None, "quantity": qty, "unit_price": unit,
+        "amount": _money(amount), "hours": hours,
+    }  # fmt: skip
+
+
+def _scaled_invoice(
+    rng: np.random.Generator, loc: _Loc, d: date, inv: str, rate: float
+) -> list[dict[str, Any]]:
+    """One location's invoice of a month: :data:`SCALED_LINES_PER_LOCATION_MONTH` lines."""
+    usage = list(_SCALED_USAGE)
+    weights = np.array([_SCALED_USAGE[s] for s in usage])
+    n_usage = SCALED_LINES_PER_LOCATION_MONTH - len(_SCALED_FIXED)
+    svc = list(_SCALED_FIXED) + list(rng.choice(usage, size=n_usage, p=weights / weights.sum()))
+    tix = rng.integers(41000, 99000, size=len(svc))
+    hrs = rng.integers(2, 9, size=len(svc)) / 2.0
+    picks = rng.integers(0, 1 << 30, size=len(svc))
+    seen: set[tuple[str, float]] = set()  # no line repeated within an invoice
+    lines = []
+    for k, s in enumerate(svc):
+        ctx = _ctx_defaults()
+        ctx.update(ticket=int(tix[k]), tdate=f"{d:%Y%m%d}", seq=f"{k + 1:04d}",
+                   month=f"{d:%b %Y}", site=loc.site, n=loc.ws)  # fmt: skip
+        qty: float | None = None
+        unit: float | None = None
+        hours: float | None = None
+        if k == 0:
+            qty, unit = float(loc.ws), rate
+            tpl = "Managed IT Services - Per Seat ({n} @ ${rate})"
+        else:
+            templates = DESCRIPTION_TEMPLATES[s]
+            tpl = templates[int(picks[k]) % len(templates)]
+        if s in _SCALED_RATES:
+            hours, unit = float(hrs[k]), _SCALED_RATES[s]
+            qty = hours
+        elif qty is None and s in _SCALED_SEAT_PRICES:
+            qty, unit = float(loc.ws), _SCALED_SEAT_PRICES[s]
+        amount = qty * unit if qty is not None and unit is not None else float(picks[k] % 900 + 100)
+        ctx.update(rate=_num(unit or 0), hours=_num(hours or 1))
+        if qty is not None:
+            ctx["n"] = _num(qty)
+        text = tpl.format(**ctx)
+        if (text, _money(amount)) in seen:
+            text = f"{text} (line {k + 1})"
+        seen.add((text, _money(amount)))
+        lines.append(_scaled_line(inv, d, loc.id, text, qty, unit, amount, hours))
+    return lines
+
+
+def _scaled_onboarding(loc: _Loc, d: date) -> list[dict[str, Any]]:
+    """The two onboarding lines of a location acquired in month ``d``."""
+    return [
+        _scaled_line(
+            f"SC-OB-{loc.id}", d, loc.id, tpl.format(site=loc.site), 1.0, amount, amount, hours
+        )  # fmt: skip
+        for tpl, amount, hours in (
+            ("Setup Fee - New Location Onboarding - {site}", 7500.0, None),
+            ("Onboarding additional labor - {site} - 12 hrs @ $175", 2100.0, 12.0),
+        )
+    ]
+
+
+def _scaled_organization(rng: np.random.Generator, d: date, aid: str) -> list[dict[str, Any]]:
+    """The organization invoice of month ``d``: :data:`SCALED_ORG_LINES_PER_MONTH` lines."""
+    org = (
+        ("Quarterly exec IT report (on request)", 450.0),
+        ("Multi-site outage - ticket #{ticket}", 350.0),
+        ("HIPAA risk assessment documentation package", 1250.0),
+    )
+    return [
+        _scaled_line(
+            f"SC-ORG-{d:%Y%m}",
+            d,
+            None,
+            tpl.format(ticket=int(rng.integers(41000, 99000))),
+            1.0,
+            amount,
+            amount,
+            agreement=aid if k == 0 else None,
+        )  # fmt: skip
+        for k, (tpl, amount) in enumerate(org[:SCALED_ORG_LINES_PER_MONTH])
+    ]

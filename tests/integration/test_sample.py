@@ -98,6 +98,27 @@ def test_templates_cover_every_service_code() -> None:
     assert all("{description}" in t or "{ticket}" in t for t in CREDIT_TEMPLATES)
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"service": "helpdesk", "chanse": 0.1, "amount": 85.0},  # a typo in a key
+        {"service": "helpdesk", "amount": -85.0, "credit": "dupe"},  # no such credit wording
+        {"service": "helpdesk", "amount": 85.0, "when": {"month": [1]}},  # no such condition
+    ],
+)
+def test_spec_mistakes_are_refused(rule: dict) -> None:
+    """A mistyped billing.yaml rule stops the generator instead of being ignored."""
+    import numpy as np
+
+    from dso_analytics import sample
+
+    b = sample._Biller(np.random.default_rng(0), [])
+    at = sample._At(sample.END_DATE, None, "INV-1")
+    with pytest.raises(DsoError, match="sample spec"):
+        b.rule(rule, at, "dentalnet")
+    assert b.lines == []
+
+
 def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     out = tmp_path / "p"
     out.mkdir()
