@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dso_analytics import __version__
 from dso_analytics.errors import DsoError, ValidationFailed, printable
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from dso_analytics.standards import Params
@@ -503,22 +504,27 @@ def _cmd_log(args: argparse.Namespace) -> int:
     asks = N.current_asks(x.m)
     if args.action == "init":
         path = N.write_new_log(d, asks)
-        print(f"wrote {path} ({len(asks)} ask(s), status open)")
+        print(f"wrote {path} ({plural(len(asks), 'ask')}, status open)")
         return 0
     if args.action == "sync":
         path, new = N.sync_log(d, asks)
-        print(f"appended {len(new)} new ask(s) to {path}" if len(new) else f"{path}: no new ask")
+        print(
+            f"appended {plural(len(new), 'new ask')} to {path}"
+            if len(new)
+            else f"{path}: no new ask"
+        )
     log = N.read_log(d)
     if log.path is None:
         raise DsoError(f"{d / N.LOG_FILE}: no negotiation log (`dso-analytics log init`)")
     problems = N.validate_log(log, asks)
     errors = [p for p in problems if p.severity == "error"]
     if problems:
-        print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s) in {log.path}:")
+        print(f"{plural(len(errors), 'error')}, "
+              f"{plural(len(problems) - len(errors), 'warning')} in {log.path}:")  # fmt: skip
         for p in problems:
             print(f"{'warning: ' if p.severity == 'warning' else ''}{p}")
     elif args.action == "check":
-        print(f"{log.path}: {len(log.frame)} row(s), no problem")
+        print(f"{log.path}: {plural(len(log.frame), 'row')}, no problem")
     return 1 if errors else 0
 
 

@@ -7,14 +7,19 @@ Two writers, both called by ``dso-analytics sample``:
   committed; a test checks it equals a fresh generation).
 - :func:`write_scaled_dso` writes one DSO of N locations x M months (benchmarks).
 
-The sample portfolio is described by the spec shipped in ``dso_analytics/sample_spec/``
-(edit it, then ``make sample``): ``portfolio.yaml`` (end date, DSOs, special files),
-``wording.yaml`` (invoice wording per provider style, credit wording, hardware prices)
-and one folder per DSO: ``dso.yaml`` (written as is), ``locations.csv``,
-``agreements.yaml`` and ``billing.yaml`` (see :func:`_bill_rule` for its vocabulary),
-optionally ``negotiation.yaml``.  A cell or value ``a..b`` is a draw from the DSO's
-seeded :class:`numpy.random.Generator`: no wall clock, workbook metadata fixed, so
-the same seed gives the same bytes.  Invoice wording imitates several MSPs' styles
+The sample portfolio is a spec shipped as package data in ``dso_analytics/sample_spec/``
+(edit it, then ``make sample``; this module is the small generator that reads it):
+
+- ``portfolio.yaml``: end date, the DSOs in order, which DSO ships the special files;
+- ``wording.yaml``: invoice wording per provider style, credit wording, hardware prices;
+- per DSO folder: ``dso.yaml`` (written as is), ``locations.csv``, ``agreements.yaml``
+  (agreements, services and documentation sheets), ``billing.yaml`` (invoice rules,
+  vocabulary in :meth:`_Biller.rule` and :meth:`_Biller.line`; file layout), and
+  optionally ``scenarios.yaml`` and ``negotiation.yaml``.
+
+A cell or value ``a..b`` is a draw from the DSO's seeded
+:class:`numpy.random.Generator`: no wall clock, workbook metadata fixed, so the same
+seed gives the same bytes.  Invoice wording imitates several MSPs' styles
 (ConnectWise-, Autotask-, Syncro- and HaloPSA-like exports);
 :data:`DESCRIPTION_TEMPLATES` lists every template by the service code it should
 classify to.
@@ -22,13 +27,12 @@ classify to.
 
 from __future__ import annotations
 
-import calendar
 import csv
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -358,6 +362,14 @@ def _holds(cond: dict[str, Any] | None, at: _At) -> bool:
     return True
 
 
+#: The keys a billing.yaml rule may have (see :meth:`_Biller.rule`, :meth:`_Biller.line`).
+_RULE_KEYS = frozenset({
+    "service", "style", "when", "chance", "count", "next_month", "invoice", "date", "location",
+    "amount", "qty", "price", "rate", "hours", "template", "n", "site", "explicit", "agreement",
+    "credit",
+})  # fmt: skip
+
+
 class _Biller:
     """Collects the invoice lines of one DSO from its billing rules, drawing from ``rng``."""
 
@@ -437,6 +449,9 @@ class _Biller:
         hours mapped by location (``hours: {LOC-006: 33}``) bill listed locations only.
         The line itself: see :meth:`line`.
         """
+        unknown = sorted(set(rule) - _RULE_KEYS)
+        if unknown or rule.get("credit", "duplicate") not in _WORDING_SPEC["credits"]:
+            raise DsoError(f"sample spec: {rule}: unknown key {unknown} or credit wording")
         hours = rule.get("hours")
         if not _holds(rule.get("when"), at):
             return
@@ -585,10 +600,6 @@ def _billing_files(lines: list[dict[str, Any]], spec: dict) -> list[_BillingFile
 def _build_dso(slug: str, rng: np.random.Generator) -> _Dso:
     """The DSO ``slug`` of the sample portfolio, from its spec (``sample_spec/<slug>/``)."""
     negotiation = _spec(slug, "negotiation.yaml")
-    if slug != "bright-smiles":  # legacy, until the DSO moves to the spec
-        dso = globals()[{"summit-dental-partners": "_summit"}.get(slug, "_coastal")](rng)
-        dso.negotiation = _read_yaml(slug, "negotiation.yaml") if negotiation.is_file() else []
-        return dso
     locs = _read_locations(slug, rng)
     agreements, services, docs = _read_agreements(slug)
     billing = _read_yaml(slug, "billing.yaml")
@@ -603,147 +614,6 @@ def _build_dso(slug: str, rng: np.random.Generator) -> _Dso:
         billing=_billing_files(lines, billing["files"]),
         negotiation=_read_yaml(slug, "negotiation.yaml") if negotiation.is_file() else [],
     )
-
-
-# --- legacy (summit and coastal until they move to the spec) ---
-def _old_month_end(y: int, m: int) -> date:
-    return date(y, m, calendar.monthrange(y, m)[1])
-
-
-def _months_back(end: date, months: int) -> list[date]:
-    """Month-end dates of the ``months`` months ending with ``end``'s month, oldest first."""
-    out = []
-    y, m = end.year, end.month
-    for _ in range(months):
-        out.append(_old_month_end(y, m))
-        m -= 1
-        if m == 0:
-            y, m = y - 1, 12
-    return out[::-1]
-
-
-def _add_months(d: date, months: int) -> date:
-    m0 = d.month - 1 + months
-    y, m = d.year + m0 // 12, m0 % 12 + 1
-    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-
-
-class _LegacyBiller:
-    """Collects invoice lines for one DSO, rendering wording per provider style."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.lines: list[dict[str, Any]] = []
-        self._seen: set[tuple[str, str, float]] = set()
-
-    def pick(self, style: str, service: str) -> str:
-        options = _WORDING[style][service]
-        return options[int(self.rng.integers(len(options)))]
-
-    def ticket(self) -> int:
-        return int(self.rng.integers(41000, 99000))
-
-    def add(
-        self,
-        *,
-        style: str,
-        service: str,
-        invoice: str,
-        d: date,
-        loc: str | None,
-        amount: float,
-        quantity: float | None = None,
-        unit_price: float | None = None,
-        hours: float | None = None,
-        ctx: dict[str, Any] | None = None,
-        template: str | None = None,
-        explicit: bool = False,
-        agreement: str | None = None,
-        credit: str | None = None,
-    ) -> dict[str, Any]:
-        """Add one line; returns it.  ``credit`` wraps the description in a credit template."""
-        c = _ctx_defaults()
-        c.update(
-            ticket=self.ticket(),
-            tdate=d.strftime("%Y%m%d"),
-            seq=f"{int(self.rng.integers(1, 80)):04d}",
-            month=d.strftime("%b %Y"),
-            phase=int(self.rng.integers(1, 4)),
-        )
-        if quantity is not None and hours is None:
-            c["n"] = _num(quantity)
-        elif hours is not None:  # labour lines: {n} counts devices or offices, not hours
-            c["n"] = int(self.rng.integers(3, 15))
-        if unit_price is not None:
-            c["rate"] = _num(unit_price)
-        if hours is not None:
-            c["hours"] = _num(hours)
-        c.update(ctx or {})
-        text = (template or self.pick(style, service)).format(**c)
-        if credit is not None:
-            text = credit.format(description=text, ticket=c["ticket"])
-        line = {
-            "invoice_number": invoice,
-            "invoice_date": d,
-            "location_id": loc,
-            "agreement_id": agreement,
-            "description": text,
-            "service": service if explicit else None,
-            "quantity": quantity,
-            "unit_price": None if unit_price is None else _money(unit_price),
-            "amount": _money(amount),
-            "hours": hours,
-        }
-        key = (invoice, text, line["amount"])
-        if key in self._seen:  # never write the same line twice on one invoice
-            return line
-        self._seen.add(key)
-        self.lines.append(line)
-        return line
-
-    def hourly(self, style: str, service: str, invoice: str, d: date, loc: str | None,
-               rate: float, lo: float, hi: float, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        hours = float(self.rng.integers(int(lo * 2), int(hi * 2) + 1)) / 2.0
-        return self.add(
-            style=style, service=service, invoice=invoice, d=d, loc=loc,
-            amount=hours * rate, quantity=hours, unit_price=rate, hours=hours, **kw,
-        )  # fmt: skip
-
-    def seats(self, style: str, service: str, invoice: str, d: date, loc: str | None,
-              n: int, price: float, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        return self.add(
-            style=style, service=service, invoice=invoice, d=d, loc=loc,
-            amount=n * price, quantity=float(n), unit_price=price, **kw,
-        )  # fmt: skip
-
-    def chance(self, p: float) -> bool:
-        return bool(self.rng.random() < p)
-
-    def count(self, lam: float) -> int:
-        return int(self.rng.poisson(lam))
-
-
-def _first_billed_month(loc: _Loc, months: Sequence[date]) -> date:
-    start = _old_month_end(loc.join.year, loc.join.month)
-    return max(start, months[0])
-
-
-#: Unit price of each hardware item the generator sells.
-_HARDWARE_PRICES = {
-    "Dell OptiPlex 7010 workstation": 1149.0,
-    "HP LaserJet Pro M404dn printer": 429.0,
-    "UPS battery replacement (APC 1500VA)": 189.0,
-    "Ubiquiti 24-port PoE switch": 899.0,
-    "Intraoral camera workstation - hardware": 1289.0,
-}
-
-
-def _sell_hardware(b: _LegacyBiller, style: str, inv: str, d: date, loc: str | None) -> None:
-    """One hardware line: an item of ``style``'s wording at its list price."""
-    template = b.pick(style, "hardware")
-    price = _HARDWARE_PRICES[template]
-    b.add(style=style, service="hardware", invoice=inv, d=d, loc=loc, amount=price,
-          quantity=1.0, unit_price=price, template=template)  # fmt: skip
 
 
 _HALOPSA_COLUMNS = ("invoicenumber", "invoice_date", "site", "item_shortdescription",
@@ -774,10 +644,6 @@ def _halopsa_export(f: _BillingFile, site: str) -> _BillingFile:
     return _BillingFile(PROVIDER_EXPORT_FILE, _HALOPSA_COLUMNS, rows, "iso")
 
 
-def _next_month(d: date) -> tuple[int, int]:
-    return (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
-
-
 def _split_billing(
     lines: list[dict[str, Any]],
     *,
@@ -804,618 +670,6 @@ def _split_billing(
     org = sorted(by_loc.get(None, []), key=lambda r: (r["invoice_date"], r["invoice_number"]))
     files.append(_BillingFile(org_file, cols, org, org_date_style, org_money_style))
     return files
-
-
-# ---------------------------------------------------------------------------
-# summit-dental-partners: ~40 locations, one partly DSO-grade organization agreement
-# ---------------------------------------------------------------------------
-_SUMMIT_TOWNS = (
-    "Allentown", "Bethlehem", "Easton", "Reading", "Lancaster", "York", "Harrisburg", "Hershey",
-    "Lebanon", "Pottstown", "Norristown", "King of Prussia", "Media", "West Chester", "Exton",
-    "Downingtown", "Phoenixville", "Doylestown", "Quakertown", "Lansdale", "Ambler", "Horsham",
-    "Warminster", "Newtown", "Langhorne", "Bensalem", "Cherry Hill", "Voorhees", "Marlton",
-    "Moorestown", "Princeton", "Trenton", "Hamilton", "Wilmington", "Newark DE", "Dover",
-    "Camp Hill", "Mechanicsburg", "Carlisle", "Chambersburg",
-)  # fmt: skip
-
-
-def _summit(rng: np.random.Generator) -> _Dso:
-    months = _months_back(END_DATE, 30)
-    locs: list[_Loc] = []
-    # 26 locations before the window (6 founding, 2 de novo, 18 acquisitions), 13 acquired
-    # inside it, 1 in the pipeline.
-    in_window_joins = [
-        date(2024, 6, 3), date(2024, 8, 5), date(2024, 10, 7), date(2025, 1, 6), date(2025, 3, 3),
-        date(2025, 4, 7), date(2025, 6, 2), date(2025, 8, 4), date(2025, 10, 6), date(2026, 1, 5),
-        date(2026, 3, 2), date(2026, 6, 1), date(2026, 9, 8),
-    ]  # fmt: skip
-    go_live_bdays = [12, 14, 9, 27, 11, 15, 13, 10, 14, 12, 15, 11, None]
-    for i, town in enumerate(_SUMMIT_TOWNS):
-        n = i + 1
-        lid = f"LOC-{n:03d}"
-        state = "NJ" if 26 <= i <= 32 else ("DE" if i in (33, 34, 35) else "PA")
-        ws = int(rng.integers(6, 16))
-        servers = int(rng.integers(0, 2))
-        site = f"Site {n:02d}"
-        aliases = f"{site}; SDP-{n:02d}; {town}"
-        if i < 6:
-            j, jt, gl = date(2012 + i, 3, 1 + i), "founding", 0
-        elif i < 8:
-            j, jt, gl = date(2019 + i - 6, 5, 6), "de_novo", 20
-        elif i < 26:
-            j = _busday(date(2018 + (i - 8) // 4, 1 + 3 * ((i - 8) % 4), 10))
-            jt, gl = "acquisition", int(rng.integers(10, 30))
-        elif i < 39:
-            k = i - 26
-            j, jt, gl = (
-                in_window_joins[k],
-                ("de_novo" if k == 4 else "acquisition"),
-                go_live_bdays[k],
-            )
-        else:
-            j, jt, gl = date(2027, 1, 11), "acquisition", None
-        status = "planned" if j > END_DATE else "active"
-        last = None
-        if lid == "LOC-012":
-            status, last = "closed", date(2025, 8, 31)
-        locs.append(_Loc(lid, f"Summit Dental - {town}", state, _busday(j), jt, gl, ws, servers,
-                         status, aliases, site, last))  # fmt: skip
-    aid = "AG-SDP-01"
-    ag = [
-        _agreement(agreement_id=aid, provider="Keystone Managed IT", scope="organization",
-                   location_ids=None, start_date=date(2023, 5, 1), term_months=36,
-                   auto_renew=True, renewal_term_months=12, notice_days=120,
-                   notice_method="certified mail; email to contracts@keystone-it.example",
-                   pricing_basis="per_location", monthly_rate=1850, annual_uplift_pct=3.5,
-                   new_location_terms="automatic", onboarding_terms="capped",
-                   onboarding_cap=7500, onboarding_hourly_rate=175,
-                   onboarding_sla_business_days=15, reporting="none",
-                   change_of_ownership_termination=False, baa="organization",
-                   p1_response_minutes=15, p1_resolution_hours=4),
-    ]  # fmt: skip
-    services = _services(aid, {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("included", None, None),
-        "security_tools": ("included", None, None),
-        "cross_location_incidents": ("included", None, None),
-        "compliance_documentation": ("included", None, None),
-        "organizational_reporting": ("add_on", 600.0, "per_month"),
-        "new_location_onboarding": ("add_on", 7500.0, "per_location"),
-        "after_hours_support": ("add_on", 210.0, "per_hour"),
-        "project_work": ("add_on", 175.0, "per_hour"),
-        "hardware": ("excluded", None, None),
-        "third_party_licensing": ("add_on", None, None),
-    })  # fmt: skip
-    docs = _docs(aid, {
-        "encryption_configuration_records": True,
-        "mfa_deployment_documentation": True,
-        "access_control_logs": False,
-        "backup_verification_records": True,
-        "security_rule_safeguards_documentation": False,
-    })  # fmt: skip
-    b = _LegacyBiller(rng)
-    st = "keystone"
-    over_cap = {"LOC-029": 22.0, "LOC-033": 36.0, "LOC-036": 14.0}  # extra onboarding hours
-    inv_no = 240000
-    for d in months:
-        for loc in locs:
-            if loc.status == "planned" or d < _first_billed_month(loc, months):
-                continue
-            if loc.last_month and d > loc.last_month:
-                continue
-            inv_no += 1
-            inv = f"KMI-{inv_no}"
-            lid = loc.id
-            rate = _uplifted(1850, 3.5, date(2023, 5, 1), d)
-            tagged = lid in ("LOC-001", "LOC-002")  # the analyst tagged these two exports
-            b.add(style=st, service="managed_services", invoice=inv, d=d, loc=lid, amount=rate,
-                  quantity=1, unit_price=rate, ctx={"site": loc.site}, explicit=tagged,
-                  agreement=aid if d.month == 1 else None)  # fmt: skip
-            b.seats(st, "third_party_licensing", inv, d, lid, loc.ws + 3, 36.0, explicit=tagged)
-            if lid in ("LOC-020", "LOC-021", "LOC-022") and d >= date(2025, 7, 31):
-                # a recurring "addition" for monitoring the agreement already includes
-                b.seats(st, "remote_monitoring", inv, d, lid, loc.ws, 4.0)
-            if b.chance(0.05):  # helpdesk is included: billed anyway
-                b.seats(
-                    st,
-                    "helpdesk",
-                    inv,
-                    d,
-                    lid,
-                    int(rng.integers(6, 20)),
-                    45.0,
-                    template="Help desk overage - {n} tickets over plan",
-                )
-            if b.chance(0.03):
-                b.hourly(
-                    st,
-                    "patch_management",
-                    inv,
-                    d,
-                    lid,
-                    175,
-                    1,
-                    3,
-                    template="Missed patch cycle remediation - ticket #{ticket}",
-                )
-            if b.chance(0.03):
-                b.add(
-                    style=st,
-                    service="backup_monitoring",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=350.0,
-                    template="Backup verification & restore test - {month}",
-                )
-            if b.chance(0.04):
-                b.hourly(
-                    st,
-                    "cross_location_incidents",
-                    inv,
-                    d,
-                    lid,
-                    175,
-                    1,
-                    4,
-                    template="Ticket #{ticket} - Multi-site outage - phone system down at "
-                    "all sites",
-                )
-            for _ in range(b.count(0.15)):
-                b.hourly(st, "after_hours_support", inv, d, lid, 210, 1, 4)
-            if b.chance(0.03):
-                b.hourly(
-                    st,
-                    "project_work",
-                    inv,
-                    d,
-                    lid,
-                    175,
-                    4,
-                    16,
-                    template="Project/Phase: Imaging server refresh - Phase {phase}",
-                )
-            if b.chance(0.05):
-                _sell_hardware(b, st, inv, d, lid)
-            if b.chance(0.01):
-                b.add(style=st, service="security_tools", invoice=inv, d=d, loc=lid, amount=95.0)
-            if (d.year, d.month) == (loc.join.year, loc.join.month) and loc.join >= months[0]:
-                b.add(
-                    style=st,
-                    service="new_location_onboarding",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=7500,
-                    quantity=1,
-                    unit_price=7500,
-                    ctx={"site": loc.site},
-                    template="Setup Fee - New Location Onboarding - {site}",
-                )
-                if lid in over_cap and _old_month_end(*_next_month(d)) <= END_DATE:
-                    dd = _old_month_end(*_next_month(d))
-                    h = over_cap[lid]
-                    b.add(
-                        style=st,
-                        service="new_location_onboarding",
-                        invoice=f"{inv}-A",
-                        d=dd,
-                        loc=lid,
-                        amount=h * 175,
-                        quantity=h,
-                        unit_price=175,
-                        hours=h,
-                        ctx={"site": loc.site},
-                        template="Onboarding additional labor - {site} - {hours} hrs @ ${rate}",
-                    )
-    # organization-level invoices
-    for d in months:
-        inv = f"KMI-ORG-{d:%Y%m}"
-        if d >= date(2025, 1, 31):
-            b.add(
-                style=st,
-                service="organizational_reporting",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=600,
-                quantity=1,
-                unit_price=600,
-            )
-        if d.month == 4:
-            b.add(
-                style=st,
-                service="compliance_documentation",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=2400,
-                template="HIPAA audit support - documentation binder",
-            )
-        if d.month == 11:
-            b.hourly(
-                st,
-                "compliance_documentation",
-                inv,
-                d,
-                None,
-                175,
-                6,
-                10,
-                template="Security Rule safeguards documentation - annual",
-            )
-        for _ in range(b.count(0.3)):
-            b.hourly(st, "cross_location_incidents", inv, d, None, 175, 2, 8, template=(
-                "Practice management server outage affecting {n} offices - ticket #{ticket}"),
-                ctx={"n": int(rng.integers(3, 12))})  # fmt: skip
-        if d.month == 8:
-            b.add(
-                style=st,
-                service="cross_location_incidents",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=1400,
-                template="Enterprise incident: Dentrix Enterprise down across sites",
-            )
-        if b.chance(0.15):
-            b.hourly(
-                st,
-                "project_work",
-                inv,
-                d,
-                None,
-                175,
-                8,
-                24,
-                template="Phone system migration project milestone {phase}",
-            )
-    b.add(
-        style=st,
-        service="managed_services",
-        invoice="KMI-ORG-202503",
-        d=date(2025, 3, 31),
-        loc=None,
-        amount=-1981.87,
-        quantity=1,
-        unit_price=-1981.87,
-        ctx={"site": "Site 14"},
-        template="Managed Services Agreement - Per Location - {site} ({month})",
-        credit=CREDIT_TEMPLATES[0],
-    )
-    b.add(
-        style=st,
-        service="managed_services",
-        invoice="KMI-ORG-202602",
-        d=date(2026, 2, 28),
-        loc=None,
-        amount=-925.0,
-        explicit=True,
-        agreement=aid,
-        template="",
-        credit=CREDIT_TEMPLATES[2],
-    )
-    b.add(
-        style=st,
-        service="unclassified",
-        invoice="KMI-ORG-202409",
-        d=date(2024, 9, 30),
-        loc=None,
-        amount=95.0,
-    )
-    files = _split_billing(b.lines, org_file="organization.csv", org_date_style="iso")
-    files = [
-        _halopsa_export(f, site="Carlisle") if f.name == f"{PROVIDER_EXPORT_LOCATION}.xlsx" else f
-        for f in files
-    ]
-    return _Dso(
-        slug="summit-dental-partners",
-        meta={
-            "display_name": "Summit Dental Partners",
-            "currency": "USD",
-            "notes": (
-                "Sample DSO (generated). Forty locations in PA/NJ/DE on one organizational "
-                "agreement with Keystone Managed IT: automatic coverage of new locations and "
-                "several services included, onboarding capped at $7,500 (above the $5,000 "
-                "target) with a 15-business-day SLA, no organizational reporting. Included "
-                "services are still billed (credits to claim); some onboardings exceeded the cap."
-            ),
-        },
-        locations=locs,
-        agreements=ag,
-        services=services,
-        documentation=docs,
-        billing=files,
-    )
-
-
-# ---------------------------------------------------------------------------
-# coastal-family-dental: young DSO, pipeline, legacy location agreement
-# ---------------------------------------------------------------------------
-def _coastal(rng: np.random.Generator) -> _Dso:
-    months = _months_back(END_DATE, 24)
-    locs = [
-        _Loc("LOC-001", "Coastal Family Dental - Mystic", "CT", date(2021, 3, 1), "founding", 0,
-             9, 1, "active", "Mystic; CFD Mystic", "Mystic"),
-        _Loc("LOC-002", "Coastal Family Dental - Old Saybrook", "CT", date(2023, 5, 15),
-             "de_novo", 19, 7, 0, "active", "Old Saybrook; Saybrook", "Old Saybrook"),
-        _Loc("LOC-003", "Westerly Smiles", "RI", date(2024, 11, 4), "acquisition", 48, 8, 1,
-             "active", "Westerly Smiles; Westerly; WS-1", "Westerly"),
-        _Loc("LOC-004", "Coastal Family Dental - Groton", "CT", date(2025, 9, 8), "acquisition",
-             9, 6, 0, "active", "Groton", "Groton"),
-        _Loc("LOC-005", "Narragansett Dental Arts", "RI", date(2027, 1, 11), "acquisition", None,
-             8, 0, "planned", "Narragansett", "Narragansett"),
-        _Loc("LOC-006", "Niantic Family Dentistry", "CT", date(2027, 4, 5), "acquisition", None,
-             6, 0, "planned", "", "Niantic"),
-    ]  # fmt: skip
-    org, leg = "AG-CFD-01", "AG-CFD-LEG"
-    ag = [
-        _agreement(agreement_id=org, provider="Anchor Point IT", scope="organization",
-                   location_ids=None, start_date=date(2024, 2, 5), term_months=36,
-                   auto_renew=True, renewal_term_months=12, notice_days=60,
-                   pricing_basis="per_workstation", monthly_rate=159, annual_uplift_pct=3,
-                   new_location_terms="automatic", onboarding_terms="included",
-                   onboarding_sla_business_days=10, reporting="monthly_automatic",
-                   change_of_ownership_termination=True, baa="organization",
-                   p1_response_minutes=15, p1_resolution_hours=4),
-        _agreement(agreement_id=leg, provider="Bayside Computer Services", scope="location",
-                   location_ids="LOC-003", start_date=date(2023, 4, 1), term_months=36,
-                   auto_renew=False, pricing_basis="flat", monthly_rate=1200,
-                   new_location_terms="not_covered", onboarding_terms="quote",
-                   onboarding_hourly_rate=140, reporting="none",
-                   change_of_ownership_termination=False, baa="none"),
-    ]  # fmt: skip
-    services = _services(org, {
-        "helpdesk": ("included", None, None, True),  # unlimited: no ticket cap
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("included", None, None),
-        "security_tools": ("included", None, None),
-        "cross_location_incidents": ("add_on", 295.0, "per_incident"),
-        "compliance_documentation": ("add_on", 900.0, "flat"),
-        "organizational_reporting": ("included", None, None),
-        "new_location_onboarding": ("included", None, None),
-        "after_hours_support": ("add_on", 185.0, "per_hour"),
-        "project_work": ("add_on", 165.0, "per_hour"),
-        "hardware": ("excluded", None, None),
-    })  # fmt: skip
-    services += _services(leg, {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "new_location_onboarding": ("excluded", None, None),
-    })  # fmt: skip
-    docs = _docs(org, {
-        "encryption_configuration_records": True,
-        "mfa_deployment_documentation": True,
-        "access_control_logs": True,
-        "backup_verification_records": True,
-        "security_rule_safeguards_documentation": False,
-    })  # fmt: skip
-    docs += _docs(leg, {"backup_verification_records": False})
-    b = _LegacyBiller(rng)
-    legacy_end = _add_months(date(2023, 4, 1), 36)  # 2026-04-01
-    inv_no = 7100
-    for d in months:
-        for loc in locs:
-            if loc.status == "planned" or d < _first_billed_month(loc, months):
-                continue
-            lid = loc.id
-            inv_no += 1
-            if lid == "LOC-003" and d < legacy_end:
-                inv = f"BCS-{inv_no}"
-                b.add(style="bayside", service="managed_services", invoice=inv, d=d, loc=lid,
-                      amount=1200, quantity=1, unit_price=1200, agreement=(
-                          leg if d.month % 3 == 0 else None))  # fmt: skip
-                if b.chance(0.1):
-                    b.add(
-                        style="bayside", service="helpdesk", invoice=inv, d=d, loc=lid, amount=85.0
-                    )
-                if d.month == 5:
-                    b.add(
-                        style="bayside",
-                        service="third_party_licensing",
-                        invoice=inv,
-                        d=d,
-                        loc=lid,
-                        amount=1895.0,
-                    )
-                if (d.year, d.month) in ((2024, 11), (2024, 12)):
-                    h = 38.0 if d.month == 11 else 26.0
-                    b.add(
-                        style="bayside",
-                        service="new_location_onboarding",
-                        invoice=inv,
-                        d=d,
-                        loc=lid,
-                        amount=h * 140,
-                        quantity=h,
-                        unit_price=140,
-                        hours=h,
-                        ctx={"site": "Westerly"},
-                        agreement=leg,
-                    )
-                    b.seats("bayside", "hardware", inv, d, lid, 3, 879.0)
-                if (d.year, d.month) == (2025, 2):
-                    b.add(
-                        style="bayside",
-                        service="unclassified",
-                        invoice=inv,
-                        d=d,
-                        loc=lid,
-                        amount=210.0,
-                    )
-                continue
-            inv = f"T{inv_no}"
-            rate = _uplifted(159, 3, date(2024, 2, 5), d)
-            b.seats("anchor", "managed_services", inv, d, lid, loc.ws, rate)
-            b.seats(
-                "anchor",
-                "third_party_licensing",
-                inv,
-                d,
-                lid,
-                loc.ws + 2,
-                12.5,
-                template="Microsoft 365 Business Standard x{n}",
-            )
-            if lid == "LOC-001" and d >= date(2026, 1, 31):
-                b.seats("anchor", "remote_monitoring", inv, d, lid, loc.servers, 45.0)
-            if b.chance(0.12):  # helpdesk is included: billed anyway
-                b.hourly("anchor", "helpdesk", inv, d, lid, 150, 1, 2)
-            for _ in range(b.count(0.2)):
-                b.hourly("anchor", "after_hours_support", inv, d, lid, 185, 1, 3)
-            if b.chance(0.06):
-                b.add(
-                    style="anchor",
-                    service="hardware",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=289.0,
-                    template="Datto SIRIS appliance lease - {month}",
-                )
-            if b.chance(0.04):
-                b.add(
-                    style="anchor",
-                    service="backup_monitoring",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=95.0,
-                    quantity=1,
-                    unit_price=95.0,
-                    ctx={"n": 1},
-                )
-            if lid == "LOC-004" and (d.year, d.month) == (2025, 9):
-                b.add(
-                    style="anchor",
-                    service="new_location_onboarding",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=2400,
-                    quantity=1,
-                    unit_price=2400,
-                    ctx={"site": "Groton"},
-                    template="Setup Fee: New practice onboarding - {site}",
-                )
-                b.hourly(
-                    "anchor",
-                    "new_location_onboarding",
-                    inv,
-                    d,
-                    lid,
-                    165,
-                    6,
-                    10,
-                    ctx={"site": "Groton"},
-                    template="Acquisition IT integration - {site} - network cutover",
-                )
-            if lid == "LOC-003" and (d.year, d.month) == (2026, 4):
-                b.hourly("anchor", "project_work", inv, d, lid, 165, 10, 16)
-            if lid == "LOC-002" and (d.year, d.month) == (2025, 6):
-                b.add(
-                    style="anchor",
-                    service="helpdesk",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=-150.0,
-                    quantity=1,
-                    unit_price=-150.0,
-                    template="Labor - Remote Support (business hours) - T{tdate}.{seq}",
-                    credit=CREDIT_TEMPLATES[1],
-                )
-    for d in months:
-        inv = f"T-ORG-{d:%Y%m}"
-        for _ in range(b.count(0.25)):
-            b.add(
-                style="anchor",
-                service="cross_location_incidents",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=295,
-                quantity=1,
-                unit_price=295,
-                template="Labor - Multi-Site Incident - T{tdate}.{seq}",
-            )
-        if d.month == 6:
-            b.add(
-                style="anchor",
-                service="compliance_documentation",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=900,
-                template="Encryption & MFA evidence report for auditor",
-            )
-        if (d.year, d.month) == (2026, 1):
-            b.hourly(
-                "anchor",
-                "cross_location_incidents",
-                inv,
-                d,
-                None,
-                185,
-                6,
-                10,
-                template="All-locations network outage - ISP failover ({hours} hrs)",
-            )
-        if d.month == 12:
-            b.add(
-                style="anchor",
-                service="organizational_reporting",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=750,
-            )
-        if d.month in (1, 7):
-            b.add(
-                style="anchor",
-                service="third_party_licensing",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=2480.0,
-                template="Dentrix G7 annual license renewal",
-                explicit=(d.month == 7),
-            )
-    b.add(
-        style="anchor",
-        service="unclassified",
-        invoice="T-ORG-202508",
-        d=date(2025, 8, 31),
-        loc=None,
-        amount=60.0,
-    )
-    files = _split_billing(
-        b.lines, csv_locations={"LOC-004"}, omit_location_id={"LOC-001", "LOC-002"},
-        org_file="organization.csv", org_date_style="us", org_money_style="text",
-    )  # fmt: skip
-    return _Dso(
-        slug="coastal-family-dental",
-        meta={
-            "display_name": "Coastal Family Dental",
-            "currency": "USD",
-            "notes": (
-                "Sample DSO (generated). A young DSO on the CT/RI shore: four active "
-                "locations, two acquisitions in the pipeline (planned), one organizational "
-                "agreement with Anchor Point IT whose notice deadline falls within 60 days "
-                "of the latest invoice, and the legacy Bayside agreement of the acquired "
-                "Westerly practice, which governed that location until it expired on "
-                "2026-04-01."
-            ),
-        },
-        locations=locs,
-        agreements=ag,
-        services=services,
-        documentation=docs,
-        billing=files,
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -1534,29 +788,6 @@ def _prepare_out(out: Path, targets: Sequence[str], force: bool) -> None:
             elif t.exists() or t.is_symlink():
                 t.unlink()
     out.mkdir(parents=True, exist_ok=True)
-
-
-_README = """\
-# Sample portfolio (generated: do not edit by hand)
-
-Written by `dso-analytics sample data/sample --force` (module `dso_analytics.sample`,
-seed 7). A test checks that this folder equals a fresh generation. All names are fictitious.
-Latest invoice date (default as-of) of every DSO: {end}.
-`bright-smiles/AG-BS-001.pdf` is agreement AG-BS-001 as its contract would state it (needs fpdf2,
-a development dependency): try `dso-analytics extract data/sample/bright-smiles/AG-BS-001.pdf`.
-Billing is in contract form except `{export_dso}/billing/{export_file}`: the {export_loc}
-lines as a HaloPSA invoice-lines export, as it comes, read through the `halopsa-invoice-lines`
-profile (its `site` value maps to {export_loc} through the location's aliases).
-Each DSO ships a scenarios file (`scenarios.xlsx` or `scenarios.yaml`): its provider's
-counter-offer, compared with current terms and the DSO-grade target by
-`dso-analytics scenarios data/sample/<dso>` (M8).
-`{negotiation_dso}/negotiation.xlsx` is a negotiation log a few months in (asked, agreed,
-realised): the renewal report's "Negotiation status" section reads it.
-
-| DSO | locations | agreements | story |
-|---|---|---|---|
-{rows}
-"""
 
 
 def _write_specimen_pdf(dso_dir: Path) -> list[Path]:
@@ -1683,7 +914,9 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
         )
     readme = out / "README.md"
     readme.write_text(
-        _README.format(
+        _spec("portfolio-readme.md")
+        .read_text(encoding="utf-8")
+        .format(
             end=END_DATE.isoformat(),
             rows="\n".join(rows),
             export_dso=PROVIDER_EXPORT_DSO,
@@ -1707,6 +940,8 @@ _SCALED_USAGE = {  # service -> weight of the remaining slots
     "patch_management": 0.10, "cross_location_incidents": 0.10, "third_party_licensing": 0.10,
     "compliance_documentation": 0.03, "unclassified": 0.02,
 }  # fmt: skip
+_SCALED_SEAT_PRICES = {"third_party_licensing": 22.0, "security_tools": 6.0,
+                       "backup_monitoring": 4.0, "remote_monitoring": 4.0}  # fmt: skip
 _SCALED_RATES = {"helpdesk": 150.0, "after_hours_support": 195.0, "project_work": 165.0,
                  "patch_management": 150.0, "cross_location_incidents": 175.0,
                  "compliance_documentation": 175.0}  # fmt: skip
@@ -1765,50 +1000,10 @@ def write_scaled_dso(
     out = Path(out)
     _prepare_out(out, (slug,), force)
     rng = np.random.default_rng([seed, 1000 + locations, months])
-    mlist = _months_back(END_DATE, months)
-    window_start = date(mlist[0].year, mlist[0].month, 1)
-    n_in_window = locations // 10
-    locs: list[_Loc] = []
-    for i in range(locations):
-        lid = f"LOC-{i + 1:04d}"
-        ws = int(rng.integers(5, 18))
-        if i >= locations - n_in_window:  # acquired inside the window, evenly spread
-            k = i - (locations - n_in_window)
-            offset = (k * months) // max(1, n_in_window)
-            j = _busday(_add_months(window_start, offset))
-            gl = int(rng.integers(6, 30)) if j < date(2026, 9, 1) else None
-            jt = "acquisition"
-        else:
-            j = _busday(date(max(2001, window_start.year - 1 - i % 18), 1 + i % 12, 1 + i % 27))
-            jt = ("founding", "acquisition", "de_novo")[i % 3]
-            gl = 0 if jt == "founding" else int(rng.integers(8, 40))
-        locs.append(_Loc(lid, f"Scaled Dental {i + 1}", "PA", j, jt, gl, ws,
-                         int(rng.integers(0, 3)), "active", f"Site {i + 1}", f"Site {i + 1}"))  # fmt: skip
-    aid = "AG-SCALED-01"
-    ag = [
-        _agreement(agreement_id=aid, provider="Scaled MSP", scope="organization",
-                   location_ids=None, start_date=date(2004, 1, 5), term_months=36,
-                   auto_renew=True, renewal_term_months=12, notice_days=90,
-                   pricing_basis="per_workstation", monthly_rate=150, annual_uplift_pct=3,
-                   new_location_terms="automatic", onboarding_terms="capped",
-                   onboarding_cap=7500, onboarding_hourly_rate=175,
-                   onboarding_sla_business_days=15, reporting="on_request", baa="organization",
-                   change_of_ownership_termination=False, p1_response_minutes=30,
-                   p1_resolution_hours=8),
-    ]  # fmt: skip
-    services = _services(aid, {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("included", None, None),
-        "security_tools": ("add_on", 6.0, "per_month"),
-        "cross_location_incidents": ("add_on", 350.0, "per_incident"),
-        "compliance_documentation": ("add_on", 1250.0, "flat"),
-        "organizational_reporting": ("add_on", 450.0, "flat"),
-        "after_hours_support": ("add_on", 195.0, "per_hour"),
-    })  # fmt: skip
-    docs = _docs(aid, {k: i % 2 == 0 for i, k in enumerate(S.DELIVERABLES)})
-    lines = _scaled_lines(rng, locs, mlist, aid)
+    mlist = _month_ends(END_DATE, months)
+    locs = _scaled_locations(rng, locations, mlist)
+    agreements, services, docs = _read_agreements("scaled")
+    lines = _scaled_lines(rng, locs, mlist, agreements[0])
     files = _split_billing(lines, csv_locations=(
         {x.id for x in locs} if file_format == "csv" else set()),
         omit_location_id=True,
@@ -1823,7 +1018,7 @@ def write_scaled_dso(
             "notes": "Generated for benchmarks.",
         },  # fmt: skip
         locations=locs,
-        agreements=ag,
+        agreements=agreements,
         services=services,
         documentation=docs,
         billing=files,
@@ -1832,95 +1027,131 @@ def write_scaled_dso(
     return out / slug
 
 
+def _scaled_locations(rng: np.random.Generator, locations: int, months: list[date]) -> list[_Loc]:
+    """The scaled DSO's locations: the last tenth acquired inside the window, evenly spread."""
+    window_start = date(months[0].year, months[0].month, 1)
+    n_in_window = locations // 10
+    locs: list[_Loc] = []
+    for i in range(locations):
+        ws = int(rng.integers(5, 18))
+        if i >= locations - n_in_window:  # acquired inside the window, evenly spread
+            offset = ((i - (locations - n_in_window)) * len(months)) // max(1, n_in_window)
+            j = _busday(_month_end(window_start, offset - 1) + timedelta(days=1))
+            gl = int(rng.integers(6, 30)) if j < date(2026, 9, 1) else None
+            jt = "acquisition"
+        else:
+            j = _busday(date(max(2001, window_start.year - 1 - i % 18), 1 + i % 12, 1 + i % 27))
+            jt = ("founding", "acquisition", "de_novo")[i % 3]
+            gl = 0 if jt == "founding" else int(rng.integers(8, 40))
+        locs.append(_Loc(f"LOC-{i + 1:04d}", f"Scaled Dental {i + 1}", "PA", j, jt, gl, ws,
+                         int(rng.integers(0, 3)), "active", f"Site {i + 1}", f"Site {i + 1}"))  # fmt: skip
+    return locs
+
+
 def _scaled_lines(
-    rng: np.random.Generator, locs: Sequence[_Loc], months: Sequence[date], aid: str
+    rng: np.random.Generator, locs: Sequence[_Loc], months: list[date], agreement: dict
 ) -> list[dict[str, Any]]:
     """Billing lines of the scaled DSO: fixed count per location-month, templates from all styles."""
-    usage = list(_SCALED_USAGE)
-    weights = np.array([_SCALED_USAGE[s] for s in usage])
-    weights = weights / weights.sum()
-    n_usage = SCALED_LINES_PER_LOCATION_MONTH - len(_SCALED_FIXED)
-    pool = {s: [t for t in DESCRIPTION_TEMPLATES[s]] for s in S.SERVICE_CODES}
     lines: list[dict[str, Any]] = []
     inv_no = 500000
+    window_start = date(months[0].year, months[0].month, 1)
     for d in months:
+        rate = _uplifted(agreement["monthly_rate"], agreement["annual_uplift_pct"],
+                         agreement["start_date"], d)  # fmt: skip
         for loc in locs:
-            if d < _first_billed_month(loc, months):
-                continue
-            inv_no += 1
-            inv = f"SC-{inv_no}"
-            rate = _uplifted(150, 3, date(2004, 1, 5), d)
-            svc = list(_SCALED_FIXED) + list(rng.choice(usage, size=n_usage, p=weights))
-            tix = rng.integers(41000, 99000, size=len(svc))
-            hrs = rng.integers(2, 9, size=len(svc)) / 2.0
-            picks = rng.integers(0, 1 << 30, size=len(svc))
-            seen: set[tuple[str, float]] = set()  # no line repeated within an invoice
-            for k, s in enumerate(svc):
-                ctx = _ctx_defaults()
-                ctx.update(ticket=int(tix[k]), tdate=f"{d:%Y%m%d}", seq=f"{k + 1:04d}",
-                           month=f"{d:%b %Y}", site=loc.site, n=loc.ws)  # fmt: skip
-                qty: float | None = None
-                unit: float | None = None
-                hours: float | None = None
-                if k == 0:
-                    qty, unit = float(loc.ws), rate
-                    tpl = "Managed IT Services - Per Seat ({n} @ ${rate})"
-                else:
-                    templates = pool[s]
-                    tpl = templates[int(picks[k]) % len(templates)]
-                if s in _SCALED_RATES:
-                    hours, unit = float(hrs[k]), _SCALED_RATES[s]
-                    qty = hours
-                    amount = hours * unit
-                elif qty is None and s in ("third_party_licensing", "security_tools",
-                                           "backup_monitoring", "remote_monitoring"):  # fmt: skip
-                    qty, unit = float(loc.ws), {"third_party_licensing": 22.0,
-                                                "security_tools": 6.0}.get(s, 4.0)  # fmt: skip
-                    amount = qty * unit
-                elif qty is not None and unit is not None:
-                    amount = qty * unit
-                else:
-                    amount = float(int(picks[k]) % 900 + 100)
-                ctx.update(rate=_num(unit or 0), hours=_num(hours or 1))
-                if qty is not None:
-                    ctx["n"] = _num(qty)
-                text = tpl.format(**ctx)
-                if (text, _money(amount)) in seen:
-                    text = f"{text} (line {k + 1})"
-                seen.add((text, _money(amount)))
-                lines.append({
-                    "invoice_number": inv, "invoice_date": d, "location_id": loc.id,
-                    "agreement_id": None, "description": text, "service": None,
-                    "quantity": qty, "unit_price": unit, "amount": _money(amount),
-                    "hours": hours,
-                })  # fmt: skip
-        # onboarding lines of locations acquired this month
-        for loc in locs:
-            if loc.join >= date(months[0].year, months[0].month, 1) and (
-                (loc.join.year, loc.join.month) == (d.year, d.month)
-            ):
-                for k, (tpl, amount) in enumerate((
-                    ("Setup Fee - New Location Onboarding - {site}", 7500.0),
-                    ("Onboarding additional labor - {site} - 12 hrs @ $175", 2100.0),
-                )):  # fmt: skip
-                    lines.append({
-                        "invoice_number": f"SC-OB-{loc.id}", "invoice_date": d,
-                        "location_id": loc.id, "agreement_id": None,
-                        "description": tpl.format(site=loc.site), "service": None,
-                        "quantity": 1.0, "unit_price": amount, "amount": amount,
-                        "hours": 12.0 if k else None,
-                    })  # fmt: skip
-        org = (
-            ("Quarterly exec IT report (on request)", 450.0, None),
-            ("Multi-site outage - ticket #{ticket}", 350.0, None),
-            ("HIPAA risk assessment documentation package", 1250.0, None),
-        )
-        for k, (tpl, amount, _) in enumerate(org[:SCALED_ORG_LINES_PER_MONTH]):
-            lines.append({
-                "invoice_number": f"SC-ORG-{d:%Y%m}", "invoice_date": d, "location_id": None,
-                "agreement_id": aid if k == 0 else None,
-                "description": tpl.format(ticket=int(rng.integers(41000, 99000))),
-                "service": None, "quantity": 1.0, "unit_price": amount, "amount": amount,
-                "hours": None,
-            })  # fmt: skip
+            if loc.billed(d, months):
+                inv_no += 1
+                lines += _scaled_invoice(rng, loc, d, f"SC-{inv_no}", rate)
+        for loc in locs:  # onboarding lines of locations acquired this month
+            if loc.join >= window_start and loc.join.strftime("%Y%m") == f"{d:%Y%m}":
+                lines += _scaled_onboarding(loc, d)
+        lines += _scaled_organization(rng, d, agreement["agreement_id"])
     return lines
+
+
+def _scaled_line(inv: str, d: date, loc: str | None, text: str, qty: float | None,
+                 unit: float | None, amount: float, hours: float | None = None,
+                 agreement: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return {
+        "invoice_number": inv, "invoice_date": d, "location_id": loc, "agreement_id": agreement,
+        "description": text, "service": None, "quantity": qty, "unit_price": unit,
+        "amount": _money(amount), "hours": hours,
+    }  # fmt: skip
+
+
+def _scaled_invoice(
+    rng: np.random.Generator, loc: _Loc, d: date, inv: str, rate: float
+) -> list[dict[str, Any]]:
+    """One location's invoice of a month: :data:`SCALED_LINES_PER_LOCATION_MONTH` lines."""
+    usage = list(_SCALED_USAGE)
+    weights = np.array([_SCALED_USAGE[s] for s in usage])
+    n_usage = SCALED_LINES_PER_LOCATION_MONTH - len(_SCALED_FIXED)
+    svc = list(_SCALED_FIXED) + list(rng.choice(usage, size=n_usage, p=weights / weights.sum()))
+    tix = rng.integers(41000, 99000, size=len(svc))
+    hrs = rng.integers(2, 9, size=len(svc)) / 2.0
+    picks = rng.integers(0, 1 << 30, size=len(svc))
+    seen: set[tuple[str, float]] = set()  # no line repeated within an invoice
+    lines = []
+    for k, s in enumerate(svc):
+        ctx = _ctx_defaults()
+        ctx.update(ticket=int(tix[k]), tdate=f"{d:%Y%m%d}", seq=f"{k + 1:04d}",
+                   month=f"{d:%b %Y}", site=loc.site, n=loc.ws)  # fmt: skip
+        qty: float | None = None
+        unit: float | None = None
+        hours: float | None = None
+        if k == 0:
+            qty, unit = float(loc.ws), rate
+            tpl = "Managed IT Services - Per Seat ({n} @ ${rate})"
+        else:
+            templates = DESCRIPTION_TEMPLATES[s]
+            tpl = templates[int(picks[k]) % len(templates)]
+        if s in _SCALED_RATES:
+            hours, unit = float(hrs[k]), _SCALED_RATES[s]
+            qty = hours
+        elif qty is None and s in _SCALED_SEAT_PRICES:
+            qty, unit = float(loc.ws), _SCALED_SEAT_PRICES[s]
+        amount = qty * unit if qty is not None and unit is not None else float(picks[k] % 900 + 100)
+        ctx.update(rate=_num(unit or 0), hours=_num(hours or 1))
+        if qty is not None:
+            ctx["n"] = _num(qty)
+        text = tpl.format(**ctx)
+        if (text, _money(amount)) in seen:
+            text = f"{text} (line {k + 1})"
+        seen.add((text, _money(amount)))
+        lines.append(_scaled_line(inv, d, loc.id, text, qty, unit, amount, hours))
+    return lines
+
+
+def _scaled_onboarding(loc: _Loc, d: date) -> list[dict[str, Any]]:
+    """The two onboarding lines of a location acquired in month ``d``."""
+    return [
+        _scaled_line(
+            f"SC-OB-{loc.id}", d, loc.id, tpl.format(site=loc.site), 1.0, amount, amount, hours
+        )  # fmt: skip
+        for tpl, amount, hours in (
+            ("Setup Fee - New Location Onboarding - {site}", 7500.0, None),
+            ("Onboarding additional labor - {site} - 12 hrs @ $175", 2100.0, 12.0),
+        )
+    ]
+
+
+def _scaled_organization(rng: np.random.Generator, d: date, aid: str) -> list[dict[str, Any]]:
+    """The organization invoice of month ``d``: :data:`SCALED_ORG_LINES_PER_MONTH` lines."""
+    org = (
+        ("Quarterly exec IT report (on request)", 450.0),
+        ("Multi-site outage - ticket #{ticket}", 350.0),
+        ("HIPAA risk assessment documentation package", 1250.0),
+    )
+    return [
+        _scaled_line(
+            f"SC-ORG-{d:%Y%m}",
+            d,
+            None,
+            tpl.format(ticket=int(rng.integers(41000, 99000))),
+            1.0,
+            amount,
+            amount,
+            agreement=aid if k == 0 else None,
+        )  # fmt: skip
+        for k, (tpl, amount) in enumerate(org[:SCALED_ORG_LINES_PER_MONTH])
+    ]

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -71,7 +72,7 @@ class Template:
 
 
 DSO_REPORT = Template("renewal_leverage.ipynb", "renewal-leverage", brief=True)
-PORTFOLIO_REPORT = Template("portfolio_overview.ipynb", "portfolio-overview")
+PORTFOLIO_REPORT = Template("portfolio_overview.ipynb", "portfolio-overview", brief=True)
 
 
 def template_path(name: str) -> Path:
@@ -417,7 +418,7 @@ def error_line(exc: BaseException) -> str:
         lines = [ln for ln in str(exc).splitlines() if ln.strip()]
         n = len(errors) or len(lines)
         first = str(errors[0]) if errors else (lines[-1] if lines else "validation failed")
-        return f"validation failed ({n} problem(s)); first: {first}"
+        return f"validation failed ({plural(n, 'problem')}); first: {first}"
     text = str(exc).strip().splitlines()
     return f"{name}: {text[0] if text else ''}" if not isinstance(exc, DsoError) else text[0]
 
@@ -650,8 +651,17 @@ def render_portfolio(
                 km = None
                 state["stage"] = Stage.HTML
                 html = export_html(nb, work / f"{template.stem}.html", title="Portfolio overview")
+                staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
+                state["stage"] = Stage.BRIEF
+                from dso_analytics.reporting.brief import (
+                    BRIEF_NAME,
+                    brief_available,
+                    write_portfolio_brief,
+                )
+
+                if template.brief and brief_available():  # needs Debian's chromium
+                    staged["pdf"] = write_portfolio_brief(results, work / BRIEF_NAME)
             state["stage"] = Stage.PUBLISH
-            staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)

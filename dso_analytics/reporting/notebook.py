@@ -636,26 +636,31 @@ def interpret_asks(m: DsoMetrics) -> str:
 
 def interpret_data_quality(m: DsoMetrics) -> str:
     """Unclassified lines and lines without a governing agreement."""
+    from dso_analytics.reporting.labels import plural
+
     u, g = m.unclassified, m.ungoverned
     if u.empty and g.empty:
         return "Every billing line was classified and has a governing agreement."
+    u_amount = fmt_money(float(u["amount"].sum()) if len(u) else 0, m.currency, True)
+    g_amount = fmt_money(float(g["amount"].sum()) if len(g) else 0, m.currency, True)
     return (
-        f"{len(u)} billing line(s) ({fmt_money(float(u['amount'].sum()) if len(u) else 0, m.currency, True)}) "
-        f"matched no classification rule and {len(g)} line(s) "
-        f"({fmt_money(float(g['amount'].sum()) if len(g) else 0, m.currency, True)}) have no "
+        f"{plural(len(u), 'billing line')} ({u_amount}) matched no classification rule and "
+        f"{plural(len(g), 'line')} ({g_amount}) {'has' if len(g) == 1 else 'have'} no "
         f"governing agreement; review them before negotiating."
     )
 
 
 def interpret_portfolio(roll: pd.DataFrame) -> str:
     """Which DSO carries the most add-on spend."""
+    from dso_analytics.reporting.labels import plural
+
     if roll.empty:
         return "The portfolio has no DSOs."
     total = float(roll["addon_t12m"].fillna(0).sum())
     top = roll.sort_values("addon_t12m", ascending=False).iloc[0]
     return (
-        f"Across {len(roll)} DSO(s), add-on charges came to {fmt_money(total)} in the last twelve "
-        f"months; {top['display_name'] or top['dso']} carries the most "
+        f"Across {plural(len(roll), 'DSO')}, add-on charges came to {fmt_money(total)} in the "
+        f"last twelve months; {top['display_name'] or top['dso']} carries the most "
         f"({fmt_money(top['addon_t12m'])})."
     )
 
