@@ -46,6 +46,7 @@ from dso_analytics.stages import (
     render,
     render_portfolio,
 )
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from dso_analytics.runner import Runner
@@ -481,13 +482,13 @@ def _summarise(batch: BatchResult, out: Path, t0: float, progress: bool) -> Batc
     # one DSO: its failure was just said, once
     said = progress and len(batch.results) == 1 and batch.portfolio is None
     if failed and not said:
-        print(f"{len(failed)} report(s) failed:", file=sys.stderr)
+        print(f"{plural(len(failed), 'report')} failed:", file=sys.stderr)
         for r in failed:
             print(f"  {r.line()}", file=sys.stderr)
     if progress or failed:
         done = sum(r.ok for r in batch.results)
         print(
-            printable(f"rendered {done} of {len(batch.results)} DSO(s) into {out} in "
+            printable(f"rendered {done} of {plural(len(batch.results), 'DSO')} into {out} in "
                       f"{time.monotonic() - t0:.1f}s"),
             file=sys.stderr,
         )  # fmt: skip

@@ -11,7 +11,7 @@ shipped ones; a DSO adds its own in ``DSO_DIR/profiles/*.yaml``)::
     recognise:
       required: [invoicenumber, net_amount, [item_shortdescription, item_description]]
       optional: [invoice_date, sitenumber, site, item_code]
-    columns:                             # contract billing column -> export header(s)
+    columns:                             # contract billing column -> export headers
       invoice_number: invoicenumber      # one header
       description: [item_shortdescription, item_code]   # first non-blank of several
       invoice_date: {join: [Agreement Name, Effective], sep: " "}  # non-blank parts joined
@@ -98,6 +98,7 @@ from dso_analytics.ingest.profile_model import (
     shown_header,
 )
 from dso_analytics.money import round_to_cents
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from dso_analytics.ingest.workbook import RawTable
@@ -1215,7 +1216,7 @@ def _refuse_excel_errors(mapped: pd.DataFrame, shown: str) -> None:
             row = first.get(schema.SOURCE_ROW)
             raise DsoError(
                 f"{shown}, row {row}, {c}: Excel error cell ({str(first[c])!r}); "
-                f"{int(err.sum())} such cell(s) in this column: fix the export first"
+                f"{plural(int(err.sum()), 'such cell')} in this column: fix the export first"
             )
 
 

@@ -82,6 +82,7 @@ from dso_analytics.metrics.result import LINES_COLUMNS, DsoMetrics
 from dso_analytics.metrics.scorecard import compute_scorecard
 from dso_analytics.metrics.spend import compute_addons, compute_lines, compute_spend
 from dso_analytics.standards import Params, as_of_warning, default_as_of, resolve_params
+from dso_analytics.words import plural
 
 __all__ = [
     "ASK_RULES",
@@ -175,7 +176,8 @@ def _data_notes(
     later = int((pd.to_datetime(billing["invoice_date"]) > as_of).sum()) if len(billing) else 0
     if later:
         notes.append(
-            f"{later} billing line(s) dated after the as-of date {as_of.date()} are left out."
+            f"{plural(later, 'billing line')} dated after the as-of date {as_of.date()} "
+            f"{'is' if later == 1 else 'are'} left out."
         )
     return as_of, as_of_note, notes
 
@@ -259,17 +261,25 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
         ).sum()
     )
     if unattributed:
-        notes.append(f"{unattributed} onboarding line(s) have no location and are not in M3.")
+        notes.append(
+            f"{plural(unattributed, 'onboarding line')} "
+            f"{'has no location and is' if unattributed == 1 else 'have no location and are'} "
+            "not in M3."
+        )
     keep = list(LINES_COLUMNS)
     is_unc = (lines[schema.SERVICE_RESOLVED] == schema.UNCLASSIFIED).to_numpy(bool, na_value=False)
     unclassified = lines.loc[is_unc, keep]
     ungoverned = lines.loc[lines[schema.GOVERNING_AGREEMENT].isna().to_numpy(bool), keep]
     if len(unclassified):
         notes.append(
-            f"{len(unclassified)} billing line(s) matched no classification rule (unclassified)."
+            f"{plural(len(unclassified), 'billing line')} matched no classification rule "
+            "(unclassified)."
         )
     if len(ungoverned):
-        notes.append(f"{len(ungoverned)} billing line(s) have no governing agreement.")
+        notes.append(
+            f"{plural(len(ungoverned), 'billing line')} "
+            f"{'has' if len(ungoverned) == 1 else 'have'} no governing agreement."
+        )
 
     kpis = _kpis(spend, addons, ask_set, onboarding, lev_total, _nearest_notice(renewals, as_of),
                  len(unclassified), len(ungoverned))  # fmt: skip

@@ -49,6 +49,7 @@ from dso_analytics.reporting.excel_leadership import (
     write_summary_sheet,
 )
 from dso_analytics.reporting.labels import terms_provenance
+from dso_analytics.words import plural
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -331,9 +332,9 @@ def _validation_text(summary: object) -> tuple[str, str]:
         n_warn = d.get("warnings", d.get("warning_count"))
         bits = []
         if isinstance(n_err, int | list):
-            bits.append(f"{n_err if isinstance(n_err, int) else len(n_err)} error(s)")
+            bits.append(plural(n_err if isinstance(n_err, int) else len(n_err), "error"))
         if isinstance(n_warn, int | list):
-            bits.append(f"{n_warn if isinstance(n_warn, int) else len(n_warn)} warning(s)")
+            bits.append(plural(n_warn if isinstance(n_warn, int) else len(n_warn), "warning"))
         return status, ", ".join(bits)
     return str(summary), ""
 

@@ -636,26 +636,31 @@ def interpret_asks(m: DsoMetrics) -> str:
 
 def interpret_data_quality(m: DsoMetrics) -> str:
     """Unclassified lines and lines without a governing agreement."""
+    from dso_analytics.reporting.labels import plural
+
     u, g = m.unclassified, m.ungoverned
     if u.empty and g.empty:
         return "Every billing line was classified and has a governing agreement."
+    u_amount = fmt_money(float(u["amount"].sum()) if len(u) else 0, m.currency, True)
+    g_amount = fmt_money(float(g["amount"].sum()) if len(g) else 0, m.currency, True)
     return (
-        f"{len(u)} billing line(s) ({fmt_money(float(u['amount'].sum()) if len(u) else 0, m.currency, True)}) "
-        f"matched no classification rule and {len(g)} line(s) "
-        f"({fmt_money(float(g['amount'].sum()) if len(g) else 0, m.currency, True)}) have no "
+        f"{plural(len(u), 'billing line')} ({u_amount}) matched no classification rule and "
+        f"{plural(len(g), 'line')} ({g_amount}) {'has' if len(g) == 1 else 'have'} no "
         f"governing agreement; review them before negotiating."
     )
 
 
 def interpret_portfolio(roll: pd.DataFrame) -> str:
     """Which DSO carries the most add-on spend."""
+    from dso_analytics.reporting.labels import plural
+
     if roll.empty:
         return "The portfolio has no DSOs."
     total = float(roll["addon_t12m"].fillna(0).sum())
     top = roll.sort_values("addon_t12m", ascending=False).iloc[0]
     return (
-        f"Across {len(roll)} DSO(s), add-on charges came to {fmt_money(total)} in the last twelve "
-        f"months; {top['display_name'] or top['dso']} carries the most "
+        f"Across {plural(len(roll), 'DSO')}, add-on charges came to {fmt_money(total)} in the "
+        f"last twelve months; {top['display_name'] or top['dso']} carries the most "
         f"({fmt_money(top['addon_t12m'])})."
     )
 
@@ -766,3 +771,17 @@ def top_asks(results: Sequence[DsoMetrics], per_dso: int = 3) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     df = pd.concat(parts, ignore_index=True)
     return df[[c for c in cols if c in df.columns]]
+
+
+def show_negotiation_scenarios(m: DsoMetrics, dso_dir: str | Path, prepared: str | None) -> None:
+    """The renewal report's "Negotiation scenarios" section (M8).
+
+    Always the two built-in scenarios, plus the DSO's scenarios file when it has
+    one: the comparison the pipeline handed off (the workbook's Scenarios sheet
+    and ``dso-analytics scenarios`` show the same figures); run by hand, computed
+    on ``m``'s parameters.  Table, reading, cumulative cost, tornados, clause
+    scores, savings grid and notes (:func:`.scenario_view.show_scenarios`).
+    """
+    from dso_analytics.reporting import scenario_view as sv
+
+    sv.show_scenarios(sv.report_comparison(str(dso_dir), prepared, metrics=m), m.currency)
