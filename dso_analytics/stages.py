@@ -567,17 +567,19 @@ def render(
     out = Path(out)
     m = prepared.metrics
     km = None
-    side: _SideOutputs | None = None
+    side: list[_OnThread] = []
     with _staging(out, template, f"dso-report-{prepared.dso}-") as (work, state):
         try:
             with deadline(timeout):
                 km = _take_kernel()
                 if warm_next:
                     warm_kernel()
-                # the workbook and the brief need only the metrics: written on a thread
-                # while the kernel runs the notebook (their failures are raised below,
-                # in the order the stages are named: notebook, html, workbook, brief)
-                side = _SideOutputs(prepared, template, work)
+                # the brief and the workbook need only the metrics: written on threads while
+                # the kernel runs the notebook; a failure is raised in the order the stages
+                # are named (notebook, html, workbook, brief), as when run one after another
+                brief = _OnThread(Stage.BRIEF, _write_brief, template, m, work)
+                book = _OnThread(Stage.WORKBOOK, _write_dso_workbook, prepared, template, work)
+                side += [brief, book]
                 handoff = write_prepared(
                     work,
                     metrics=m,
@@ -602,67 +604,74 @@ def render(
                     work / f"{template.stem}.html",
                     title=f"Renewal leverage: {m.display_name}",
                 )
-                staged = {"ipynb": work / f"{template.stem}.ipynb", "html": html}
-                staged.update(side.result(state))
+                staged = {"ipynb": work / f"{template.stem}.ipynb", "html": html,
+                          "xlsx": book.result(state)}  # fmt: skip
+                if (pdf := brief.result(state)) is not None:
+                    staged["pdf"] = pdf
             state["stage"] = Stage.PUBLISH
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
-            if side is not None:
-                side.join()  # before the staging folder is removed
+            for job in side:
+                job.join()  # before the staging folder is removed
 
 
-class _SideOutputs:
-    """The workbook and the brief of one DSO, each written on a thread while the kernel
-    runs the notebook (see :func:`render`): Chromium prints while the workbook is written."""
+def _write_dso_workbook(prepared: Prepared, template: Template, work: Path) -> Path:
+    from dso_analytics.reporting.excel import write_dso_workbook
 
-    def __init__(self, prepared: Prepared, template: Template, work: Path) -> None:
-        self._prepared, self._template, self._work = prepared, template, work
-        self._staged: dict[str, Path] = {}
-        self._errors: dict[Stage, BaseException] = {}
-        self._threads = [
-            threading.Thread(target=self._run, args=(stage,), name=f"dso-{stage}", daemon=True)
-            for stage in (Stage.BRIEF, Stage.WORKBOOK)
-        ]
-        for t in self._threads:
-            t.start()
+    return write_dso_workbook(
+        prepared.metrics,
+        work / f"{template.stem}.xlsx",
+        validation_summary=prepared.validation,
+        sources=prepared.sources,
+        scenarios=prepared.scenarios,
+    )
 
-    def _run(self, stage: Stage) -> None:
-        p = self._prepared
+
+def _write_brief(template: Template, metrics: Any, work: Path) -> Path | None:
+    """The one-page brief of one DSO (a list of metrics: the portfolio's), or None."""
+    from dso_analytics.reporting.brief import (
+        BRIEF_NAME,
+        brief_available,
+        write_brief,
+        write_portfolio_brief,
+    )
+
+    if not (template.brief and brief_available()):  # needs Debian's chromium
+        return None
+    if isinstance(metrics, list):
+        return write_portfolio_brief(metrics, work / BRIEF_NAME)
+    return write_brief(metrics, work / BRIEF_NAME)
+
+
+class _OnThread:
+    """``fn(*args)`` run on a thread (a stage that overlaps the kernel's notebook run)."""
+
+    def __init__(self, stage: Stage, fn: Any, *args: Any) -> None:
+        self.stage = stage
+        self._fn, self._args = fn, args
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"dso-{stage}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
         try:
-            if stage is Stage.WORKBOOK:
-                from dso_analytics.reporting.excel import write_dso_workbook
-
-                self._staged["xlsx"] = write_dso_workbook(
-                    p.metrics,
-                    self._work / f"{self._template.stem}.xlsx",
-                    validation_summary=p.validation,
-                    sources=p.sources,
-                    scenarios=p.scenarios,
-                )
-                return
-            from dso_analytics.reporting.brief import BRIEF_NAME, brief_available, write_brief
-
-            if self._template.brief and brief_available():  # needs Debian's chromium
-                self._staged["pdf"] = write_brief(p.metrics, self._work / BRIEF_NAME)
-        except BaseException as exc:  # noqa: BLE001 - raised on the render's thread
-            self._errors[stage] = exc
+            self._value = self._fn(*self._args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result()
+            self._error = exc
 
     def join(self) -> None:
-        """Wait for both threads (Chromium has its own timeout)."""
-        for t in self._threads:
-            t.join()
+        """Wait for the thread (Chromium has its own timeout)."""
+        self._thread.join()
 
-    def result(self, state: dict[str, Stage]) -> dict[str, Path]:
-        """The staged ``xlsx`` (and ``pdf``); re-raises a failure, the workbook's first,
-        with ``state["stage"]`` naming it."""
-        state["stage"] = Stage.WORKBOOK
+    def result(self, state: dict[str, Stage]) -> Any:
+        """The value; re-raises the thread's failure, ``state["stage"]`` naming this stage."""
+        state["stage"] = self.stage
         self.join()
-        for stage in (Stage.WORKBOOK, Stage.BRIEF):
-            if stage in self._errors:
-                state["stage"] = stage
-                raise self._errors[stage]
-        return dict(self._staged)
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def render_portfolio(
@@ -703,6 +712,7 @@ def render_portfolio(
 
     out = Path(out)
     km = None
+    side: list[_OnThread] = []
     with _staging(out, template, "dso-report-portfolio-") as (work, state):
         try:
             with deadline(timeout):
@@ -712,6 +722,8 @@ def render_portfolio(
                 from dso_analytics.reporting.html import export_html
 
                 results = [p.metrics for p in prepared]
+                brief = _OnThread(Stage.BRIEF, _write_brief, template, results, work)
+                side.append(brief)  # printed while the kernel runs the notebook
                 handoff = {}
                 for i, p in enumerate(prepared):
                     (work / f"{i:04d}").mkdir()
@@ -733,19 +745,14 @@ def render_portfolio(
                 state["stage"] = Stage.HTML
                 html = export_html(nb, work / f"{template.stem}.html", title="Portfolio overview")
                 staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
-                state["stage"] = Stage.BRIEF
-                from dso_analytics.reporting.brief import (
-                    BRIEF_NAME,
-                    brief_available,
-                    write_portfolio_brief,
-                )
-
-                if template.brief and brief_available():  # needs Debian's chromium
-                    staged["pdf"] = write_portfolio_brief(results, work / BRIEF_NAME)
+                if (pdf := brief.result(state)) is not None:
+                    staged["pdf"] = pdf
             state["stage"] = Stage.PUBLISH
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
+            for job in side:
+                job.join()  # before the staging folder is removed
 
 
 # ---------------------------------------------------------------------------
