@@ -217,3 +217,13 @@ def test_service_codes_match_the_agreement_codes(tmp_path, dm):
     (p,) = read_scenarios(tmp_path, ds.agreements).problems
     assert str(p).startswith("scenarios.yaml line 1")
     assert "unknown service code(s) help_desk_pro" in str(p)
+
+
+def test_cli_notebook_path_is_checked_first(tmp_path, capsys):
+    """--notebook names an .ipynb in an existing folder: else one line, exit 2, nothing run."""
+    d = _dso_dir(tmp_path)
+    for bad in (tmp_path / "out.html", tmp_path / "missing" / "out.ipynb"):
+        assert main(["scenarios", str(d), "--notebook", str(bad)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"error: {bad}: --notebook names an .ipynb file in an existing folder"
+        assert not bad.exists()
