@@ -13,6 +13,7 @@ import html
 import io
 import json
 
+import openpyxl
 import pytest
 
 from dso_analytics.cli import main
@@ -43,3 +44,16 @@ def test_section_shows_the_cli_totals(rendered, dso):
         for key in ("total_cost", "savings_vs_current", "savings_vs_current_pv"):
             assert fmt_money(r[key], data["currency"], cents=True) in section, (dso, r, key)
     assert "Months modelled" in section
+    # the workbook's live Scenarios sheet: the same figures (its formulas' cached values,
+    # what a viewer that does not recalculate shows; LibreOffice recalculation:
+    # tests/integration/test_excel_scenarios.py)
+    ws = openpyxl.load_workbook(rendered.out / dso / "renewal-leverage.xlsx", data_only=True)[
+        "Scenarios"
+    ]
+    shown = {ws.cell(r, 1).value: r for r in range(12, 12 + len(names))}
+    assert list(shown) == names
+    for r in data["scenarios"]:
+        row = shown[r["scenario"]]
+        for col, key in ((2, "total_cost"), (3, "present_value"), (4, "savings_vs_current"),
+                         (9, "term_months")):  # fmt: skip
+            assert ws.cell(row, col).value == r[key], (dso, r["scenario"], key)
