@@ -87,7 +87,7 @@ PROVIDER_EXPORT_LOCATION: str = _PORTFOLIO["provider_export"]["location"]
 PROVIDER_EXPORT_FILE: str = _PORTFOLIO["provider_export"]["file"]
 #: The sample DSO that ships a negotiation log (``negotiation.xlsx``), so the reports'
 #: "Negotiation status" section has figures: an analyst's log a few months in.
-NEGOTIATION_DSO: str = _PORTFOLIO["negotiation_log"]
+NEGOTIATION_DSO: str = next(s for s in SAMPLE_DSOS if _spec(s, "negotiation.yaml").is_file())
 #: Billing lines per location per month in :func:`write_scaled_dso`.
 SCALED_LINES_PER_LOCATION_MONTH = 14
 #: Organization-level lines per month in :func:`write_scaled_dso`.
@@ -581,8 +581,9 @@ def _bill(spec: dict, b: _Biller, locs: Sequence[_Loc]) -> list[dict[str, Any]]:
     return b.lines
 
 
-def _billing_files(lines: list[dict[str, Any]], spec: dict) -> list[_BillingFile]:
-    """Split the lines into files as ``files:`` of billing.yaml says."""
+def _billing_files(lines: list[dict[str, Any]], spec: dict, slug: str) -> list[_BillingFile]:
+    """Split the lines into files as ``files:`` of billing.yaml says (and the provider export
+    of portfolio.yaml)."""
     omit = spec.get("omit_location_id", [])
     org = spec["organization"]
     files = _split_billing(
@@ -590,20 +591,19 @@ def _billing_files(lines: list[dict[str, Any]], spec: dict) -> list[_BillingFile
         omit_location_id=True if omit == "all" else set(omit), org_file=org["name"],
         org_date_style=org["dates"], org_money_style=org.get("money", "number"),
     )  # fmt: skip
-    export = spec.get("provider_export")
-    if export:
-        name = f"{export['location']}.xlsx"
-        files = [_halopsa_export(f, export["site"]) if f.name == name else f for f in files]
+    if slug == PROVIDER_EXPORT_DSO:
+        name, site = f"{PROVIDER_EXPORT_LOCATION}.xlsx", _PORTFOLIO["provider_export"]["site"]
+        files = [_halopsa_export(f, site) if f.name == name else f for f in files]
     return files
 
 
 def _build_dso(slug: str, rng: np.random.Generator) -> _Dso:
     """The DSO ``slug`` of the sample portfolio, from its spec (``sample_spec/<slug>/``)."""
-    negotiation = _spec(slug, "negotiation.yaml")
     locs = _read_locations(slug, rng)
     agreements, services, docs = _read_agreements(slug)
     billing = _read_yaml(slug, "billing.yaml")
     lines = _bill(billing, _Biller(rng, agreements), locs)
+    negotiation = _spec(slug, "negotiation.yaml")
     return _Dso(
         slug=slug,
         meta=_read_yaml(slug, "dso.yaml"),
@@ -611,7 +611,7 @@ def _build_dso(slug: str, rng: np.random.Generator) -> _Dso:
         agreements=agreements,
         services=services,
         documentation=docs,
-        billing=_billing_files(lines, billing["files"]),
+        billing=_billing_files(lines, billing["files"], slug),
         negotiation=_read_yaml(slug, "negotiation.yaml") if negotiation.is_file() else [],
     )
 
