@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dso_analytics import __version__
 from dso_analytics.errors import DsoError, ValidationFailed, printable
+from dso_analytics.stages import CALENDAR_FILE, LETTERS_DIR
 
 if TYPE_CHECKING:
     from dso_analytics.standards import Params
@@ -154,7 +155,7 @@ def _add_action_parsers(sub: Any) -> None:
     p.add_argument(
         "--out",
         metavar="FILE.ics",
-        help="default: reports/<dso>/renewal-deadlines.ics (--all: reports/portfolio/...)",
+        help=f"default: reports/<dso>/{CALENDAR_FILE} (--all: reports/portfolio/...)",
     )
     p.add_argument(
         "--remind",
@@ -167,7 +168,7 @@ def _add_action_parsers(sub: Any) -> None:
 
     p = sub.add_parser("letters", help="write credit-claim and notice letters (.docx)")
     p.add_argument("dso_dir", metavar="DSO_DIR")
-    p.add_argument("--out", metavar="DIR", help="default: reports/<dso>/letters/")
+    p.add_argument("--out", metavar="DIR", help=f"default: reports/<dso>/{LETTERS_DIR}/")
     p.add_argument(
         "--horizon",
         type=int,
@@ -410,9 +411,7 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
     else:
-        out = (
-            Path("reports") / ("portfolio" if args.all else dirs[0].name) / "renewal-deadlines.ics"
-        )
+        out = Path("reports") / ("portfolio" if args.all else dirs[0].name) / CALENDAR_FILE
     name = "Renewal deadlines: " + (
         "portfolio" if args.all else (loaded[0].m.display_name if loaded else "")
     )
@@ -431,7 +430,7 @@ def _cmd_letters(args: argparse.Namespace) -> int:
         raise DsoError("--horizon: must be 0 or more days")
     d = _existing_dir(args.dso_dir)
     x = load(d, _params(args, d), use_cache=not args.no_cache)
-    out = Path(args.out) if args.out else Path("reports") / d.name / "letters"
+    out = Path(args.out) if args.out else Path("reports") / d.name / LETTERS_DIR
     paths = render_letters(x, out, horizon_days=args.horizon)
     for p in paths:
         print(f"wrote {p}")
@@ -449,28 +448,31 @@ def _cmd_letters(args: argparse.Namespace) -> int:
 def _cmd_log(args: argparse.Namespace) -> int:
     from dso_analytics.actions import negotiation as N
     from dso_analytics.actions.render import load
+    from dso_analytics.reporting.labels import plural
 
     d = _existing_dir(args.dso_dir)
     x = load(d, _params(args, d), use_cache=not args.no_cache)
     asks = N.current_asks(x.m)
     if args.action == "init":
         path = N.write_new_log(d, asks)
-        print(f"wrote {path} ({len(asks)} ask(s), status open)")
+        print(f"wrote {path} ({plural(len(asks), 'ask')}, status open)")
         return 0
     if args.action == "sync":
         path, new = N.sync_log(d, asks)
-        print(f"appended {len(new)} new ask(s) to {path}" if len(new) else f"{path}: no new ask")
+        added = f"appended {plural(len(new), 'new ask')} to {path}"
+        print(added if len(new) else f"{path}: no new ask")
     log = N.read_log(d)
     if log.path is None:
         raise DsoError(f"{d / N.LOG_FILE}: no negotiation log (`dso-analytics log init`)")
     problems = N.validate_log(log, asks)
     errors = [p for p in problems if p.severity == "error"]
     if problems:
-        print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s) in {log.path}:")
+        n_warn = len(problems) - len(errors)
+        print(f"{plural(len(errors), 'error')}, {plural(n_warn, 'warning')} in {log.path}:")
         for p in problems:
             print(f"{'warning: ' if p.severity == 'warning' else ''}{p}")
     elif args.action == "check":
-        print(f"{log.path}: {len(log.frame)} row(s), no problem")
+        print(f"{log.path}: {plural(len(log.frame), 'row')}, no problem")
     return 1 if errors else 0
 
 
