@@ -6,8 +6,8 @@
   Great Expectations is imported at most once per batch.
 * :func:`render` ``(prepared, template, out) -> Artifacts``: execute the report
   notebook on the prepared metrics (the kernel neither validates nor recomputes),
-  export the offline HTML and write the workbook into a staging folder, then move
-  them into ``out`` only when all of them exist.  :func:`render_portfolio` does
+  export the offline HTML, write the workbook, the calendar and the letters into a
+  staging folder, then move them into ``out`` only when all of them exist.  :func:`render_portfolio` does
   the same for the portfolio overview from several :class:`Prepared`.
 
 Both stages are plain functions on picklable dataclasses, so any runner (a local
@@ -540,7 +540,9 @@ def render(
     template : Template
         Usually :data:`DSO_REPORT`.
     out : str or Path
-        The DSO's output folder; gets ``<stem>.{html,xlsx,ipynb}``.
+        The DSO's output folder; gets ``<stem>.{html,xlsx,ipynb}``, the brief, the
+        calendar :data:`CALENDAR_FILE` and the letters in :data:`LETTERS_DIR` (as the
+        template says), published as one set.
     cell_timeout, timeout : int
         Seconds per notebook cell / for the whole report.
 
@@ -551,7 +553,8 @@ def render(
     Raises
     ------
     StageFailed
-        With the stage (``notebook``, ``html``, ``workbook``, ``publish``) and one
+        With the stage (``notebook``, ``html``, ``workbook``, ``calendar and letters``,
+        ``brief``, ``publish``) and one
         line; no finished-looking output is left, the executed notebook is kept
         as ``<stem>.failed.ipynb``.
     """

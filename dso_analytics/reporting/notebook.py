@@ -281,8 +281,7 @@ def column_label(name: str) -> str:
 #: Columns shown exactly as the input had them (traceability: never relabelled).
 _VERBATIM = frozenset(
     {"description", "source_file", "source_sheet", "location_name", "location_id", "provider",
-     "agreement_id", "governing_agreement_id", "dso", "display_name", "file", "sheet",
-     "ask_key"}  # an ask key is copied into the negotiation log: shown as it is
+     "agreement_id", "governing_agreement_id", "dso", "display_name", "file", "sheet"}
 )  # fmt: skip
 
 

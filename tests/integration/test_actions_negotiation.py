@@ -223,11 +223,12 @@ def test_cli_log_init_check_sync(tmp_path: Path, capsys) -> None:
     assert main(["log", "check", str(dso)]) == 0
     # claims: included services on AG-CFD-01 and AG-CFD-LEG, onboarding billed above the
     # contract on AG-CFD-01; asks: two add-ons into base and volume pricing -> 6 rows
-    assert capsys.readouterr().out.endswith("negotiation.xlsx: 6 row(s), no problem\n")
+    assert capsys.readouterr().out.endswith("negotiation.xlsx: 6 rows, no problem\n")
     _edit(dso / "negotiation.xlsx", {(2, "amount_agreed"): 10, (2, "amount_realised"): 20})
     assert main(["log", "sync", str(dso)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].endswith("negotiation.xlsx: no new ask")
+    assert out[1].startswith("1 error, 0 warnings in ")
     assert out[2] == (
         "negotiation.xlsx, sheet log, row 2, amount_realised: is more than amount_agreed "
         "(10.00) ('20.00')"

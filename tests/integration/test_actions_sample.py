@@ -38,6 +38,10 @@ def test_sample_log_totals_by_hand(summit) -> None:
     assert tot["asked"] == 232583.07
     assert tot["agreed"] == 40000.0 and tot["realised"] == 15000.0
     assert tot["items"] == 5
+    # each estimate with its window, from the current asks (the sample log leaves them blank)
+    w = per.set_index("ask_key")["estimate_window"]
+    assert w["volume_pricing:AG-SDP-01"] == "next 12 months (from 2026-10-31)"
+    assert w["claim_above_cap:AG-SDP-01"] == "all-time to 2026-10-31"
     # estimates come from the current asks: 59,690 + 12,600 (claims, all-time) +
     # 217,400.66 + 10,293.07 + 2,500.00 (asks, next 12 months)
     assert tot["estimate"] == round(59690 + 12600 + 217400.66 + 10293.07 + 2500, 2)
