@@ -40,6 +40,8 @@ BENCH_DIR = ROOT / "benchmarks"
 #: Generated benchmark data (git-ignored); ``$DSO_BENCH_DATA`` overrides it.
 DATA_DIR = Path(os.environ.get("DSO_BENCH_DATA", ROOT / "bench-data"))
 MB = 1024 * 1024
+#: The generated DSO read by the ingest, metrics and scenarios benchmarks.
+INGEST_LOCATIONS, INGEST_MONTHS = 150, 60
 
 
 @dataclass
@@ -334,6 +336,20 @@ def fmt_s(x: float) -> str:
 def fmt_mb(x: float) -> str:
     """Megabytes for a table."""
     return "n/a" if x != x or x == 0 else f"{x:,.0f}"
+
+
+def ensure_scaled_dso(data_dir: Path, locations: int, months: int) -> Path:
+    """Return the generated scaled DSO folder, writing it once (``write_scaled_dso``)."""
+    from dso_analytics.sample import write_scaled_dso
+
+    parent = data_dir / "ingest"
+    dso = parent / f"scaled-{locations}x{months}"
+    done = dso / ".complete"
+    if done.is_file():
+        return dso
+    write_scaled_dso(parent, locations=locations, months=months, force=True)
+    done.write_text("ok\n")
+    return dso
 
 
 if __name__ == "__main__":

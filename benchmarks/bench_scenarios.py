@@ -23,7 +23,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA_DIR, fmt_s, run_case  # noqa: E402
+from _common import (  # noqa: E402
+    DATA_DIR,
+    INGEST_LOCATIONS,
+    INGEST_MONTHS,
+    ensure_scaled_dso,
+    fmt_s,
+    run_case,
+)
 
 EVALUATIONS = 1_000
 TARGET_SECONDS = 2.0
@@ -97,10 +104,8 @@ def case_scenarios(timer: Any, dso_dir: str, mode: str, n: int = EVALUATIONS) ->
 def run(results: dict, data_dir: Path, log: Any = None, profile: bool = True,
         tiny: bool = False) -> None:  # fmt: skip
     """Run the two cases into ``results`` (``scenarios_ratio`` = loop / vectorised)."""
-    import run_all
-
-    locs, months = (3, 2) if tiny else (run_all.INGEST_LOCATIONS, run_all.INGEST_MONTHS)
-    dso = run_all.ensure_scaled_dso(data_dir, locs, months)
+    locs, months = (3, 2) if tiny else (INGEST_LOCATIONS, INGEST_MONTHS)
+    dso = ensure_scaled_dso(data_dir, locs, months)
     n = 50 if tiny else EVALUATIONS
     print(f"scenarios: {n:,} evaluations x 2 scenarios over {locs} locations", flush=True)
     for mode in ("loop", "vectorised"):

@@ -40,15 +40,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     DATA_DIR,
+    INGEST_LOCATIONS,
+    INGEST_MONTHS,
     ROOT,
     CaseResult,
+    ensure_scaled_dso,
     fmt_mb,
     fmt_s,
     machine,
     run_case,
 )
 
-INGEST_LOCATIONS, INGEST_MONTHS = 150, 60
 METRICS_SIZES = (100_000, 1_000_000, 10_000_000)
 #: bump when the metrics data generator changes (regenerates bench-data/metrics/)
 METRICS_DATA_VERSION = 2
@@ -68,20 +70,6 @@ SECTIONS = ("ingest", "metrics", "report", "batch", "scenarios", "extract")
 # ---------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------
-def ensure_scaled_dso(data_dir: Path, locations: int, months: int) -> Path:
-    """Return the generated scaled DSO folder, writing it once (``write_scaled_dso``)."""
-    from dso_analytics.sample import write_scaled_dso
-
-    parent = data_dir / "ingest"
-    dso = parent / f"scaled-{locations}x{months}"
-    done = dso / ".complete"
-    if done.is_file():
-        return dso
-    write_scaled_dso(parent, locations=locations, months=months, force=True)
-    done.write_text("ok\n")
-    return dso
-
-
 def _tile(frame: Any, idx: Any, copy: Any, suffixes: Any, columns: list[str]) -> Any:
     import pandas as pd
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from dso_analytics import __version__
 from dso_analytics.errors import DsoError, ValidationFailed, printable
 from dso_analytics.stages import CALENDAR_FILE, LETTERS_DIR
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from dso_analytics.standards import Params
@@ -448,7 +449,6 @@ def _cmd_letters(args: argparse.Namespace) -> int:
 def _cmd_log(args: argparse.Namespace) -> int:
     from dso_analytics.actions import negotiation as N
     from dso_analytics.actions.render import load
-    from dso_analytics.reporting.labels import plural
 
     d = _existing_dir(args.dso_dir)
     x = load(d, _params(args, d), use_cache=not args.no_cache)
@@ -459,16 +459,19 @@ def _cmd_log(args: argparse.Namespace) -> int:
         return 0
     if args.action == "sync":
         path, new = N.sync_log(d, asks)
-        added = f"appended {plural(len(new), 'new ask')} to {path}"
-        print(added if len(new) else f"{path}: no new ask")
+        print(
+            f"appended {plural(len(new), 'new ask')} to {path}"
+            if len(new)
+            else f"{path}: no new ask"
+        )
     log = N.read_log(d)
     if log.path is None:
         raise DsoError(f"{d / N.LOG_FILE}: no negotiation log (`dso-analytics log init`)")
     problems = N.validate_log(log, asks)
     errors = [p for p in problems if p.severity == "error"]
     if problems:
-        n_warn = len(problems) - len(errors)
-        print(f"{plural(len(errors), 'error')}, {plural(n_warn, 'warning')} in {log.path}:")
+        print(f"{plural(len(errors), 'error')}, "
+              f"{plural(len(problems) - len(errors), 'warning')} in {log.path}:")  # fmt: skip
         for p in problems:
             print(f"{'warning: ' if p.severity == 'warning' else ''}{p}")
     elif args.action == "check":

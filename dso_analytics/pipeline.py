@@ -38,6 +38,7 @@ from dso_analytics.stages import (
     DSO_REPORT,
     PORTFOLIO_REPORT,
     Prepared,
+    Stage,
     StageFailed,
     clear_outputs,
     error_line,
@@ -45,6 +46,7 @@ from dso_analytics.stages import (
     render,
     render_portfolio,
 )
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from dso_analytics.runner import Runner
@@ -60,7 +62,7 @@ class DsoResult:
     dso: str
     ok: bool
     elapsed: float = 0.0
-    stage: str = ""
+    stage: Stage | None = None  # where it failed (None when ok)
     error: str | None = None
     html: str | None = None
     xlsx: str | None = None
@@ -78,7 +80,7 @@ class DsoResult:
 
     def finished(self, artifacts: Artifacts) -> DsoResult:
         """Mark as rendered into ``artifacts``."""
-        self.ok, self.stage, self.error = True, "", None
+        self.ok, self.stage, self.error = True, None, None
         self.html, self.xlsx, self.ipynb = (str(p) for p in (artifacts.html, artifacts.xlsx,
                                                              artifacts.ipynb))  # fmt: skip
         return self
@@ -90,7 +92,7 @@ class DsoResult:
             self.stage, self.error = exc.stage, exc.error
             self.failed_notebook = None if exc.failed_notebook is None else str(exc.failed_notebook)
         else:  # a crashed worker or a lost task
-            self.stage, self.error = "worker", error_line(exc)
+            self.stage, self.error = Stage.WORKER, error_line(exc)
         return self
 
 
@@ -245,13 +247,13 @@ class _Batch:
         try:
             folder = output_folder(self.out, slug)
         except DsoError as exc:
-            res.stage, res.error = "output path", str(exc)
+            res.stage, res.error = Stage.OUTPUT_PATH, str(exc)
             return self.finish(dso_dir, res)
         try:
             try:
                 params = resolve_params(dso_dir, standard=self.standard, overrides=self.overrides)
             except DsoError as exc:
-                raise StageFailed("validation", error_line(exc)) from exc
+                raise StageFailed(Stage.VALIDATION, error_line(exc)) from exc
             prepared = prepare(dso_dir, params, use_cache=self.use_cache)
         except StageFailed as exc:
             clear_outputs(folder, DSO_REPORT)  # last run's report must not look current
@@ -461,7 +463,7 @@ def _overview(
                        DsoResult(PORTFOLIO_SLUG, ok=False))  # fmt: skip
     if not final_set:
         clear_outputs(output_folder(batch.out, PORTFOLIO_SLUG), PORTFOLIO_REPORT)
-        return DsoResult(PORTFOLIO_SLUG, ok=False, stage="portfolio",
+        return DsoResult(PORTFOLIO_SLUG, ok=False, stage=Stage.PORTFOLIO,
                          error="no DSO rendered; overview not written")  # fmt: skip
     assert port is not None
     _say(batch.progress, port.line())
@@ -473,13 +475,13 @@ def _summarise(batch: BatchResult, out: Path, t0: float, progress: bool) -> Batc
     # one DSO: its failure was just said, once
     said = progress and len(batch.results) == 1 and batch.portfolio is None
     if failed and not said:
-        print(f"{len(failed)} report(s) failed:", file=sys.stderr)
+        print(f"{plural(len(failed), 'report')} failed:", file=sys.stderr)
         for r in failed:
             print(f"  {r.line()}", file=sys.stderr)
     if progress or failed:
         done = sum(r.ok for r in batch.results)
         print(
-            printable(f"rendered {done} of {len(batch.results)} DSO(s) into {out} in "
+            printable(f"rendered {done} of {plural(len(batch.results), 'DSO')} into {out} in "
                       f"{time.monotonic() - t0:.1f}s"),
             file=sys.stderr,
         )  # fmt: skip

@@ -19,9 +19,10 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import ParamSpec, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @runtime_checkable
@@ -31,7 +32,7 @@ class Runner(Protocol):
     #: how many jobs run at the same time (the pipeline sizes nothing else on it)
     workers: int
 
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Run ``fn(*args, **kwargs)`` on a worker; ``fn`` is a top-level function."""
         ...
 
@@ -84,10 +85,15 @@ class LocalRunner:
             self._pool.submit(_noop)
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close(cancel=exc_type is not None)
 
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Run ``fn(*args, **kwargs)`` in a worker process."""
         return self._pool.submit(fn, *args, **kwargs)
 

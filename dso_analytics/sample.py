@@ -7,22 +7,34 @@ Two writers, both called by ``dso-analytics sample``:
   committed; a test checks it equals a fresh generation).
 - :func:`write_scaled_dso` writes one DSO of N locations x M months (benchmarks).
 
-Everything is derived from a seeded :class:`numpy.random.Generator` and fixed
-dates: no wall clock, workbook metadata fixed, so the same seed gives the same
-bytes.  Invoice wording imitates several MSPs' styles (ConnectWise-, Autotask-,
-Syncro- and HaloPSA-like exports); :data:`DESCRIPTION_TEMPLATES` lists every
-template by the service code it should classify to.
+The sample portfolio is a spec shipped as package data in ``dso_analytics/sample_spec/``
+(edit it, then ``make sample``; this module is the small generator that reads it):
+
+- ``portfolio.yaml``: end date, the DSOs in order, which DSO ships the special files;
+- ``wording.yaml``: invoice wording per provider style, credit wording, hardware prices;
+- per DSO folder: ``dso.yaml`` (written as is), ``locations.csv``, ``agreements.yaml``
+  (agreements, services and documentation sheets), ``billing.yaml`` (invoice rules,
+  vocabulary in :meth:`_Biller.rule` and :meth:`_Biller.line`; file layout), and
+  optionally ``scenarios.yaml`` and ``negotiation.yaml``.
+
+A cell or value ``a..b`` is a draw from the DSO's seeded
+:class:`numpy.random.Generator`: no wall clock, workbook metadata fixed, so the same
+seed gives the same bytes.  Invoice wording imitates several MSPs' styles
+(ConnectWise-, Autotask-, Syncro- and HaloPSA-like exports);
+:data:`DESCRIPTION_TEMPLATES` lists every template by the service code it should
+classify to.
 """
 
 from __future__ import annotations
 
-import calendar
 import csv
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -44,156 +56,50 @@ __all__ = [
     "write_scaled_dso",
 ]
 
+
+def _spec(*parts: str) -> Traversable:
+    """A file of the sample spec (package data, read with importlib.resources)."""
+    path = resources.files("dso_analytics") / "sample_spec"
+    for part in parts:
+        path = path / part
+    return path
+
+
+def _read_yaml(*parts: str) -> Any:
+    return yaml.safe_load(_spec(*parts).read_text(encoding="utf-8"))
+
+
+_PORTFOLIO: dict[str, Any] = _read_yaml("portfolio.yaml")
+_WORDING_SPEC: dict[str, Any] = _read_yaml("wording.yaml")
+
 #: Latest invoice date of every generated DSO (= the default as-of date).
-END_DATE = date(2026, 10, 31)
+END_DATE: date = _PORTFOLIO["end_date"]
 #: Fixed workbook "created" property (no wall clock in the output).
 _CREATED = datetime(2026, 11, 2, 9, 0, 0)
 #: The DSO slugs written by :func:`write_sample_portfolio`, in order.
-SAMPLE_DSOS: tuple[str, ...] = ("bright-smiles", "summit-dental-partners", "coastal-family-dental")
+SAMPLE_DSOS: tuple[str, ...] = tuple(_PORTFOLIO["dsos"])
+#: The sample DSO that ships its first agreement as a PDF (to try ``dso-analytics extract``).
+SPECIMEN_DSO: str = _PORTFOLIO["specimen_pdf"]
+#: The sample file that is a provider export as it comes (summit-dental-partners):
+#: one location's lines as a HaloPSA invoice-lines CSV, read through its profile.
+PROVIDER_EXPORT_DSO: str = _PORTFOLIO["provider_export"]["dso"]
+PROVIDER_EXPORT_LOCATION: str = _PORTFOLIO["provider_export"]["location"]
+PROVIDER_EXPORT_FILE: str = _PORTFOLIO["provider_export"]["file"]
+#: The sample DSO that ships a negotiation log (``negotiation.xlsx``), so the reports'
+#: "Negotiation status" section has figures: an analyst's log a few months in.
+NEGOTIATION_DSO: str = _PORTFOLIO["negotiation_log"]
 #: Billing lines per location per month in :func:`write_scaled_dso`.
 SCALED_LINES_PER_LOCATION_MONTH = 14
 #: Organization-level lines per month in :func:`write_scaled_dso`.
 SCALED_ORG_LINES_PER_MONTH = 3
 
-# ---------------------------------------------------------------------------
-# Invoice wording, per provider style.  Fields: {n} count (seats, devices,
-# tickets), {rate} unit price, {hours}, {site} the provider's name for the
-# location, {month} "Mar 2026", {ticket}, {tdate}/{seq} Autotask-like ticket
-# numbers, {phase}, {quote}.
-# ---------------------------------------------------------------------------
-_WORDING: dict[str, dict[str, list[str]]] = {
-    # Syncro-like single-practice MSP (bright-smiles location agreements).
-    "dentalnet": {
-        "managed_services": [
-            "Managed IT Services - Per Seat ({n} @ ${rate})",
-            "Flat-rate IT coordination fee - {month}",
-        ],
-        "helpdesk": [
-            "Remote support - ticket #{ticket} ({hours} hrs)",
-            "Onsite support visit - {hours} hrs",
-        ],
-        "remote_monitoring": ["RMM agent monitoring - {n} devices"],
-        "patch_management": ["Windows patch remediation - failed update rollback"],
-        "backup_monitoring": ["Backup job failure investigation - ticket #{ticket}"],
-        "security_tools": ["Huntress EDR x{n}", "DNS filtering (Cisco Umbrella) x{n}"],
-        "cross_location_incidents": [
-            "Multi-site outage - ticket #{ticket}",
-            "Cross-location incident response - {hours} hrs",
-        ],
-        "new_location_onboarding": ["New site setup labor - {hours} hrs @ ${rate}"],
-        "compliance_documentation": ["HIPAA risk assessment documentation package"],
-        "organizational_reporting": ["Quarterly exec IT report (on request)"],
-        "after_hours_support": [
-            "After-hours emergency callout",
-            "Emergency callout (Sat) - ticket #{ticket}",
-        ],
-        "project_work": [
-            "Server migration project - phase {phase}",
-            "Windows 11 upgrade project - {n} workstations",
-        ],
-        "hardware": [
-            "Dell OptiPlex 7010 workstation",
-            "HP LaserJet Pro M404dn printer",
-            "UPS battery replacement (APC 1500VA)",
-        ],
-        "third_party_licensing": [
-            "Microsoft 365 Business Premium x{n}",
-            "Adobe Acrobat Pro licences x{n}",
-        ],
-        "unclassified": ["Misc adjustment", "Service charge"],
-    },
-    # Small local shop (a bright-smiles acquired practice kept its provider).
-    "tricounty": {
-        "managed_services": ["Monthly support agreement - {site} office"],
-        "helpdesk": ["Onsite visit - {hours} hrs - front desk PCs"],
-        "backup_monitoring": ["Cloud backup monitoring fee"],
-        "third_party_licensing": ["Office 365 licences ({n})"],
-        "hardware": ["Replacement keyboard/mouse sets x{n}"],
-        "after_hours_support": ["Evening service call - {hours} hrs (after hours)"],
-        "unclassified": ["Adjustment per statement"],
-    },
-    # ConnectWise-like regional MSP (summit-dental-partners).
-    "keystone": {
-        "managed_services": [
-            "Managed Services Agreement - Per Location - {site} ({month})",
-        ],
-        "helpdesk": [
-            "Help desk overage - {n} tickets over plan",
-            "Ticket #{ticket} - User cannot print to front desk printer",
-        ],
-        "remote_monitoring": ["Agreement Addition: Workstation Monitoring (qty {n})"],
-        "patch_management": [
-            "Missed patch cycle remediation - ticket #{ticket}",
-            "Third-party application patching ({n} devices)",
-        ],
-        "backup_monitoring": ["Backup verification & restore test - {month}"],
-        "security_tools": ["Firewall management - SonicWall TZ370"],
-        "cross_location_incidents": [
-            "Ticket #{ticket} - Multi-site outage - phone system down at all sites",
-            "Practice management server outage affecting {n} offices - ticket #{ticket}",
-            "Enterprise incident: Dentrix Enterprise down across sites",
-        ],
-        "new_location_onboarding": [
-            "Setup Fee - New Location Onboarding - {site}",
-            "Onboarding additional labor - {site} - {hours} hrs @ ${rate}",
-        ],
-        "compliance_documentation": [
-            "HIPAA audit support - documentation binder",
-            "Security Rule safeguards documentation - annual",
-        ],
-        "organizational_reporting": ["Monthly IT health report - all sites"],
-        "after_hours_support": ["Labor - After Hours - Ticket #{ticket} ({hours} hrs)"],
-        "project_work": [
-            "Project/Phase: Imaging server refresh - Phase {phase}",
-            "Phone system migration project milestone {phase}",
-        ],
-        "hardware": [
-            "Ubiquiti 24-port PoE switch",
-            "Intraoral camera workstation - hardware",
-        ],
-        "third_party_licensing": ["Agreement Addition: Microsoft 365 E3 (qty {n})"],
-        "unclassified": ["Service charge"],
-    },
-    # Autotask-like MSP (coastal-family-dental's organizational agreement).
-    "anchor": {
-        "managed_services": ["Recurring Service: Managed Workstation Plan x{n}"],
-        "helpdesk": ["Labor - Remote Support (business hours) - T{tdate}.{seq}"],
-        "remote_monitoring": ["Server monitoring - {n} server(s)"],
-        "patch_management": ["Patch management - {n} endpoints"],
-        "backup_monitoring": ["Backup monitoring - Datto SIRIS ({n} server)"],
-        "security_tools": ["Managed EDR (SentinelOne) - {n} endpoints"],
-        "cross_location_incidents": [
-            "Labor - Multi-Site Incident - T{tdate}.{seq}",
-            "All-locations network outage - ISP failover ({hours} hrs)",
-        ],
-        "new_location_onboarding": [
-            "Setup Fee: New practice onboarding - {site}",
-            "Acquisition IT integration - {site} - network cutover",
-        ],
-        "compliance_documentation": [
-            "Encryption & MFA evidence report for auditor",
-            "Compliance documentation prep for payer audit ({hours} hrs)",
-        ],
-        "organizational_reporting": ["Executive IT dashboard / QBR deck preparation"],
-        "after_hours_support": ["Labor - After Hours Remote - T{tdate}.{seq} ({hours} hrs)"],
-        "project_work": ["Network redesign project - {hours} hrs @ ${rate}"],
-        "hardware": ["Datto SIRIS appliance lease - {month}"],
-        "third_party_licensing": [
-            "Microsoft 365 Business Standard x{n}",
-            "Dentrix G7 annual license renewal",
-        ],
-        "unclassified": ["Miscellaneous"],
-    },
-    # HaloPSA-like small shop (coastal's legacy agreement from the acquired practice).
-    "bayside": {
-        "managed_services": ["Computer support contract - monthly"],
-        "helpdesk": ["Service desk call - password reset / account unlock"],
-        "new_location_onboarding": ["Per quote Q-{quote}: practice integration - {site}"],
-        "hardware": ["Lenovo ThinkCentre M70q PC"],
-        "third_party_licensing": ["Eaglesoft support & licensing - annual"],
-        "unclassified": ["Per our conversation"],
-    },
-}
+#: Invoice wording, per provider style: style -> service code -> templates.  Fields:
+#: {n} count (seats, devices, tickets), {rate} unit price, {hours}, {site} the provider's
+#: name for the location, {month} "Mar 2026", {ticket}, {tdate}/{seq} Autotask-like
+#: ticket numbers, {phase}, {quote}.
+_WORDING: dict[str, dict[str, list[str]]] = _WORDING_SPEC["styles"]
+#: Unit price of each hardware item the generator sells (``price: list``).
+_HARDWARE_PRICES: dict[str, float] = _WORDING_SPEC["hardware_prices"]
 
 
 def _merge_wording(styles: Iterable[dict[str, list[str]]]) -> dict[str, list[str]]:
@@ -214,11 +120,7 @@ DESCRIPTION_TEMPLATES: dict[str, list[str]] = _merge_wording(_WORDING.values())
 #: Credit wording.  ``{description}`` is the rendered description of the line
 #: being credited, so a credit classifies to the service it reverses.  SLA
 #: credits carry an explicit ``service`` (managed_services) in the data.
-CREDIT_TEMPLATES: tuple[str, ...] = (
-    "Credit memo - duplicate charge: {description}",
-    "Credit - {description} (billed in error)",
-    "SLA credit - P1 response target missed (ticket #{ticket})",
-)
+CREDIT_TEMPLATES: tuple[str, ...] = tuple(_WORDING_SPEC["credits"].values())
 
 
 def example_descriptions() -> list[tuple[str, str]]:
@@ -239,51 +141,25 @@ def example_descriptions() -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------
-# Small helpers
+# Small helpers (dates: dso_analytics.metrics._util)
 # ---------------------------------------------------------------------------
-def _month_end(y: int, m: int) -> date:
-    return date(y, m, calendar.monthrange(y, m)[1])
+def _month_ends(last: date, months: int) -> list[date]:
+    """Month-end dates of the ``months`` months ending with ``last``'s month, oldest first."""
+    m = np.datetime64(last, "M")
+    ends = (np.arange(m - months + 1, m + 1) + 1).astype("datetime64[D]") - 1
+    return ends.tolist()
 
 
-def _months_back(end: date, months: int) -> list[date]:
-    """Month-end dates of the ``months`` months ending with ``end``'s month, oldest first."""
-    out = []
-    y, m = end.year, end.month
-    for _ in range(months):
-        out.append(_month_end(y, m))
-        m -= 1
-        if m == 0:
-            y, m = y - 1, 12
-    return out[::-1]
+def _month_end(d: date, later: int = 0) -> date:
+    """The last day of ``d``'s month, or of the month ``later`` months after it."""
+    return ((np.datetime64(d, "M") + later + 1).astype("datetime64[D]") - 1).tolist()
 
 
-def _add_months(d: date, months: int) -> date:
-    m0 = d.month - 1 + months
-    y, m = d.year + m0 // 12, m0 % 12 + 1
-    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+def _busday(d: date, days: int = 0) -> date:
+    """``d`` rolled forward to a business day, plus ``days`` business days."""
+    from dso_analytics.metrics._util import add_business_days
 
-
-_HOLIDAYS: np.ndarray | None = None
-
-
-def _holidays() -> np.ndarray:
-    global _HOLIDAYS
-    if _HOLIDAYS is None:
-        from pandas.tseries.holiday import USFederalHolidayCalendar
-
-        days = USFederalHolidayCalendar().holidays("2000-01-01", "2035-12-31")
-        _HOLIDAYS = np.asarray(days.values.astype("datetime64[D]"))
-    return _HOLIDAYS
-
-
-def _busday(d: date) -> date:
-    """``d`` or the next business day."""
-    return np.busday_offset(d, 0, roll="forward", holidays=_holidays()).astype(date)
-
-
-def _go_live(join: date, business_days: int) -> date:
-    """The date ``business_days`` business days after ``join`` (numpy.busday_count semantics)."""
-    return np.busday_offset(_busday(join), business_days, holidays=_holidays()).astype(date)
+    return add_business_days(np.array([d], dtype="datetime64[D]"), days)[0].tolist()
 
 
 def _num(x: float) -> str:
@@ -296,24 +172,22 @@ def _money(x: float) -> float:
 
 
 def _ctx_defaults() -> dict[str, Any]:
-    return {
-        "n": 1,
-        "rate": "0",
-        "hours": "1",
-        "site": "",
-        "month": "",
-        "ticket": 40000,
-        "tdate": "20260101",
-        "seq": "0001",
-        "phase": 1,
-        "quote": 2291,
-    }
+    """The value of each wording field a line does not set."""
+    return dict(_WORDING_SPEC["placeholders"])
 
 
 def _uplifted(rate: float, pct: float, start: date, d: date) -> float:
     """Monthly rate at ``d`` after yearly uplifts on each anniversary of ``start``."""
     years = (d.year - start.year) - ((d.month, d.day) < (start.month, start.day))
     return _money(rate * (1 + pct / 100.0) ** max(0, years))
+
+
+def _draw(rng: np.random.Generator, value: Any) -> int:
+    """``value`` as an integer; text ``"a..b"`` draws one uniformly from a to b inclusive."""
+    if isinstance(value, str) and ".." in value:
+        lo, hi = value.split("..")
+        return int(rng.integers(int(lo), int(hi) + 1))
+    return int(value)
 
 
 # ---------------------------------------------------------------------------
@@ -338,7 +212,13 @@ class _Loc:
     def go_live(self) -> date | None:
         if self.go_live_bdays is None:
             return None
-        return _go_live(self.join, self.go_live_bdays)
+        return _busday(self.join, self.go_live_bdays)
+
+    def billed(self, d: date, months: Sequence[date]) -> bool:
+        """Whether the location has an invoice at month end ``d`` of the window ``months``."""
+        if self.status == "planned" or (self.last_month and d > self.last_month):
+            return False
+        return d >= max(_month_end(self.join), months[0])
 
     def row(self) -> dict[str, Any]:
         return {
@@ -373,22 +253,135 @@ class _Dso:
     services: list[dict[str, Any]]
     documentation: list[dict[str, Any]]
     billing: list[_BillingFile]
+    negotiation: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# Reading the spec of one DSO
+# ---------------------------------------------------------------------------
+def _read_locations(slug: str, rng: np.random.Generator) -> list[_Loc]:
+    """``locations.csv``: one row per location; ``a..b`` cells drawn row by row, left to right."""
+    text = _spec(slug, "locations.csv").read_text(encoding="utf-8")
+    locs = []
+    for r in csv.DictReader(text.splitlines()):
+        ws = _draw(rng, r["workstations"])
+        servers = _draw(rng, r["servers"])
+        gl = r["go_live_business_days"]
+        locs.append(_Loc(
+            r["location_id"], r["location_name"], r["state"],
+            date.fromisoformat(r["join_date"]), r["join_type"],
+            _draw(rng, gl) if gl else None, ws, servers, r["status"], r["aliases"], r["site"],
+            date.fromisoformat(r["billed_until"]) if r["billed_until"] else None,
+        ))  # fmt: skip
+    return locs
+
+
+def _agreement(**kw: Any) -> dict[str, Any]:
+    row = dict.fromkeys(S.column_names(S.AGREEMENTS))
+    for k, v in kw.items():
+        if k not in row:
+            raise KeyError(k)
+        row[k] = v
+    for k in ("auto_renew", "change_of_ownership_termination"):
+        if isinstance(row[k], bool):
+            row[k] = "yes" if row[k] else "no"
+    return row
+
+
+def _services(agreement: str, spec: dict[str, Sequence[Any]]) -> list[dict]:
+    """Services rows of one agreement: service -> [coverage, add_on_rate, add_on_unit, unlimited]."""
+    rows = []
+    for svc, t in spec.items():
+        coverage, rate, unit, unlimited = (*t, None, None, None)[:4]
+        rows.append({
+            "agreement_id": agreement, "service": svc, "coverage": coverage,
+            "add_on_rate": rate, "add_on_unit": unit, "unlimited": "yes" if unlimited else None,
+        })  # fmt: skip
+    return rows
+
+
+def _docs(agreement: str, spec: dict[str, bool]) -> list[dict]:
+    return [
+        {"agreement_id": agreement, "deliverable": k, "specified": "yes" if v else "no"}
+        for k, v in spec.items()
+    ]
+
+
+def _read_agreements(slug: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """``agreements.yaml`` -> (agreements, services, documentation) sheet rows."""
+    spec = _read_yaml(slug, "agreements.yaml")
+    agreements = [_agreement(**a) for a in spec["agreements"]]
+    services = [
+        row
+        for g in spec["services"]
+        for aid in g["agreements"]
+        for row in _services(aid, g["terms"])
+    ]
+    docs = [
+        row
+        for g in spec["documentation"]
+        for aid in g["agreements"]
+        for row in _docs(aid, g["deliverables"])
+    ]
+    return agreements, services, docs
+
+
+# ---------------------------------------------------------------------------
+# Billing: the rules of billing.yaml
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _At:
+    """Where a line is billed: invoice date, location (None: organization), invoice number."""
+
+    d: date
+    loc: _Loc | None
+    invoice: str
+
+
+def _holds(cond: dict[str, Any] | None, at: _At) -> bool:
+    """Whether every condition of a ``when`` mapping holds for a line billed ``at``.
+
+    ``months: [1, 7]`` month of the year; ``periods: [2025-09]`` year-month;
+    ``locations: [LOC-001]``; ``from: 2025-07-31`` on or after; ``before: 2026-04-01``;
+    ``joined: true`` the location joined in the invoice's month.
+    """
+    loc, d = at.loc, at.d
+    checks = {
+        "months": lambda v: d.month in v,
+        "periods": lambda v: f"{d:%Y-%m}" in v,
+        "locations": lambda v: loc is not None and loc.id in v,
+        "from": lambda v: d >= v,
+        "before": lambda v: d < v,
+        "joined": lambda v: (loc is not None and loc.join.strftime("%Y%m") == f"{d:%Y%m}") == v,
+    }
+    for key, value in (cond or {}).items():
+        if key not in checks:
+            raise DsoError(f"sample spec: unknown condition {key!r} (known: {', '.join(checks)})")
+        if not checks[key](value):
+            return False
+    return True
+
+
+#: The keys a billing.yaml rule may have (see :meth:`_Biller.rule`, :meth:`_Biller.line`).
+_RULE_KEYS = frozenset({
+    "service", "style", "when", "chance", "count", "next_month", "invoice", "date", "location",
+    "amount", "qty", "price", "rate", "hours", "template", "n", "site", "explicit", "agreement",
+    "credit",
+})  # fmt: skip
 
 
 class _Biller:
-    """Collects invoice lines for one DSO, rendering wording per provider style."""
+    """Collects the invoice lines of one DSO from its billing rules, drawing from ``rng``."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: np.random.Generator, agreements: Sequence[dict[str, Any]]) -> None:
         self.rng = rng
+        self.agreements = {a["agreement_id"]: a for a in agreements}
         self.lines: list[dict[str, Any]] = []
         self._seen: set[tuple[str, str, float]] = set()
 
     def pick(self, style: str, service: str) -> str:
         options = _WORDING[style][service]
         return options[int(self.rng.integers(len(options)))]
-
-    def ticket(self) -> int:
-        return int(self.rng.integers(41000, 99000))
 
     def add(
         self,
@@ -407,11 +400,11 @@ class _Biller:
         explicit: bool = False,
         agreement: str | None = None,
         credit: str | None = None,
-    ) -> dict[str, Any]:
-        """Add one line; returns it.  ``credit`` wraps the description in a credit template."""
+    ) -> None:
+        """Add one line.  ``credit`` wraps the description in a credit template."""
         c = _ctx_defaults()
         c.update(
-            ticket=self.ticket(),
+            ticket=int(self.rng.integers(41000, 99000)),
             tdate=d.strftime("%Y%m%d"),
             seq=f"{int(self.rng.integers(1, 80)):04d}",
             month=d.strftime("%b %Y"),
@@ -442,484 +435,187 @@ class _Biller:
             "hours": hours,
         }
         key = (invoice, text, line["amount"])
-        if key in self._seen:  # never write the same line twice on one invoice
-            return line
-        self._seen.add(key)
-        self.lines.append(line)
-        return line
+        if key not in self._seen:  # never write the same line twice on one invoice
+            self._seen.add(key)
+            self.lines.append(line)
 
-    def hourly(self, style: str, service: str, invoice: str, d: date, loc: str | None,
-               rate: float, lo: float, hi: float, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        hours = float(self.rng.integers(int(lo * 2), int(hi * 2) + 1)) / 2.0
-        return self.add(
-            style=style, service=service, invoice=invoice, d=d, loc=loc,
-            amount=hours * rate, quantity=hours, unit_price=rate, hours=hours, **kw,
+    def rule(self, rule: dict[str, Any], at: _At, style: str) -> None:
+        """Bill one rule of billing.yaml at ``at`` (none, one or several lines).
+
+        Keys: ``service``; ``style`` (wording, default the plan's); ``when`` (see
+        :func:`_holds`); ``chance: p`` billed with probability p; ``count: m`` billed a
+        Poisson(m) number of times; ``next_month`` dated at the next month end (not
+        billed past the end date); ``invoice`` (``{invoice}`` = the plan's number);
+        hours mapped by location (``hours: {LOC-006: 33}``) bill listed locations only.
+        The line itself: see :meth:`line`.
+        """
+        unknown = sorted(set(rule) - _RULE_KEYS)
+        if unknown or rule.get("credit", "duplicate") not in _WORDING_SPEC["credits"]:
+            raise DsoError(f"sample spec: {rule}: unknown key {unknown} or credit wording")
+        hours = rule.get("hours")
+        if not _holds(rule.get("when"), at):
+            return
+        if isinstance(hours, dict) and (at.loc is None or at.loc.id not in hours):
+            return
+        if rule.get("next_month"):
+            at = _At(_month_end(at.d, 1), at.loc, at.invoice)
+            if at.d > END_DATE:
+                return
+        if "chance" in rule and not self.rng.random() < rule["chance"]:
+            return
+        times = int(self.rng.poisson(rule["count"])) if "count" in rule else 1
+        for _ in range(times):
+            self.line(rule, at, rule.get("style", style))
+
+    def line(self, rule: dict[str, Any], at: _At, style: str) -> None:
+        """Bill one line of ``rule``; its amount is one of
+
+        ``amount: 85`` (no quantity); ``qty: ws+3, price: 22.0`` (qty: a number, ``ws``,
+        ``servers`` plus an offset, or a draw ``6..19``; price: a number, ``list`` = the
+        hardware item's list price, or ``{agreement_rate: AG-X}`` = that agreement's
+        monthly rate after its yearly uplifts, ``own`` = the location's agreement);
+        ``rate: 175, hours: 1..4`` (hours: a number, by location, or a draw in half hours).
+        Also ``template`` (else drawn from the style's wording), ``n`` (a draw for
+        ``{n}``), ``site``, ``explicit`` (true or a ``when`` mapping: the line carries
+        its service), ``agreement`` (an id, or ``{id, when}``), ``credit`` (a credit
+        wording of wording.yaml).
+        """
+        service, template, loc = rule["service"], rule.get("template"), at.loc
+        ctx = {"site": rule.get("site", loc.site if loc else "")}
+        qty = self._quantity(rule.get("qty"), loc)
+        if "n" in rule:
+            ctx["n"] = _draw(self.rng, rule["n"])
+        price = rule.get("price")
+        if price == "list":
+            template = self.pick(style, service)
+            qty, price = 1, _HARDWARE_PRICES[template]
+        elif isinstance(price, dict):
+            price = self._agreement_rate(price["agreement_rate"], at)
+        hours = self._hours(rule.get("hours"), loc)
+        if hours is not None:
+            amount, qty, price = hours * rule["rate"], hours, rule["rate"]
+        elif qty is not None:
+            amount, qty = qty * price, float(qty)
+        else:
+            amount = rule["amount"]
+        agreement = rule.get("agreement")
+        if isinstance(agreement, dict):
+            agreement = agreement["id"] if _holds(agreement.get("when"), at) else None
+        explicit = rule.get("explicit", False)
+        self.add(
+            style=style, service=service, invoice=rule.get("invoice", "{invoice}").format(
+                invoice=at.invoice), d=at.d, loc=loc.id if loc else None, amount=amount,
+            quantity=qty, unit_price=price, hours=hours, ctx=ctx, template=template,
+            explicit=explicit if isinstance(explicit, bool) else _holds(explicit, at),
+            agreement=agreement, credit=_WORDING_SPEC["credits"].get(rule.get("credit")),
         )  # fmt: skip
 
-    def seats(self, style: str, service: str, invoice: str, d: date, loc: str | None,
-              n: int, price: float, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        return self.add(
-            style=style, service=service, invoice=invoice, d=d, loc=loc,
-            amount=n * price, quantity=float(n), unit_price=price, **kw,
-        )  # fmt: skip
+    def _quantity(self, qty: Any, loc: _Loc | None) -> int | float | None:
+        if isinstance(qty, str) and qty.startswith(("ws", "servers")) and loc is not None:
+            base, _, offset = qty.partition("+")
+            return (loc.ws if base == "ws" else loc.servers) + int(offset or 0)
+        return None if qty is None else _draw(self.rng, qty) if isinstance(qty, str) else qty
 
-    def chance(self, p: float) -> bool:
-        return bool(self.rng.random() < p)
+    def _hours(self, hours: Any, loc: _Loc | None) -> float | None:
+        if isinstance(hours, dict):
+            return float(hours[loc.id])  # type: ignore[union-attr]
+        if isinstance(hours, str):  # a draw in half hours
+            lo, hi = (float(x) for x in hours.split(".."))
+            return float(self.rng.integers(int(lo * 2), int(hi * 2) + 1)) / 2.0
+        return None if hours is None else float(hours)
 
-    def count(self, lam: float) -> int:
-        return int(self.rng.poisson(lam))
-
-
-def _services(agreement: str, spec: dict[str, tuple[Any, ...]]) -> list[dict]:
-    # (coverage, add_on_rate, add_on_unit[, unlimited])
-    return [
-        {
-            "agreement_id": agreement,
-            "service": svc,
-            "coverage": t[0],
-            "add_on_rate": t[1],
-            "add_on_unit": t[2],
-            "unlimited": "yes" if t[3:] and t[3] else None,
-        }
-        for svc, t in spec.items()
-    ]
+    def _agreement_rate(self, aid: str, at: _At) -> float:
+        if aid == "own":
+            (a,) = [
+                a for a in self.agreements.values()
+                if at.loc and at.loc.id in (a["location_ids"] or "").split(";")
+            ]  # fmt: skip
+        else:
+            a = self.agreements[aid]
+        return _uplifted(a["monthly_rate"], a["annual_uplift_pct"], a["start_date"], at.d)
 
 
-def _docs(agreement: str, spec: dict[str, bool]) -> list[dict]:
-    return [
-        {"agreement_id": agreement, "deliverable": k, "specified": "yes" if v else "no"}
-        for k, v in spec.items()
-    ]
-
-
-def _agreement(**kw: Any) -> dict[str, Any]:
-    row = dict.fromkeys(S.column_names(S.AGREEMENTS))
-    for k, v in kw.items():
-        if k not in row:
-            raise KeyError(k)
-        row[k] = v
-    for k in ("auto_renew", "change_of_ownership_termination"):
-        if isinstance(row[k], bool):
-            row[k] = "yes" if row[k] else "no"
-    return row
-
-
-def _first_billed_month(loc: _Loc, months: Sequence[date]) -> date:
-    start = _month_end(loc.join.year, loc.join.month)
-    return max(start, months[0])
-
-
-#: Unit price of each hardware item the generator sells.
-_HARDWARE_PRICES = {
-    "Dell OptiPlex 7010 workstation": 1149.0,
-    "HP LaserJet Pro M404dn printer": 429.0,
-    "UPS battery replacement (APC 1500VA)": 189.0,
-    "Ubiquiti 24-port PoE switch": 899.0,
-    "Intraoral camera workstation - hardware": 1289.0,
-}
-
-
-def _sell_hardware(b: _Biller, style: str, inv: str, d: date, loc: str | None) -> None:
-    """One hardware line: an item of ``style``'s wording at its list price."""
-    template = b.pick(style, "hardware")
-    price = _HARDWARE_PRICES[template]
-    b.add(style=style, service="hardware", invoice=inv, d=d, loc=loc, amount=price,
-          quantity=1.0, unit_price=price, template=template)  # fmt: skip
-
-
-# ---------------------------------------------------------------------------
-# bright-smiles: ~12 locations, per-location single-practice agreements
-# ---------------------------------------------------------------------------
-def _bright_smiles(rng: np.random.Generator) -> _Dso:
-    months = _months_back(END_DATE, 36)
-    L = _Loc
-    locs = [
-        L("LOC-001", "Bright Smiles Downtown", "OH", date(2015, 4, 6), "founding", 0, 14, 1,
-          "active", "Downtown; BS-01", "Downtown"),
-        L("LOC-002", "Bright Smiles Westerville", "OH", date(2017, 9, 5), "de_novo", 18, 10, 1,
-          "active", "Westerville; BS-02", "Westerville"),
-        L("LOC-003", "Dublin Family Dentistry", "OH", date(2021, 6, 1), "acquisition", 31, 9, 0,
-          "active", "Dublin; DFD", "Dublin"),
-        L("LOC-004", "Bright Smiles Hilliard", "OH", date(2022, 10, 3), "acquisition", 34, 8, 0,
-          "active", "Hilliard", "Hilliard"),
-        L("LOC-005", "Grove City Dental Care", "OH", date(2022, 2, 1), "acquisition", 27, 7, 0,
-          "closed", "Grove City", "Grove City", last_month=date(2025, 1, 31)),
-        L("LOC-006", "Bright Smiles Worthington", "OH", date(2024, 1, 8), "acquisition", 32, 11, 1,
-          "active", "Worthington", "Worthington"),
-        L("LOC-007", "Gahanna Smile Studio", "OH", date(2024, 5, 6), "acquisition", 41, 8, 0,
-          "active", "Gahanna; Smile Studio", "Gahanna"),
-        L("LOC-008", "Bright Smiles Delaware", "OH", date(2024, 9, 3), "de_novo", 12, 6, 0,
-          "active", "", "Delaware"),
-        L("LOC-009", "Pickerington Dental Group", "OH", date(2025, 2, 3), "acquisition", 38, 9, 0,
-          "active", "Pickerington", "Pickerington"),
-        L("LOC-010", "Newark Dental Associates", "OH", date(2025, 7, 7), "acquisition", 29, 10, 1,
-          "active", "Newark; NDA", "Newark"),
-        L("LOC-011", "Lancaster Family Smiles", "OH", date(2025, 11, 3), "acquisition", 35, 7, 0,
-          "active", "Lancaster", "Lancaster"),
-        L("LOC-012", "Marysville Dental", "OH", date(2026, 6, 1), "acquisition", 44, 8, 0,
-          "active", "Marysville", "Marysville"),
-    ]  # fmt: skip
-    dn = "DentalNet Managed IT"
-    common = dict(
-        provider=dn, scope="location", pricing_basis="per_workstation", annual_uplift_pct=3,
-        new_location_terms="not_covered", onboarding_terms="hourly", onboarding_hourly_rate=165,
-        reporting="on_request", baa="per_location", p1_response_minutes=60,
-        p1_resolution_hours=24,
-    )  # fmt: skip
-    ag = [
-        _agreement(agreement_id="AG-BS-001", location_ids="LOC-001;LOC-002",
-                   start_date=date(2021, 3, 1), term_months=24, auto_renew=True, notice_days=60,
-                   monthly_rate=135, change_of_ownership_termination=False,
-                   **{**common, "annual_uplift_pct": 2.5}),
-        _agreement(agreement_id="AG-BS-003", provider="Tri-County Tech", scope="location",
-                   location_ids="LOC-003", start_date=date(2020, 9, 1), term_months=36,
-                   auto_renew=True, renewal_term_months=24, notice_days=90,
-                   notice_method="certified mail",
-                   pricing_basis="per_location", monthly_rate=1450, new_location_terms="not_covered",
-                   onboarding_terms="hourly", onboarding_hourly_rate=150, reporting="none",
-                   baa="none"),
-        _agreement(agreement_id="AG-BS-004", location_ids="LOC-004", start_date=date(2022, 10, 3),
-                   term_months=12, auto_renew=True, notice_days=90, monthly_rate=145,
-                   **{**common, "annual_uplift_pct": 4}),
-        _agreement(agreement_id="AG-BS-005", location_ids="LOC-005", start_date=date(2022, 2, 1),
-                   term_months=36, auto_renew=False, monthly_rate=145,
-                   change_of_ownership_termination=True, **common),
-        _agreement(agreement_id="AG-BS-006", location_ids="LOC-006", start_date=date(2024, 1, 8),
-                   term_months=24, auto_renew=True, renewal_term_months=12, notice_days=90,
-                   monthly_rate=149, **common),
-        _agreement(agreement_id="AG-BS-007", location_ids="LOC-007", start_date=date(2024, 5, 6),
-                   term_months=12, auto_renew=True, notice_days=60, monthly_rate=149, **common),
-        _agreement(agreement_id="AG-BS-008", location_ids="LOC-008", start_date=date(2024, 9, 3),
-                   term_months=36, auto_renew=True, notice_days=60, monthly_rate=149, **common),
-        _agreement(agreement_id="AG-BS-009", location_ids="LOC-009", start_date=date(2025, 2, 3),
-                   term_months=24, auto_renew=True, notice_days=30, monthly_rate=152, **common),
-        _agreement(agreement_id="AG-BS-010", location_ids="LOC-010", start_date=date(2025, 7, 7),
-                   term_months=36, auto_renew=True, notice_days=90, monthly_rate=155, **common),
-        _agreement(agreement_id="AG-BS-011", location_ids="LOC-011", start_date=date(2025, 11, 3),
-                   term_months=36, auto_renew=True, notice_days=90, monthly_rate=155, **common),
-        _agreement(agreement_id="AG-BS-012", location_ids="LOC-012", start_date=date(2026, 6, 1),
-                   term_months=36, auto_renew=True, notice_days=120, monthly_rate=159, **common),
-        _agreement(agreement_id="AG-BS-ORG", provider=dn, scope="organization", location_ids=None,
-                   start_date=date(2023, 1, 2), term_months=12, auto_renew=True, notice_days=30,
-                   terms_effective_date=date(2025, 1, 2),  # amended at its second renewal
-                   pricing_basis="flat", monthly_rate=650, annual_uplift_pct=0,
-                   new_location_terms="amendment", onboarding_terms="hourly",
-                   onboarding_hourly_rate=165, reporting="on_request", baa="organization",
-                   change_of_ownership_termination=False),
-    ]  # fmt: skip
-    dn_services = {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("included", None, None),
-        "security_tools": ("add_on", 6.0, "per_month"),
-        "cross_location_incidents": ("add_on", 350.0, "per_incident"),
-        "compliance_documentation": ("add_on", 1250.0, "flat"),
-        "organizational_reporting": ("add_on", 450.0, "flat"),
-        "new_location_onboarding": ("add_on", 165.0, "per_hour"),
-        "after_hours_support": ("add_on", 195.0, "per_hour"),
-        "project_work": ("excluded", None, None),
-        "hardware": ("excluded", None, None),
-        "third_party_licensing": ("add_on", None, None),
-    }
-    services: list[dict] = []
-    docs: list[dict] = []
-    for a in ag:
-        aid = a["agreement_id"]
-        if a["provider"] == dn and a["scope"] == "location":
-            services += _services(aid, dn_services)
-            docs += _docs(aid, {"backup_verification_records": True, "access_control_logs": False})
-    services += _services("AG-BS-003", {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("add_on", 85.0, "per_month"),
-        "after_hours_support": ("add_on", 125.0, "per_hour"),
-    })  # fmt: skip
-    services += _services("AG-BS-ORG", {
-        "cross_location_incidents": ("add_on", 350.0, "per_incident"),
-        "compliance_documentation": ("add_on", 1250.0, "flat"),
-        "organizational_reporting": ("add_on", 450.0, "flat"),
-        "helpdesk": ("excluded", None, None),
-    })  # fmt: skip
-    docs += _docs("AG-BS-ORG", {"mfa_deployment_documentation": False})
-
-    rate_of = {}
-    for a in ag:
-        for lid in (a["location_ids"] or "").split(";"):
-            if lid:
-                rate_of[lid] = a
-    b = _Biller(rng)
-    inv_no = 18000
-    onboard_hours = {"LOC-006": 58, "LOC-007": 76, "LOC-008": 30, "LOC-009": 64,
-                     "LOC-010": 92, "LOC-011": 48, "LOC-012": 70}  # fmt: skip
+def _location_invoices(b: _Biller, sec: dict, locs: Sequence[_Loc], months: list[date]) -> None:
+    """One invoice per billed location and month; the first plan whose ``when`` holds bills it."""
+    number = sec["first_number"]
     for d in months:
         for loc in locs:
-            if d < _first_billed_month(loc, months) or (loc.last_month and d > loc.last_month):
+            if not loc.billed(d, months):
                 continue
-            inv_no += 1
-            inv = str(inv_no)
-            a = rate_of[loc.id]
-            lid = loc.id
-            if a["provider"] == "Tri-County Tech":
-                inv = f"TCT-{d:%y%m}-{loc.site[:3].upper()}"
-                b.add(
-                    style="tricounty",
-                    service="managed_services",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=1450,
-                    quantity=1,
-                    unit_price=1450,
-                    ctx={"site": loc.site},
-                )
-                b.seats("tricounty", "third_party_licensing", inv, d, lid, loc.ws + 2, 20.0)
-                b.add(
-                    style="tricounty",
-                    service="backup_monitoring",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=85,
-                )
-                if b.chance(0.15):
-                    b.hourly("tricounty", "helpdesk", inv, d, lid, 110, 1, 3)
-                if b.chance(0.1):
-                    b.hourly("tricounty", "after_hours_support", inv, d, lid, 125, 1, 3)
-                if b.chance(0.05):
-                    b.seats("tricounty", "hardware", inv, d, lid, 3, 39.0)
-                continue
-            rate = _uplifted(a["monthly_rate"], a["annual_uplift_pct"], a["start_date"], d)
-            b.seats(
-                "dentalnet",
-                "managed_services",
-                inv,
-                d,
-                lid,
-                loc.ws,
-                rate,
-                template=_WORDING["dentalnet"]["managed_services"][0],
-            )
-            b.seats(
-                "dentalnet",
-                "third_party_licensing",
-                inv,
-                d,
-                lid,
-                loc.ws + 3,
-                22.0,
-                template="Microsoft 365 Business Premium x{n}",
-            )
-            b.seats(
-                "dentalnet",
-                "security_tools",
-                inv,
-                d,
-                lid,
-                loc.ws,
-                6.0,
-                template="Huntress EDR x{n}",
-            )
-            if lid == "LOC-012":  # monitoring is included, yet billed per device
-                b.seats("dentalnet", "remote_monitoring", inv, d, lid, loc.ws + 1, 3.0)
-            if d.month in (1, 7):
-                b.seats(
-                    "dentalnet",
-                    "third_party_licensing",
-                    inv,
-                    d,
-                    lid,
-                    2,
-                    239.88,
-                    template="Adobe Acrobat Pro licences x{n}",
-                )
-            for _ in range(b.count(0.25)):
-                b.hourly("dentalnet", "after_hours_support", inv, d, lid, 195, 1, 4)
-            if b.chance(0.08):  # billed although the agreement includes helpdesk
-                b.hourly("dentalnet", "helpdesk", inv, d, lid, 125, 1, 3)
-            if b.chance(0.03):
-                b.hourly("dentalnet", "patch_management", inv, d, lid, 125, 1, 2)
-            if b.chance(0.08):
-                b.hourly(
-                    "dentalnet",
-                    "cross_location_incidents",
-                    inv,
-                    d,
-                    lid,
-                    175,
-                    1,
-                    4,
-                    template="Cross-location incident response - {hours} hrs",
-                )
-            if b.chance(0.08):
-                _sell_hardware(b, "dentalnet", inv, d, lid)
-            if b.chance(0.03):
-                b.hourly("dentalnet", "project_work", inv, d, lid, 165, 6, 20)
-            # onboarding of locations acquired (or opened) inside the window
-            if lid in onboard_hours and d.year == loc.join.year and d.month == loc.join.month:
-                total = onboard_hours[lid]
-                first = total // 2 + 4
-                for k, hrs in enumerate((first, total - first)):
-                    dd = d if k == 0 else _month_end(*_next_month(d))
-                    if dd > END_DATE:
-                        continue
-                    inv_k = inv if k == 0 else f"{inv}-OB"
-                    b.add(
-                        style="dentalnet",
-                        service="new_location_onboarding",
-                        invoice=inv_k,
-                        d=dd,
-                        loc=lid,
-                        amount=hrs * 165,
-                        quantity=float(hrs),
-                        unit_price=165,
-                        hours=float(hrs),
-                        explicit=(lid == "LOC-008"),
-                    )
-                b.add(
-                    style="dentalnet",
-                    service="hardware",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=1149.0 * 2,
-                    quantity=2,
-                    unit_price=1149.0,
-                    template="Dell OptiPlex 7010 workstation",
-                )
-    # one stray unclassifiable line on a location invoice, and a credit
-    b.add(
-        style="dentalnet",
-        service="unclassified",
-        invoice="18999",
-        d=date(2025, 3, 31),
-        loc="LOC-004",
-        amount=-40.0,
-        template="Misc adjustment",
-    )
-    b.add(
-        style="dentalnet",
-        service="third_party_licensing",
-        invoice="19550",
-        d=date(2025, 9, 30),
-        loc="LOC-007",
-        amount=-22.0 * 11,
-        quantity=11,
-        unit_price=-22.0,
-        template="Microsoft 365 Business Premium x{n}",
-        credit=CREDIT_TEMPLATES[0],
-    )
-    # organization-level invoices (organization.csv, ISO dates)
-    for i, d in enumerate(months):
-        inv = f"DN-ORG-{d:%Y%m}"
-        b.add(
-            style="dentalnet",
-            service="managed_services",
-            invoice=inv,
-            d=d,
-            loc=None,
-            amount=650,
-            quantity=1,
-            unit_price=650,
-            agreement="AG-BS-ORG",
-            template="Flat-rate IT coordination fee - {month}",
-        )
-        if d.month in (3, 6, 9, 12):
-            b.add(
-                style="dentalnet",
-                service="organizational_reporting",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=450,
-                explicit=(i % 2 == 0),
-            )
-        if d.month == 2:
-            b.add(
-                style="dentalnet",
-                service="compliance_documentation",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=1250,
-            )
-        for _ in range(b.count(0.35)):
-            b.add(
-                style="dentalnet",
-                service="cross_location_incidents",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=350,
-                quantity=1,
-                unit_price=350,
-                template="Multi-site outage - ticket #{ticket}",
-            )
-    b.add(
-        style="dentalnet",
-        service="unclassified",
-        invoice="DN-ORG-202406",
-        d=date(2024, 6, 30),
-        loc=None,
-        amount=75.0,
-        template="Service charge",
-    )
-    b.add(
-        style="dentalnet",
-        service="organizational_reporting",
-        invoice="DN-ORG-202510",
-        d=date(2025, 10, 31),
-        loc=None,
-        amount=-450.0,
-        template="Quarterly exec IT report (on request)",
-        credit=CREDIT_TEMPLATES[0],
-    )
-    # analyst-reviewed vague line: explicit service overrides the wording
-    b.add(
-        style="dentalnet",
-        service="helpdesk",
-        invoice="DN-ORG-202508",
-        d=date(2025, 8, 31),
-        loc=None,
-        amount=125.0,
-        template="Misc adjustment - ticket #{ticket}",
-        explicit=True,
-    )
+            plan = next(p for p in sec["plans"] if _holds(p.get("when"), _At(d, loc, "")))
+            invoice = plan["invoice"].format(number=number, date=d, site_code=loc.site[:3].upper())
+            number += 1
+            for rule in plan["lines"]:
+                b.rule(rule, _At(d, loc, invoice), plan["style"])
 
+
+def _organization_invoices(b: _Biller, sec: dict, months: list[date]) -> None:
+    """One organization invoice a month (``invoice`` formatted with the month-end ``date``)."""
+    for d in months:
+        at = _At(d, None, sec["invoice"].format(date=d))
+        for rule in sec["lines"]:
+            b.rule(rule, at, sec["style"])
+
+
+def _single_lines(b: _Biller, sec: dict, locs: Sequence[_Loc]) -> None:
+    """Lines billed once: each names its ``invoice``, ``date`` and ``location`` (if any)."""
+    by_id = {loc.id: loc for loc in locs}
+    for rule in sec["lines"]:
+        at = _At(rule["date"], by_id.get(rule.get("location", "")), rule["invoice"])
+        b.rule(rule, at, sec["style"])
+
+
+def _bill(spec: dict, b: _Biller, locs: Sequence[_Loc]) -> list[dict[str, Any]]:
+    """Every invoice line of a DSO's billing.yaml, section by section."""
+    months = _month_ends(END_DATE, spec["months"])
+    for section in spec["sections"]:
+        ((kind, sec),) = section.items()
+        if kind == "location_invoices":
+            _location_invoices(b, sec, locs, months)
+        elif kind == "organization_invoices":
+            _organization_invoices(b, sec, months)
+        elif kind == "single_lines":
+            _single_lines(b, sec, locs)
+        else:
+            raise DsoError(f"sample spec: unknown billing section {kind!r}")
+    return b.lines
+
+
+def _billing_files(lines: list[dict[str, Any]], spec: dict) -> list[_BillingFile]:
+    """Split the lines into files as ``files:`` of billing.yaml says."""
+    omit = spec.get("omit_location_id", [])
+    org = spec["organization"]
     files = _split_billing(
-        b.lines,
-        csv_locations={"LOC-011"},
-        omit_location_id=True,
-        org_file="organization.csv",
-        org_date_style="iso",
-    )
+        lines, csv_locations=set(spec.get("csv", [])),
+        omit_location_id=True if omit == "all" else set(omit), org_file=org["name"],
+        org_date_style=org["dates"], org_money_style=org.get("money", "number"),
+    )  # fmt: skip
+    export = spec.get("provider_export")
+    if export:
+        name = f"{export['location']}.xlsx"
+        files = [_halopsa_export(f, export["site"]) if f.name == name else f for f in files]
+    return files
+
+
+def _build_dso(slug: str, rng: np.random.Generator) -> _Dso:
+    """The DSO ``slug`` of the sample portfolio, from its spec (``sample_spec/<slug>/``)."""
+    negotiation = _spec(slug, "negotiation.yaml")
+    locs = _read_locations(slug, rng)
+    agreements, services, docs = _read_agreements(slug)
+    billing = _read_yaml(slug, "billing.yaml")
+    lines = _bill(billing, _Biller(rng, agreements), locs)
     return _Dso(
-        slug="bright-smiles",
-        meta={
-            "display_name": "Bright Smiles Dental Group",
-            "currency": "USD",
-            "notes": (
-                "Sample DSO (generated). Twelve Ohio locations grown by acquisitions, each on "
-                "its own single-practice agreement (hourly onboarding, reporting on request, "
-                "DSO-grade services billed as add-ons), plus a thin flat-fee organization "
-                "agreement for group-level work. LOC-005 closed after its non-renewing "
-                "agreement expired; LOC-003 kept the practice's own provider."
-            ),
-        },
+        slug=slug,
+        meta=_read_yaml(slug, "dso.yaml"),
         locations=locs,
-        agreements=ag,
+        agreements=agreements,
         services=services,
         documentation=docs,
-        billing=files,
+        billing=_billing_files(lines, billing["files"]),
+        negotiation=_read_yaml(slug, "negotiation.yaml") if negotiation.is_file() else [],
     )
 
 
-#: The sample file that is a provider export as it comes (summit-dental-partners):
-#: one location's lines as a HaloPSA invoice-lines CSV, read through its profile.
-PROVIDER_EXPORT_DSO = "summit-dental-partners"
-PROVIDER_EXPORT_LOCATION = "LOC-039"
-PROVIDER_EXPORT_FILE = "halopsa-invoice-lines-carlisle.csv"
 _HALOPSA_COLUMNS = ("invoicenumber", "invoice_date", "site", "item_shortdescription",
                     "qty_order", "unit_price", "net_amount")  # fmt: skip
 
@@ -948,10 +644,6 @@ def _halopsa_export(f: _BillingFile, site: str) -> _BillingFile:
     return _BillingFile(PROVIDER_EXPORT_FILE, _HALOPSA_COLUMNS, rows, "iso")
 
 
-def _next_month(d: date) -> tuple[int, int]:
-    return (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
-
-
 def _split_billing(
     lines: list[dict[str, Any]],
     *,
@@ -978,618 +670,6 @@ def _split_billing(
     org = sorted(by_loc.get(None, []), key=lambda r: (r["invoice_date"], r["invoice_number"]))
     files.append(_BillingFile(org_file, cols, org, org_date_style, org_money_style))
     return files
-
-
-# ---------------------------------------------------------------------------
-# summit-dental-partners: ~40 locations, one partly DSO-grade organization agreement
-# ---------------------------------------------------------------------------
-_SUMMIT_TOWNS = (
-    "Allentown", "Bethlehem", "Easton", "Reading", "Lancaster", "York", "Harrisburg", "Hershey",
-    "Lebanon", "Pottstown", "Norristown", "King of Prussia", "Media", "West Chester", "Exton",
-    "Downingtown", "Phoenixville", "Doylestown", "Quakertown", "Lansdale", "Ambler", "Horsham",
-    "Warminster", "Newtown", "Langhorne", "Bensalem", "Cherry Hill", "Voorhees", "Marlton",
-    "Moorestown", "Princeton", "Trenton", "Hamilton", "Wilmington", "Newark DE", "Dover",
-    "Camp Hill", "Mechanicsburg", "Carlisle", "Chambersburg",
-)  # fmt: skip
-
-
-def _summit(rng: np.random.Generator) -> _Dso:
-    months = _months_back(END_DATE, 30)
-    locs: list[_Loc] = []
-    # 26 locations before the window (6 founding, 2 de novo, 18 acquisitions), 13 acquired
-    # inside it, 1 in the pipeline.
-    in_window_joins = [
-        date(2024, 6, 3), date(2024, 8, 5), date(2024, 10, 7), date(2025, 1, 6), date(2025, 3, 3),
-        date(2025, 4, 7), date(2025, 6, 2), date(2025, 8, 4), date(2025, 10, 6), date(2026, 1, 5),
-        date(2026, 3, 2), date(2026, 6, 1), date(2026, 9, 8),
-    ]  # fmt: skip
-    go_live_bdays = [12, 14, 9, 27, 11, 15, 13, 10, 14, 12, 15, 11, None]
-    for i, town in enumerate(_SUMMIT_TOWNS):
-        n = i + 1
-        lid = f"LOC-{n:03d}"
-        state = "NJ" if 26 <= i <= 32 else ("DE" if i in (33, 34, 35) else "PA")
-        ws = int(rng.integers(6, 16))
-        servers = int(rng.integers(0, 2))
-        site = f"Site {n:02d}"
-        aliases = f"{site}; SDP-{n:02d}; {town}"
-        if i < 6:
-            j, jt, gl = date(2012 + i, 3, 1 + i), "founding", 0
-        elif i < 8:
-            j, jt, gl = date(2019 + i - 6, 5, 6), "de_novo", 20
-        elif i < 26:
-            j = _busday(date(2018 + (i - 8) // 4, 1 + 3 * ((i - 8) % 4), 10))
-            jt, gl = "acquisition", int(rng.integers(10, 30))
-        elif i < 39:
-            k = i - 26
-            j, jt, gl = (
-                in_window_joins[k],
-                ("de_novo" if k == 4 else "acquisition"),
-                go_live_bdays[k],
-            )
-        else:
-            j, jt, gl = date(2027, 1, 11), "acquisition", None
-        status = "planned" if j > END_DATE else "active"
-        last = None
-        if lid == "LOC-012":
-            status, last = "closed", date(2025, 8, 31)
-        locs.append(_Loc(lid, f"Summit Dental - {town}", state, _busday(j), jt, gl, ws, servers,
-                         status, aliases, site, last))  # fmt: skip
-    aid = "AG-SDP-01"
-    ag = [
-        _agreement(agreement_id=aid, provider="Keystone Managed IT", scope="organization",
-                   location_ids=None, start_date=date(2023, 5, 1), term_months=36,
-                   auto_renew=True, renewal_term_months=12, notice_days=120,
-                   notice_method="certified mail; email to contracts@keystone-it.example",
-                   pricing_basis="per_location", monthly_rate=1850, annual_uplift_pct=3.5,
-                   new_location_terms="automatic", onboarding_terms="capped",
-                   onboarding_cap=7500, onboarding_hourly_rate=175,
-                   onboarding_sla_business_days=15, reporting="none",
-                   change_of_ownership_termination=False, baa="organization",
-                   p1_response_minutes=15, p1_resolution_hours=4),
-    ]  # fmt: skip
-    services = _services(aid, {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("included", None, None),
-        "security_tools": ("included", None, None),
-        "cross_location_incidents": ("included", None, None),
-        "compliance_documentation": ("included", None, None),
-        "organizational_reporting": ("add_on", 600.0, "per_month"),
-        "new_location_onboarding": ("add_on", 7500.0, "per_location"),
-        "after_hours_support": ("add_on", 210.0, "per_hour"),
-        "project_work": ("add_on", 175.0, "per_hour"),
-        "hardware": ("excluded", None, None),
-        "third_party_licensing": ("add_on", None, None),
-    })  # fmt: skip
-    docs = _docs(aid, {
-        "encryption_configuration_records": True,
-        "mfa_deployment_documentation": True,
-        "access_control_logs": False,
-        "backup_verification_records": True,
-        "security_rule_safeguards_documentation": False,
-    })  # fmt: skip
-    b = _Biller(rng)
-    st = "keystone"
-    over_cap = {"LOC-029": 22.0, "LOC-033": 36.0, "LOC-036": 14.0}  # extra onboarding hours
-    inv_no = 240000
-    for d in months:
-        for loc in locs:
-            if loc.status == "planned" or d < _first_billed_month(loc, months):
-                continue
-            if loc.last_month and d > loc.last_month:
-                continue
-            inv_no += 1
-            inv = f"KMI-{inv_no}"
-            lid = loc.id
-            rate = _uplifted(1850, 3.5, date(2023, 5, 1), d)
-            tagged = lid in ("LOC-001", "LOC-002")  # the analyst tagged these two exports
-            b.add(style=st, service="managed_services", invoice=inv, d=d, loc=lid, amount=rate,
-                  quantity=1, unit_price=rate, ctx={"site": loc.site}, explicit=tagged,
-                  agreement=aid if d.month == 1 else None)  # fmt: skip
-            b.seats(st, "third_party_licensing", inv, d, lid, loc.ws + 3, 36.0, explicit=tagged)
-            if lid in ("LOC-020", "LOC-021", "LOC-022") and d >= date(2025, 7, 31):
-                # a recurring "addition" for monitoring the agreement already includes
-                b.seats(st, "remote_monitoring", inv, d, lid, loc.ws, 4.0)
-            if b.chance(0.05):  # helpdesk is included: billed anyway
-                b.seats(
-                    st,
-                    "helpdesk",
-                    inv,
-                    d,
-                    lid,
-                    int(rng.integers(6, 20)),
-                    45.0,
-                    template="Help desk overage - {n} tickets over plan",
-                )
-            if b.chance(0.03):
-                b.hourly(
-                    st,
-                    "patch_management",
-                    inv,
-                    d,
-                    lid,
-                    175,
-                    1,
-                    3,
-                    template="Missed patch cycle remediation - ticket #{ticket}",
-                )
-            if b.chance(0.03):
-                b.add(
-                    style=st,
-                    service="backup_monitoring",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=350.0,
-                    template="Backup verification & restore test - {month}",
-                )
-            if b.chance(0.04):
-                b.hourly(
-                    st,
-                    "cross_location_incidents",
-                    inv,
-                    d,
-                    lid,
-                    175,
-                    1,
-                    4,
-                    template="Ticket #{ticket} - Multi-site outage - phone system down at "
-                    "all sites",
-                )
-            for _ in range(b.count(0.15)):
-                b.hourly(st, "after_hours_support", inv, d, lid, 210, 1, 4)
-            if b.chance(0.03):
-                b.hourly(
-                    st,
-                    "project_work",
-                    inv,
-                    d,
-                    lid,
-                    175,
-                    4,
-                    16,
-                    template="Project/Phase: Imaging server refresh - Phase {phase}",
-                )
-            if b.chance(0.05):
-                _sell_hardware(b, st, inv, d, lid)
-            if b.chance(0.01):
-                b.add(style=st, service="security_tools", invoice=inv, d=d, loc=lid, amount=95.0)
-            if (d.year, d.month) == (loc.join.year, loc.join.month) and loc.join >= months[0]:
-                b.add(
-                    style=st,
-                    service="new_location_onboarding",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=7500,
-                    quantity=1,
-                    unit_price=7500,
-                    ctx={"site": loc.site},
-                    template="Setup Fee - New Location Onboarding - {site}",
-                )
-                if lid in over_cap and _month_end(*_next_month(d)) <= END_DATE:
-                    dd = _month_end(*_next_month(d))
-                    h = over_cap[lid]
-                    b.add(
-                        style=st,
-                        service="new_location_onboarding",
-                        invoice=f"{inv}-A",
-                        d=dd,
-                        loc=lid,
-                        amount=h * 175,
-                        quantity=h,
-                        unit_price=175,
-                        hours=h,
-                        ctx={"site": loc.site},
-                        template="Onboarding additional labor - {site} - {hours} hrs @ ${rate}",
-                    )
-    # organization-level invoices
-    for d in months:
-        inv = f"KMI-ORG-{d:%Y%m}"
-        if d >= date(2025, 1, 31):
-            b.add(
-                style=st,
-                service="organizational_reporting",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=600,
-                quantity=1,
-                unit_price=600,
-            )
-        if d.month == 4:
-            b.add(
-                style=st,
-                service="compliance_documentation",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=2400,
-                template="HIPAA audit support - documentation binder",
-            )
-        if d.month == 11:
-            b.hourly(
-                st,
-                "compliance_documentation",
-                inv,
-                d,
-                None,
-                175,
-                6,
-                10,
-                template="Security Rule safeguards documentation - annual",
-            )
-        for _ in range(b.count(0.3)):
-            b.hourly(st, "cross_location_incidents", inv, d, None, 175, 2, 8, template=(
-                "Practice management server outage affecting {n} offices - ticket #{ticket}"),
-                ctx={"n": int(rng.integers(3, 12))})  # fmt: skip
-        if d.month == 8:
-            b.add(
-                style=st,
-                service="cross_location_incidents",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=1400,
-                template="Enterprise incident: Dentrix Enterprise down across sites",
-            )
-        if b.chance(0.15):
-            b.hourly(
-                st,
-                "project_work",
-                inv,
-                d,
-                None,
-                175,
-                8,
-                24,
-                template="Phone system migration project milestone {phase}",
-            )
-    b.add(
-        style=st,
-        service="managed_services",
-        invoice="KMI-ORG-202503",
-        d=date(2025, 3, 31),
-        loc=None,
-        amount=-1981.87,
-        quantity=1,
-        unit_price=-1981.87,
-        ctx={"site": "Site 14"},
-        template="Managed Services Agreement - Per Location - {site} ({month})",
-        credit=CREDIT_TEMPLATES[0],
-    )
-    b.add(
-        style=st,
-        service="managed_services",
-        invoice="KMI-ORG-202602",
-        d=date(2026, 2, 28),
-        loc=None,
-        amount=-925.0,
-        explicit=True,
-        agreement=aid,
-        template="",
-        credit=CREDIT_TEMPLATES[2],
-    )
-    b.add(
-        style=st,
-        service="unclassified",
-        invoice="KMI-ORG-202409",
-        d=date(2024, 9, 30),
-        loc=None,
-        amount=95.0,
-    )
-    files = _split_billing(b.lines, org_file="organization.csv", org_date_style="iso")
-    files = [
-        _halopsa_export(f, site="Carlisle") if f.name == f"{PROVIDER_EXPORT_LOCATION}.xlsx" else f
-        for f in files
-    ]
-    return _Dso(
-        slug="summit-dental-partners",
-        meta={
-            "display_name": "Summit Dental Partners",
-            "currency": "USD",
-            "notes": (
-                "Sample DSO (generated). Forty locations in PA/NJ/DE on one organizational "
-                "agreement with Keystone Managed IT: automatic coverage of new locations and "
-                "several services included, onboarding capped at $7,500 (above the $5,000 "
-                "target) with a 15-business-day SLA, no organizational reporting. Included "
-                "services are still billed (credits to claim); some onboardings exceeded the cap."
-            ),
-        },
-        locations=locs,
-        agreements=ag,
-        services=services,
-        documentation=docs,
-        billing=files,
-    )
-
-
-# ---------------------------------------------------------------------------
-# coastal-family-dental: young DSO, pipeline, legacy location agreement
-# ---------------------------------------------------------------------------
-def _coastal(rng: np.random.Generator) -> _Dso:
-    months = _months_back(END_DATE, 24)
-    locs = [
-        _Loc("LOC-001", "Coastal Family Dental - Mystic", "CT", date(2021, 3, 1), "founding", 0,
-             9, 1, "active", "Mystic; CFD Mystic", "Mystic"),
-        _Loc("LOC-002", "Coastal Family Dental - Old Saybrook", "CT", date(2023, 5, 15),
-             "de_novo", 19, 7, 0, "active", "Old Saybrook; Saybrook", "Old Saybrook"),
-        _Loc("LOC-003", "Westerly Smiles", "RI", date(2024, 11, 4), "acquisition", 48, 8, 1,
-             "active", "Westerly Smiles; Westerly; WS-1", "Westerly"),
-        _Loc("LOC-004", "Coastal Family Dental - Groton", "CT", date(2025, 9, 8), "acquisition",
-             9, 6, 0, "active", "Groton", "Groton"),
-        _Loc("LOC-005", "Narragansett Dental Arts", "RI", date(2027, 1, 11), "acquisition", None,
-             8, 0, "planned", "Narragansett", "Narragansett"),
-        _Loc("LOC-006", "Niantic Family Dentistry", "CT", date(2027, 4, 5), "acquisition", None,
-             6, 0, "planned", "", "Niantic"),
-    ]  # fmt: skip
-    org, leg = "AG-CFD-01", "AG-CFD-LEG"
-    ag = [
-        _agreement(agreement_id=org, provider="Anchor Point IT", scope="organization",
-                   location_ids=None, start_date=date(2024, 2, 5), term_months=36,
-                   auto_renew=True, renewal_term_months=12, notice_days=60,
-                   pricing_basis="per_workstation", monthly_rate=159, annual_uplift_pct=3,
-                   new_location_terms="automatic", onboarding_terms="included",
-                   onboarding_sla_business_days=10, reporting="monthly_automatic",
-                   change_of_ownership_termination=True, baa="organization",
-                   p1_response_minutes=15, p1_resolution_hours=4),
-        _agreement(agreement_id=leg, provider="Bayside Computer Services", scope="location",
-                   location_ids="LOC-003", start_date=date(2023, 4, 1), term_months=36,
-                   auto_renew=False, pricing_basis="flat", monthly_rate=1200,
-                   new_location_terms="not_covered", onboarding_terms="quote",
-                   onboarding_hourly_rate=140, reporting="none",
-                   change_of_ownership_termination=False, baa="none"),
-    ]  # fmt: skip
-    services = _services(org, {
-        "helpdesk": ("included", None, None, True),  # unlimited: no ticket cap
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("included", None, None),
-        "security_tools": ("included", None, None),
-        "cross_location_incidents": ("add_on", 295.0, "per_incident"),
-        "compliance_documentation": ("add_on", 900.0, "flat"),
-        "organizational_reporting": ("included", None, None),
-        "new_location_onboarding": ("included", None, None),
-        "after_hours_support": ("add_on", 185.0, "per_hour"),
-        "project_work": ("add_on", 165.0, "per_hour"),
-        "hardware": ("excluded", None, None),
-    })  # fmt: skip
-    services += _services(leg, {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "new_location_onboarding": ("excluded", None, None),
-    })  # fmt: skip
-    docs = _docs(org, {
-        "encryption_configuration_records": True,
-        "mfa_deployment_documentation": True,
-        "access_control_logs": True,
-        "backup_verification_records": True,
-        "security_rule_safeguards_documentation": False,
-    })  # fmt: skip
-    docs += _docs(leg, {"backup_verification_records": False})
-    b = _Biller(rng)
-    legacy_end = _add_months(date(2023, 4, 1), 36)  # 2026-04-01
-    inv_no = 7100
-    for d in months:
-        for loc in locs:
-            if loc.status == "planned" or d < _first_billed_month(loc, months):
-                continue
-            lid = loc.id
-            inv_no += 1
-            if lid == "LOC-003" and d < legacy_end:
-                inv = f"BCS-{inv_no}"
-                b.add(style="bayside", service="managed_services", invoice=inv, d=d, loc=lid,
-                      amount=1200, quantity=1, unit_price=1200, agreement=(
-                          leg if d.month % 3 == 0 else None))  # fmt: skip
-                if b.chance(0.1):
-                    b.add(
-                        style="bayside", service="helpdesk", invoice=inv, d=d, loc=lid, amount=85.0
-                    )
-                if d.month == 5:
-                    b.add(
-                        style="bayside",
-                        service="third_party_licensing",
-                        invoice=inv,
-                        d=d,
-                        loc=lid,
-                        amount=1895.0,
-                    )
-                if (d.year, d.month) in ((2024, 11), (2024, 12)):
-                    h = 38.0 if d.month == 11 else 26.0
-                    b.add(
-                        style="bayside",
-                        service="new_location_onboarding",
-                        invoice=inv,
-                        d=d,
-                        loc=lid,
-                        amount=h * 140,
-                        quantity=h,
-                        unit_price=140,
-                        hours=h,
-                        ctx={"site": "Westerly"},
-                        agreement=leg,
-                    )
-                    b.seats("bayside", "hardware", inv, d, lid, 3, 879.0)
-                if (d.year, d.month) == (2025, 2):
-                    b.add(
-                        style="bayside",
-                        service="unclassified",
-                        invoice=inv,
-                        d=d,
-                        loc=lid,
-                        amount=210.0,
-                    )
-                continue
-            inv = f"T{inv_no}"
-            rate = _uplifted(159, 3, date(2024, 2, 5), d)
-            b.seats("anchor", "managed_services", inv, d, lid, loc.ws, rate)
-            b.seats(
-                "anchor",
-                "third_party_licensing",
-                inv,
-                d,
-                lid,
-                loc.ws + 2,
-                12.5,
-                template="Microsoft 365 Business Standard x{n}",
-            )
-            if lid == "LOC-001" and d >= date(2026, 1, 31):
-                b.seats("anchor", "remote_monitoring", inv, d, lid, loc.servers, 45.0)
-            if b.chance(0.12):  # helpdesk is included: billed anyway
-                b.hourly("anchor", "helpdesk", inv, d, lid, 150, 1, 2)
-            for _ in range(b.count(0.2)):
-                b.hourly("anchor", "after_hours_support", inv, d, lid, 185, 1, 3)
-            if b.chance(0.06):
-                b.add(
-                    style="anchor",
-                    service="hardware",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=289.0,
-                    template="Datto SIRIS appliance lease - {month}",
-                )
-            if b.chance(0.04):
-                b.add(
-                    style="anchor",
-                    service="backup_monitoring",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=95.0,
-                    quantity=1,
-                    unit_price=95.0,
-                    ctx={"n": 1},
-                )
-            if lid == "LOC-004" and (d.year, d.month) == (2025, 9):
-                b.add(
-                    style="anchor",
-                    service="new_location_onboarding",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=2400,
-                    quantity=1,
-                    unit_price=2400,
-                    ctx={"site": "Groton"},
-                    template="Setup Fee: New practice onboarding - {site}",
-                )
-                b.hourly(
-                    "anchor",
-                    "new_location_onboarding",
-                    inv,
-                    d,
-                    lid,
-                    165,
-                    6,
-                    10,
-                    ctx={"site": "Groton"},
-                    template="Acquisition IT integration - {site} - network cutover",
-                )
-            if lid == "LOC-003" and (d.year, d.month) == (2026, 4):
-                b.hourly("anchor", "project_work", inv, d, lid, 165, 10, 16)
-            if lid == "LOC-002" and (d.year, d.month) == (2025, 6):
-                b.add(
-                    style="anchor",
-                    service="helpdesk",
-                    invoice=inv,
-                    d=d,
-                    loc=lid,
-                    amount=-150.0,
-                    quantity=1,
-                    unit_price=-150.0,
-                    template="Labor - Remote Support (business hours) - T{tdate}.{seq}",
-                    credit=CREDIT_TEMPLATES[1],
-                )
-    for d in months:
-        inv = f"T-ORG-{d:%Y%m}"
-        for _ in range(b.count(0.25)):
-            b.add(
-                style="anchor",
-                service="cross_location_incidents",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=295,
-                quantity=1,
-                unit_price=295,
-                template="Labor - Multi-Site Incident - T{tdate}.{seq}",
-            )
-        if d.month == 6:
-            b.add(
-                style="anchor",
-                service="compliance_documentation",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=900,
-                template="Encryption & MFA evidence report for auditor",
-            )
-        if (d.year, d.month) == (2026, 1):
-            b.hourly(
-                "anchor",
-                "cross_location_incidents",
-                inv,
-                d,
-                None,
-                185,
-                6,
-                10,
-                template="All-locations network outage - ISP failover ({hours} hrs)",
-            )
-        if d.month == 12:
-            b.add(
-                style="anchor",
-                service="organizational_reporting",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=750,
-            )
-        if d.month in (1, 7):
-            b.add(
-                style="anchor",
-                service="third_party_licensing",
-                invoice=inv,
-                d=d,
-                loc=None,
-                amount=2480.0,
-                template="Dentrix G7 annual license renewal",
-                explicit=(d.month == 7),
-            )
-    b.add(
-        style="anchor",
-        service="unclassified",
-        invoice="T-ORG-202508",
-        d=date(2025, 8, 31),
-        loc=None,
-        amount=60.0,
-    )
-    files = _split_billing(
-        b.lines, csv_locations={"LOC-004"}, omit_location_id={"LOC-001", "LOC-002"},
-        org_file="organization.csv", org_date_style="us", org_money_style="text",
-    )  # fmt: skip
-    return _Dso(
-        slug="coastal-family-dental",
-        meta={
-            "display_name": "Coastal Family Dental",
-            "currency": "USD",
-            "notes": (
-                "Sample DSO (generated). A young DSO on the CT/RI shore: four active "
-                "locations, two acquisitions in the pipeline (planned), one organizational "
-                "agreement with Anchor Point IT whose notice deadline falls within 60 days "
-                "of the latest invoice, and the legacy Bayside agreement of the acquired "
-                "Westerly practice, which governed that location until it expired on "
-                "2026-04-01."
-            ),
-        },
-        locations=locs,
-        agreements=ag,
-        services=services,
-        documentation=docs,
-        billing=files,
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -1710,30 +790,6 @@ def _prepare_out(out: Path, targets: Sequence[str], force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-_README = """\
-# Sample portfolio (generated: do not edit by hand)
-
-Written by `dso-analytics sample data/sample --force` (module `dso_analytics.sample`,
-seed 7). A test checks that this folder equals a fresh generation. All names are fictitious.
-Latest invoice date (default as-of) of every DSO: {end}.
-`bright-smiles/AG-BS-001.pdf` is agreement AG-BS-001 as its contract would state it (needs fpdf2,
-a development dependency): try `dso-analytics extract data/sample/bright-smiles/AG-BS-001.pdf`.
-Billing is in contract form except `{export_dso}/billing/{export_file}`: the {export_loc}
-lines as a HaloPSA invoice-lines export, as it comes, read through the `halopsa-invoice-lines`
-profile (its `site` value maps to {export_loc} through the location's aliases).
-`{negotiation_dso}/negotiation.xlsx` is a negotiation log a few months in (asked, agreed,
-realised): the renewal report's "Negotiation status" section reads it.
-
-| DSO | locations | agreements | story |
-|---|---|---|---|
-{rows}
-"""
-
-
-#: The sample DSO that ships its first agreement as a PDF (to try ``dso-analytics extract``).
-SPECIMEN_DSO = "bright-smiles"
-
-
 def _write_specimen_pdf(dso_dir: Path) -> list[Path]:
     """Write the DSO's first agreement as a contract would state it: ``<agreement_id>.pdf``.
 
@@ -1769,39 +825,51 @@ def _write_specimen_pdf(dso_dir: Path) -> list[Path]:
     return [write_agreement_pdf(pages, dso_dir / f"{aid}.pdf")]
 
 
-#: The sample DSO that ships a negotiation log (``negotiation.xlsx``), so the reports'
-#: "Negotiation status" section has figures: an analyst's log a few months in.
-NEGOTIATION_DSO = "summit-dental-partners"
-#: Its rows (``ask_key`` from the DSO's current asks; amounts as the analyst recorded them).
-_NEGOTIATION_ROWS: tuple[dict[str, Any], ...] = (
-    {"ask_key": "claim_included:AG-SDP-01", "type": "claim", "agreement_id": "AG-SDP-01",
-     "ask": "Credit the included services billed as extras", "status": "agreed",
-     "amount_asked": 59690.00, "amount_agreed": 40000.00, "amount_realised": 15000.00,
-     "date_asked": date(2026, 6, 1), "date_agreed": date(2026, 7, 15),
-     "date_realised": date(2026, 9, 30), "owner": "R. Patel",
-     "note": "40,000 agreed in three credit memos; the first (15,000) is on the September invoice"},
-    {"ask_key": "claim_above_cap:AG-SDP-01", "type": "claim", "agreement_id": "AG-SDP-01",
-     "ask": "Credit onboarding billed above the 7,500 cap", "status": "asked",
-     "amount_asked": 12600.00, "date_asked": date(2026, 9, 15), "owner": "R. Patel",
-     "note": "claim letter sent with the invoice lines"},
-    {"ask_key": "volume_pricing:AG-SDP-01", "type": "ask", "agreement_id": "AG-SDP-01",
-     "ask": "Volume pricing per workstation at renewal", "status": "asked",
-     "amount_asked": 150000.00, "date_asked": date(2026, 10, 1), "owner": "J. Moreau"},
-    {"ask_key": "overage:AG-SDP-01:helpdesk", "type": "ask", "agreement_id": "AG-SDP-01",
-     "ask": "Waive helpdesk overage", "status": "rejected", "amount_asked": 10293.07,
-     "date_asked": date(2026, 8, 3), "owner": "J. Moreau",
-     "note": "provider points to the plan limit; raise again at renewal"},
-    {"ask_key": "onboarding_cap:AG-SDP-01", "type": "ask", "agreement_id": "AG-SDP-01",
-     "ask": "Lower the onboarding cap to the 5,000 target", "status": "open"},
+# ---------------------------------------------------------------------------
+# Negotiation scenarios (M8): each sample DSO ships its provider's counter-offer
+# ---------------------------------------------------------------------------
+#: The columns of the sample scenarios files (docs/data-contract.md "scenarios").
+_SCENARIO_COLUMNS = (
+    "scenario", "agreement_id", "monthly_rate", "base_fee_increase_pct", "annual_uplift_pct",
+    "term_months", "onboarding_terms", "onboarding_cap", "onboarding_sla_business_days",
+    "reporting", "included_services", "acquisitions_per_year", "workstations_per_new_location",
+    "discount_rate_pct", "notes",
 )  # fmt: skip
 
+#: Per sample DSO: its scenarios file name and rows (``sample_spec/<dso>/scenarios.yaml``):
+#: what a provider typically answers to the DSO-grade asks, plus the DSO's own planning
+#: assumptions.
+SAMPLE_SCENARIOS: dict[str, tuple[str, list[dict[str, Any]]]] = {
+    slug: (spec["file"], spec["scenarios"])
+    for slug in SAMPLE_DSOS
+    if _spec(slug, "scenarios.yaml").is_file()
+    for spec in [_read_yaml(slug, "scenarios.yaml")]
+}
 
-def _write_negotiation_log(dso_dir: Path) -> Path:
-    """Write the sample's ``negotiation.xlsx`` (:data:`_NEGOTIATION_ROWS`, sheet ``log``)."""
+
+def _write_scenarios(dso_dir: Path) -> list[Path]:
+    """Write the DSO's :data:`SAMPLE_SCENARIOS` file (``scenarios.xlsx`` sheet ``scenarios``,
+    or ``scenarios.yaml``); nothing for a DSO without one."""
+    spec = SAMPLE_SCENARIOS.get(dso_dir.name)
+    if spec is None:
+        return []
+    name, rows = spec
+    path = dso_dir / name
+    if path.suffix == ".yaml":
+        ordered = [{c: r[c] for c in _SCENARIO_COLUMNS if c in r} for r in rows]
+        text = yaml.safe_dump({"scenarios": ordered}, sort_keys=False, width=88)
+        path.write_text(text, encoding="utf-8")
+    else:
+        _write_xlsx(path, {"scenarios": (_SCENARIO_COLUMNS, rows)})
+    return [path]
+
+
+def _write_negotiation_log(dso_dir: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    """Write a sample ``negotiation.xlsx`` (sheet ``log``) from the spec's negotiation.yaml."""
     from dso_analytics.actions.negotiation import LOG_COLUMNS, LOG_FILE, LOG_SHEET
 
     path = dso_dir / LOG_FILE
-    _write_xlsx(path, {LOG_SHEET: (LOG_COLUMNS, _NEGOTIATION_ROWS)})
+    _write_xlsx(path, {LOG_SHEET: (LOG_COLUMNS, rows)})
     return path
 
 
@@ -1830,23 +898,25 @@ def write_sample_portfolio(out: Path, seed: int = 7, force: bool = False) -> lis
     """
     out = Path(out)
     _prepare_out(out, (*SAMPLE_DSOS, "README.md"), force)
-    builders = (_bright_smiles, _summit, _coastal)
     written: list[Path] = []
     rows = []
-    for k, build in enumerate(builders):
-        dso = build(np.random.default_rng([seed, k]))
+    for k, slug in enumerate(SAMPLE_DSOS):
+        dso = _build_dso(slug, np.random.default_rng([seed, k]))
         written += _write_dso(out, dso)
         if dso.slug == SPECIMEN_DSO:
             written += _write_specimen_pdf(out / dso.slug)
-        if dso.slug == NEGOTIATION_DSO:
-            written.append(_write_negotiation_log(out / dso.slug))
+        written += _write_scenarios(out / dso.slug)
+        if dso.negotiation:
+            written.append(_write_negotiation_log(out / dso.slug, dso.negotiation))
         rows.append(
             f"| `{dso.slug}` | {len(dso.locations)} | {len(dso.agreements)} | "
             f"{dso.meta['notes'].removeprefix('Sample DSO (generated). ')} |"
         )
     readme = out / "README.md"
     readme.write_text(
-        _README.format(
+        _spec("portfolio-readme.md")
+        .read_text(encoding="utf-8")
+        .format(
             end=END_DATE.isoformat(),
             rows="\n".join(rows),
             export_dso=PROVIDER_EXPORT_DSO,
@@ -1870,6 +940,8 @@ _SCALED_USAGE = {  # service -> weight of the remaining slots
     "patch_management": 0.10, "cross_location_incidents": 0.10, "third_party_licensing": 0.10,
     "compliance_documentation": 0.03, "unclassified": 0.02,
 }  # fmt: skip
+_SCALED_SEAT_PRICES = {"third_party_licensing": 22.0, "security_tools": 6.0,
+                       "backup_monitoring": 4.0, "remote_monitoring": 4.0}  # fmt: skip
 _SCALED_RATES = {"helpdesk": 150.0, "after_hours_support": 195.0, "project_work": 165.0,
                  "patch_management": 150.0, "cross_location_incidents": 175.0,
                  "compliance_documentation": 175.0}  # fmt: skip
@@ -1928,50 +1000,10 @@ def write_scaled_dso(
     out = Path(out)
     _prepare_out(out, (slug,), force)
     rng = np.random.default_rng([seed, 1000 + locations, months])
-    mlist = _months_back(END_DATE, months)
-    window_start = date(mlist[0].year, mlist[0].month, 1)
-    n_in_window = locations // 10
-    locs: list[_Loc] = []
-    for i in range(locations):
-        lid = f"LOC-{i + 1:04d}"
-        ws = int(rng.integers(5, 18))
-        if i >= locations - n_in_window:  # acquired inside the window, evenly spread
-            k = i - (locations - n_in_window)
-            offset = (k * months) // max(1, n_in_window)
-            j = _busday(_add_months(window_start, offset))
-            gl = int(rng.integers(6, 30)) if j < date(2026, 9, 1) else None
-            jt = "acquisition"
-        else:
-            j = _busday(date(max(2001, window_start.year - 1 - i % 18), 1 + i % 12, 1 + i % 27))
-            jt = ("founding", "acquisition", "de_novo")[i % 3]
-            gl = 0 if jt == "founding" else int(rng.integers(8, 40))
-        locs.append(_Loc(lid, f"Scaled Dental {i + 1}", "PA", j, jt, gl, ws,
-                         int(rng.integers(0, 3)), "active", f"Site {i + 1}", f"Site {i + 1}"))  # fmt: skip
-    aid = "AG-SCALED-01"
-    ag = [
-        _agreement(agreement_id=aid, provider="Scaled MSP", scope="organization",
-                   location_ids=None, start_date=date(2004, 1, 5), term_months=36,
-                   auto_renew=True, renewal_term_months=12, notice_days=90,
-                   pricing_basis="per_workstation", monthly_rate=150, annual_uplift_pct=3,
-                   new_location_terms="automatic", onboarding_terms="capped",
-                   onboarding_cap=7500, onboarding_hourly_rate=175,
-                   onboarding_sla_business_days=15, reporting="on_request", baa="organization",
-                   change_of_ownership_termination=False, p1_response_minutes=30,
-                   p1_resolution_hours=8),
-    ]  # fmt: skip
-    services = _services(aid, {
-        "helpdesk": ("included", None, None),
-        "remote_monitoring": ("included", None, None),
-        "patch_management": ("included", None, None),
-        "backup_monitoring": ("included", None, None),
-        "security_tools": ("add_on", 6.0, "per_month"),
-        "cross_location_incidents": ("add_on", 350.0, "per_incident"),
-        "compliance_documentation": ("add_on", 1250.0, "flat"),
-        "organizational_reporting": ("add_on", 450.0, "flat"),
-        "after_hours_support": ("add_on", 195.0, "per_hour"),
-    })  # fmt: skip
-    docs = _docs(aid, {k: i % 2 == 0 for i, k in enumerate(S.DELIVERABLES)})
-    lines = _scaled_lines(rng, locs, mlist, aid)
+    mlist = _month_ends(END_DATE, months)
+    locs = _scaled_locations(rng, locations, mlist)
+    agreements, services, docs = _read_agreements("scaled")
+    lines = _scaled_lines(rng, locs, mlist, agreements[0])
     files = _split_billing(lines, csv_locations=(
         {x.id for x in locs} if file_format == "csv" else set()),
         omit_location_id=True,
@@ -1986,7 +1018,7 @@ def write_scaled_dso(
             "notes": "Generated for benchmarks.",
         },  # fmt: skip
         locations=locs,
-        agreements=ag,
+        agreements=agreements,
         services=services,
         documentation=docs,
         billing=files,
@@ -1995,95 +1027,131 @@ def write_scaled_dso(
     return out / slug
 
 
+def _scaled_locations(rng: np.random.Generator, locations: int, months: list[date]) -> list[_Loc]:
+    """The scaled DSO's locations: the last tenth acquired inside the window, evenly spread."""
+    window_start = date(months[0].year, months[0].month, 1)
+    n_in_window = locations // 10
+    locs: list[_Loc] = []
+    for i in range(locations):
+        ws = int(rng.integers(5, 18))
+        if i >= locations - n_in_window:  # acquired inside the window, evenly spread
+            offset = ((i - (locations - n_in_window)) * len(months)) // max(1, n_in_window)
+            j = _busday(_month_end(window_start, offset - 1) + timedelta(days=1))
+            gl = int(rng.integers(6, 30)) if j < date(2026, 9, 1) else None
+            jt = "acquisition"
+        else:
+            j = _busday(date(max(2001, window_start.year - 1 - i % 18), 1 + i % 12, 1 + i % 27))
+            jt = ("founding", "acquisition", "de_novo")[i % 3]
+            gl = 0 if jt == "founding" else int(rng.integers(8, 40))
+        locs.append(_Loc(f"LOC-{i + 1:04d}", f"Scaled Dental {i + 1}", "PA", j, jt, gl, ws,
+                         int(rng.integers(0, 3)), "active", f"Site {i + 1}", f"Site {i + 1}"))  # fmt: skip
+    return locs
+
+
 def _scaled_lines(
-    rng: np.random.Generator, locs: Sequence[_Loc], months: Sequence[date], aid: str
+    rng: np.random.Generator, locs: Sequence[_Loc], months: list[date], agreement: dict
 ) -> list[dict[str, Any]]:
     """Billing lines of the scaled DSO: fixed count per location-month, templates from all styles."""
-    usage = list(_SCALED_USAGE)
-    weights = np.array([_SCALED_USAGE[s] for s in usage])
-    weights = weights / weights.sum()
-    n_usage = SCALED_LINES_PER_LOCATION_MONTH - len(_SCALED_FIXED)
-    pool = {s: [t for t in DESCRIPTION_TEMPLATES[s]] for s in S.SERVICE_CODES}
     lines: list[dict[str, Any]] = []
     inv_no = 500000
+    window_start = date(months[0].year, months[0].month, 1)
     for d in months:
+        rate = _uplifted(agreement["monthly_rate"], agreement["annual_uplift_pct"],
+                         agreement["start_date"], d)  # fmt: skip
         for loc in locs:
-            if d < _first_billed_month(loc, months):
-                continue
-            inv_no += 1
-            inv = f"SC-{inv_no}"
-            rate = _uplifted(150, 3, date(2004, 1, 5), d)
-            svc = list(_SCALED_FIXED) + list(rng.choice(usage, size=n_usage, p=weights))
-            tix = rng.integers(41000, 99000, size=len(svc))
-            hrs = rng.integers(2, 9, size=len(svc)) / 2.0
-            picks = rng.integers(0, 1 << 30, size=len(svc))
-            seen: set[tuple[str, float]] = set()  # no line repeated within an invoice
-            for k, s in enumerate(svc):
-                ctx = _ctx_defaults()
-                ctx.update(ticket=int(tix[k]), tdate=f"{d:%Y%m%d}", seq=f"{k + 1:04d}",
-                           month=f"{d:%b %Y}", site=loc.site, n=loc.ws)  # fmt: skip
-                qty: float | None = None
-                unit: float | None = None
-                hours: float | None = None
-                if k == 0:
-                    qty, unit = float(loc.ws), rate
-                    tpl = "Managed IT Services - Per Seat ({n} @ ${rate})"
-                else:
-                    templates = pool[s]
-                    tpl = templates[int(picks[k]) % len(templates)]
-                if s in _SCALED_RATES:
-                    hours, unit = float(hrs[k]), _SCALED_RATES[s]
-                    qty = hours
-                    amount = hours * unit
-                elif qty is None and s in ("third_party_licensing", "security_tools",
-                                           "backup_monitoring", "remote_monitoring"):  # fmt: skip
-                    qty, unit = float(loc.ws), {"third_party_licensing": 22.0,
-                                                "security_tools": 6.0}.get(s, 4.0)  # fmt: skip
-                    amount = qty * unit
-                elif qty is not None and unit is not None:
-                    amount = qty * unit
-                else:
-                    amount = float(int(picks[k]) % 900 + 100)
-                ctx.update(rate=_num(unit or 0), hours=_num(hours or 1))
-                if qty is not None:
-                    ctx["n"] = _num(qty)
-                text = tpl.format(**ctx)
-                if (text, _money(amount)) in seen:
-                    text = f"{text} (line {k + 1})"
-                seen.add((text, _money(amount)))
-                lines.append({
-                    "invoice_number": inv, "invoice_date": d, "location_id": loc.id,
-                    "agreement_id": None, "description": text, "service": None,
-                    "quantity": qty, "unit_price": unit, "amount": _money(amount),
-                    "hours": hours,
-                })  # fmt: skip
-        # onboarding lines of locations acquired this month
-        for loc in locs:
-            if loc.join >= date(months[0].year, months[0].month, 1) and (
-                (loc.join.year, loc.join.month) == (d.year, d.month)
-            ):
-                for k, (tpl, amount) in enumerate((
-                    ("Setup Fee - New Location Onboarding - {site}", 7500.0),
-                    ("Onboarding additional labor - {site} - 12 hrs @ $175", 2100.0),
-                )):  # fmt: skip
-                    lines.append({
-                        "invoice_number": f"SC-OB-{loc.id}", "invoice_date": d,
-                        "location_id": loc.id, "agreement_id": None,
-                        "description": tpl.format(site=loc.site), "service": None,
-                        "quantity": 1.0, "unit_price": amount, "amount": amount,
-                        "hours": 12.0 if k else None,
-                    })  # fmt: skip
-        org = (
-            ("Quarterly exec IT report (on request)", 450.0, None),
-            ("Multi-site outage - ticket #{ticket}", 350.0, None),
-            ("HIPAA risk assessment documentation package", 1250.0, None),
-        )
-        for k, (tpl, amount, _) in enumerate(org[:SCALED_ORG_LINES_PER_MONTH]):
-            lines.append({
-                "invoice_number": f"SC-ORG-{d:%Y%m}", "invoice_date": d, "location_id": None,
-                "agreement_id": aid if k == 0 else None,
-                "description": tpl.format(ticket=int(rng.integers(41000, 99000))),
-                "service": None, "quantity": 1.0, "unit_price": amount, "amount": amount,
-                "hours": None,
-            })  # fmt: skip
+            if loc.billed(d, months):
+                inv_no += 1
+                lines += _scaled_invoice(rng, loc, d, f"SC-{inv_no}", rate)
+        for loc in locs:  # onboarding lines of locations acquired this month
+            if loc.join >= window_start and loc.join.strftime("%Y%m") == f"{d:%Y%m}":
+                lines += _scaled_onboarding(loc, d)
+        lines += _scaled_organization(rng, d, agreement["agreement_id"])
     return lines
+
+
+def _scaled_line(inv: str, d: date, loc: str | None, text: str, qty: float | None,
+                 unit: float | None, amount: float, hours: float | None = None,
+                 agreement: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return {
+        "invoice_number": inv, "invoice_date": d, "location_id": loc, "agreement_id": agreement,
+        "description": text, "service": None, "quantity": qty, "unit_price": unit,
+        "amount": _money(amount), "hours": hours,
+    }  # fmt: skip
+
+
+def _scaled_invoice(
+    rng: np.random.Generator, loc: _Loc, d: date, inv: str, rate: float
+) -> list[dict[str, Any]]:
+    """One location's invoice of a month: :data:`SCALED_LINES_PER_LOCATION_MONTH` lines."""
+    usage = list(_SCALED_USAGE)
+    weights = np.array([_SCALED_USAGE[s] for s in usage])
+    n_usage = SCALED_LINES_PER_LOCATION_MONTH - len(_SCALED_FIXED)
+    svc = list(_SCALED_FIXED) + list(rng.choice(usage, size=n_usage, p=weights / weights.sum()))
+    tix = rng.integers(41000, 99000, size=len(svc))
+    hrs = rng.integers(2, 9, size=len(svc)) / 2.0
+    picks = rng.integers(0, 1 << 30, size=len(svc))
+    seen: set[tuple[str, float]] = set()  # no line repeated within an invoice
+    lines = []
+    for k, s in enumerate(svc):
+        ctx = _ctx_defaults()
+        ctx.update(ticket=int(tix[k]), tdate=f"{d:%Y%m%d}", seq=f"{k + 1:04d}",
+                   month=f"{d:%b %Y}", site=loc.site, n=loc.ws)  # fmt: skip
+        qty: float | None = None
+        unit: float | None = None
+        hours: float | None = None
+        if k == 0:
+            qty, unit = float(loc.ws), rate
+            tpl = "Managed IT Services - Per Seat ({n} @ ${rate})"
+        else:
+            templates = DESCRIPTION_TEMPLATES[s]
+            tpl = templates[int(picks[k]) % len(templates)]
+        if s in _SCALED_RATES:
+            hours, unit = float(hrs[k]), _SCALED_RATES[s]
+            qty = hours
+        elif qty is None and s in _SCALED_SEAT_PRICES:
+            qty, unit = float(loc.ws), _SCALED_SEAT_PRICES[s]
+        amount = qty * unit if qty is not None and unit is not None else float(picks[k] % 900 + 100)
+        ctx.update(rate=_num(unit or 0), hours=_num(hours or 1))
+        if qty is not None:
+            ctx["n"] = _num(qty)
+        text = tpl.format(**ctx)
+        if (text, _money(amount)) in seen:
+            text = f"{text} (line {k + 1})"
+        seen.add((text, _money(amount)))
+        lines.append(_scaled_line(inv, d, loc.id, text, qty, unit, amount, hours))
+    return lines
+
+
+def _scaled_onboarding(loc: _Loc, d: date) -> list[dict[str, Any]]:
+    """The two onboarding lines of a location acquired in month ``d``."""
+    return [
+        _scaled_line(
+            f"SC-OB-{loc.id}", d, loc.id, tpl.format(site=loc.site), 1.0, amount, amount, hours
+        )  # fmt: skip
+        for tpl, amount, hours in (
+            ("Setup Fee - New Location Onboarding - {site}", 7500.0, None),
+            ("Onboarding additional labor - {site} - 12 hrs @ $175", 2100.0, 12.0),
+        )
+    ]
+
+
+def _scaled_organization(rng: np.random.Generator, d: date, aid: str) -> list[dict[str, Any]]:
+    """The organization invoice of month ``d``: :data:`SCALED_ORG_LINES_PER_MONTH` lines."""
+    org = (
+        ("Quarterly exec IT report (on request)", 450.0),
+        ("Multi-site outage - ticket #{ticket}", 350.0),
+        ("HIPAA risk assessment documentation package", 1250.0),
+    )
+    return [
+        _scaled_line(
+            f"SC-ORG-{d:%Y%m}",
+            d,
+            None,
+            tpl.format(ticket=int(rng.integers(41000, 99000))),
+            1.0,
+            amount,
+            amount,
+            agreement=aid if k == 0 else None,
+        )  # fmt: skip
+        for k, (tpl, amount) in enumerate(org[:SCALED_ORG_LINES_PER_MONTH])
+    ]

@@ -26,11 +26,13 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -74,7 +76,9 @@ class Template:
 DSO_REPORT = Template(
     "renewal_leverage.ipynb", "renewal-leverage", brief=True, calendar=True, letters=True
 )
-PORTFOLIO_REPORT = Template("portfolio_overview.ipynb", "portfolio-overview", calendar=True)
+PORTFOLIO_REPORT = Template(
+    "portfolio_overview.ipynb", "portfolio-overview", brief=True, calendar=True
+)
 
 
 def template_path(name: str) -> Path:
@@ -136,11 +140,28 @@ class Artifacts:
     letters: tuple[Path, ...] = ()  # claim and notice letters (.docx)
 
 
+class Stage(StrEnum):
+    """Where a report failed: the value is the word users see in
+    ``DSO: FAILED (stage): error`` (a :class:`StrEnum`, so it formats as its value)."""
+
+    OUTPUT_PATH = "output path"  # the DSO's output folder cannot be used
+    VALIDATION = "validation"  # parameters or input data (nothing is rendered)
+    METRICS = "metrics"
+    NOTEBOOK = "notebook"  # executing the report template
+    HTML = "html"
+    WORKBOOK = "workbook"
+    ACTIONS = "calendar and letters"  # the deadlines calendar (.ics) and the letters (.docx)
+    BRIEF = "brief"  # the one-page renewal brief (pdf)
+    PUBLISH = "publish"  # moving the finished outputs into place
+    PORTFOLIO = "portfolio"  # the portfolio overview has nothing to show
+    WORKER = "worker"  # a crashed worker process or a lost task
+
+
 class StageFailed(Exception):
     """A stage failed: ``stage`` names it, ``error`` is one line, and
     ``failed_notebook`` is the executed notebook kept for debugging (if any)."""
 
-    def __init__(self, stage: str, error: str, failed_notebook: Path | None = None) -> None:
+    def __init__(self, stage: Stage, error: str, failed_notebook: Path | None = None) -> None:
         self.stage = stage
         self.error = error
         self.failed_notebook = failed_notebook
@@ -178,9 +199,9 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
     try:
         report = validate_dso(folder, params=params, use_cache=use_cache)
     except DsoError as exc:
-        raise StageFailed("validation", error_line(exc)) from exc
+        raise StageFailed(Stage.VALIDATION, error_line(exc)) from exc
     if not report.ok:
-        raise StageFailed("validation", error_line(ValidationFailed(report)))
+        raise StageFailed(Stage.VALIDATION, error_line(ValidationFailed(report)))
     summary = ValidationSummary(
         ok=report.ok, errors=len(report.errors), warnings=len(report.warnings)
     )
@@ -194,7 +215,7 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
         metrics = attach_deadlines(compute_metrics(ds, params), ds.agreements, ds.locations)
         scenarios = dso_scenarios(report.dataset, metrics)[0]
     except DsoError as exc:
-        raise StageFailed("metrics", error_line(exc)) from exc
+        raise StageFailed(Stage.METRICS, error_line(exc)) from exc
     return Prepared(
         dso=folder.resolve().name,
         dso_dir=folder.resolve(),
@@ -409,7 +430,7 @@ def error_line(exc: BaseException) -> str:
         lines = [ln for ln in str(exc).splitlines() if ln.strip()]
         n = len(errors) or len(lines)
         first = str(errors[0]) if errors else (lines[-1] if lines else "validation failed")
-        return f"validation failed ({n} problem(s)); first: {first}"
+        return f"validation failed ({plural(n, 'problem')}); first: {first}"
     text = str(exc).strip().splitlines()
     return f"{name}: {text[0] if text else ''}" if not isinstance(exc, DsoError) else text[0]
 
@@ -485,11 +506,11 @@ def clear_outputs(out: Path, template: Template) -> None:
 
 
 @contextlib.contextmanager
-def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path, dict[str, Stage]]]:
     """A private work folder; on failure the outputs in ``out`` are removed, the executed
     notebook kept as ``*.failed.ipynb`` and :class:`StageFailed` raised."""
     work = Path(tempfile.mkdtemp(prefix=prefix))
-    state: dict[str, Any] = {"stage": "notebook"}
+    state: dict[str, Stage] = {"stage": Stage.NOTEBOOK}
     executed = work / f"{template.stem}.ipynb"
     try:
         yield work, state
@@ -553,8 +574,8 @@ def render(
     Raises
     ------
     StageFailed
-        With the stage (``notebook``, ``html``, ``workbook``, ``calendar and letters``,
-        ``brief``, ``publish``) and one
+        With the stage (:class:`Stage`: ``notebook``, ``html``, ``workbook``,
+        ``calendar and letters``, ``brief``, ``publish``) and one
         line; no finished-looking output is left, the executed notebook is kept
         as ``<stem>.failed.ipynb``.
     """
@@ -568,7 +589,12 @@ def render(
         try:
             with deadline(timeout):
                 km = _take_kernel()
-                handoff = write_prepared(work, metrics=m, validation=prepared.validation.to_dict())
+                handoff = write_prepared(
+                    work,
+                    metrics=m,
+                    validation=prepared.validation.to_dict(),
+                    scenarios=prepared.scenarios,
+                )
                 parameters = {
                     "dso_dir": str(prepared.dso_dir),
                     "prepared": str(handoff),
@@ -579,7 +605,7 @@ def render(
                     km=km,
                 )  # fmt: skip
                 km = None  # shut down by execute_notebook
-                state["stage"] = "html"
+                state["stage"] = Stage.HTML
                 from dso_analytics.reporting.excel import write_dso_workbook
                 from dso_analytics.reporting.html import export_html
 
@@ -588,7 +614,7 @@ def render(
                     work / f"{template.stem}.html",
                     title=f"Renewal leverage: {m.display_name}",
                 )
-                state["stage"] = "workbook"
+                state["stage"] = Stage.WORKBOOK
                 xlsx = write_dso_workbook(
                     m,
                     work / f"{template.stem}.xlsx",
@@ -597,14 +623,14 @@ def render(
                     scenarios=prepared.scenarios,
                 )
                 staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
-                state["stage"] = "calendar and letters"
+                state["stage"] = Stage.ACTIONS
                 staged.update(_write_actions(m, work, template))
-                state["stage"] = "brief"
+                state["stage"] = Stage.BRIEF
                 from dso_analytics.reporting.brief import BRIEF_NAME, brief_available, write_brief
 
                 if template.brief and brief_available():  # needs Debian's chromium
                     staged["pdf"] = write_brief(m, work / BRIEF_NAME)
-            state["stage"] = "publish"
+            state["stage"] = Stage.PUBLISH
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
@@ -661,11 +687,11 @@ def render_portfolio(
                 for i, p in enumerate(prepared):
                     (work / f"{i:04d}").mkdir()
                     handoff[p.dso] = str(write_prepared(work / f"{i:04d}", metrics=p.metrics))
-                state["stage"] = "workbook"
+                state["stage"] = Stage.WORKBOOK
                 xlsx = write_portfolio_workbook(
                     results, compute_portfolio(results), work / f"{template.stem}.xlsx"
                 )
-                state["stage"] = "notebook"
+                state["stage"] = Stage.NOTEBOOK
                 common = notebook_parameters(prepared[0].params) if prepared else {}
                 nb = execute_notebook(
                     template.path(),
@@ -675,15 +701,24 @@ def render_portfolio(
                     km=km,
                 )
                 km = None
-                state["stage"] = "html"
+                state["stage"] = Stage.HTML
                 html = export_html(nb, work / f"{template.stem}.html", title="Portfolio overview")
                 staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
-                state["stage"] = "calendar"
+                state["stage"] = Stage.ACTIONS
                 if template.calendar:
                     from dso_analytics.actions.render import write_portfolio_calendar
 
                     staged["ics"] = write_portfolio_calendar(results, work / CALENDAR_FILE)
-            state["stage"] = "publish"
+                state["stage"] = Stage.BRIEF
+                from dso_analytics.reporting.brief import (
+                    BRIEF_NAME,
+                    brief_available,
+                    write_portfolio_brief,
+                )
+
+                if template.brief and brief_available():  # needs Debian's chromium
+                    staged["pdf"] = write_portfolio_brief(results, work / BRIEF_NAME)
+            state["stage"] = Stage.PUBLISH
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)

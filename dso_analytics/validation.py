@@ -43,6 +43,7 @@ from dso_analytics.dataset import DsoDataset
 from dso_analytics.errors import MoneyRangeError, Problem, ValidationFailed, printable
 from dso_analytics.money import MAX_LINE_AMOUNT, sum_cents
 from dso_analytics.standards import Params, default_as_of, resolve_params
+from dso_analytics.words import plural
 
 __all__ = ["ValidationReport", "load_dso", "validate_dataset", "validate_dso"]
 
@@ -619,7 +620,7 @@ class ValidationReport:
             f"{s['dso']}: valid ({where})",
             f"  locations:      {s['locations']}",
             f"  agreements:     {s['agreements']}",
-            f"  billing lines:  {s['billing_lines']} in {s['billing_files']} file(s)",
+            f"  billing lines:  {s['billing_lines']} in {plural(s['billing_files'], 'file')}",
             f"  invoice dates:  {dates}",
             f"  total billed:   {_total_text(s['total_billed'], s['currency'])}",
         ]

@@ -35,7 +35,7 @@ import pandas as pd
 
 from dso_analytics.actions.deadlines import NOTICE, TERM_END, credit_lines
 from dso_analytics.metrics.result import DsoMetrics
-from dso_analytics.reporting.labels import plural
+from dso_analytics.words import plural
 
 DEFAULT_HORIZON_DAYS = 120
 _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")

@@ -18,7 +18,7 @@ from dso_analytics.actions.deadlines import NOTICE, attach_deadlines, deadlines_
 from dso_analytics.dataset import DsoDataset
 from dso_analytics.errors import UnsafePathError
 from dso_analytics.metrics.result import DsoMetrics
-from dso_analytics.reporting.labels import plural
+from dso_analytics.words import plural
 
 
 @dataclass

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     if args.accept:
         return _accept(args)
     if not args.files:
-        raise DsoError("give the agreement FILE(s) to read, or --accept DRAFT --dso DSO_DIR")
+        raise DsoError("give one or more agreement FILEs to read, or --accept DRAFT --dso DSO_DIR")
     fmt = args.format or ("xlsx" if args.dso else "json")
     dso = None
     if args.dso:

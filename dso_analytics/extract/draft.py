@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from dso_analytics import schema
 from dso_analytics.errors import DsoError, Problem
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:  # pragma: no cover
     from dso_analytics.extract import Extraction
@@ -641,7 +642,8 @@ def accept_draft(
             conflicts += [f"{AGREEMENTS_NAME}, agreement {aid}: {d}" for d in diffs]
     if conflicts and not force:
         raise AcceptRefused(
-            f"{AGREEMENTS_NAME}: {len(result.replaced)} agreement(s) of the draft already exist "
+            f"{AGREEMENTS_NAME}: {plural(len(result.replaced), 'agreement')} of the draft already "
+            f"{'exists' if len(result.replaced) == 1 else 'exist'} "
             "with other values; nothing was written (review them, or --force to replace)",
             conflicts,
         )

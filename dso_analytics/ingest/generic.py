@@ -7,7 +7,7 @@ Date`` / ``Posted``; ``Description`` / ``Memo`` / ``Item``; ``Amount`` / ``Ext
 Price`` / ``Line Total``; ``Site`` / ``Location`` / ``Practice`` / ``Office``).
 :func:`infer_profile` recognises them by their headers (compared by
 :func:`dso_analytics.schema.header_key`) and by their content (dates parse,
-amounts parse), and builds a :class:`~dso_analytics.ingest.profiles.Profile`
+amounts parse), and builds a :class:`~dso_analytics.ingest.profile_model.Profile`
 only when every required column has exactly one candidate.  The caller reports
 the mapping chosen as a warning, so the analyst can confirm it or save it as a
 profile (:func:`profile_yaml`, ``dso-analytics profiles --save NAME FILE``).
@@ -23,7 +23,7 @@ import yaml
 
 from dso_analytics import schema
 from dso_analytics.ingest.parse import parse_date, parse_money
-from dso_analytics.ingest.profiles import Profile, Source
+from dso_analytics.ingest.profile_model import Profile, Source
 
 GENERIC_NAME = "generic-invoice-lines"
 

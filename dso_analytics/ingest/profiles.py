@@ -11,7 +11,7 @@ shipped ones; a DSO adds its own in ``DSO_DIR/profiles/*.yaml``)::
     recognise:
       required: [invoicenumber, net_amount, [item_shortdescription, item_description]]
       optional: [invoice_date, sitenumber, site, item_code]
-    columns:                             # contract billing column -> export header(s)
+    columns:                             # contract billing column -> export headers
       invoice_number: invoicenumber      # one header
       description: [item_shortdescription, item_code]   # first non-blank of several
       invoice_date: {join: [Agreement Name, Effective], sep: " "}  # non-blank parts joined
@@ -73,7 +73,6 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -86,16 +85,26 @@ import yaml
 from dso_analytics import schema
 from dso_analytics.errors import DsoError, Problem, UnsafePathError, printable
 from dso_analytics.ingest.aliases import map_location_values, normalise_site
+from dso_analytics.ingest.generic import generic_score, infer_profile, profile_yaml
 from dso_analytics.ingest.parse import ExcelError, parse_money
+from dso_analytics.ingest.profile_model import (
+    BUILTIN,
+    DATE_AUTO,
+    DEFAULT_MAX_UNRESOLVED,
+    Profile,
+    Rule,
+    Source,
+    remember_spelling,
+    shown_header,
+)
 from dso_analytics.money import round_to_cents
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from dso_analytics.ingest.workbook import RawTable
 
 LOCATION_ID = "location_id"
 SITE_VALUE = "site_value"  # the export's own site value, kept next to the mapped location_id
-BUILTIN = "built-in"
-DATE_AUTO = "auto"
 
 _BILLING_NAMES = schema.column_names(schema.BILLING)
 _TOP_KEYS = {
@@ -116,163 +125,6 @@ _TOP_KEYS = {
     "heading_rows",
     "recurring",
 }
-DEFAULT_MAX_UNRESOLVED = 0.5  # share of a file's lines a location rule may leave unresolved
-
-
-# ---------------------------------------------------------------------------
-# Model
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Source:
-    """How one contract column is obtained from an export.
-
-    Exactly one of ``headers`` (coalesced: first non-blank of the present
-    headers), ``join`` (non-blank parts joined by ``sep``; each part is itself a
-    tuple of alternative headers) or ``value`` (a constant) is set.
-    """
-
-    headers: tuple[str, ...] = ()
-    join: tuple[tuple[str, ...], ...] = ()
-    sep: str = " "
-    value: str | None = None
-
-    def referenced(self) -> tuple[str, ...]:
-        """Every export header this source may read."""
-        return self.headers + tuple(h for part in self.join for h in part)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A row condition: a header's value matches globs, is a non-zero amount,
-    or two date columns fall in the same month.
-
-    ``service`` is the code given to matching rows (service rules only).
-    """
-
-    columns: tuple[str, ...] = ()
-    match: tuple[str, ...] = ()
-    nonzero: bool = False
-    same_month: tuple[str, ...] = ()
-    service: str = schema.ONBOARDING_SERVICE
-
-    def referenced(self) -> tuple[str, ...]:
-        """Every export header this rule may read."""
-        return self.columns + self.same_month
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A provider-export profile (see the module docstring for the YAML form).
-
-    Parameters
-    ----------
-    name : str
-        Unique slug, e.g. ``halopsa-invoice-lines``.
-    provider, layout, description : str
-        For people (``dso-analytics profiles``).
-    source : str
-        ``"built-in"`` or the YAML file it was read from.
-    required : tuple of tuple of str
-        Normalised headers that must all be present to recognise the layout
-        (each entry lists alternatives).
-    optional : tuple of str
-        Further headers that raise the recognition score.
-    columns : tuple of (str, Source)
-        Contract billing column -> how to obtain it.  Contract columns not listed
-        are taken from a header of the same name when the export has one.
-    location_columns, location_if_mapped : tuple of str
-        Headers identifying the location (see the module docstring).
-    date_format : str
-        ``"auto"`` or a ``strftime`` format for text dates.
-    derive_amount : bool
-        Fill a blank amount with quantity (default 1) x unit_price.
-    credit_when, exclude_when, service_rules : tuple of Rule
-        Sign, exclusion and service rules (onboarding rules are service rules).
-    location_value : str or None
-        A constant location for every line (``columns: {location_id: {value: LOC-1}}``).
-    max_unresolved : float
-        Largest share of a file's lines the location rule may leave without a
-        known location before validation reports it (``location.max_unresolved_share``).
-    codes : tuple
-        Per header, numeric or coded values -> their label (``codes:``).
-    heading_into, heading_blank : str or None, tuple of str
-        Heading rows (``heading_rows:``): a row whose ``heading_blank`` headers
-        are all blank carries its text down into column ``heading_into``.
-    recurring : tuple of (str, str) or None
-        ``(start, end)`` headers of a recurring monthly charge (``recurring:``).
-    """
-
-    name: str
-    provider: str
-    layout: str
-    description: str = ""
-    source: str = BUILTIN
-    required: tuple[tuple[str, ...], ...] = ()
-    optional: tuple[str, ...] = ()
-    columns: tuple[tuple[str, Source], ...] = ()
-    location_columns: tuple[str, ...] = ()
-    location_if_mapped: tuple[str, ...] = ()
-    date_format: str = DATE_AUTO
-    derive_amount: bool = False
-    credit_when: tuple[Rule, ...] = ()
-    exclude_when: tuple[Rule, ...] = ()
-    service_rules: tuple[Rule, ...] = field(default_factory=tuple)
-    location_value: str | None = None
-    max_unresolved: float = DEFAULT_MAX_UNRESOLVED
-    codes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
-    heading_into: str | None = None
-    heading_blank: tuple[str, ...] = ()
-    recurring: tuple[str, str] | None = None
-
-    @property
-    def has_location_rule(self) -> bool:
-        """Whether the profile says where the location comes from."""
-        return bool(self.location_columns or self.location_if_mapped)
-
-    @property
-    def builtin(self) -> bool:
-        """Whether the profile ships with the package."""
-        return self.source == BUILTIN
-
-    def column_source(self, column: str) -> Source | None:
-        """The declared source of contract ``column`` (``None`` if not declared)."""
-        for name, src in self.columns:
-            if name == column:
-                return src
-        return None
-
-    def recognising_headers(self) -> list[str]:
-        """Required headers (alternatives joined by ``|``) for display."""
-        return ["|".join(shown_header(a) for a in alts) for alts in self.required]
-
-    def missing(self, headers: Sequence[str]) -> list[str]:
-        """Required entries (alternatives joined by ``|``) absent from ``headers``."""
-        present = {schema.header_key(h) for h in headers}
-        return [
-            "|".join(shown_header(a) for a in alts)
-            for alts in self.required
-            if not any(a in present for a in alts)
-        ]
-
-    def score(self, headers: Sequence[str]) -> int | None:
-        """Recognition score for a header row, ``None`` when a required header is missing.
-
-        Parameters
-        ----------
-        headers : sequence of str
-            Header cells (normalised here).
-
-        Returns
-        -------
-        int or None
-            Number of required entries plus optional headers present.
-        """
-        present = {schema.header_key(h) for h in headers}
-        if not self.required:
-            return None
-        if not all(any(a in present for a in alts) for alts in self.required):
-            return None
-        return len(self.required) + sum(1 for h in self.optional if h in present)
 
 
 # ---------------------------------------------------------------------------
@@ -285,22 +137,13 @@ class _Bad(Exception):
         self.problem = problem
 
 
-#: Header key -> a readable spelling of it (as a profile first wrote it), for display.
-_SHOWN: dict[str, str] = {}
-
-
-def shown_header(key: str) -> str:
-    """A readable spelling of a header key (``ext_price`` for ``extprice``)."""
-    return _SHOWN.get(key, key)
-
-
 def _headers(value: object, key: str, allow_nested: bool = False) -> tuple[Any, ...]:
     """A header name or a list of names -> tuple of normalised names."""
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         h = schema.header_key(value)
         if not h:
             raise _Bad(key, "a header name is blank")
-        _SHOWN.setdefault(h, schema.normalise_header(value))
+        remember_spelling(h, schema.normalise_header(value))
         return (h,)
     if isinstance(value, list) and value:
         out: list[Any] = []
@@ -739,8 +582,6 @@ def header_matcher(
     callable
         ``f(normalised_cells) -> float``; 0 for a row nothing recognises.
     """
-    from dso_analytics.ingest.generic import generic_score
-
     contract = set(schema.column_names(table)) if table else set()
     required = set(schema.required_columns(table)) if table else set()
 
@@ -1375,7 +1216,7 @@ def _refuse_excel_errors(mapped: pd.DataFrame, shown: str) -> None:
             row = first.get(schema.SOURCE_ROW)
             raise DsoError(
                 f"{shown}, row {row}, {c}: Excel error cell ({str(first[c])!r}); "
-                f"{int(err.sum())} such cell(s) in this column: fix the export first"
+                f"{plural(int(err.sum()), 'such cell')} in this column: fix the export first"
             )
 
 
@@ -1476,8 +1317,6 @@ def import_export(
             closest = closest_profile(raw.original_headers or raw.headers, profiles)
             generic, _notes, why = _generic(raw, src)
             if generic is not None:  # import is explicit: the analyst confirms a guess first
-                from dso_analytics.ingest.generic import infer_profile
-
                 shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
                 mapping = infer_profile(raw.headers, raw.frame, shown).describe()
                 raise DsoError(
@@ -1667,8 +1506,6 @@ def _shown_headers(raw: RawTable, profile: Profile) -> dict[str, str]:
 
 def _generic(raw: RawTable, path: Path) -> tuple[Profile | None, list[Problem], str]:
     """The generic invoice-lines mapping of ``raw`` (with its warning), or why not."""
-    from dso_analytics.ingest.generic import infer_profile
-
     if not raw.headers:
         return None, [], ""
     shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
@@ -1846,7 +1683,6 @@ def save_profile(name: str, src: Path, dso_dir: Path | None = None) -> tuple[Pat
         A name that is not a slug, an existing profile file, or a file whose
         columns the generic mapping cannot tell apart (the message says which).
     """
-    from dso_analytics.ingest.generic import infer_profile, profile_yaml
     from dso_analytics.ingest.workbook import read_raw_table
 
     if not schema.is_slug(name):

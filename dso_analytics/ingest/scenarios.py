@@ -19,7 +19,7 @@ import yaml
 
 from dso_analytics import schema
 from dso_analytics.errors import DsoError, InputFileError, Problem
-from dso_analytics.ingest.parse import cell_text, parse_column
+from dso_analytics.ingest.parse import cell_text, parse_code, parse_column
 from dso_analytics.ingest.workbook import open_workbook
 from dso_analytics.metrics.scenarios import (
     ASSUMPTION_FIELDS,
@@ -108,6 +108,26 @@ def find_scenarios_file(dso_dir: str | Path) -> Path | None:
     if len(found) > 1:
         raise DsoError(f"{root}: {' and '.join(p.name for p in found)}: keep one scenarios file")
     return found[0] if found else None
+
+
+def service_codes(text: Any) -> tuple[str, ...]:
+    """The service codes of an ``included_services`` cell (``;``-separated).
+
+    Normalised exactly as the ``service`` code of the agreements' services
+    sheet and of billing (:func:`~dso_analytics.ingest.parse.parse_code`:
+    trimmed, lower case, runs of spaces / hyphens -> ``_``), so a code in the
+    scenarios file matches them: ``"HelpDesk"`` -> ``"helpdesk"`` (a header
+    normaliser would split the camel case into ``help_desk``, a code that does
+    not exist).
+
+    >>> service_codes("HelpDesk; Security Tools;cross-location-incidents")
+    ('helpdesk', 'security_tools', 'cross_location_incidents')
+    """
+    items = [x for x in str(text).split(";") if x.strip()]
+    if not items:
+        return ()
+    values, _ = parse_code(pd.Series(items, dtype=object))
+    return tuple(str(v) for v in values)
 
 
 # ---------------------------------------------------------------------------
@@ -343,7 +363,7 @@ def read_scenarios(
                                      f"{terms or own_terms} (give onboarding_terms capped)")  # fmt: skip
         svc = val("included_services", i)
         if svc is not None:
-            codes = [schema.normalise_header(x) for x in str(svc).split(";") if x.strip()]
+            codes = service_codes(svc)
             wrong = [x for x in codes if x not in valid_services]
             if wrong:
                 bad(i, "included_services", f"unknown service code(s) {', '.join(wrong)}", svc)
@@ -364,7 +384,7 @@ def read_scenarios(
             if v is None:
                 continue
             if t == "included_services":
-                v = tuple(schema.normalise_header(x) for x in str(v).split(";") if x.strip())
+                v = service_codes(v)
             elif isinstance(v, bool) or hasattr(v, "item"):
                 v = v.item() if hasattr(v, "item") else v
             terms[t] = v

@@ -57,13 +57,15 @@ Decisions (where the spec is silent)
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from dso_analytics import schema
 from dso_analytics.classify import Rules, read_rules
 from dso_analytics.dataset import DsoDataset
 from dso_analytics.metrics._util import reuse_codes, t12m_start
-from dso_analytics.metrics.asks import ASK_RULES, compute_asks
+from dso_analytics.metrics.asks import ASK_RULES, AskSet, compute_asks
 from dso_analytics.metrics.export import (
     format_metrics_table,
     format_portfolio_table,
@@ -80,6 +82,7 @@ from dso_analytics.metrics.result import LINES_COLUMNS, DsoMetrics
 from dso_analytics.metrics.scorecard import compute_scorecard
 from dso_analytics.metrics.spend import compute_addons, compute_lines, compute_spend
 from dso_analytics.standards import Params, as_of_warning, default_as_of, resolve_params
+from dso_analytics.words import plural
 
 __all__ = [
     "ASK_RULES",
@@ -150,7 +153,11 @@ def compute_metrics(
         return _compute_metrics(ds, params, rules)
 
 
-def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics:
+def _data_notes(
+    ds: DsoDataset, params: Params, services_known: bool, doc_known: bool
+) -> tuple[pd.Timestamp, str | None, list[str]]:
+    """The as-of date, the as-of warning, and the notes on the input (as-of, missing
+    sheets, lines after the as-of date), in the order the report lists them."""
     notes: list[str] = []
     billing = ds.billing
     dates = billing["invoice_date"] if len(billing) else None
@@ -160,9 +167,6 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
     as_of_note = None if params.as_of is None else as_of_warning(as_of, dates)
     if as_of_note:
         notes.append(as_of_note[0].upper() + as_of_note[1:] + ".")
-    window_start = t12m_start(as_of)
-    services_known = _present(ds, schema.SERVICES)
-    doc_known = _present(ds, schema.DOCUMENTATION)
     if not services_known:
         notes.append("The services sheet is missing: service clause checks and "
                      "add-on and credit figures are unknown.")  # fmt: skip
@@ -172,8 +176,66 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
     later = int((pd.to_datetime(billing["invoice_date"]) > as_of).sum()) if len(billing) else 0
     if later:
         notes.append(
-            f"{later} billing line(s) dated after the as-of date {as_of.date()} are left out."
+            f"{plural(later, 'billing line')} dated after the as-of date {as_of.date()} "
+            f"{'is' if later == 1 else 'are'} left out."
         )
+    return as_of, as_of_note, notes
+
+
+def _nearest_notice(renewals: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The renewal row with the nearest effective notice deadline on or after ``as_of``
+    (the next one when the current window was missed); empty when there is none."""
+    upcoming = renewals[renewals["status"] != "expired"].copy()
+    eff = upcoming["notice_deadline"].where(~upcoming["notice_window_missed"].fillna(False).astype(bool),
+                                            upcoming["next_notice_deadline"])  # fmt: skip
+    upcoming["effective"] = eff
+    upcoming = upcoming[upcoming["effective"].notna() & (upcoming["effective"] >= as_of)]
+    return upcoming.sort_values("effective").head(1)
+
+
+def _kpis(
+    spend: dict[str, Any], addons: dict[str, Any], ask_set: AskSet, onboarding: pd.DataFrame,
+    lev_total: dict[str, Any], nearest: pd.DataFrame, n_unclassified: int, n_ungoverned: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The KPI header of the report (``DsoMetrics.kpis``)."""
+    asks = ask_set.asks
+    bdi = addons["summary"]["billed_despite_included"]
+    # credits to claim: billed despite included (net, per agreement) + billed above
+    # the contract's onboarding allowance; unknown while the services sheet is missing
+    recovery = round(float(asks["recovery_all_time"].sum()), 2)
+    credits = None if bdi["all_time"] is None else recovery
+    oc = onboarding["contractual_overspend"]
+    return {
+        "spend_t12m": spend["total"]["t12m"],
+        "spend_all_time": spend["total"]["all_time"],
+        "addon_t12m": None
+        if bdi["t12m"] is None
+        else round(sum(v["t12m"] for v in addons["summary"].values()), 2),
+        "credits_to_claim": credits,
+        "asks_impact_12m": round(float(asks["impact_12m"].sum()), 2),
+        "asks_recovery_all_time": recovery,
+        "asks_count": int(len(asks)),
+        "terms_to_fix_count": int(len(ask_set.terms_to_fix)),
+        "findings_count": int(len(ask_set.findings)),
+        "onboarding_contractual_overspend": None if oc.isna().all() else round(float(oc.sum()), 2),
+        "onboarding_target_overspend": round(float(onboarding["target_overspend"].sum()), 2),
+        "clause_score": lev_total["clause_score"],
+        "nearest_notice_deadline": None
+        if nearest.empty
+        else pd.Timestamp(nearest["effective"].iloc[0]),
+        "nearest_notice_agreement": None if nearest.empty else str(nearest["agreement_id"].iloc[0]),
+        "leverage_score": lev_total["leverage_score"],
+        "unclassified_lines": int(n_unclassified),
+        "ungoverned_lines": int(n_ungoverned),
+    }
+
+
+def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics:
+    billing = ds.billing
+    services_known = _present(ds, schema.SERVICES)
+    doc_known = _present(ds, schema.DOCUMENTATION)
+    as_of, as_of_note, notes = _data_notes(ds, params, services_known, doc_known)
+    window_start = t12m_start(as_of)
     lines = compute_lines(billing, ds.agreements, ds.services, as_of, params, rules, services_known)
     spend = compute_spend(lines)
     addons = compute_addons(lines, services_known)
@@ -199,54 +261,28 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
         ).sum()
     )
     if unattributed:
-        notes.append(f"{unattributed} onboarding line(s) have no location and are not in M3.")
+        notes.append(
+            f"{plural(unattributed, 'onboarding line')} "
+            f"{'has no location and is' if unattributed == 1 else 'have no location and are'} "
+            "not in M3."
+        )
     keep = list(LINES_COLUMNS)
     is_unc = (lines[schema.SERVICE_RESOLVED] == schema.UNCLASSIFIED).to_numpy(bool, na_value=False)
     unclassified = lines.loc[is_unc, keep]
     ungoverned = lines.loc[lines[schema.GOVERNING_AGREEMENT].isna().to_numpy(bool), keep]
     if len(unclassified):
         notes.append(
-            f"{len(unclassified)} billing line(s) matched no classification rule (unclassified)."
+            f"{plural(len(unclassified), 'billing line')} matched no classification rule "
+            "(unclassified)."
         )
     if len(ungoverned):
-        notes.append(f"{len(ungoverned)} billing line(s) have no governing agreement.")
+        notes.append(
+            f"{plural(len(ungoverned), 'billing line')} "
+            f"{'has' if len(ungoverned) == 1 else 'have'} no governing agreement."
+        )
 
-    # KPIs
-    bdi = addons["summary"]["billed_despite_included"]
-    # credits to claim: billed despite included (net, per agreement) + billed above
-    # the contract's onboarding allowance; unknown while the services sheet is missing
-    recovery = round(float(asks["recovery_all_time"].sum()), 2)
-    credits = None if bdi["all_time"] is None else recovery
-    upcoming = renewals[renewals["status"] != "expired"].copy()
-    eff = upcoming["notice_deadline"].where(~upcoming["notice_window_missed"].fillna(False).astype(bool),
-                                            upcoming["next_notice_deadline"])  # fmt: skip
-    upcoming["effective"] = eff
-    upcoming = upcoming[upcoming["effective"].notna() & (upcoming["effective"] >= as_of)]
-    nearest = upcoming.sort_values("effective").head(1)
-    oc = onboarding["contractual_overspend"]
-    kpis = {
-        "spend_t12m": spend["total"]["t12m"],
-        "spend_all_time": spend["total"]["all_time"],
-        "addon_t12m": None
-        if bdi["t12m"] is None
-        else round(sum(v["t12m"] for v in addons["summary"].values()), 2),
-        "credits_to_claim": credits,
-        "asks_impact_12m": round(float(asks["impact_12m"].sum()), 2),
-        "asks_recovery_all_time": recovery,
-        "asks_count": int(len(asks)),
-        "terms_to_fix_count": int(len(ask_set.terms_to_fix)),
-        "findings_count": int(len(ask_set.findings)),
-        "onboarding_contractual_overspend": None if oc.isna().all() else round(float(oc.sum()), 2),
-        "onboarding_target_overspend": round(float(onboarding["target_overspend"].sum()), 2),
-        "clause_score": lev_total["clause_score"],
-        "nearest_notice_deadline": None
-        if nearest.empty
-        else pd.Timestamp(nearest["effective"].iloc[0]),
-        "nearest_notice_agreement": None if nearest.empty else str(nearest["agreement_id"].iloc[0]),
-        "leverage_score": lev_total["leverage_score"],
-        "unclassified_lines": int(len(unclassified)),
-        "ungoverned_lines": int(len(ungoverned)),
-    }
+    kpis = _kpis(spend, addons, ask_set, onboarding, lev_total, _nearest_notice(renewals, as_of),
+                 len(unclassified), len(ungoverned))  # fmt: skip
     keep = list(LINES_COLUMNS)
     return DsoMetrics(
         dso=ds.dso,

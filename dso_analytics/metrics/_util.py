@@ -195,6 +195,22 @@ def business_days(start: pd.Series | np.ndarray, end: pd.Series | np.ndarray) ->
     return out
 
 
+def add_business_days(start: pd.Series | np.ndarray, days: int | np.ndarray) -> np.ndarray:
+    """The date ``days`` business days after ``start`` (the inverse of :func:`business_days`).
+
+    ``start`` is first rolled forward to a business day (same calendar as
+    :func:`business_days`), so ``days=0`` gives the next business day on or after it.
+
+    Returns
+    -------
+    ndarray of datetime64[D]
+    """
+    s = as_dates(start)
+    years = pd.DatetimeIndex(s).year
+    hol = _holidays(int(years.min()) - 1, int(years.max()) + 2)
+    return np.busday_offset(s, days, roll="forward", holidays=hol)
+
+
 def t12m_start(as_of: pd.Timestamp) -> pd.Timestamp:
     """Exclusive start of the trailing-twelve-months window ending at ``as_of``.
 

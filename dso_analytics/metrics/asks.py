@@ -38,6 +38,7 @@ from dso_analytics import schema
 from dso_analytics.metrics import result as R
 from dso_analytics.metrics._util import as_float, as_text, from_cents, round_money, t12m_start
 from dso_analytics.standards import Params
+from dso_analytics.words import plural
 
 BILLED_DESPITE_INCLUDED = "billed_despite_included"
 CONTRACTUAL_ADD_ON = "contractual_add_on"
@@ -129,7 +130,7 @@ def _row(
 
 
 def _evidence(lines: pd.DataFrame, pos: np.ndarray, max_sources: int = 3) -> str:
-    """``N line(s) at LOC-1, LOC-2; e.g. file row 4, ...`` for the lines at ``pos``."""
+    """``N lines at LOC-1, LOC-2; e.g. file row 4, ...`` for the lines at ``pos``."""
     n = len(pos)
     locs = sorted(lines["location_id"].take(pos).fillna("(organization)").unique())
     src = lines[["source_file", "source_row"]].take(pos[:max_sources])
@@ -138,7 +139,7 @@ def _evidence(lines: pd.DataFrame, pos: np.ndarray, max_sources: int = 3) -> str
         for f, r in zip(src["source_file"].fillna("?"), src["source_row"], strict=False)
     )
     loc_txt = ", ".join(locs[:5]) + (f" +{len(locs) - 5} more" if len(locs) > 5 else "")
-    return f"{n} line(s) at {loc_txt}" + (f"; e.g. {where}" if where else "")
+    return f"{plural(n, 'line')} at {loc_txt}" + (f"; e.g. {where}" if where else "")
 
 
 def _groups(ctx: AskContext, mask: np.ndarray, by_service: bool) -> list[tuple[tuple, np.ndarray]]:
@@ -199,7 +200,7 @@ def rule_claim_included(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dic
         out.append(_row("claim_included", a, f"Claim credits for services the agreement includes ({svcs})",
                         "services: coverage=included", a, _evidence(ctx.lines, p),
                         recovery=from_cents(net),
-                        basis=f"{len(p)} line(s) billed all-time to as-of, net of credits issued"))  # fmt: skip
+                        basis=f"{plural(len(p), 'line')} billed all-time to as-of, net of credits issued"))  # fmt: skip
     return out
 
 
@@ -305,7 +306,7 @@ def rule_onboarding_cap(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dic
         hist = f"target overspend {o['target_overspend'].sum():,.2f} all-time to as-of"
         if saving > 0:
             impact = saving
-            ev = f"{len(p)} planned location(s) within 12 months: " + ", ".join(
+            ev = f"{plural(len(p), 'planned location')} within 12 months: " + ", ".join(
                 p["location_id"].astype(str)
             )
             basis = "expected cost under current terms - target cap, per planned location"
@@ -314,10 +315,8 @@ def rule_onboarding_cap(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dic
                 ((o["join_date"] > t12_start) & (o["join_date"] <= ctx.as_of)).to_numpy(bool)
             ]
             impact = float(recent["target_overspend"].sum())
-            ev = f"{len(o)} onboarding(s), {hist}"
-            basis = (
-                f"T12M run-rate: target overspend of {len(recent)} location(s) joined in the T12M"
-            )
+            ev = f"{plural(len(o), 'onboarding')}, {hist}"
+            basis = f"T12M run-rate: target overspend of {plural(len(recent), 'location')} joined in the T12M"
         out.append(_row("onboarding_cap", a, f"Cap onboarding at {cap:,.0f} per location",
                         "onboarding_cost_ceiling", a, ev, impact=impact, basis=basis))  # fmt: skip
     return out
@@ -450,7 +449,7 @@ def rule_consolidate(ctx: AskContext, rows: list[dict[str, Any]]) -> list[dict[s
             )
             if pd.notna(nd):
                 dated.append(f"{a} {pd.Timestamp(nd).date()}")
-    ev = f"{len(live)} per-location agreement(s): " + ", ".join(parts)
+    ev = f"{plural(len(live), 'per-location agreement')}: " + ", ".join(parts)
     if dated:
         ev += "; notice dates to align: " + ", ".join(dated)
     basis = (f"sum of (location rate x its uplift - {org_src} organization rate "
@@ -470,7 +469,7 @@ def rule_change_of_ownership(ctx: AskContext, rows: list[dict[str, Any]]) -> lis
         if n and ctx.check(a, "change_of_ownership_exit") == "fail":
             out.append(_row("change_of_ownership", a, "Change-of-ownership exit clause",
                             "change_of_ownership_exit", a,
-                            f"{n} acquired location(s) under this agreement"))  # fmt: skip
+                            f"{plural(n, 'acquired location')} under this agreement"))  # fmt: skip
     return out
 
 
@@ -497,7 +496,7 @@ def rule_notice_deadline(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
             day = pd.Timestamp(expiry).date()
             out.append(_row("expiry", a, f"Negotiate before the agreement expires ({day})",
                             "expiry", a,
-                            f"does not auto-renew; expires {day}, {int(d)} day(s) left; {stake}"))  # fmt: skip
+                            f"does not auto-renew; expires {day}, {plural(int(d), 'day')} left; {stake}"))  # fmt: skip
             continue
         missed = _true(r["notice_window_missed"])
         when = r["next_notice_deadline"] if missed else r["notice_deadline"]
@@ -506,7 +505,7 @@ def rule_notice_deadline(ctx: AskContext, rows: list[dict[str, Any]]) -> list[di
                         f"Act before the notice deadline ({txt} {pd.Timestamp(when).date() if pd.notna(when) else 'n/a'})",
                         "notice", a,
                         f"current term ends {pd.Timestamp(r['current_term_end']).date()}, "
-                        f"{int(d)} day(s) to the notice deadline; {stake}"))  # fmt: skip
+                        f"{plural(int(d), 'day')} to the notice deadline; {stake}"))  # fmt: skip
     return out
 
 

@@ -46,24 +46,14 @@ def _by(df: pd.DataFrame, key: str, val: str) -> dict[str, Any]:
     return {str(k): _v(v) for k, v in zip(df[key], df[val], strict=True)}
 
 
-def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
-    """The metrics JSON of one DSO (amounts as numbers, dates ISO, unknown None).
-
-    Parameters
-    ----------
-    m : DsoMetrics
-
-    Returns
-    -------
-    dict
-        At least the keys of metrics.md "The metrics JSON", plus ``kpis``,
-        spend by service / location / month, add-ons by location, the renewal
-        buckets, leverage, scorecard, pipeline, params and notes.
-    """
-    bs = m.addon_by_service
-    bst = bs.groupby("service")["t12m"].sum().round(2)
+def _agreement_records(m: DsoMetrics) -> list[dict[str, Any]]:
+    """One record per agreement: its renewal dates, clause score and leverage figures."""
     sc = m.scorecard.set_index("agreement_id")
-    lev = m.leverage.set_index("agreement_id")
+    by_agreement = m.leverage.set_index("agreement_id")
+
+    def lev(a: str, column: str) -> Any:
+        return _v(by_agreement.at[a, column]) if a in by_agreement.index else None
+
     agreements = []
     for r in m.renewals.itertuples(index=False):
         a = r.agreement_id
@@ -82,20 +72,42 @@ def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
                 "expiry": _v(r.expiry),
                 "days_to_expiry": _v(r.days_to_expiry),
                 "bucket": _v(r.bucket),
-                "baseline_date": _v(lev.at[a, "baseline_date"]) if a in lev.index else None,
-                "locations_at_start": _v(lev.at[a, "locations_at_start"])
-                if a in lev.index
-                else None,
-                "locations_now": _v(lev.at[a, "locations_now"]) if a in lev.index else None,
-                "effective_workstation_monthly": _v(lev.at[a, "effective_workstation_monthly"])
-                if a in lev.index
-                else None,
-                "leverage_score": _v(lev.at[a, "leverage_score"]) if a in lev.index else None,
+                "baseline_date": lev(a, "baseline_date"),
+                "locations_at_start": lev(a, "locations_at_start"),
+                "locations_now": lev(a, "locations_now"),
+                "effective_workstation_monthly": lev(a, "effective_workstation_monthly"),
+                "leverage_score": lev(a, "leverage_score"),
             }
         )
+    return agreements
+
+
+def _renewal_buckets(m: DsoMetrics) -> dict[str, list[str]]:
+    """Renewal bucket -> the agreements in it (file order)."""
     buckets: dict[str, list[str]] = {}
     for a, b in zip(m.renewals["agreement_id"], m.renewals["bucket"], strict=True):
         buckets.setdefault(str(b), []).append(str(a))
+    return buckets
+
+
+def metrics_to_dict(m: DsoMetrics) -> dict[str, Any]:
+    """The metrics JSON of one DSO (amounts as numbers, dates ISO, unknown None).
+
+    Parameters
+    ----------
+    m : DsoMetrics
+
+    Returns
+    -------
+    dict
+        At least the keys of metrics.md "The metrics JSON", plus ``kpis``,
+        spend by service / location / month, add-ons by location, the renewal
+        buckets, leverage, scorecard, pipeline, params and notes.
+    """
+    bs = m.addon_by_service
+    bst = bs.groupby("service")["t12m"].sum().round(2)
+    agreements = _agreement_records(m)
+    buckets = _renewal_buckets(m)
     return {
         "dso": m.dso,
         "display_name": m.display_name,

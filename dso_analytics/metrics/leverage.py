@@ -24,7 +24,7 @@ the agreements in force at as-of; see :func:`baseline_dates`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -93,6 +93,187 @@ def baseline_dates(agreements: pd.DataFrame) -> pd.Series:
     return eff.where(eff.notna(), start)
 
 
+class _Growth(NamedTuple):
+    """Locations and workstations per agreement (see :func:`_growth`)."""
+
+    baseline: pd.Series  # date the current terms were set, per agreement
+    at_start: np.ndarray  # locations covered then (NaN: a start date is blank)
+    now: np.ndarray  # active locations governed at as-of
+    ws_now: np.ndarray  # their workstations
+    growth: np.ndarray  # now / at_start - 1
+    tot_ws: float  # workstations of every active location
+
+
+def _growth(
+    ag: pd.DataFrame, ids: np.ndarray, scope: np.ndarray, locations: pd.DataFrame,
+    as_of: pd.Timestamp,
+) -> _Growth:  # fmt: skip
+    """Growth since the current terms were set, per agreement.
+
+    Baseline: the locations covered when the current terms were set (baseline
+    date = terms_effective_date, else start_date).  Organization agreement:
+    locations (any status, counted from join_date) it governed on that date;
+    location agreement: the locations it lists.
+    """
+    win = agreement_windows(ag)
+    loc = locations.reset_index(drop=True)
+    lid = as_text(loc["location_id"])
+    join = pd.to_datetime(loc["join_date"])
+    status = as_text(loc["status"]).to_numpy(dtype=object)
+    ws = as_float(loc["workstations"])
+    baseline = baseline_dates(ag)
+    at_start = np.zeros(len(ag), dtype=float)
+    for i in range(len(ag)):  # per agreement (tens), vectorised over locations
+        if scope[i] == "location":
+            at_start[i] = len(win.at[i, "locs"])
+            continue
+        st = baseline.iat[i]
+        if pd.isna(st):
+            at_start[i] = np.nan
+            continue
+        g = governing_agreement(lid, pd.Series(st, index=lid.index), ag)
+        at_start[i] = float(((g == ids[i]) & (join <= st).to_numpy(bool, na_value=False)).sum())
+    active_now = (status == "active") & (join <= as_of).to_numpy(bool, na_value=False)
+    gov_now = governing_agreement(lid, pd.Series(as_of, index=lid.index), ag)
+    now = np.array([float(((gov_now == a) & active_now).sum()) for a in ids])
+    ws_now = np.array([float(np.nansum(ws[(gov_now == a) & active_now])) for a in ids])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.where(at_start > 0, now / at_start - 1.0, np.nan)
+    return _Growth(baseline, at_start, now, ws_now, growth, float(np.nansum(ws[active_now])))
+
+
+class _Spend(NamedTuple):
+    """T12M spend per agreement and for the DSO (see :func:`_t12m_spend`)."""
+
+    spend: np.ndarray
+    addon: np.ndarray
+    bdi: np.ndarray  # billed despite included
+    ms: np.ndarray  # managed services (the base fee)
+    months: np.ndarray  # distinct months with a managed_services line
+    tot_spend: float
+    tot_addon: float
+    tot_bdi: float
+    tot_ms: float
+
+
+def _t12m_spend(lines: pd.DataFrame, ids: np.ndarray) -> _Spend:
+    """T12M spend, add-ons, billed-despite-included, base fee and months billed, per
+    governing agreement (in ``ids`` order) and in total."""
+    t = lines["in_t12m"].to_numpy(bool)
+    lc = lines["amount_cents"].to_numpy(np.int64)
+    cents = np.where(t, lc, 0)
+    is_addon = (lines["addon_kind"].notna() & (lines["addon_kind"] != COVERAGE_UNKNOWN)).to_numpy(
+        bool, na_value=False
+    )
+    is_bdi = (lines["addon_kind"] == BILLED_DESPITE_INCLUDED).to_numpy(bool, na_value=False)
+    is_ms = (lines[schema.SERVICE_RESOLVED] == schema.MANAGED_SERVICES).to_numpy(
+        bool, na_value=False
+    )
+    # months billed: distinct months with a managed_services line in the T12M
+    ms_month = np.where(is_ms & t, lines["month"].fillna("").to_numpy(object), "")
+    (glab,), gs = group_sums(
+        [lines[schema.GOVERNING_AGREEMENT]],
+        [""],
+        [cents, np.where(is_addon, cents, 0), np.where(is_bdi, cents, 0),
+         np.where(is_ms, cents, 0)],
+    )  # fmt: skip
+    billed_months = (
+        pd.DataFrame({"a": lines[schema.GOVERNING_AGREEMENT].astype(object), "m": ms_month})
+        .query("m != ''")
+        .groupby("a")["m"]
+        .nunique()
+    )
+    sums = pd.DataFrame(dict(zip("cabm", gs, strict=True)), index=glab)
+    sums = sums.reindex(ids).fillna(0).astype(np.int64)
+    return _Spend(
+        spend=from_cents(sums["c"].to_numpy()),
+        addon=from_cents(sums["a"].to_numpy()),
+        bdi=from_cents(sums["b"].to_numpy()),
+        ms=from_cents(sums["m"].to_numpy()),
+        months=billed_months.reindex(ids).fillna(0).to_numpy(float),
+        tot_spend=from_cents(int(np.where(t, lc, 0).sum())),
+        tot_addon=from_cents(int(np.where(is_addon & t, lc, 0).sum())),
+        tot_bdi=from_cents(int(np.where(is_bdi & t, lc, 0).sum())),
+        tot_ms=from_cents(int(np.where(is_ms & t, lc, 0).sum())),
+    )
+
+
+def _baseline_note(
+    ids: np.ndarray, current: np.ndarray, baseline: pd.Series
+) -> tuple[pd.Timestamp | None, str]:
+    """The DSO's baseline date (when every agreement in force shares one) and its note."""
+    cur_base = baseline[current].dropna()
+    tot_base = pd.Timestamp(cur_base.iloc[0]) if len(cur_base) and cur_base.nunique() == 1 else None
+    if not current.any():
+        base_note = "no agreement in force at the as-of date"
+    elif tot_base is not None:
+        base_note = f"{tot_base.date()} ({', '.join(str(x) for x in ids[current])})"
+    elif len(cur_base):
+        base_note = (
+            f"each of the {int(current.sum())} agreements in force at the date its current "
+            f"terms were set, {cur_base.min().date()} to {cur_base.max().date()}"
+        )
+    else:
+        base_note = "unknown: a start date is blank"
+    return tot_base, base_note
+
+
+def _dso_total(
+    ids: np.ndarray, g: _Growth, sp: _Spend, onboarding: pd.DataFrame, renewals: pd.DataFrame,
+    next12: np.ndarray, sc: np.ndarray, services_known: bool, params: Params,
+) -> dict[str, Any]:  # fmt: skip
+    """The leverage figures of the whole DSO (the keys of :data:`result.LEVERAGE_COLUMNS`)."""
+    tot_spend, tot_addon, tot_bdi, tot_ms = sp.tot_spend, sp.tot_addon, sp.tot_bdi, sp.tot_ms
+    at_start, now, months, ms, ws_now = g.at_start, g.now, sp.months, sp.ms, g.ws_now
+    low, high = params.benchmark_workstation_monthly
+    # growth: the same per-agreement baseline, summed over the agreements in
+    # force at as-of (their terms are the current ones)
+    r_status = renewals.set_index("agreement_id").reindex(ids)["status"].astype(object)
+    current = r_status.isin(["initial_term", "renewed"]).to_numpy(bool)
+    start_locs = float(at_start[current].sum()) if not np.isnan(at_start[current]).any() else np.nan
+    now_locs = float(now[current].sum())
+    tot_growth = now_locs / start_locs - 1.0 if start_locs and start_locs > 0 else np.nan
+    tot_base, base_note = _baseline_note(ids, current, g.baseline)
+    # same rule as per agreement: monthly base fee run-rate of each agreement
+    # (T12M / its months billed), summed, over the workstations they cover now
+    known = (months > 0) & (ws_now > 0)
+    run = float(np.sum(ms[known] / months[known])) if known.any() else np.nan
+    tot_eff = run / float(ws_now[known].sum()) if known.any() else np.nan
+    oc = onboarding["contractual_overspend"]
+    total: dict[str, Any] = {
+        "baseline_date": tot_base,
+        "baseline": base_note,
+        "locations_at_start": None if np.isnan(start_locs) else int(start_locs),
+        "locations_now": int(now_locs),
+        "growth": None if np.isnan(tot_growth) else float(tot_growth),
+        "spend_t12m": tot_spend,
+        "addon_t12m": tot_addon if services_known else None,
+        "billed_despite_included_t12m": tot_bdi if services_known else None,
+        "onboarding_contractual_overspend": None if oc.isna().all() else round(float(oc.sum()), 2),
+        "onboarding_target_overspend": round(float(onboarding["target_overspend"].sum()), 2),
+        "workstations_now": int(g.tot_ws),
+        "managed_services_t12m": tot_ms,
+        "base_fee_next_12m": None
+        if np.isnan(next12).all()
+        else round_money(float(np.nansum(next12))),
+        "effective_workstation_monthly": None if np.isnan(tot_eff) else round_money(tot_eff),
+        "benchmark_low": float(low),
+        "benchmark_high": float(high),
+        "clause_score": None if np.all(np.isnan(sc)) else float(np.nanmean(sc)),
+    }
+    total["leverage_score"] = float(
+        leverage_score(
+            np.array([tot_spend]),
+            np.array([tot_addon if services_known else np.nan]),
+            np.array([tot_bdi if services_known else np.nan]),
+            np.array([total["onboarding_target_overspend"]]),
+            np.array([np.nan if total["clause_score"] is None else total["clause_score"]]),
+            np.array([tot_growth]), np.array([tot_eff]), params,
+        )[0]
+    )  # fmt: skip
+    return total
+
+
 def compute_leverage(
     agreements: pd.DataFrame,
     locations: pd.DataFrame,
@@ -132,66 +313,10 @@ def compute_leverage(
     ag = agreements.reset_index(drop=True)
     ids = as_text(ag["agreement_id"]).to_numpy(dtype=object)
     scope = as_text(ag["scope"]).to_numpy(dtype=object)
-    win = agreement_windows(ag)
-    loc = locations.reset_index(drop=True)
-    lid = as_text(loc["location_id"])
-    join = pd.to_datetime(loc["join_date"])
-    status = as_text(loc["status"]).to_numpy(dtype=object)
-    ws = as_float(loc["workstations"])
-
-    # growth baseline: the locations covered when the current terms were set
-    # (baseline date = terms_effective_date, else start_date).  Organization
-    # agreement: locations (any status, counted from join_date) it governed on
-    # that date; location agreement: the locations it lists.
-    baseline = baseline_dates(ag)
-    at_start = np.zeros(len(ag), dtype=float)
-    for i in range(len(ag)):  # per agreement (tens), vectorised over locations
-        if scope[i] == "location":
-            at_start[i] = len(win.at[i, "locs"])
-            continue
-        st = baseline.iat[i]
-        if pd.isna(st):
-            at_start[i] = np.nan
-            continue
-        g = governing_agreement(lid, pd.Series(st, index=lid.index), ag)
-        at_start[i] = float(((g == ids[i]) & (join <= st).to_numpy(bool, na_value=False)).sum())
-    active_now = (status == "active") & (join <= as_of).to_numpy(bool, na_value=False)
-    gov_now = governing_agreement(lid, pd.Series(as_of, index=lid.index), ag)
-    now = np.array([float(((gov_now == a) & active_now).sum()) for a in ids])
-    ws_now = np.array([float(np.nansum(ws[(gov_now == a) & active_now])) for a in ids])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        growth = np.where(at_start > 0, now / at_start - 1.0, np.nan)
-
-    t = lines["in_t12m"].to_numpy(bool)
-    lc = lines["amount_cents"].to_numpy(np.int64)
-    cents = np.where(t, lc, 0)
-    is_addon = (lines["addon_kind"].notna() & (lines["addon_kind"] != COVERAGE_UNKNOWN)).to_numpy(
-        bool, na_value=False
-    )
-    is_bdi = (lines["addon_kind"] == BILLED_DESPITE_INCLUDED).to_numpy(bool, na_value=False)
-    is_ms = (lines[schema.SERVICE_RESOLVED] == schema.MANAGED_SERVICES).to_numpy(
-        bool, na_value=False
-    )
-    # months billed: distinct months with a managed_services line in the T12M
-    ms_month = np.where(is_ms & t, lines["month"].fillna("").to_numpy(object), "")
-    (glab,), gs = group_sums(
-        [lines[schema.GOVERNING_AGREEMENT]],
-        [""],
-        [cents, np.where(is_addon, cents, 0), np.where(is_bdi, cents, 0),
-         np.where(is_ms, cents, 0)],
-    )  # fmt: skip
-    billed_months = (
-        pd.DataFrame({"a": lines[schema.GOVERNING_AGREEMENT].astype(object), "m": ms_month})
-        .query("m != ''")
-        .groupby("a")["m"]
-        .nunique()
-    )
-    sums = pd.DataFrame(dict(zip("cabm", gs, strict=True)), index=glab)
-    sums = sums.reindex(ids).fillna(0).astype(np.int64)
-    spend = from_cents(sums["c"].to_numpy())
-    addon = from_cents(sums["a"].to_numpy())
-    bdi = from_cents(sums["b"].to_numpy())
-    ms = from_cents(sums["m"].to_numpy())
+    g = _growth(ag, ids, scope, locations, as_of)
+    baseline, at_start, now, ws_now, growth = g.baseline, g.at_start, g.now, g.ws_now, g.growth
+    sp = _t12m_spend(lines, ids)
+    spend, addon, bdi, ms, months = sp.spend, sp.addon, sp.bdi, sp.ms, sp.months
 
     og = onboarding.groupby(onboarding["governing_agreement_id"].astype("str"))
     ob_c = og["contractual_overspend"].sum(min_count=1).reindex(ids).to_numpy(float)
@@ -199,8 +324,6 @@ def compute_leverage(
 
     # effective price: T12M base fee / months billed in the T12M / workstations now
     # (an agreement billed its contract rate every month it was billed shows that rate)
-    st = pd.to_datetime(win["start"])
-    months = billed_months.reindex(ids).fillna(0).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         eff = np.where((ws_now > 0) & (months > 0), ms / months / ws_now, np.nan)
     # renewing unchanged: next 12 months of base fee = monthly run-rate x 12 x escalator
@@ -248,67 +371,5 @@ def compute_leverage(
     )
     lev.loc[np.isnan(at_start), "locations_at_start"] = pd.NA
 
-    # DSO total
-    tot_spend = from_cents(int(np.where(t, lc, 0).sum()))
-    tot_addon = from_cents(int(np.where(is_addon & t, lc, 0).sum()))
-    tot_bdi = from_cents(int(np.where(is_bdi & t, lc, 0).sum()))
-    tot_ms = from_cents(int(np.where(is_ms & t, lc, 0).sum()))
-    # growth: the same per-agreement baseline, summed over the agreements in
-    # force at as-of (their terms are the current ones)
-    r_status = renewals.set_index("agreement_id").reindex(ids)["status"].astype(object)
-    current = r_status.isin(["initial_term", "renewed"]).to_numpy(bool)
-    start_locs = float(at_start[current].sum()) if not np.isnan(at_start[current]).any() else np.nan
-    now_locs = float(now[current].sum())
-    tot_growth = now_locs / start_locs - 1.0 if start_locs and start_locs > 0 else np.nan
-    cur_base = baseline[current].dropna()
-    tot_base = pd.Timestamp(cur_base.iloc[0]) if len(cur_base) and cur_base.nunique() == 1 else None
-    if not current.any():
-        base_note = "no agreement in force at the as-of date"
-    elif tot_base is not None:
-        base_note = f"{tot_base.date()} ({', '.join(str(x) for x in ids[current])})"
-    elif len(cur_base):
-        base_note = (
-            f"each of the {int(current.sum())} agreements in force at the date its current "
-            f"terms were set, {cur_base.min().date()} to {cur_base.max().date()}"
-        )
-    else:
-        base_note = "unknown: a start date is blank"
-    tot_ws = float(np.nansum(ws[active_now]))
-    # same rule as per agreement: monthly base fee run-rate of each agreement
-    # (T12M / its months billed), summed, over the workstations they cover now
-    known = (months > 0) & (ws_now > 0)
-    run = float(np.sum(ms[known] / months[known])) if known.any() else np.nan
-    tot_eff = run / float(ws_now[known].sum()) if known.any() else np.nan
-    oc = onboarding["contractual_overspend"]
-    total: dict[str, Any] = {
-        "baseline_date": tot_base,
-        "baseline": base_note,
-        "locations_at_start": None if np.isnan(start_locs) else int(start_locs),
-        "locations_now": int(now_locs),
-        "growth": None if np.isnan(tot_growth) else float(tot_growth),
-        "spend_t12m": tot_spend,
-        "addon_t12m": tot_addon if services_known else None,
-        "billed_despite_included_t12m": tot_bdi if services_known else None,
-        "onboarding_contractual_overspend": None if oc.isna().all() else round(float(oc.sum()), 2),
-        "onboarding_target_overspend": round(float(onboarding["target_overspend"].sum()), 2),
-        "workstations_now": int(tot_ws),
-        "managed_services_t12m": tot_ms,
-        "base_fee_next_12m": None
-        if np.isnan(next12).all()
-        else round_money(float(np.nansum(next12))),
-        "effective_workstation_monthly": None if np.isnan(tot_eff) else round_money(tot_eff),
-        "benchmark_low": float(low),
-        "benchmark_high": float(high),
-        "clause_score": None if np.all(np.isnan(sc)) else float(np.nanmean(sc)),
-    }
-    total["leverage_score"] = float(
-        leverage_score(
-            np.array([tot_spend]),
-            np.array([tot_addon if services_known else np.nan]),
-            np.array([tot_bdi if services_known else np.nan]),
-            np.array([total["onboarding_target_overspend"]]),
-            np.array([np.nan if total["clause_score"] is None else total["clause_score"]]),
-            np.array([tot_growth]), np.array([tot_eff]), params,
-        )[0]
-    )  # fmt: skip
+    total = _dso_total(ids, g, sp, onboarding, renewals, next12, sc, services_known, params)
     return lev[list(R.LEVERAGE_COLUMNS)], total

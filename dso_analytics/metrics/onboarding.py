@@ -45,6 +45,73 @@ def _terms(agreements: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
     )
 
 
+def _sla(
+    join: pd.Series, go: pd.Series, terms: pd.DataFrame, as_of: pd.Timestamp, params: Params
+) -> tuple[pd.Series, np.ndarray, np.ndarray, pd.arrays.BooleanArray]:
+    """Onboarding SLA per location: business days to go-live, the SLA (the contract's,
+    else the target), its source and whether it was breached (NA: not live, not late yet)."""
+    bdays = business_days(join, go)
+    sla = terms["sla"].to_numpy(float)
+    sla_source = np.where(np.isnan(sla), "target", "contract")
+    sla = np.where(np.isnan(sla), float(params.target_onboarding_sla_business_days), sla)
+    bd = bdays.to_numpy(dtype=float, na_value=np.nan)
+    breached = pd.array(np.where(np.isnan(bd), False, bd > sla), dtype="boolean")
+    # still not live: already breached once the business days to as-of exceed the SLA
+    so_far = business_days(join, pd.Series(as_of, index=join.index)).to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    late = np.isnan(bd) & ~np.isnan(so_far) & (so_far > sla)
+    breached[np.isnan(bd) & ~late] = pd.NA
+    breached[late] = True
+
+    return bdays, sla, sla_source, breached
+
+
+def _pipeline(
+    loc: pd.DataFrame, agreements: pd.DataFrame, onboarding: pd.DataFrame,
+    billed_c: np.ndarray, cap: float,
+) -> pd.DataFrame:  # fmt: skip
+    """The expected onboarding cost of each ``planned`` location, under the current
+    terms and under the target cap (:data:`result.PIPELINE_COLUMNS`)."""
+    status = as_text(loc["status"])
+    plan = loc[(status == "planned").to_numpy(bool)].reset_index(drop=True)
+    plid = as_text(plan["location_id"])
+    pjoin = pd.to_datetime(plan["join_date"])
+    pgov = governing_agreement(plid, pjoin, agreements)
+    pterms = _terms(agreements, pgov)
+    past = onboarding[(onboarding["status"] != "planned").to_numpy(bool) & (billed_c != 0)]
+    mean_past = float(past["billed"].mean()) if len(past) else np.nan
+    pt = pterms["onboarding_terms"].to_numpy(dtype=object)
+    pcap = pterms["onboarding_cap"].to_numpy(float)
+    current = np.where(pt == "included", 0.0, np.where(pt == "capped", pcap, mean_past)).astype(
+        float
+    )
+    basis = np.where(
+        pt == "included",
+        "included in the agreement",
+        np.where(
+            pt == "capped",
+            "contractual cap",
+            f"mean of {len(past)} past onboardings" if len(past) else "unknown: no past onboarding",
+        ),
+    )
+    tgt = np.where(np.isnan(current), cap, np.minimum(current, cap))
+    pipeline = pd.DataFrame(
+        {
+            "location_id": plid,
+            "location_name": as_text(plan["location_name"]) if "location_name" in plan else pd.NA,
+            "join_date": pjoin,
+            "governing_agreement_id": pd.array(pgov, dtype="str"),
+            "onboarding_terms": pd.array(pt, dtype="str"),
+            "expected_cost_current": np.round(current, 2),
+            "expected_cost_target": np.round(tgt, 2),
+            "expected_saving": np.round(current - tgt, 2),
+            "basis": pd.array(basis, dtype="str"),
+        }
+    )[list(R.PIPELINE_COLUMNS)]
+    return pipeline
+
+
 def compute_onboarding(
     locations: pd.DataFrame,
     agreements: pd.DataFrame,
@@ -105,19 +172,7 @@ def compute_onboarding(
     cap = float(params.target_onboarding_cap)
     target = from_cents(np.maximum(0, billed_c - int(round(cap * 100))))
 
-    bdays = business_days(join, go)
-    sla = terms["sla"].to_numpy(float)
-    sla_source = np.where(np.isnan(sla), "target", "contract")
-    sla = np.where(np.isnan(sla), float(params.target_onboarding_sla_business_days), sla)
-    bd = bdays.to_numpy(dtype=float, na_value=np.nan)
-    breached = pd.array(np.where(np.isnan(bd), False, bd > sla), dtype="boolean")
-    # still not live: already breached once the business days to as-of exceed the SLA
-    so_far = business_days(join, pd.Series(as_of, index=sel.index)).to_numpy(
-        dtype=float, na_value=np.nan
-    )
-    late = np.isnan(bd) & ~np.isnan(so_far) & (so_far > sla)
-    breached[np.isnan(bd) & ~late] = pd.NA
-    breached[late] = True
+    bdays, sla, sla_source, breached = _sla(join, go, terms, as_of, params)
 
     onboarding = pd.DataFrame(
         {
@@ -141,41 +196,5 @@ def compute_onboarding(
         }
     )[list(R.ONBOARDING_COLUMNS)]
 
-    # pipeline
-    status = as_text(loc["status"])
-    plan = loc[(status == "planned").to_numpy(bool)].reset_index(drop=True)
-    plid = as_text(plan["location_id"])
-    pjoin = pd.to_datetime(plan["join_date"])
-    pgov = governing_agreement(plid, pjoin, agreements)
-    pterms = _terms(agreements, pgov)
-    past = onboarding[(onboarding["status"] != "planned").to_numpy(bool) & (billed_c != 0)]
-    mean_past = float(past["billed"].mean()) if len(past) else np.nan
-    pt = pterms["onboarding_terms"].to_numpy(dtype=object)
-    pcap = pterms["onboarding_cap"].to_numpy(float)
-    current = np.where(pt == "included", 0.0, np.where(pt == "capped", pcap, mean_past)).astype(
-        float
-    )
-    basis = np.where(
-        pt == "included",
-        "included in the agreement",
-        np.where(
-            pt == "capped",
-            "contractual cap",
-            f"mean of {len(past)} past onboardings" if len(past) else "unknown: no past onboarding",
-        ),
-    )
-    tgt = np.where(np.isnan(current), cap, np.minimum(current, cap))
-    pipeline = pd.DataFrame(
-        {
-            "location_id": plid,
-            "location_name": as_text(plan["location_name"]) if "location_name" in plan else pd.NA,
-            "join_date": pjoin,
-            "governing_agreement_id": pd.array(pgov, dtype="str"),
-            "onboarding_terms": pd.array(pt, dtype="str"),
-            "expected_cost_current": np.round(current, 2),
-            "expected_cost_target": np.round(tgt, 2),
-            "expected_saving": np.round(current - tgt, 2),
-            "basis": pd.array(basis, dtype="str"),
-        }
-    )[list(R.PIPELINE_COLUMNS)]
+    pipeline = _pipeline(loc, agreements, onboarding, billed_c, cap)
     return onboarding, pipeline

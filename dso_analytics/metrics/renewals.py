@@ -35,6 +35,42 @@ def _bucket(days: np.ndarray, windows: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+def _current_term(
+    start: pd.Series, term: np.ndarray, ren: np.ndarray, renews: np.ndarray, as_of: pd.Timestamp
+) -> tuple[np.ndarray, pd.Series]:
+    """Tacit renewals ``k`` (smallest k >= 0 with start + term + k*ren > as_of, for the
+    agreements that ``renews``; 0 for the others) and the current term end."""
+    s = pd.DatetimeIndex(start)
+    elapsed = (as_of.year - s.year.to_numpy(dtype=float, na_value=np.nan)) * 12 + (
+        as_of.month - s.month.to_numpy(dtype=float, na_value=np.nan)
+    )
+    k = np.where(renews, np.maximum(0, np.floor((elapsed - term) / ren) - 1), 0)
+    k = np.nan_to_num(k).astype(np.int64)
+    cur = add_months(start, term + k * ren)
+    for _ in range(4):  # at most a couple of steps after the estimate
+        step = renews & (cur <= as_of).to_numpy(bool, na_value=False)
+        if not step.any():
+            break
+        k = k + step.astype(np.int64)
+        cur = add_months(start, term + k * ren)
+    return k, cur
+
+
+def _status(
+    start: pd.Series, known: np.ndarray, expired: np.ndarray, k: np.ndarray, as_of: pd.Timestamp
+) -> np.ndarray:
+    """``unknown``, ``not_started``, ``expired``, ``renewed`` or ``initial_term``."""
+    return np.where(
+        ~known,
+        UNKNOWN,
+        np.where(
+            (start > as_of).to_numpy(bool, na_value=False),
+            "not_started",
+            np.where(expired, EXPIRED, np.where(k > 0, "renewed", "initial_term")),
+        ),
+    ).astype(object)
+
+
 def compute_renewals(agreements: pd.DataFrame, as_of: pd.Timestamp, params: Params) -> pd.DataFrame:
     """M5: one row per agreement with its current term and notice deadline.
 
@@ -82,30 +118,9 @@ def compute_renewals(agreements: pd.DataFrame, as_of: pd.Timestamp, params: Para
     windows = tuple(params.alert_windows_days)
     known = initial_end.notna().to_numpy()
 
-    # number of tacit renewals k: smallest k >= 0 with start + term + k*ren > as_of
-    s = pd.DatetimeIndex(start)
-    elapsed = (as_of.year - s.year.to_numpy(dtype=float, na_value=np.nan)) * 12 + (
-        as_of.month - s.month.to_numpy(dtype=float, na_value=np.nan)
-    )
-    k = np.where(auto & known, np.maximum(0, np.floor((elapsed - term) / ren) - 1), 0)
-    k = np.nan_to_num(k).astype(np.int64)
-    cur = add_months(start, term + k * ren)
-    for _ in range(4):  # at most a couple of steps after the estimate
-        step = auto & known & (cur <= as_of).to_numpy(bool, na_value=False)
-        if not step.any():
-            break
-        k = k + step.astype(np.int64)
-        cur = add_months(start, term + k * ren)
+    k, cur = _current_term(start, term, ren, auto & known, as_of)
     expired = ~auto & known & (initial_end <= as_of).to_numpy(bool, na_value=False)
-    status = np.where(
-        ~known,
-        UNKNOWN,
-        np.where(
-            (start > as_of).to_numpy(bool, na_value=False),
-            "not_started",
-            np.where(expired, EXPIRED, np.where(k > 0, "renewed", "initial_term")),
-        ),
-    ).astype(object)
+    status = _status(start, known, expired, k, as_of)
 
     # notice maths only for agreements that renew by themselves: a non-renewing
     # agreement has no notice deadline, it has an expiry (its initial term end)

@@ -211,10 +211,16 @@ class Estate:
         The agreement the assumed acquisitions join (see :func:`primary_agreement`).
     term_start : pandas.Timestamp
     months : int
+        Months projected: the longest term of the scenarios compared (the
+        horizon; every scenario is cut to its own term, see :attr:`Scenario.months`).
     month_starts : DatetimeIndex
     assumptions : Assumptions
     onboarding_mean, onboarding_mean_n
         Mean billed of past onboardings (M3) and how many.
+    default_months : int
+        The term a scenario models when it sets no ``term_months`` of its own:
+        the term the primary agreement would renew into (or ``--term-months``).
+        0 = :attr:`months`.
     """
 
     agreements: list[AgreementBase]
@@ -225,6 +231,12 @@ class Estate:
     assumptions: Assumptions
     onboarding_mean: float
     onboarding_mean_n: int
+    default_months: int = 0
+
+    @property
+    def term_months(self) -> int:
+        """The default modelled term (:attr:`default_months`, else :attr:`months`)."""
+        return self.default_months or self.months
 
     @property
     def ids(self) -> list[str]:
@@ -289,6 +301,9 @@ class Scenario:
     origins : list of str
     error : str, optional
         Why it cannot be evaluated.
+    months : int
+        The term it models, in months (0 = the estate's :attr:`Estate.term_months`):
+        the longest ``term_months`` its file rows give, else the default term.
     """
 
     name: str
@@ -297,6 +312,12 @@ class Scenario:
     target_rate_before_cap: float = float("nan")
     origins: list[str] = field(default_factory=list)
     error: str | None = None
+    months: int = 0
+
+    def term_length(self, estate: Estate) -> int:
+        """Months it models: :attr:`months`, else the estate's default term (never
+        beyond the projected horizon)."""
+        return min(self.months or estate.term_months, estate.months)
 
     def vector(self, name: str) -> np.ndarray:
         """One numeric term across agreements (``rate``, ``uplift_pct``...)."""
@@ -409,9 +430,13 @@ def project(
     return out
 
 
-def project_scenario(estate: Estate, sc: Scenario, **overrides: Any) -> dict[str, np.ndarray]:
-    """:func:`project` of one scenario under the estate's assumptions.
+def project_scenario(
+    estate: Estate, sc: Scenario, *, months: int | None = None, **overrides: Any
+) -> dict[str, np.ndarray]:
+    """:func:`project` of one scenario under the estate's assumptions, over its own term.
 
+    ``months`` replaces the scenario's term (:meth:`Scenario.term_length`; at most
+    the estate's horizon): the arrays keep the first ``months`` months.
     ``overrides`` replace any input of :func:`project` (arrays for a grid).
     """
     a = estate.assumptions
@@ -427,7 +452,11 @@ def project_scenario(estate: Estate, sc: Scenario, **overrides: Any) -> dict[str
     }
     by_agreement = overrides.pop("by_agreement", False)
     kw.update(overrides)
-    return project(estate, sc.basis_codes, by_agreement=by_agreement, **kw)
+    out = project(estate, sc.basis_codes, by_agreement=by_agreement, **kw)
+    n = min(months, estate.months) if months else sc.term_length(estate)
+    if n < estate.months:
+        out = {k: v[..., :n] for k, v in out.items()}
+    return out
 
 
 def term_cost(proj: dict[str, np.ndarray]) -> np.ndarray:
@@ -935,6 +964,13 @@ def _assumptions_of(specs: list[ScenarioSpec]) -> dict[str, Any]:
     return merged
 
 
+def _own_term(group: list[ScenarioSpec]) -> int | None:
+    """The term a file scenario models: the longest ``term_months`` of its rows."""
+    terms = [int(s.terms["term_months"]) for s in group
+             if s.error is None and s.terms.get("term_months") is not None]  # fmt: skip
+    return max(terms) if terms else None
+
+
 def compare_scenarios(
     ds: DsoDataset,
     m: DsoMetrics,
@@ -971,17 +1007,28 @@ def compare_scenarios(
     given.update({k: v for k, v in (assumptions or {}).items() if v is not None})
     named = sorted({s.agreement_id for s in specs if s.agreement_id in known_ids})
     estate = build_estate(ds, m, named, given, term_months)
+    groups: dict[str, list[ScenarioSpec]] = {}
+    for s in specs:
+        groups.setdefault(s.name, []).append(s)
+    # each scenario models its own term (--term-months: every scenario that one);
+    # the projection runs over the longest, current terms included (the savings)
+    default = estate.months
+    own = {} if term_months is not None else {n: _own_term(g) for n, g in groups.items()}
+    horizon = max([default, *(t for t in own.values() if t)])
+    if horizon > default:
+        estate = build_estate(ds, m, named, given, horizon)
+    estate.default_months = default
     scenarios = [
         resolve_scenario(estate, CURRENT, "current", params, None, known),
         resolve_scenario(estate, TARGET, "target", params, None, known),
     ]
-    groups: dict[str, list[ScenarioSpec]] = {}
-    for s in specs:
-        groups.setdefault(s.name, []).append(s)
     for name, group in groups.items():
-        scenarios.append(resolve_scenario(estate, name, "file", params, group, known))
+        sc = resolve_scenario(estate, name, "file", params, group, known)
+        sc.months = own.get(name) or 0
+        scenarios.append(sc)
     cur = scenarios[0]
-    cur_proj = project_scenario(estate, cur) if cur.error is None else None
+    # current terms over the whole horizon: each scenario compares with its own months
+    cur_proj = project_scenario(estate, cur, months=horizon) if cur.error is None else None
     rows, by_ag, monthly, tornado = [], [], [], []
     for sc in scenarios:
         if sc.error is not None:
@@ -1017,9 +1064,12 @@ def _row(
     row: dict[str, Any] = dict.fromkeys(TABLE_COLUMNS)
     row.update(scenario=sc.name, status="ok" if sc.error is None else "not evaluated",
                reason=sc.error or "", term_start=estate.term_start,
-               term_months=estate.months)  # fmt: skip
+               term_months=sc.term_length(estate))  # fmt: skip
     if proj is None:
         return row
+    if cur is not None:  # current terms renewed over the same months as this scenario
+        n = proj["total"].shape[-1]
+        cur = {k: v[..., :n] for k, v in cur.items()}
     total = float(term_cost(proj)[0])
     pv = round(float(proj["present_value"].sum()), 2)
     wsm = float(proj["workstations"].sum())
@@ -1074,13 +1124,13 @@ def _agreement_rows(
 
 
 def _monthly(sc: Scenario, estate: Estate, proj: dict[str, np.ndarray]) -> pd.DataFrame:
-    n = estate.months
     total = proj["total"][0]
+    n = len(total)
     return pd.DataFrame(
         {
             "scenario": [sc.name] * n,
             "month": np.arange(1, n + 1),
-            "month_start": estate.month_starts,
+            "month_start": estate.month_starts[:n],
             "workstations": proj["workstations"][0],
             "locations": proj["locations"][0],
             "base_fee": proj["base_fee"][0],
@@ -1174,11 +1224,14 @@ def sensitivity_grid(
     growth_pct: Any = (-5.0, -2.5, 0.0, 2.5, 5.0, 7.5, 10.0),
     uplift_points: Any = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0),
     addon_factor: Any = (0.5, 0.75, 1.0, 1.25, 1.5),
+    months: int | None = None,
 ) -> pd.DataFrame:
     """Term cost over the full grid of the drivers (default 7 x 7 x 7 x 5 = 1,715).
 
     One vectorised :func:`project` call over every combination.  Uplift is
     varied in points around each agreement's own uplift (floored at 0).
+    ``months``: over that many months instead of the scenario's own term (to
+    compare two scenarios over the same months).
 
     Returns
     -------
@@ -1196,8 +1249,9 @@ def sensitivity_grid(
     a, gr, up, f = (x.ravel() for x in g)
     uplift = np.maximum(0.0, sc.vector("uplift_pct")[None, :] + up[:, None])
     addon = sc.vector("addon_rate")[None, :] * f[:, None]
-    proj = project_scenario(estate, sc, acquisitions_per_year=a, workstation_growth_pct=gr,
-                            uplift_pct=uplift, addon_rate=addon)  # fmt: skip
+    proj = project_scenario(estate, sc, months=months, acquisitions_per_year=a,
+                            workstation_growth_pct=gr, uplift_pct=uplift,
+                            addon_rate=addon)  # fmt: skip
     return pd.DataFrame(
         {
             "acquisitions_per_year": a,
@@ -1245,7 +1299,8 @@ def comparison_to_dict(cmp: ScenarioComparison, m: DsoMetrics) -> dict[str, Any]
         "as_of": m.as_of.date().isoformat(),
         "currency": m.currency,
         "term_start": e.term_start.date().isoformat(),
-        "term_months": e.months,
+        "term_months": e.term_months,
+        "horizon_months": e.months,
         "primary_agreement": e.primary,
         "assumptions": {
             "acquisitions_per_year": a.acquisitions_per_year,
@@ -1261,7 +1316,7 @@ def comparison_to_dict(cmp: ScenarioComparison, m: DsoMetrics) -> dict[str, Any]
                 "status": b.status,
                 "existing_workstations": b.existing_workstations,
                 "existing_locations": b.existing_locations,
-                "planned_locations_in_term": float(b.planned_locations.sum()),
+                "planned_locations_in_term": float(b.planned_locations[: e.term_months].sum()),
                 "current_rate_at_term_start": b.current_rate,
                 "run_rate_per_workstation_month": {k: round(v, 6) for k, v in b.run_rate.items()},
             }
@@ -1277,8 +1332,8 @@ def comparison_to_dict(cmp: ScenarioComparison, m: DsoMetrics) -> dict[str, Any]
 
 def format_comparison_table(cmp: ScenarioComparison) -> str:
     """Plain-text side-by-side table (one row per scenario), then the assumptions."""
-    head = ("scenario", "total cost", "per ws-month", "savings", "savings PV", "clause",
-            "break-even")  # fmt: skip
+    head = ("scenario", "months", "total cost", "per ws-month", "savings", "savings PV",
+            "clause", "break-even")  # fmt: skip
 
     def money(v: Any) -> str:
         return "" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:,.2f}"
@@ -1289,7 +1344,8 @@ def format_comparison_table(cmp: ScenarioComparison) -> str:
             failed.append(f"{r.scenario}: not evaluated: {r.reason}")
             continue
         clause = "" if r.clause_score is None else f"{r.clause_score:.0%}"
-        rows.append((r.scenario, money(r.total_cost), money(r.cost_per_workstation_month),
+        rows.append((r.scenario, str(r.term_months), money(r.total_cost),
+                     money(r.cost_per_workstation_month),
                      money(r.savings_vs_current), money(r.savings_vs_current_pv), clause,
                      r.break_even or ""))  # fmt: skip
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
@@ -1301,14 +1357,15 @@ def format_comparison_table(cmp: ScenarioComparison) -> str:
     e, a = cmp.estate, cmp.estate.assumptions
     w = sum(b.existing_workstations for b in e.agreements)
     n = sum(b.existing_locations for b in e.agreements)
-    p = sum(b.planned_locations.sum() for b in e.agreements)
+    p = sum(b.planned_locations[: e.term_months].sum() for b in e.agreements)
     lines.append(
-        f"Next term: {e.months} months from {e.term_start.date()} "
+        f"Next term: {e.term_months} months from {e.term_start.date()} "
         f"({len(e.agreements)} agreement(s), primary {e.primary}); {w:g} workstations at "
         f"{n:g} locations, {p:g} planned in the term, {a.acquisitions_per_year:g} "
         f"acquisitions/yr x {a.workstations_per_new_location:g} workstations, growth "
         f"{a.workstation_growth_pct:g}%/yr; discount {a.discount_rate_pct:g}%/yr. "
-        "Savings are versus current terms renewed, over the term."
+        "Savings are versus current terms renewed over the same months (a scenario "
+        "with a term of its own is compared over its term)."
     )
     lines.extend(cmp.notes)
     return "\n".join(lines)

@@ -20,6 +20,30 @@ def _pf(ok: np.ndarray) -> np.ndarray:
     return np.where(ok, PASS, FAIL).astype(object)
 
 
+def _specified_deliverables(doc: pd.DataFrame) -> set[tuple[str, str]]:
+    """``(agreement_id, deliverable)`` pairs the documentation sheet marks specified."""
+    spec = doc[as_bool(doc["specified"], default=False)] if len(doc) else doc
+    return (
+        set(zip(as_text(spec["agreement_id"]), as_text(spec["deliverable"]), strict=True))
+        if len(spec)
+        else set()
+    )
+
+
+def _included_services(sv: pd.DataFrame) -> set[tuple[str, str]]:
+    """``(agreement_id, service)`` pairs the services sheet lists as included."""
+    inc = (
+        sv[as_text(sv["coverage"]).to_numpy(dtype=object, na_value=None) == "included"]
+        if len(sv)
+        else sv
+    )
+    return (
+        set(zip(as_text(inc["agreement_id"]), as_text(inc["service"]), strict=True))
+        if len(inc)
+        else set()
+    )
+
+
 def compute_scorecard(
     agreements: pd.DataFrame,
     services: pd.DataFrame,
@@ -76,32 +100,14 @@ def compute_scorecard(
     )
     out["automatic_monthly_reporting"] = _pf(txt("reporting") == "monthly_automatic")
 
-    if documentation_known:
-        doc = documentation
-        spec = doc[as_bool(doc["specified"], default=False)] if len(doc) else doc
-        have = (
-            set(zip(as_text(spec["agreement_id"]), as_text(spec["deliverable"]), strict=True))
-            if len(spec)
-            else set()
-        )
+    have = _specified_deliverables(documentation) if documentation_known else set()
     for d in schema.DELIVERABLES:
         col = f"hipaa_{d}"
         if documentation_known:
             out[col] = _pf(np.array([(a, d) in have for a in ids], dtype=bool))
         else:
             out[col] = UNKNOWN
-    if services_known:
-        sv = services
-        inc = (
-            sv[as_text(sv["coverage"]).to_numpy(dtype=object, na_value=None) == "included"]
-            if len(sv)
-            else sv
-        )
-        incl = (
-            set(zip(as_text(inc["agreement_id"]), as_text(inc["service"]), strict=True))
-            if len(inc)
-            else set()
-        )
+    incl = _included_services(services) if services_known else set()
     for s in BASE_CHECK_SERVICES:
         col = f"base_{s}"
         if services_known:

@@ -53,6 +53,57 @@ def _month_labels(dates: pd.Series) -> pd.Series:
     return pd.Series(pd.array(labels, dtype="str")).take(take).set_axis(dates.index)
 
 
+def _addon_kinds(
+    lines: pd.DataFrame, services: pd.DataFrame, params: Params, services_known: bool
+) -> np.ndarray:
+    """M2 add-on kind of every line, as codes into ``_KIND_LABELS`` (0: not an add-on)."""
+    # codes of the resolved service and governing agreement (memoised: the spend
+    # and leverage groupings reuse them); per-line tests run on the few uniques
+    s_codes, s_uniq = factorize(lines[schema.SERVICE_RESOLVED])
+    s_addon = np.append(
+        pd.Series(np.asarray(s_uniq, dtype=object)).isin(addon_services(params)), False
+    )
+    is_addon = s_addon[s_codes]  # code -1 (missing service) -> the trailing False
+    # kind as small integer codes into _KIND_LABELS (0 = none): building a str
+    # column from a 1M-entry object array is far slower than a take of 3 labels
+    kind = np.zeros(len(lines), dtype=np.intp)
+    kind[is_addon] = 1 if services_known else 4
+    if services_known and is_addon.any() and len(services):
+        inc = services[(as_text(services["coverage"]) == "included").to_numpy(bool)]
+        pair_key = as_text(inc["agreement_id"]).fillna("") + "\x00" + as_text(inc["service"])
+        wanted = set(pair_key)
+        unl = inc["unlimited"] if "unlimited" in inc else pd.Series(False, index=inc.index)
+        unlimited = set(pair_key[unl.astype("boolean").fillna(False).to_numpy(bool)])
+        g_codes, g_uniq = factorize(lines[schema.GOVERNING_AGREEMENT])
+        g_lab = np.append(np.asarray(g_uniq, dtype=object), None)  # code -1 -> missing
+        s_lab = np.asarray(s_uniq, dtype=object)
+        pos = np.flatnonzero(is_addon)  # add-on lines have a service (code >= 0)
+        g_pos = np.where(g_codes[pos] < 0, len(g_lab) - 1, g_codes[pos]).astype(np.int64)
+        pair = g_pos * len(s_lab) + s_codes[pos]
+        p_codes, p_uniq = pd.factorize(pair)
+        g_i = np.asarray(p_uniq) // len(s_lab)
+        s_i = np.asarray(p_uniq) % len(s_lab)
+        p_hit = np.array(
+            [f"{'' if pd.isna(g_lab[g]) else g_lab[g]}\x00{s_lab[j]}" in wanted
+             for g, j in zip(g_i, s_i, strict=True)],
+            dtype=bool,
+        )  # fmt: skip
+        kind[pos[p_hit[p_codes]]] = 2
+        # usage over a plan limit on an included service is legitimate (leverage,
+        # not a credit) unless the agreement says the service is unlimited
+        p_unl = np.array(
+            [f"{'' if pd.isna(g_lab[g]) else g_lab[g]}\x00{s_lab[j]}" in unlimited
+             for g, j in zip(g_i, s_i, strict=True)],
+            dtype=bool,
+        )  # fmt: skip
+        bdi = pos[p_hit[p_codes] & ~p_unl[p_codes]]
+        if len(bdi):
+            desc = lines["description"].take(bdi).fillna("")
+            over = desc.str.contains(OVERAGE_PATTERN, case=False, regex=True).to_numpy(bool)
+            kind[bdi[over]] = 3
+    return kind
+
+
 def compute_lines(
     billing: pd.DataFrame,
     agreements: pd.DataFrame,
@@ -133,51 +184,7 @@ def compute_lines(
             "in_t12m": t12m_mask(inv_date, as_of),
         }
     )
-    # M2 add-on kind
-    # codes of the resolved service and governing agreement (memoised: the spend
-    # and leverage groupings reuse them); per-line tests run on the few uniques
-    s_codes, s_uniq = factorize(lines[schema.SERVICE_RESOLVED])
-    s_addon = np.append(
-        pd.Series(np.asarray(s_uniq, dtype=object)).isin(addon_services(params)), False
-    )
-    is_addon = s_addon[s_codes]  # code -1 (missing service) -> the trailing False
-    # kind as small integer codes into _KIND_LABELS (0 = none): building a str
-    # column from a 1M-entry object array is far slower than a take of 3 labels
-    kind = np.zeros(n, dtype=np.intp)
-    kind[is_addon] = 1 if services_known else 4
-    if services_known and is_addon.any() and len(services):
-        inc = services[(as_text(services["coverage"]) == "included").to_numpy(bool)]
-        pair_key = as_text(inc["agreement_id"]).fillna("") + "\x00" + as_text(inc["service"])
-        wanted = set(pair_key)
-        unl = inc["unlimited"] if "unlimited" in inc else pd.Series(False, index=inc.index)
-        unlimited = set(pair_key[unl.astype("boolean").fillna(False).to_numpy(bool)])
-        g_codes, g_uniq = factorize(lines[schema.GOVERNING_AGREEMENT])
-        g_lab = np.append(np.asarray(g_uniq, dtype=object), None)  # code -1 -> missing
-        s_lab = np.asarray(s_uniq, dtype=object)
-        pos = np.flatnonzero(is_addon)  # add-on lines have a service (code >= 0)
-        g_pos = np.where(g_codes[pos] < 0, len(g_lab) - 1, g_codes[pos]).astype(np.int64)
-        pair = g_pos * len(s_lab) + s_codes[pos]
-        p_codes, p_uniq = pd.factorize(pair)
-        g_i = np.asarray(p_uniq) // len(s_lab)
-        s_i = np.asarray(p_uniq) % len(s_lab)
-        p_hit = np.array(
-            [f"{'' if pd.isna(g_lab[g]) else g_lab[g]}\x00{s_lab[j]}" in wanted
-             for g, j in zip(g_i, s_i, strict=True)],
-            dtype=bool,
-        )  # fmt: skip
-        kind[pos[p_hit[p_codes]]] = 2
-        # usage over a plan limit on an included service is legitimate (leverage,
-        # not a credit) unless the agreement says the service is unlimited
-        p_unl = np.array(
-            [f"{'' if pd.isna(g_lab[g]) else g_lab[g]}\x00{s_lab[j]}" in unlimited
-             for g, j in zip(g_i, s_i, strict=True)],
-            dtype=bool,
-        )  # fmt: skip
-        bdi = pos[p_hit[p_codes] & ~p_unl[p_codes]]
-        if len(bdi):
-            desc = lines["description"].take(bdi).fillna("")
-            over = desc.str.contains(OVERAGE_PATTERN, case=False, regex=True).to_numpy(bool)
-            kind[bdi[over]] = 3
+    kind = _addon_kinds(lines, services, params, services_known)
     lines["addon_kind"] = _KIND_LABELS.take(kind).set_axis(lines.index)
     lines["amount_cents"] = cents
     return lines

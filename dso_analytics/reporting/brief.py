@@ -1,14 +1,22 @@
 """The one-page renewal brief (``renewal-brief.pdf``): what a CFO puts on the table.
 
-:func:`brief_html` lays the brief out as one static HTML page (no script, no
-remote reference, every data text escaped): the headline with its window, the
-ranked asks counted once, the notice deadlines and the clause gaps.
-:func:`print_pdf` prints it with Debian's headless Chromium
-(``--print-to-pdf``) on one Letter page; :func:`write_brief` does both.
+:func:`brief_html` lays the brief of one DSO out as one static HTML page (no
+script, no remote reference, every data text escaped): the headline with its
+window, the ranked asks counted once, the notice deadlines and the clause gaps.
+:func:`portfolio_brief_html` does the same for a portfolio: the portfolio
+totals, the DSOs by negotiable total, every DSO's asks in one ranking, the
+nearest deadlines and the most frequent clause gaps, each list capped
+("and N more") so the page holds any number of DSOs.  Both pages are built
+from the same named pieces (:func:`_figures`, :func:`_asks_section`,
+:func:`_deadlines_section`, :func:`_gaps_section`).
+:func:`print_pdf` prints a page with Debian's headless Chromium
+(``--print-to-pdf``) on one Letter page; :func:`write_brief` and
+:func:`write_portfolio_brief` do both.
 
-Figures come from :func:`dso_analytics.metrics.headline.headline` and the
-metrics frames, formatted like the HTML report and the workbook Summary, so
-the negotiable total reads the same in all three.
+Figures come from :data:`dso_analytics.metrics.headline.HEADLINE` labels, a
+DSO's ``kpis`` and :func:`dso_analytics.metrics.portfolio.portfolio_totals`,
+formatted like the HTML reports and the workbooks, so the negotiable total
+reads the same in all three.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +38,8 @@ BRIEF_NAME = "renewal-brief.pdf"
 TOP_ASKS = 8
 DEADLINES = 5
 GAPS = 6
+PORTFOLIO_DSOS = 6  # the portfolio brief's DSO table
+PORTFOLIO_ASKS = 6
 
 _CSS = """
 @page { size: Letter; margin: 12mm 14mm; }
@@ -51,7 +62,12 @@ td.d { white-space: nowrap; }
 .b-missed, .b-expired { background: #f4b6b4; } .b-le30 { background: #f9d7a5; }
 .b-31-90 { background: #fbefb0; } .b-gt90 { background: #c6e5cf; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
+.c1, .c2 { display: -webkit-box; -webkit-box-orient: vertical; overflow: hidden; }
+th.who { width: 22%; }
+.c1 { -webkit-line-clamp: 1; } .c2 { -webkit-line-clamp: 2; }
 """
+
+_SUB = "figures from dso-analytics; every dollar is counted once; each figure names its window."
 
 _BUCKET_CLASS = {"missed": "b-missed", "expired": "b-expired", "<=30": "b-le30",
                  "31-90": "b-31-90", ">90": "b-gt90"}  # fmt: skip
@@ -63,6 +79,126 @@ def _e(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return html.escape(str(value), quote=True)
+
+
+def _page(title: str, body: Sequence[str]) -> str:
+    """A complete static page: ``title`` (escaped here), the brief's CSS, ``body`` (HTML)."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
+        f"<body>{chr(10).join(body)}</body></html>"
+    )
+
+
+def _clip(value: object, lines: int = 2) -> str:
+    """Escaped text cut to ``lines`` lines on the page (an ellipsis marks the cut), so a
+    row's height is bounded whatever the data holds; the workbooks keep the full text."""
+    return f'<div class="c{lines}">{_e(value)}</div>'
+
+
+def _more(n: int, noun: str, where: str) -> str:
+    """The note under a capped list: ``and 3 more asks in the workbook.`` (nothing when 0)."""
+    from dso_analytics.reporting.labels import plural
+
+    return f'<div class="note">and {_e(plural(n, f"more {noun}"))} {_e(where)}.</div>' if n else ""
+
+
+def _figures(cards: Sequence[tuple[str, str]]) -> str:
+    """The headline cards ``(formatted value, label)``; the first is the negotiable total."""
+    out = ['<div class="head">']
+    for i, (value, text) in enumerate(cards):
+        cls = "fig main" if i == 0 else "fig"
+        out.append(f'<div class="{cls}"><div class="v">{_e(value)}</div>'
+                   f'<div class="l">{_e(text)}</div></div>')  # fmt: skip
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _headline_cards(k: Mapping[str, object], currency: str) -> list[tuple[str, str]]:
+    """The three brief figures from a KPI mapping (a DSO's ``kpis`` or the portfolio totals)."""
+    from dso_analytics.metrics.headline import LABELS
+    from dso_analytics.reporting.notebook import fmt_money
+
+    return [
+        (fmt_money(k.get("asks_impact_12m"), currency),
+         f"{LABELS['asks_impact_12m']}: negotiable total"),
+        (fmt_money(k.get("credits_to_claim"), currency), LABELS["credits_to_claim"]),
+        (fmt_money(k.get("spend_t12m"), currency), LABELS["spend_t12m"]),
+    ]  # fmt: skip
+
+
+def _asks_section(asks: pd.DataFrame, currency: str, *, cap: int, where: str,
+                  title: str, by_dso: bool = False) -> str:  # fmt: skip
+    """The ranked asks table (first ``cap`` rows of ``asks``, already in rank order)."""
+    from dso_analytics.reporting.labels import humanize
+    from dso_analytics.reporting.notebook import fmt_money
+
+    dso_th = '<th class="who">DSO</th>' if by_dso else ""
+    out = [f"<h2>{_e(title)}</h2>",
+           f"<table><tr><th>#</th>{dso_th}<th>Ask</th><th>Agreement</th>"
+           "<th>Next 12 months</th><th>One-off recovery</th></tr>"]  # fmt: skip
+    for i, (_, a) in enumerate(asks.head(cap).iterrows(), start=1):
+        rec = a.get("recovery_all_time")
+        dso_td = f"<td>{_clip(a['dso_name'])}</td>" if by_dso else ""
+        out.append(
+            f"<tr><td>{i if by_dso else int(a['rank'])}</td>{dso_td}"
+            f"<td>{_clip(humanize(str(a['ask'])))}</td><td>{_clip(a['agreement_id'])}</td>"
+            f'<td class="n">{_e(fmt_money(a.get("impact_12m"), currency))}</td>'
+            f'<td class="n">{_e(fmt_money(rec, currency)) if rec is not None else ""}</td></tr>'
+        )
+    out.append("</table>")
+    out.append(_more(len(asks) - min(cap, len(asks)), "ask", where))
+    return "\n".join(out)
+
+
+def _deadlines_section(ren: pd.DataFrame, *, cap: int, where: str, by_dso: bool = False) -> str:
+    """The nearest notice deadlines (soonest first), coloured by bucket."""
+    from dso_analytics.reporting.notebook import fmt_date
+
+    out = ["<h2>Deadlines</h2>"]
+    if ren.empty:
+        out.append("<p>No agreements.</p>")
+        return "\n".join(out)
+    key = ren["next_notice_deadline"].fillna(ren["notice_deadline"])
+    ren = ren.assign(_k=pd.to_datetime(key)).sort_values("_k", kind="stable")
+    out.append("<table><tr><th>Agreement</th><th>Notice by</th><th>When</th></tr>")
+    for _, r in ren.head(cap).iterrows():
+        b = "" if pd.isna(r.get("bucket")) else str(r.get("bucket"))
+        what = f"{r['agreement_id']} ({r['provider']})"
+        who = _clip(r["dso_name"], 1) + _clip(what, 1) if by_dso else _clip(what)
+        out.append(
+            f'<tr class="{_BUCKET_CLASS.get(b, "")}"><td>{who}</td>'
+            f'<td class="d">{_e(fmt_date(r["notice_deadline"]))}</td>'
+            f'<td class="d">{_e(_BUCKET_WORDS.get(b, b))}</td></tr>'
+        )
+    out.append("</table>")
+    out.append(_more(len(ren) - min(cap, len(ren)), "agreement", where))
+    return "\n".join(out)
+
+
+def _gaps_section(sc: pd.DataFrame, title: str, *, cap: int, where: str) -> str:
+    """The clause checks failed most often, with how many agreements fail each."""
+    from dso_analytics.reporting.labels import label
+
+    out = [f"<h2>{_e(title)}</h2>"]
+    checks = [c for c in SCORECARD_CHECKS if c in sc.columns]
+    fails = (sc[checks] == "fail").sum() if len(sc) else pd.Series(dtype="int64")
+    fails = fails[fails > 0].sort_values(ascending=False, kind="stable")
+    if fails.empty:
+        out.append("<p>No failed clause check.</p>")
+        return "\n".join(out)
+    out.append("<table><tr><th>Missing from the agreement</th><th>Agreements</th></tr>")
+    for check, n in fails.head(cap).items():
+        out.append(
+            f'<tr><td>{_clip(label(check))}</td><td class="n">{int(n)} of {len(sc)}</td></tr>'
+        )
+    out.append("</table>")
+    out.append(_more(len(fails) - min(cap, len(fails)), "clause check", where))
+    return "\n".join(out)
+
+
+def _two_columns(left: str, right: str) -> str:
+    return f'<div class="cols"><div>{left}</div><div>{right}</div></div>'
 
 
 def brief_html(m: DsoMetrics) -> str:
@@ -78,84 +214,135 @@ def brief_html(m: DsoMetrics) -> str:
     str
         HTML without scripts or remote references; data text is escaped.
     """
+    from dso_analytics.reporting.labels import plural
+    from dso_analytics.reporting.notebook import fmt_pct
+
+    asks = m.asks.sort_values("rank") if not m.asks.empty else m.asks
+    where = "in the workbook"
+    return _page(f"Renewal brief: {m.display_name}", [
+        f"<h1>Renewal brief: {_e(m.display_name)}</h1>",
+        f'<div class="sub">As of {m.as_of:%Y-%m-%d} · {_SUB}</div>',
+        _figures(_headline_cards(m.kpis, m.currency)),
+        _asks_section(asks, m.currency, cap=TOP_ASKS, where=where,
+                      title=f"What to ask for ({plural(len(asks), 'ask')}, ranked)"),
+        _two_columns(
+            _deadlines_section(m.renewals, cap=DEADLINES, where=where),
+            _gaps_section(m.scorecard, f"Clause gaps (clause score {fmt_pct(m.kpis.get('clause_score'))})",
+                          cap=GAPS, where=where),
+        ),
+    ])  # fmt: skip
+
+
+def _with_dso(frames: Sequence[pd.DataFrame], results: Sequence[DsoMetrics]) -> pd.DataFrame:
+    """The DSOs' frames stacked, each row with its DSO's name (``dso_name``)."""
+    parts = [f.assign(dso_name=m.display_name or m.dso) for f, m in zip(frames, results, strict=True)
+             if len(f)]  # fmt: skip
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["dso_name"])
+
+
+def portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
+    """Every DSO's asks in one ranking: most dollars at stake first.
+
+    The stake of an ask is its next-12-months impact plus its one-off recovery,
+    the measure each DSO ranks its own asks by, so the portfolio ranking keeps
+    every DSO's order (ties keep the DSOs' order).  Each DSO's asks count every
+    dollar once and DSOs share no billing line, so the list counts each dollar
+    once across the portfolio.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    DataFrame
+        The asks columns plus ``dso`` and ``dso_name``, in portfolio rank order.
+    """
+    frames = [m.asks.sort_values("rank").assign(dso=m.dso) for m in results]
+    df = _with_dso(frames, results)
+    if df.empty:
+        return df
+    stake = pd.to_numeric(df["impact_12m"]).fillna(0.0) + pd.to_numeric(
+        df["recovery_all_time"]
+    ).fillna(0.0)
+    order = stake.sort_values(ascending=False, kind="stable").index
+    return df.loc[order].reset_index(drop=True)
+
+
+def _dso_table(roll: pd.DataFrame, currency: str, *, cap: int) -> str:
+    """The DSOs by negotiable total: name, negotiable total, credits, clause score, deadline."""
     from dso_analytics.metrics.headline import LABELS
-    from dso_analytics.reporting.labels import humanize, label, plural
     from dso_analytics.reporting.notebook import fmt_date, fmt_money, fmt_pct
 
-    k = m.kpis
-    cur = m.currency
-    parts = [
-        f"<h1>Renewal brief: {_e(m.display_name)}</h1>",
-        f'<div class="sub">As of {m.as_of:%Y-%m-%d} · figures from dso-analytics; every '
-        "dollar is counted once; each figure names its window.</div>",
-        '<div class="head">',
-        f'<div class="fig main"><div class="v">{_e(fmt_money(k.get("asks_impact_12m"), cur))}'
-        f'</div><div class="l">{_e(LABELS["asks_impact_12m"])}: negotiable total</div></div>',
-        f'<div class="fig"><div class="v">{_e(fmt_money(k.get("credits_to_claim"), cur))}</div>'
-        f'<div class="l">{_e(LABELS["credits_to_claim"])}</div></div>',
-        f'<div class="fig"><div class="v">{_e(fmt_money(k.get("spend_t12m"), cur))}</div>'
-        f'<div class="l">{_e(LABELS["spend_t12m"])}</div></div>',
-        "</div>",
-    ]
-    # the ranked asks
-    asks = m.asks.sort_values("rank") if not m.asks.empty else m.asks
-    shown = asks.head(TOP_ASKS)
-    parts.append(f"<h2>What to ask for ({plural(len(asks), 'ask')}, ranked)</h2>")
-    parts.append(
-        "<table><tr><th>#</th><th>Ask</th><th>Agreement</th><th>Next 12 months</th>"
-        "<th>One-off recovery</th></tr>"
-    )
-    for _, a in shown.iterrows():
-        rec = a.get("recovery_all_time")
-        parts.append(
-            f"<tr><td>{int(a['rank'])}</td><td>{_e(humanize(str(a['ask'])))}</td>"
-            f"<td>{_e(a['agreement_id'])}</td>"
-            f'<td class="n">{_e(fmt_money(a.get("impact_12m"), cur))}</td>'
-            f'<td class="n">{_e(fmt_money(rec, cur)) if rec is not None else ""}</td></tr>'
+    rows = roll.sort_values("asks_impact_12m", ascending=False, kind="stable", na_position="last")
+    out = ["<h2>DSOs by negotiable total</h2>",
+           f"<table><tr><th>DSO</th><th>{_e(LABELS['asks_impact_12m'])}</th>"
+           f"<th>{_e(LABELS['credits_to_claim'])}</th><th>Clause score</th>"
+           "<th>Nearest notice deadline</th></tr>"]  # fmt: skip
+    for _, r in rows.head(cap).iterrows():
+        out.append(
+            f"<tr><td>{_clip(r['display_name'] or r['dso'])}</td>"
+            f'<td class="n">{_e(fmt_money(r["asks_impact_12m"], currency))}</td>'
+            f'<td class="n">{_e(fmt_money(r["credits_to_claim"], currency))}</td>'
+            f'<td class="n">{_e(fmt_pct(r["clause_score"]))}</td>'
+            f'<td class="d">{_e(fmt_date(r["nearest_notice_deadline"]))}</td></tr>'
         )
-    parts.append("</table>")
-    if len(asks) > len(shown):
-        parts.append(f'<div class="note">{len(asks) - len(shown)} more in the workbook.</div>')
-    parts.append('<div class="cols"><div>')
-    # deadlines
-    parts.append("<h2>Deadlines</h2>")
-    ren = m.renewals
-    if ren.empty:
-        parts.append("<p>No agreements.</p>")
-    else:
-        key = ren["next_notice_deadline"].fillna(ren["notice_deadline"])
-        ren = ren.assign(_k=pd.to_datetime(key)).sort_values("_k").head(DEADLINES)
-        parts.append("<table><tr><th>Agreement</th><th>Notice by</th><th>When</th></tr>")
-        for _, r in ren.iterrows():
-            b = "" if pd.isna(r.get("bucket")) else str(r.get("bucket"))
-            parts.append(
-                f'<tr class="{_BUCKET_CLASS.get(b, "")}"><td>{_e(r["agreement_id"])} '
-                f'({_e(r["provider"])})</td><td class="d">{_e(fmt_date(r["notice_deadline"]))}</td>'
-                f'<td class="d">{_e(_BUCKET_WORDS.get(b, b))}</td></tr>'
-            )
-        parts.append("</table>")
-    parts.append("</div><div>")
-    # clause gaps
-    parts.append(f"<h2>Clause gaps (clause score {_e(fmt_pct(k.get('clause_score')))})</h2>")
-    sc = m.scorecard
-    checks = [c for c in SCORECARD_CHECKS if c in sc.columns]
-    fails = (sc[checks] == "fail").sum().sort_values(ascending=False) if len(sc) else None
-    if fails is None or int(fails.max() if len(fails) else 0) == 0:
-        parts.append("<p>No failed clause check.</p>")
-    else:
-        parts.append("<table><tr><th>Missing from the agreement</th><th>Agreements</th></tr>")
-        for check, n in fails[fails > 0].head(GAPS).items():
-            parts.append(
-                f'<tr><td>{_e(label(check))}</td><td class="n">{int(n)} of {len(sc)}</td></tr>'
-            )
-        parts.append("</table>")
-    parts.append("</div></div>")
-    body = "\n".join(parts)
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Renewal brief: {_e(m.display_name)}</title><style>{_CSS}</style></head>"
-        f"<body>{body}</body></html>"
-    )
+    out.append("</table>")
+    out.append(_more(len(rows) - min(cap, len(rows)), "DSO", "in the portfolio workbook"))
+    return "\n".join(out)
+
+
+def _as_of_text(roll: pd.DataFrame) -> str:
+    dates = sorted({f"{d:%Y-%m-%d}" for d in roll["as_of"].dropna()})
+    if not dates:
+        return "As of: unknown"
+    return f"As of {dates[0]}" if len(dates) == 1 else f"As of {dates[0]} to {dates[-1]}"
+
+
+def portfolio_brief_html(results: Sequence[DsoMetrics]) -> str:
+    """Return the one-page brief of a portfolio as a static, self-contained HTML page.
+
+    The figures are :func:`~dso_analytics.metrics.portfolio.portfolio_totals` of
+    :func:`~dso_analytics.metrics.portfolio.compute_portfolio` (the portfolio
+    workbook's "Portfolio total" row and the overview HTML read the same), the
+    asks are :func:`portfolio_asks`; every list is capped ("and N more") so the
+    page holds any number of DSOs.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+        One per DSO.
+
+    Returns
+    -------
+    str
+        HTML without scripts or remote references; data text is escaped.
+    """
+    from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
+    from dso_analytics.reporting.labels import plural
+
+    roll = compute_portfolio(results)
+    currencies = sorted(set(roll["currency"]))
+    cur = currencies[0] if len(currencies) == 1 else "USD"
+    asks = portfolio_asks(results)
+    sc = _with_dso([m.scorecard for m in results], results)
+    where = "in the portfolio workbook"
+    title = f"Portfolio brief: {plural(len(results), 'DSO')}"
+    return _page(title, [
+        f"<h1>{_e(title)}</h1>",
+        f'<div class="sub">{_e(_as_of_text(roll))} · {_SUB}</div>',
+        _figures(_headline_cards(portfolio_totals(roll), cur)),
+        _dso_table(roll, cur, cap=PORTFOLIO_DSOS),
+        _asks_section(asks, cur, cap=PORTFOLIO_ASKS, where=where, by_dso=True,
+                      title=f"What to ask for ({plural(len(asks), 'ask')} across the "
+                            "portfolio, ranked)"),
+        _two_columns(
+            _deadlines_section(_with_dso([m.renewals for m in results], results),
+                               cap=DEADLINES, where=where, by_dso=True),
+            _gaps_section(sc, f"Clause gaps ({plural(len(sc), 'agreement')})", cap=GAPS,
+                          where=where),
+        ),
+    ])  # fmt: skip
 
 
 def brief_available() -> bool:
@@ -192,8 +379,24 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, timeout: int = 90) ->
     return out
 
 
+def _write_page(page_html: str, pdf_path: str | Path) -> Path:
+    """Print ``page_html`` to ``pdf_path`` (work files in a temporary folder next to it,
+    the PDF renamed into place)."""
+    final = Path(pdf_path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".brief-", dir=final.parent))
+    try:
+        page = work / "brief.html"
+        page.write_text(page_html, encoding="utf-8")
+        pdf = print_pdf(page, work / "brief.pdf")
+        os.replace(pdf, final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
 def write_brief(m: DsoMetrics, pdf_path: str | Path) -> Path:
-    """Write ``renewal-brief.pdf`` of one DSO (HTML laid out, printed by Chromium).
+    """Write the one-page brief of one DSO (:func:`brief_html` printed by Chromium).
 
     Parameters
     ----------
@@ -205,14 +408,21 @@ def write_brief(m: DsoMetrics, pdf_path: str | Path) -> Path:
     -------
     Path
     """
-    final = Path(pdf_path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".brief-", dir=final.parent))
-    try:
-        page = work / "brief.html"
-        page.write_text(brief_html(m), encoding="utf-8")
-        pdf = print_pdf(page, work / "brief.pdf")
-        os.replace(pdf, final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return final
+    return _write_page(brief_html(m), pdf_path)
+
+
+def write_portfolio_brief(results: Sequence[DsoMetrics], pdf_path: str | Path) -> Path:
+    """Write the one-page brief of a portfolio (:func:`portfolio_brief_html` printed by Chromium).
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+        One per DSO.
+    pdf_path : str or Path
+        The PDF to write (written to a temporary name, then renamed into place).
+
+    Returns
+    -------
+    Path
+    """
+    return _write_page(portfolio_brief_html(results), pdf_path)

@@ -33,25 +33,25 @@ from dso_analytics.metrics.headline import HEADLINE_MONEY, LABELS, headline
 from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import SCORECARD_CHECKS, DsoMetrics
 from dso_analytics.reporting._missing import is_missing as _missing
+from dso_analytics.reporting.cells import (
+    BOOL,
+    DATE,
+    INT,
+    MONEY,
+    NUM,
+    PCT,
+    TEXT,
+    clean_text,
+)
 from dso_analytics.reporting.excel_leadership import (
     finish_table,
     print_setup,
     write_summary_sheet,
 )
 from dso_analytics.reporting.labels import terms_provenance
+from dso_analytics.words import plural
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-MAX_CELL = 32767
-
-# column kinds -> format key
-MONEY, PCT, DATE, INT, NUM, TEXT, BOOL = "money", "pct", "date", "int", "num", "text", "bool"
-
-
-def clean_text(value: object) -> str:
-    """Return ``value`` as text safe for a cell: control characters removed, length capped."""
-    s = _CONTROL.sub("", str(value))
-    return s[:MAX_CELL]
 
 
 def sheet_name(name: str) -> str:
@@ -332,9 +332,9 @@ def _validation_text(summary: object) -> tuple[str, str]:
         n_warn = d.get("warnings", d.get("warning_count"))
         bits = []
         if isinstance(n_err, int | list):
-            bits.append(f"{n_err if isinstance(n_err, int) else len(n_err)} error(s)")
+            bits.append(plural(n_err if isinstance(n_err, int) else len(n_err), "error"))
         if isinstance(n_warn, int | list):
-            bits.append(f"{n_warn if isinstance(n_warn, int) else len(n_warn)} warning(s)")
+            bits.append(plural(n_warn if isinstance(n_warn, int) else len(n_warn), "warning"))
         return status, ", ".join(bits)
     return str(summary), ""
 

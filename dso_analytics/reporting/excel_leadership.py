@@ -24,6 +24,7 @@ import pandas as pd
 import xlsxwriter.utility as xlu
 
 from dso_analytics.metrics.result import DsoMetrics
+from dso_analytics.reporting.cells import MONEY, clean_text
 
 SUMMARY = "Summary"
 #: Renewal buckets -> fill colour (the HTML timeline uses the same colours).
@@ -94,10 +95,9 @@ def finish_table(
     header_row : int
         0-based row of the table header; data starts on the next row.
     kinds : sequence of str
-        The cell kind of every column (``excel.MONEY`` for money).
+        The cell kind of every column (``cells.MONEY`` for money).
     """
     from dso_analytics.metrics.result import SCORECARD_CHECKS
-    from dso_analytics.reporting.excel import MONEY
 
     print_setup(ws, header_row)
     n = len(df)
@@ -161,7 +161,6 @@ def write_summary_sheet(book: Any, m: DsoMetrics) -> Any:
     Worksheet
     """
     from dso_analytics.metrics.headline import headline
-    from dso_analytics.reporting.excel import clean_text
     from dso_analytics.reporting.labels import humanize
 
     ws = book.wb.add_worksheet(SUMMARY)

@@ -83,11 +83,13 @@ def write_scenarios_sheet(wb: Any, cmp: ScenarioComparison, currency: str = "USD
     ok = [s for s in cmp.scenarios if s.error is None]
     cells: dict[str, Any] = {"assumptions": {}, "inputs": {}, "totals": {}}
 
-    ws.write_string(0, 0, f"Negotiation scenarios: the next {h} months from "
+    ws.write_string(0, 0, f"Negotiation scenarios: the next {e.term_months} months from "
                           f"{e.term_start.date().isoformat()} (M8)", f.title)  # fmt: skip
     ws.write_string(1, 0, "Input", f.legend)
     ws.write_string(1, 1, "cells are assumptions and terms: change them and every formula "
-                          "below recomputes. Money: next term, " + currency + ".", f.note)  # fmt: skip
+                          "below recomputes. Money: " + currency + ", over each scenario's "
+                          "months; savings versus current terms over the same months.",
+                   f.note)  # fmt: skip
 
     # -- planning assumptions ------------------------------------------------
     r = 3
@@ -110,10 +112,10 @@ def write_scenarios_sheet(wb: Any, cmp: ScenarioComparison, currency: str = "USD
 
     # -- summary (formulas filled once the blocks are placed) ----------------
     r_sum = r + len(assumptions) + 2
-    ws.write_string(r_sum, 0, "Side by side (next term)", f.bold)
+    ws.write_string(r_sum, 0, "Side by side (each scenario over its months)", f.bold)
     heads = ("Scenario", "Total cost", "Present value", "Savings vs current terms",
              "Savings vs current (PV)", "Cost per workstation-month", "Clause score",
-             "Break-even")  # fmt: skip
+             "Break-even", "Months modelled")  # fmt: skip
     for j, t in enumerate(heads):
         ws.write_string(r_sum + 1, j, t, f.header)
     r_fail = r_sum + 2 + len(ok)
@@ -168,10 +170,16 @@ def write_scenarios_sheet(wb: Any, cmp: ScenarioComparison, currency: str = "USD
 
     # -- one block per scenario ----------------------------------------------
     basis_of = {"per_workstation": cw, "per_location": cl}
-    cur_total = None
-    cur_pv = None
+    cur_ok = cmp.scenarios[0].error is None  # current terms evaluated: the first block
+    cur_cols = ("", "", 0)  # its total / PV column and first row
     for k, s in enumerate(ok):
+        n_s = s.term_length(e)
+        # current terms run over the whole horizon: a longer scenario compares its months
+        rows_s = h if k == 0 and cur_ok else n_s
         ws.write_string(r_next, 0, f"Scenario: {s.name}", f.bold)
+        if rows_s > n_s:
+            ws.write_string(r_next, 2, f"{n_s} months; months {n_s + 1}-{h} renew it again, "
+                                       "to compare the scenarios with a longer term", f.note)  # fmt: skip
         in_h = r_next + 1
         for j, t in enumerate(("Agreement", "Pricing basis", "Rate at term start",
                                "Annual uplift %", "Add-on run-rate per workstation-month",
@@ -199,7 +207,7 @@ def write_scenarios_sheet(wb: Any, cmp: ScenarioComparison, currency: str = "USD
         for j, t in zip((c_tot, c_df, c_pv, c_cum), labels, strict=True):
             ws.write_string(m_h, j, t, f.header)
         m0 = m_h + 1
-        for t in range(h):
+        for t in range(rows_s):
             rr = m0 + t
             wr = first + t  # the W/L/N row of the same month
             tc = f"$A{rr + 1}"
@@ -220,24 +228,31 @@ def write_scenarios_sheet(wb: Any, cmp: ScenarioComparison, currency: str = "USD
                                        f"{xl_rowcol_to_cell(rr, c_df)}", f.money)  # fmt: skip
             prev = "0" if t == 0 else xl_rowcol_to_cell(rr - 1, c_cum)
             ws.write_formula(rr, c_cum, f"={prev}+{xl_rowcol_to_cell(rr, c_tot)}", f.money)
-        mlast = m0 + h - 1
-        tot_r = mlast + 1
-        ws.write_string(tot_r, 1, "Term total", f.bold)
+        mlast = m0 + n_s - 1  # the scenario's own months
+        tot_r = m0 + rows_s
+        ws.write_string(tot_r, 1, f"Term total ({n_s} months)", f.bold)
         for j in [*range(2, 2 + n_ag), c_tot, c_pv]:
             col = xl_col_to_name(j)
             ws.write_formula(tot_r, j, f"=SUM({col}{m0 + 1}:{col}{mlast + 1})", f.total)
         total = _abs(tot_r, c_tot)
         pv = _abs(tot_r, c_pv)
-        w_range = f"{xl_rowcol_to_cell(first, cw)}:{xl_rowcol_to_cell(last, cw + n_ag - 1)}"
+        w_last = first + n_s - 1
+        w_range = f"{xl_rowcol_to_cell(first, cw)}:{xl_rowcol_to_cell(w_last, cw + n_ag - 1)}"
         sr = r_sum + 2 + k
         ws.write_string(sr, 0, s.name)
-        # totals to the cent; savings are the difference of the totals shown
+        # totals to the cent; savings: current terms over the same months, to the cent,
+        # minus this total
         ws.write_formula(sr, 1, f"=ROUND({total},2)", f.money)
         ws.write_formula(sr, 2, f"=ROUND({pv},2)", f.money)
         if k == 0:
-            cur_total, cur_pv = _abs(sr, 1), _abs(sr, 2)
-        ws.write_formula(sr, 3, f"={cur_total}-{_abs(sr, 1)}", f.money)
-        ws.write_formula(sr, 4, f"={cur_pv}-{_abs(sr, 2)}", f.money)
+            cur_cols = (xl_col_to_name(c_tot), xl_col_to_name(c_pv), m0 + 1)
+        ct, cp, c0 = cur_cols
+        c1 = c0 + n_s - 1
+        if cur_ok:
+            ws.write_formula(sr, 3, f"=ROUND(SUM(${ct}${c0}:${ct}${c1}),2)-{_abs(sr, 1)}",
+                             f.money)  # fmt: skip
+            ws.write_formula(sr, 4, f"=ROUND(SUM(${cp}${c0}:${cp}${c1}),2)-{_abs(sr, 2)}",
+                             f.money)  # fmt: skip
         ws.write_formula(sr, 5, f"=IF(SUM({w_range})>0,{total}/SUM({w_range}),0)", f.money)
         cs = s.clause_score
         if cs == cs:  # not NaN
@@ -245,6 +260,7 @@ def write_scenarios_sheet(wb: Any, cmp: ScenarioComparison, currency: str = "USD
         row = cmp.table[cmp.table["scenario"] == s.name]
         if len(row) and row["break_even"].iloc[0]:
             ws.write_string(sr, 7, str(row["break_even"].iloc[0]))
+        ws.write_number(sr, 8, n_s, f.int)
         cells["totals"][s.name] = {
             "total_cost": xl_rowcol_to_cell(sr, 1),
             "present_value": xl_rowcol_to_cell(sr, 2),

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from dso_analytics.words import plural as plural  # re-exported: labels and plurals in one place
+
 #: Words written in capitals (or with a fixed spelling) when a code is spelled out.
 _WORDS = {
     "hipaa": "HIPAA", "mfa": "MFA", "baa": "BAA", "sla": "SLA", "id": "ID", "ids": "IDs",
@@ -184,34 +186,6 @@ def humanize(text: str) -> str:
 def labels(codes: object) -> list[str]:
     """Return :func:`label` of every item of an iterable."""
     return [label(c) for c in codes]  # type: ignore[union-attr]
-
-
-def plural(n: int | float, singular: str, plural_form: str | None = None) -> str:
-    """Return ``"1 service"`` / ``"8 services"`` (count and the right form of the noun).
-
-    Parameters
-    ----------
-    n : int or float
-        The count.
-    singular : str
-        The noun for one.
-    plural_form : str, optional
-        The noun for several (default: ``singular + "s"``, ``"y"`` -> ``"ies"``).
-
-    Examples
-    --------
-    >>> plural(1, "agreement"), plural(3, "agreement"), plural(2, "company")
-    ('1 agreement', '3 agreements', '2 companies')
-    """
-    if plural_form is None:
-        if singular.endswith("y") and singular[-2:-1] not in "aeiou":
-            plural_form = singular[:-1] + "ies"
-        elif singular.endswith(("s", "x", "ch", "sh")):
-            plural_form = singular + "es"
-        else:
-            plural_form = singular + "s"
-    count = f"{int(n):,}" if float(n).is_integer() else f"{n:,}"
-    return f"{count} {singular if n == 1 else plural_form}"
 
 
 def terms_provenance(terms_sources: Mapping[str, str | None]) -> list[tuple[str, str]]:

@@ -23,7 +23,7 @@ import pickle
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pandas as pd
 
@@ -31,6 +31,12 @@ from dso_analytics.metrics.headline import LABELS, headline
 from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import DsoMetrics
 from dso_analytics.reporting._missing import is_missing as _missing
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from dso_analytics.dataset import DsoDataset
+    from dso_analytics.metrics.scenarios import ScenarioComparison
 
 PREPARED_FILE = "dataset.pkl"
 _state = {"plotlyjs_sent": False}
@@ -41,15 +47,25 @@ _state = {"plotlyjs_sent": False}
 PLOTLYJS_ENV = "DSO_ANALYTICS_PLOTLYJS"
 
 
+class PreparedData(TypedDict):
+    """What :func:`write_prepared` stores for a report kernel (:func:`read_prepared`)."""
+
+    dataset: DsoDataset | None
+    metrics: DsoMetrics | None
+    validation: dict[str, Any]  # ``ValidationSummary.to_dict()``
+    scenarios: ScenarioComparison | None
+
+
 # ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
 def write_prepared(
     dest: str | Path,
     *,
-    dataset: Any = None,
+    dataset: DsoDataset | None = None,
     metrics: DsoMetrics | None = None,
     validation: Mapping[str, Any] | None = None,
+    scenarios: ScenarioComparison | None = None,
 ) -> Path:
     """Store what the pipeline already validated / computed for a report kernel.
 
@@ -66,6 +82,8 @@ def write_prepared(
         The metrics computed from it.
     validation : mapping, optional
         The validation summary.
+    scenarios : ScenarioComparison, optional
+        The DSO's scenarios compared (M8), as the workbook shows them.
 
     Returns
     -------
@@ -73,14 +91,20 @@ def write_prepared(
         The file to pass to the notebook as its ``prepared`` parameter.
     """
     path = Path(dest) / PREPARED_FILE
-    data = {"dataset": dataset, "metrics": metrics, "validation": dict(validation or {})}
+    data: PreparedData = {
+        "dataset": dataset,
+        "metrics": metrics,
+        "validation": dict(validation or {}),
+        "scenarios": scenarios,
+    }
     with path.open("wb") as fh:
         pickle.dump(data, fh, protocol=5)
     return path
 
 
-def read_prepared(path: str | Path) -> dict[str, Any]:
-    """Read what :func:`write_prepared` stored (keys ``dataset``, ``metrics``, ``validation``).
+def read_prepared(path: str | Path) -> PreparedData:
+    """Read what :func:`write_prepared` stored (keys ``dataset``, ``metrics``, ``validation``,
+    ``scenarios``).
 
     Only pass paths the pipeline itself wrote (a pickle in its private
     temporary folder).
@@ -232,7 +256,7 @@ def _display(bundle: dict[str, str]) -> None:
     display(bundle, raw=True)
 
 
-def figure_html(fig: Any) -> str:
+def figure_html(fig: go.Figure) -> str:
     """Return a figure as an HTML fragment; plotly.js inlined only the first time.
 
     Never inlined when :data:`PLOTLYJS_ENV` is ``external`` (report kernels
@@ -249,7 +273,7 @@ def figure_html(fig: Any) -> str:
     return out
 
 
-def show_figure(fig: Any) -> None:
+def show_figure(fig: go.Figure) -> None:
     """Display a plotly figure as self-contained HTML (plotly.js once per kernel, offline)."""
     _display({"text/html": figure_html(fig), "text/plain": "<plotly figure>"})
 
@@ -614,26 +638,31 @@ def interpret_asks(m: DsoMetrics) -> str:
 
 def interpret_data_quality(m: DsoMetrics) -> str:
     """Unclassified lines and lines without a governing agreement."""
+    from dso_analytics.reporting.labels import plural
+
     u, g = m.unclassified, m.ungoverned
     if u.empty and g.empty:
         return "Every billing line was classified and has a governing agreement."
+    u_amount = fmt_money(float(u["amount"].sum()) if len(u) else 0, m.currency, True)
+    g_amount = fmt_money(float(g["amount"].sum()) if len(g) else 0, m.currency, True)
     return (
-        f"{len(u)} billing line(s) ({fmt_money(float(u['amount'].sum()) if len(u) else 0, m.currency, True)}) "
-        f"matched no classification rule and {len(g)} line(s) "
-        f"({fmt_money(float(g['amount'].sum()) if len(g) else 0, m.currency, True)}) have no "
+        f"{plural(len(u), 'billing line')} ({u_amount}) matched no classification rule and "
+        f"{plural(len(g), 'line')} ({g_amount}) {'has' if len(g) == 1 else 'have'} no "
         f"governing agreement; review them before negotiating."
     )
 
 
 def interpret_portfolio(roll: pd.DataFrame) -> str:
     """Which DSO carries the most add-on spend."""
+    from dso_analytics.reporting.labels import plural
+
     if roll.empty:
         return "The portfolio has no DSOs."
     total = float(roll["addon_t12m"].fillna(0).sum())
     top = roll.sort_values("addon_t12m", ascending=False).iloc[0]
     return (
-        f"Across {len(roll)} DSO(s), add-on charges came to {fmt_money(total)} in the last twelve "
-        f"months; {top['display_name'] or top['dso']} carries the most "
+        f"Across {plural(len(roll), 'DSO')}, add-on charges came to {fmt_money(total)} in the "
+        f"last twelve months; {top['display_name'] or top['dso']} carries the most "
         f"({fmt_money(top['addon_t12m'])})."
     )
 

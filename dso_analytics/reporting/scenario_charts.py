@@ -16,7 +16,7 @@ _PALETTE = ("#7f7f7f", "#2e8b57", "#1f77b4", "#d62728", "#9467bd", "#ff7f0e", "#
 
 
 def plot_cumulative_cost(
-    monthly: pd.DataFrame, currency: str = "USD", title: str = "Cumulative cost of the next term"
+    monthly: pd.DataFrame, currency: str = "USD", title: str = "Cumulative cost, month by month"
 ) -> go.Figure:
     """One line per scenario: the cumulative cost month by month.
 
@@ -125,7 +125,7 @@ def plot_savings_grid(
     grid : DataFrame
         From :func:`dso_analytics.reporting.scenario_view.savings_grid`.
     """
-    fig = _base(title or f"Savings of {scenario} versus current terms (next term)")
+    fig = _base(title or f"Savings of {scenario} versus current terms (same months)")
     g = grid[(grid["uplift_points"] == 0) & (grid["addon_factor"] == 1.0)]
     if g.empty:
         return _empty(fig, "No grid")

@@ -27,11 +27,12 @@ SLIDER_COUNTER = "Counter-offer (sliders)"
 
 _LABELS = {
     "scenario": "Scenario",
-    "total_cost": "Total cost (next term)",
+    "term_months": "Months modelled",
+    "total_cost": "Total cost (months modelled)",
     "cost_per_workstation_month": "Cost per workstation-month",
-    "savings_vs_current": "Savings vs current terms (next term)",
+    "savings_vs_current": "Savings vs current terms (same months)",
     "savings_vs_current_pv": "Savings vs current, present value",
-    "onboarding": "Onboarding of new locations (next term)",
+    "onboarding": "Onboarding of new locations (months modelled)",
     "clause_score": "Clause score",
     "break_even": "Break-even of a base-fee increase",
     "reason": "Not evaluated because",
@@ -182,7 +183,7 @@ def interpret_scenarios(cmp: ScenarioComparison, currency: str = "USD") -> str:
     e = cmp.estate
     t = cmp.table.set_index("scenario")
     ok = t[t["status"] == "ok"]
-    window = f"the next {e.months} months from {e.term_start.date().isoformat()}"
+    window = f"the next {e.term_months} months from {e.term_start.date().isoformat()}"
     if ok.empty:
         return f"No scenario could be evaluated over {window}."
     parts = []
@@ -196,12 +197,18 @@ def interpret_scenarios(cmp: ScenarioComparison, currency: str = "USD") -> str:
         )
         others = ok.drop(index=cur)
         if len(others):
-            best = others["savings_vs_current"].astype(float).idxmax()
+            best = _per_month(others).idxmax()
             b = others.loc[best]
             verb = "saves" if b["savings_vs_current"] > 0 else "costs"
+            own = int(b["term_months"])
+            span = (
+                "over the term" if own == e.term_months
+                else f"over its {own}-month term, against current terms renewed for the "
+                     "same months,"
+            )  # fmt: skip
             parts.append(
-                f"The cheapest alternative, {best}, {verb} "
-                f"{_money(abs(b['savings_vs_current']), currency)} over the term "
+                f"The alternative that saves most per month, {best}, {verb} "
+                f"{_money(abs(b['savings_vs_current']), currency)} {span} "
                 f"({_money(abs(b['savings_vs_current_pv']), currency)} in present value) and "
                 f"reaches a clause score of {float(b['clause_score']):.0%}."
             )
@@ -221,7 +228,7 @@ def show_scenarios(cmp: ScenarioComparison, currency: str = "USD", tornado: bool
         plot_tornado,
     )
 
-    money = [v for k, v in _LABELS.items() if k not in ("scenario", "clause_score",
+    money = [v for k, v in _LABELS.items() if k not in ("scenario", "term_months", "clause_score",
                                                          "break_even", "reason")]  # fmt: skip
     rn.show_table(side_by_side(cmp), money=money, pct=[_LABELS["clause_score"]],
                   currency=currency)  # fmt: skip
@@ -291,18 +298,26 @@ def show_sliders(
 
 
 def best_alternative(cmp: ScenarioComparison) -> str | None:
-    """The evaluated scenario (other than current terms) with the largest savings."""
+    """The evaluated scenario (other than current terms) with the largest savings per
+    month modelled (its savings over its term / its months)."""
     t = cmp.table[(cmp.table["status"] == "ok")].iloc[1:]
     if t.empty or cmp.table["status"].iloc[0] != "ok":
         return None
-    return str(t.loc[t["savings_vs_current"].astype(float).idxmax(), "scenario"])
+    return str(t.loc[_per_month(t).idxmax(), "scenario"])
+
+
+def _per_month(t: pd.DataFrame) -> pd.Series:
+    """Savings per month modelled: scenarios with terms of different lengths ranked fairly."""
+    return t["savings_vs_current"].astype(float) / t["term_months"].astype(float)
 
 
 def savings_grid(cmp: ScenarioComparison, scenario: str) -> pd.DataFrame:
     """:func:`~dso_analytics.metrics.scenarios.sensitivity_grid` of current terms and of
-    ``scenario`` on the same 1,715 combinations; ``savings`` = current - scenario."""
-    cur = sensitivity_grid(cmp.estate, cmp.scenarios[0])
-    alt = sensitivity_grid(cmp.estate, cmp.scenario(scenario))
+    ``scenario`` on the same 1,715 combinations, over the scenario's months;
+    ``savings`` = current - scenario."""
+    sc = cmp.scenario(scenario)
+    cur = sensitivity_grid(cmp.estate, cmp.scenarios[0], months=sc.term_length(cmp.estate))
+    alt = sensitivity_grid(cmp.estate, sc)
     out = alt.drop(columns=["total_cost", "present_value"]).copy()
     out["current_cost"] = cur["total_cost"].to_numpy()
     out["scenario_cost"] = alt["total_cost"].to_numpy()
@@ -318,7 +333,7 @@ def interpret_grid(grid: pd.DataFrame, scenario: str, currency: str = "USD") -> 
         f"Across all {len(grid):,} combinations of acquisitions (0-6 a year), workstation "
         f"growth (-5% to +10% a year), uplift (-2 to +4 points) and add-on run-rate (x0.5 to "
         f"x1.5), {scenario} saves between {_money(s.min(), currency)} and "
-        f"{_money(s.max(), currency)} over the term versus current terms, and saves money in "
+        f"{_money(s.max(), currency)} over its term versus current terms, and saves money in "
         f"{share:.0%} of them."
     )
 

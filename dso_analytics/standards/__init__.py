@@ -121,7 +121,8 @@ class Params:
                              benchmark_note="band given when the report was run")  # fmt: skip
         unknown = set(clean) - set(self.__dataclass_fields__)
         if unknown:
-            raise ParameterError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+            word = "parameter" if len(unknown) == 1 else "parameters"
+            raise ParameterError(f"unknown {word}: {', '.join(sorted(unknown))}")
         sources = dict(self.sources) | {k: SOURCE_OVERRIDE for k in clean}
         return replace(self, **clean, sources=tuple(sources.items()))
 

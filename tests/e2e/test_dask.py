@@ -141,7 +141,7 @@ def test_dask_batch_isolates_a_failing_dso(cluster, tmp_path: Path, capsys) -> N
 
     assert code == 1
     err = capsys.readouterr().err
-    assert "1 report(s) failed:" in err and "broken-dso: FAILED (validation)" in err
+    assert "1 report failed:" in err and "broken-dso: FAILED (validation)" in err
     assert not (out / "broken-dso" / "renewal-leverage.html").exists()
     assert (out / "coastal-family-dental" / "renewal-leverage.html").is_file()
     assert (out / "coastal-family-dental" / "renewal-leverage.xlsx").is_file()

@@ -96,5 +96,43 @@ def test_no_code_name_reaches_the_reader(run):
     for path in _all_html(run):
         text = path.read_text(encoding="utf-8")
         assert code_names_in(visible_text(text), names) == [], path
+        assert _no_counted_s(visible_text(text)), path
         for call in re.findall(r"Plotly\.newPlot\((.*?)\)\s*};", text, re.S):
             assert code_names_in(call, names) == [], path
+
+
+#: text shown verbatim from the input (an invoice line's description, for traceability)
+_INPUT_TEXT = ("server(s)",)
+
+
+def _no_counted_s(text: str) -> bool:
+    """True when no "(s)" plural of ours is in ``text`` ("3 lines", never "3 line(s)")."""
+    for verbatim in _INPUT_TEXT:
+        text = text.replace(verbatim, "")
+    return "(s)" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("render")
+def test_briefs_and_workbook_headers_are_words(run):
+    """The one-page briefs (DSOs and portfolio) and every table header of the workbooks:
+    no snake_case code name of schema.py, no "(s)"."""
+    import openpyxl
+    import pypdf
+
+    from tests.support.code_names import code_names_in, schema_code_names
+
+    names = schema_code_names()
+    folders = [run.out / n for n in (*SAMPLE_DSOS, "hostile-dso", "portfolio")]
+    for d in folders:
+        text = "\n".join(p.extract_text() for p in pypdf.PdfReader(d / "renewal-brief.pdf").pages)
+        assert "Brief" in text or "brief" in text, d
+        assert code_names_in(text, names) == [] and _no_counted_s(text), d
+        (book,) = [p for p in d.glob("*.xlsx")]
+        wb = openpyxl.load_workbook(book)
+        for ws in wb.worksheets:
+            for table in ws.tables.values():
+                first = ws[table.ref.split(":")[0]]
+                headers = " ".join(str(c.value) for c in ws[first.row] if c.value is not None)
+                assert code_names_in(headers, names) == [], (book.name, ws.title, headers)
+                assert "(s)" not in headers, (book.name, ws.title, headers)

@@ -43,7 +43,7 @@ def metrics_json(run):
 def test_batch_exits_nonzero_and_names_the_broken_dso(run):
     assert run.exit_code == 1
     # the closing summary: one line per failed DSO
-    summary = run.stderr.split("report(s) failed:")[1].splitlines()
+    summary = run.stderr.split("1 report failed:")[1].splitlines()
     failed = [ln.strip() for ln in summary if "FAILED" in ln]
     assert len(failed) == 1 and failed[0].startswith("broken-dso: FAILED (validation)")
     assert "amount" in failed[0]
@@ -63,6 +63,7 @@ def test_every_good_dso_has_html_xlsx_and_executed_notebook(run):
     p = run.out / "portfolio"
     assert (p / "portfolio-overview.html").is_file()
     assert (p / "portfolio-overview.xlsx").is_file()
+    assert len(pypdf.PdfReader(p / "renewal-brief.pdf").pages) == 1  # the portfolio brief
 
 
 def test_broken_dso_leaves_no_finished_looking_output(run):

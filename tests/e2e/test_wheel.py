@@ -38,6 +38,15 @@ def test_wheel_in_a_fresh_venv_renders_from_outside_the_repo(tmp_path: Path) -> 
     names = zipfile.ZipFile(wheel).namelist()
     assert "dso_analytics/notebooks/renewal_leverage.ipynb" in names
     assert "dso_analytics/notebooks/portfolio_overview.ipynb" in names
+    # the sample spec ships whole (every file under dso_analytics/sample_spec)
+    spec = ROOT / "dso_analytics" / "sample_spec"
+    shipped = sorted(n for n in names if n.startswith("dso_analytics/sample_spec/"))
+    expected = sorted(
+        f"dso_analytics/sample_spec/{p.relative_to(spec).as_posix()}"
+        for p in spec.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert shipped == expected and len(expected) >= 15
 
     # a fresh venv with the wheel itself (no -e); the third-party dependencies come from the
     # test environment through a .pth file (installing them again would only re-test pip)
@@ -63,3 +72,12 @@ def test_wheel_in_a_fresh_venv_renders_from_outside_the_repo(tmp_path: Path) -> 
     html = (out / "renewal-leverage.html").read_text(encoding="utf-8")
     assert "Renewal leverage" in html and 'class="dso-kpi-header"' in html
     assert (out / "renewal-leverage.xlsx").stat().st_size > 5_000
+
+    # `dso-analytics sample` from the installed wheel writes the committed sample, byte for byte
+    _run([str(venv / "bin" / "dso-analytics"), "sample", "sample"], work, env)
+    fresh = {p.relative_to(work / "sample").as_posix(): p.read_bytes()
+             for p in (work / "sample").rglob("*") if p.is_file()}  # fmt: skip
+    committed = {p.relative_to(SAMPLE).as_posix(): p.read_bytes()
+                 for p in SAMPLE.rglob("*") if p.is_file() and not p.name.startswith(".")}  # fmt: skip
+    assert sorted(fresh) == sorted(committed)
+    assert [n for n in committed if committed[n] != fresh[n]] == []

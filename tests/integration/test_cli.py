@@ -52,7 +52,7 @@ def test_validate_good_folder_exits_0_with_summary(folders, capsys):
     assert "good-dental: valid" in out
     assert "locations:      2" in out
     assert "agreements:     1" in out
-    assert "billing lines:  3 in 2 file(s)" in out
+    assert "billing lines:  3 in 2 files" in out
     assert "2024-03-31 to 2025-01-31" in out
     assert "9,650.00 USD" in out
 

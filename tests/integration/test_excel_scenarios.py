@@ -120,6 +120,27 @@ def test_libreoffice_recalculation_equals_python(tmp_path):
     )
 
 
+def test_a_scenario_with_its_own_term_recalculates_to_python(tmp_path):
+    """Counter models 24 months (its term_months), the others the default 12: the sheet's
+    totals, and its savings against current terms over the same 24 months, equal Python."""
+    ds = scenario_ds()
+    m = compute_metrics(ds, params(AS_OF))
+    own = ScenarioSpec("Counter", "AG-1", terms={**COUNTER.terms, "term_months": 24})
+    cmp = compare_scenarios(ds, m, [own], assumptions={"acquisitions_per_year": 2.0})
+    table = cmp.table.set_index("scenario")
+    assert table["term_months"].tolist() == [12, 12, 24]
+    path = write_dso_workbook(m, tmp_path / "book.xlsx", scenarios=cmp)
+    got = openpyxl.load_workbook(recalc(path, tmp_path), data_only=True)["Scenarios"]
+    rows = {got.cell(r, 1).value: r for r in range(12, 12 + len(table))}
+    assert list(rows) == list(table.index)
+    for name, r in rows.items():
+        assert got.cell(r, 9).value == table.loc[name, "term_months"]
+        for col, key in ((2, "total_cost"), (3, "present_value"), (4, "savings_vs_current"),
+                         (5, "savings_vs_current_pv"), (6, "cost_per_workstation_month")):  # fmt: skip
+            assert round(got.cell(r, col).value, 2) == pytest.approx(table.loc[name, key],
+                                                                     abs=0.005), (name, key)  # fmt: skip
+
+
 def _input_cell(ws, scenario: str, agreement_id: str) -> str:
     """The 'Rate at term start' input cell of one agreement in one scenario block."""
     in_block = False

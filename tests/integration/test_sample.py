@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -97,6 +98,27 @@ def test_templates_cover_every_service_code() -> None:
     assert all("{description}" in t or "{ticket}" in t for t in CREDIT_TEMPLATES)
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"service": "helpdesk", "chanse": 0.1, "amount": 85.0},  # a typo in a key
+        {"service": "helpdesk", "amount": -85.0, "credit": "dupe"},  # no such credit wording
+        {"service": "helpdesk", "amount": 85.0, "when": {"month": [1]}},  # no such condition
+    ],
+)
+def test_spec_mistakes_are_refused(rule: dict) -> None:
+    """A mistyped billing.yaml rule stops the generator instead of being ignored."""
+    import numpy as np
+
+    from dso_analytics import sample
+
+    b = sample._Biller(np.random.default_rng(0), [])
+    at = sample._At(sample.END_DATE, None, "INV-1")
+    with pytest.raises(DsoError, match="sample spec"):
+        b.rule(rule, at, "dentalnet")
+    assert b.lines == []
+
+
 def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     out = tmp_path / "p"
     out.mkdir()
@@ -153,6 +175,28 @@ def test_scaled_line_count(tmp_path: Path) -> None:
     assert lines == 3316
     # and roughly locations x months x lines-per-month (20*12*14 = 3360)
     assert abs(lines - 3360) / 3360 < 0.05
+
+
+def _digest(root: Path) -> str:
+    """sha256 over every file under ``root``: relative path and bytes, in path order."""
+    h = hashlib.sha256()
+    for name, data in _files(root).items():
+        h.update(name.encode() + b"\0" + data)
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("file_format", "expected"),
+    [
+        ("xlsx", "00166a0abed55e8150264579381d746f43691ae086efcc325f9d46ea7ab134ff"),
+        ("csv", "1688b51c3130e8d51b064e8593e5d25bf473e88cf2216f90b21e73cdaef4119b"),
+    ],
+)
+def test_scaled_dso_bytes_are_pinned(tmp_path: Path, file_format: str, expected: str) -> None:
+    """The benchmarks' scaled DSO stays byte-for-byte what it was (hashes taken before the
+    generator was rewritten from a spec): benchmark history stays comparable."""
+    dso = write_scaled_dso(tmp_path, locations=12, months=14, file_format=file_format)
+    assert _digest(dso) == expected
 
 
 def test_scaled_xlsx_has_per_location_workbooks(tmp_path: Path) -> None:
@@ -442,8 +486,8 @@ def test_sample_ships_a_provider_export_read_through_its_profile() -> None:
     file = f"billing/{sample.PROVIDER_EXPORT_FILE}"
     d = SAMPLE / sample.PROVIDER_EXPORT_DSO
     assert (d / file).is_file() and not (d / "billing" / "LOC-039.xlsx").exists()
-    # the generator's lines (seed 7, summit is the second builder)
-    gen = sample._summit(np.random.default_rng([7, 1]))
+    # the generator's lines (seed 7, summit is the second DSO of sample_spec/portfolio.yaml)
+    gen = sample._build_dso(sample.PROVIDER_EXPORT_DSO, np.random.default_rng([7, 1]))
     (exported,) = [f for f in gen.billing if f.name == sample.PROVIDER_EXPORT_FILE]
     gen_total = sum(Decimal(r["net_amount"]) for r in exported.rows)
     assert (len(exported.rows), gen_total) == (

@@ -130,7 +130,7 @@ def test_cli_table_json_and_exit_codes(tmp_path, capsys):
     d = _dso_dir(tmp_path)
     assert main(["scenarios", str(d), "--as-of", "2025-06-30"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split()[:2] == ["scenario", "total"]
+    assert out.splitlines()[0].split()[:3] == ["scenario", "months", "total"]
     assert CURRENT in out and TARGET in out
     (d / "scenarios.yaml").write_text(
         "- scenario: Counter\n  agreement_id: AG-1\n  monthly_rate: 140\n"
@@ -192,3 +192,28 @@ def test_report_path_keeps_built_ins_when_the_file_is_unreadable(tmp_path, dm):
     assert cmp.notes == [
         "scenarios.yaml: is not valid YAML at line 2 (its scenarios are not shown)"
     ]
+
+
+def test_service_codes_match_the_agreement_codes(tmp_path, dm):
+    """``HelpDesk`` is the agreements' ``helpdesk`` (not the header-style ``help_desk``);
+    the code moved into base is the one the billing and services sheet use."""
+    ds, m = dm
+    (tmp_path / "scenarios.yaml").write_text(
+        "- scenario: Counter\n"
+        "  agreement_id: AG-1\n"
+        "  included_services: [HelpDesk, Cross-Location Incidents]\n"
+    )
+    f = read_scenarios(tmp_path, ds.agreements)
+    assert f.ok, [str(p) for p in f.problems]
+    assert f.specs[0].terms["included_services"] == ("helpdesk", "cross_location_incidents")
+    cmp = compare_scenarios(ds, m, f.specs)
+    ag = cmp.by_agreement.set_index("scenario")
+    assert "cross_location_incidents" in ag.loc[CURRENT, "outside_base"]
+    assert "cross_location_incidents" not in ag.loc["Counter", "outside_base"]
+    # a code that is not one stays a located problem
+    (tmp_path / "scenarios.yaml").write_text(
+        "- scenario: Counter\n  agreement_id: AG-1\n  included_services: Help Desk Pro\n"
+    )
+    (p,) = read_scenarios(tmp_path, ds.agreements).problems
+    assert str(p).startswith("scenarios.yaml line 1")
+    assert "unknown service code(s) help_desk_pro" in str(p)

@@ -241,6 +241,6 @@ def test_non_renewing_agreement_ask_is_its_expiry_not_a_notice_deadline() -> Non
     ask = m.terms_to_fix.set_index("clause").loc["expiry"]
     assert ask["ask_key"] == "expiry:AG-1"
     assert ask["ask"] == "Negotiate before the agreement expires (2025-01-01)"
-    assert ask["evidence"].startswith("does not auto-renew; expires 2025-01-01, 31 day(s) left")
+    assert ask["evidence"].startswith("does not auto-renew; expires 2025-01-01, 31 days left")
     assert m.kpis["nearest_notice_deadline"] is None  # no notice deadline exists
     assert "expires 2025-01-01" in format_metrics_table(m)

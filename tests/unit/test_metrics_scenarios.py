@@ -121,6 +121,35 @@ def test_term_months_uplift_on_anniversary(dm):
     assert r["total_cost"] == 57784.16
 
 
+def test_a_scenario_models_its_own_term(dm):
+    """A scenario with term_months 24 is modelled over 24 months and compared with
+    current terms renewed over the same 24 months; the others keep the default 12."""
+    ds, m = dm
+    spec = ScenarioSpec("Counter", "AG-1", terms={
+        "base_fee_increase_pct": 5.0, "included_services": ("cross_location_incidents",),
+        "onboarding_terms": "capped", "onboarding_cap": 7000.0, "term_months": 24})  # fmt: skip
+    cmp = compare_scenarios(ds, m, [spec])
+    assert (cmp.estate.term_months, cmp.estate.months) == (12, 24)
+    r, cur = _row(cmp, "Counter"), _row(cmp, CURRENT)
+    assert (r["term_months"], cur["term_months"], _row(cmp, TARGET)["term_months"]) == (24, 12, 12)
+    # rate 102.10, year 2 at 102.10 x 1.05 = 107.205 (its own 5% uplift) on 240 ws-months;
+    # no add-ons; onboarding capped 7,000 x LOC-3
+    assert r["base_fee"] == round(102.10 * 232 + 107.205 * 240, 2) == 49416.40
+    assert r["total_cost"] == 56416.40
+    assert r["workstation_months"] == 472
+    # current terms stay a 12-month table row (30,879.68) ...
+    assert cur["total_cost"] == 30879.68
+    # ... and the savings compare the same 24 months: current over 24 is 57,784.16
+    # (test_term_months_uplift_on_anniversary)
+    assert r["savings_vs_current"] == round(57784.16 - 56416.40, 2) == 1367.76
+    months = cmp.monthly.groupby("scenario", sort=False)["month"].max().to_dict()
+    assert months == {CURRENT: 12, TARGET: 12, "Counter": 24}
+    # --term-months models every scenario over that term (its own term_months ignored)
+    r6 = _row(compare_scenarios(ds, m, [spec], term_months=6), "Counter")
+    assert r6["term_months"] == 6
+    assert r6["total_cost"] == round(102.10 * 16 * 2 + 102.10 * 20 * 4 + 7000, 2) == 18435.20
+
+
 def test_acquisitions_and_growth(dm):
     ds, m = dm
     cmp = compare_scenarios(ds, m, assumptions={"acquisitions_per_year": 12.0,

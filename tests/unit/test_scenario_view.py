@@ -31,7 +31,8 @@ def dm():
 def test_side_by_side_labels(dm):
     ds, m = dm
     t = side_by_side(compare_scenarios(ds, m)).set_index("Scenario")
-    assert t.loc[CURRENT, "Total cost (next term)"] == 30879.68  # hand-worked in the unit test
+    assert t.loc[CURRENT, "Total cost (months modelled)"] == 30879.68  # hand-worked (unit test)
+    assert t.loc[CURRENT, "Months modelled"] == 12
     assert "Not evaluated because" not in t.columns
 
 
@@ -87,8 +88,8 @@ def test_interpretation_from_the_table(dm):
     text = interpret_scenarios(compare_scenarios(ds, m, [bad]))
     assert text.startswith(
         "Over the next 12 months from 2027-01-01, renewing the current terms costs $30,879.68 "
-        "($133.10 per workstation-month). The cheapest alternative, DSO-grade target, saves "
-        "$1,064.96 over the term"
+        "($133.10 per workstation-month). The alternative that saves most per month, "
+        "DSO-grade target, saves $1,064.96 over the term"
     )
     assert "reaches a clause score of 100%." in text
     assert text.endswith("1 scenario(s) could not be evaluated: Bad (AG-1: onboarding_terms is "
