@@ -722,3 +722,103 @@ def render_portfolio(
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
+
+
+# ---------------------------------------------------------------------------
+# The negotiation scenarios notebook (``dso-analytics scenarios --notebook``)
+# ---------------------------------------------------------------------------
+#: The M8 notebook: static when rendered (sliders only in JupyterLab).
+SCENARIOS_NOTEBOOK = Template("negotiation_scenarios.ipynb", "negotiation-scenarios")
+
+
+def render_scenarios_notebook(
+    prepared: Prepared,
+    out: str | Path,
+    *,
+    scenarios_file: str | Path | None = None,
+    term_months: int | None = None,
+    dataset: Any = None,
+    cell_timeout: int = 600,
+) -> tuple[Path, Path]:
+    """Execute the negotiation scenarios notebook on a comparison already made.
+
+    The kernel reads ``prepared.metrics`` and ``prepared.scenarios`` from the
+    hand-off (:func:`~dso_analytics.reporting.notebook.write_prepared`): it
+    neither validates nor recomputes, so the notebook shows the figures the
+    caller printed.  Writes ``out`` (the executed ``.ipynb``) and the offline
+    HTML next to it (same name, ``.html``).
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Its ``scenarios`` is the comparison to show.
+    out : str or Path
+        The executed notebook to write (``*.ipynb``; its folder must exist).
+    scenarios_file, term_months : optional
+        Recorded as notebook parameters, so the notebook re-run by hand in
+        JupyterLab compares the same scenarios.
+    dataset : DsoDataset, optional
+        The validated dataset (the sliders of a re-run need it).
+    cell_timeout : int
+        Seconds per cell.
+
+    Returns
+    -------
+    (Path, Path)
+        The executed notebook and the HTML.
+
+    Raises
+    ------
+    DsoError
+        When ``out`` is not an ``.ipynb`` path in an existing folder (exit 2).
+    StageFailed
+        When a cell fails (the executed notebook is kept as ``*.failed.ipynb``).
+    """
+    from dso_analytics.reporting.html import export_html
+    from dso_analytics.reporting.notebook import write_prepared
+    from dso_analytics.standards import notebook_parameters
+
+    out = Path(out)
+    if out.suffix.lower() != ".ipynb":
+        raise DsoError(f"{out}: --notebook names the .ipynb file to write")
+    if not out.parent.is_dir():
+        raise DsoError(f"{out.parent}: no such folder (for {out.name})")
+    html = out.with_suffix(".html")
+    m = prepared.metrics
+    work = Path(tempfile.mkdtemp(prefix=f"dso-scenarios-{prepared.dso}-"))
+    try:
+        handoff = write_prepared(work, dataset=dataset, metrics=m, scenarios=prepared.scenarios)
+        parameters: dict[str, Any] = {
+            "dso_dir": str(prepared.dso_dir),
+            "prepared": str(handoff),
+            "interactive": False,
+            **notebook_parameters(prepared.params),
+        }
+        if scenarios_file is not None:
+            parameters["scenarios_file"] = str(Path(scenarios_file).resolve())
+        if term_months is not None:
+            parameters["term_months"] = int(term_months)
+        executed = work / out.name
+        try:
+            nb = execute_notebook(
+                SCENARIOS_NOTEBOOK.path(), executed, parameters, cell_timeout, km=start_kernel()
+            )
+        except Exception as exc:  # noqa: BLE001 - one line, the failed notebook kept
+            failed = None
+            if executed.is_file():
+                failed = out.with_name(out.stem + ".failed.ipynb")
+                shutil.copyfile(executed, failed)
+            raise StageFailed(Stage.NOTEBOOK, error_line(exc), failed) from exc
+        try:
+            staged_html = export_html(
+                nb, work / html.name, title=f"Negotiation scenarios: {m.display_name}"
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise StageFailed(Stage.HTML, error_line(exc)) from exc
+        for src, dst in ((executed, out), (staged_html, html)):
+            tmp = dst.with_name(f".{dst.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        return out, html
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
