@@ -775,20 +775,6 @@ def top_asks(results: Sequence[DsoMetrics], per_dso: int = 3) -> pd.DataFrame:
     return df[[c for c in cols if c in df.columns]]
 
 
-def show_negotiation_scenarios(m: DsoMetrics, dso_dir: str | Path, prepared: str | None) -> None:
-    """The renewal report's "Negotiation scenarios" section (M8).
-
-    Always the two built-in scenarios, plus the DSO's scenarios file when it has
-    one: the comparison the pipeline handed off (the workbook's Scenarios sheet
-    and ``dso-analytics scenarios`` show the same figures); run by hand, computed
-    on ``m``'s parameters.  Table, reading, cumulative cost, tornados, clause
-    scores, savings grid and notes (:func:`.scenario_view.show_scenarios`).
-    """
-    from dso_analytics.reporting import scenario_view as sv
-
-    sv.show_scenarios(sv.report_comparison(str(dso_dir), prepared, metrics=m), m.currency)
-
-
 # ---------------------------------------------------------------------------
 # From findings to action (HTML built by dso_analytics.reporting.actions)
 # ---------------------------------------------------------------------------
