@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dso_analytics import __version__
 from dso_analytics.errors import DsoError, ValidationFailed, printable
+from dso_analytics.stages import CALENDAR_FILE, LETTERS_DIR
 from dso_analytics.words import plural
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ def _add_action_parsers(sub: Any) -> None:
     p.add_argument(
         "--out",
         metavar="FILE.ics",
-        help="default: reports/<dso>/renewal-deadlines.ics (--all: reports/portfolio/...)",
+        help=f"default: reports/<dso>/{CALENDAR_FILE} (--all: reports/portfolio/...)",
     )
     p.add_argument(
         "--remind",
@@ -173,7 +174,7 @@ def _add_action_parsers(sub: Any) -> None:
 
     p = sub.add_parser("letters", help="write credit-claim and notice letters (.docx)")
     p.add_argument("dso_dir", metavar="DSO_DIR")
-    p.add_argument("--out", metavar="DIR", help="default: reports/<dso>/letters/")
+    p.add_argument("--out", metavar="DIR", help=f"default: reports/<dso>/{LETTERS_DIR}/")
     p.add_argument(
         "--horizon",
         type=int,
@@ -459,9 +460,7 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
     else:
-        out = (
-            Path("reports") / ("portfolio" if args.all else dirs[0].name) / "renewal-deadlines.ics"
-        )
+        out = Path("reports") / ("portfolio" if args.all else dirs[0].name) / CALENDAR_FILE
     name = "Renewal deadlines: " + (
         "portfolio" if args.all else (loaded[0].m.display_name if loaded else "")
     )
@@ -480,7 +479,7 @@ def _cmd_letters(args: argparse.Namespace) -> int:
         raise DsoError("--horizon: must be 0 or more days")
     d = _existing_dir(args.dso_dir)
     x = load(d, _params(args, d), use_cache=not args.no_cache)
-    out = Path(args.out) if args.out else Path("reports") / d.name / "letters"
+    out = Path(args.out) if args.out else Path("reports") / d.name / LETTERS_DIR
     paths = render_letters(x, out, horizon_days=args.horizon)
     for p in paths:
         print(f"wrote {p}")
