@@ -321,8 +321,14 @@ def table_html(
     pct: Iterable[str] = (),
     currency: str = "USD",
     max_rows: int = 60,
+    fit: bool = False,
 ) -> str:
-    """Return ``df`` as an escaped HTML table with money/percent/date columns formatted."""
+    """Return ``df`` as an escaped HTML table with money/percent/date columns formatted.
+
+    ``fit``: a table of figures (class ``dso-fit``): every cell but the first of a row
+    stays on one line, right-aligned, and the headers wrap, so a wide table of
+    numbers fits the page instead of breaking dates and amounts.
+    """
     view = df.head(max_rows).copy()
     money, pct = set(money), set(pct)
     for c in view.columns:
@@ -336,7 +342,8 @@ def table_html(
         elif not pd.api.types.is_numeric_dtype(s.dtype) and c not in _VERBATIM:
             view[c] = [code_value(v) for v in s]  # service codes, check names -> labels
     view.columns = [column_label(str(c)) for c in view.columns]
-    out = view.to_html(index=False, escape=True, na_rep="", classes="dso-table", border=0)
+    classes = "dso-table dso-fit" if fit else "dso-table"
+    out = view.to_html(index=False, escape=True, na_rep="", classes=classes, border=0)
     if len(df) > max_rows:
         out += f'<p class="dso-more">{len(df) - max_rows} more rows in the workbook.</p>'
     return out
@@ -731,20 +738,56 @@ PORTFOLIO_MONEY = (
     "onboarding_contractual_overspend", "onboarding_target_overspend", "asks_impact_12m",
 )  # fmt: skip
 
+#: the money columns of the side-by-side table in the overview HTML (the workbook has all
+#: of :data:`PORTFOLIO_MONEY`, the spend all-time to as-of too, and each DSO's top ask)
+PORTFOLIO_TABLE_MONEY = tuple(c for c in PORTFOLIO_MONEY if c != "spend_all_time")
+
+
+def portfolio_table_view(side: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The side-by-side table as the overview shows it, and the sentence above it.
+
+    One row per DSO ("DSO" = its name), the money columns of
+    :data:`PORTFOLIO_TABLE_MONEY` with their headline labels (each with its window),
+    clause and leverage scores, the nearest notice deadline and its agreement, then
+    the "Portfolio total" row (:func:`metrics.portfolio_totals`).  When every DSO has
+    the same as-of date, the sentence states it and the table leaves the column out.
+
+    Parameters
+    ----------
+    side : DataFrame
+        From :func:`portfolio_table`.
+
+    Returns
+    -------
+    (DataFrame, str or None)
+    """
+    dates = sorted({f"{d:%Y-%m-%d}" for d in side["as_of"].dropna()})
+    one_date = len(dates) == 1
+    cols = ["display_name", *([] if one_date else ["as_of"]), *PORTFOLIO_TABLE_MONEY,
+            "clause_score", "leverage_score", "nearest_notice_deadline",
+            "nearest_notice_agreement"]  # fmt: skip
+    t = side[[c for c in cols if c in side.columns]].copy()
+    total = {"display_name": "Portfolio total"} | {
+        k: v for k, v in portfolio_totals(side).items() if k in PORTFOLIO_TABLE_MONEY
+    }
+    t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
+    # scores are the DSOs' own: the total row leaves them blank (not "unknown")
+    t["clause_score"] = [fmt_pct(v) for v in t["clause_score"][:-1]] + [""]
+    t = t.rename(columns={"display_name": "DSO", **{c: LABELS[c] for c in PORTFOLIO_TABLE_MONEY}})
+    note = f"Every DSO's figures are as of {dates[0]}." if one_date else None
+    return t, note
+
 
 def show_portfolio_table(side: pd.DataFrame) -> None:
     """Display the side-by-side table of :func:`portfolio_table` with its total row.
 
-    Money columns carry the headline labels (with their window); the last row
-    is :func:`metrics.portfolio_totals` (the sum of the DSOs' figures).
+    Laid out by :func:`portfolio_table_view`; a table of figures that fits the page
+    (``fit``: amounts and dates on one line, headers wrapped).
     """
-    cols = ["display_name", "as_of", *PORTFOLIO_MONEY, "clause_score", "leverage_score",
-            "nearest_notice_deadline", "nearest_notice_agreement", "top_ask"]  # fmt: skip
-    t = side[[c for c in cols if c in side.columns]].copy()
-    total = {"display_name": "Portfolio total", **portfolio_totals(side)}
-    t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
-    t = t.rename(columns={c: LABELS[c] for c in PORTFOLIO_MONEY})
-    show_table(t, money=[LABELS[c] for c in PORTFOLIO_MONEY], pct=["clause_score"])
+    t, note = portfolio_table_view(side)
+    if note:
+        say(note)
+    show_table(t, money=[LABELS[c] for c in PORTFOLIO_TABLE_MONEY], max_rows=len(t), fit=True)
 
 
 def interpret_portfolio_scores(side: pd.DataFrame) -> str:
