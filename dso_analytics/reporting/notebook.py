@@ -738,9 +738,9 @@ PORTFOLIO_MONEY = (
     "onboarding_contractual_overspend", "onboarding_target_overspend", "asks_impact_12m",
 )  # fmt: skip
 
-#: the money columns of the side-by-side table in the overview HTML (the workbook has all
-#: of :data:`PORTFOLIO_MONEY`, the spend all-time to as-of too, and each DSO's top ask)
-PORTFOLIO_TABLE_MONEY = tuple(c for c in PORTFOLIO_MONEY if c != "spend_all_time")
+#: the money columns of the side-by-side table in the overview HTML (every headline money
+#: figure: one figure everywhere; each DSO's top ask is in the asks section and the workbook)
+PORTFOLIO_TABLE_MONEY = PORTFOLIO_MONEY
 
 
 def portfolio_table_view(side: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:

@@ -100,7 +100,7 @@ def test_portfolio_table_view_is_a_table_of_figures_that_fits():
     # one as-of date (2026-06-30): said once above the table, not a column
     assert note == "Every DSO's figures are as of 2026-06-30."
     assert list(t.columns) == [
-        "DSO", "Spend (T12M)", "Add-on charges (T12M)", "Credits to claim (all-time to as-of)",
+        "DSO", "Spend (T12M)", "Spend (all-time to as-of)", "Add-on charges (T12M)", "Credits to claim (all-time to as-of)",
         "Onboarding billed above contract (all-time to as-of)",
         "Onboarding overspend vs target cap (all-time to as-of)",
         "Negotiation asks (next 12 months)", "clause_score", "leverage_score",
