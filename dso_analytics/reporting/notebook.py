@@ -748,9 +748,9 @@ def portfolio_table_view(side: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
 
     One row per DSO ("DSO" = its name), the money columns of
     :data:`PORTFOLIO_TABLE_MONEY` with their headline labels (each with its window),
-    clause and leverage scores, the nearest notice deadline and its agreement, then
+    clause and leverage scores, the nearest notice deadline with its agreement, then
     the "Portfolio total" row (:func:`metrics.portfolio_totals`).  When every DSO has
-    the same as-of date, the sentence states it and the table leaves the column out.
+    the same as-of date, the sentence states it; otherwise each DSO's name says it.
 
     Parameters
     ----------
@@ -763,16 +763,24 @@ def portfolio_table_view(side: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """
     dates = sorted({f"{d:%Y-%m-%d}" for d in side["as_of"].dropna()})
     one_date = len(dates) == 1
-    cols = ["display_name", *([] if one_date else ["as_of"]), *PORTFOLIO_TABLE_MONEY,
-            "clause_score", "leverage_score", "nearest_notice_deadline",
-            "nearest_notice_agreement"]  # fmt: skip
+    cols = ["display_name", *PORTFOLIO_TABLE_MONEY, "clause_score", "leverage_score"]
     t = side[[c for c in cols if c in side.columns]].copy()
+    if not one_date:
+        t["display_name"] = [f"{n}, as of {fmt_date(d)}" for n, d in zip(side["display_name"],
+                                                                      side["as_of"], strict=True)]  # fmt: skip
+    t["nearest_notice_deadline"] = [
+        "" if _missing(d) else fmt_date(d) + ("" if _missing(a) or not a else f", {a}")
+        for d, a in zip(side["nearest_notice_deadline"], side["nearest_notice_agreement"],
+                        strict=True)
+    ]  # fmt: skip
     total = {"display_name": "Portfolio total"} | {
         k: v for k, v in portfolio_totals(side).items() if k in PORTFOLIO_TABLE_MONEY
     }
     t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
-    # scores are the DSOs' own: the total row leaves them blank (not "unknown")
+    # scores and deadlines are the DSOs' own: the total row leaves them blank (not "unknown")
     t["clause_score"] = [fmt_pct(v) for v in t["clause_score"][:-1]] + [""]
+    t["leverage_score"] = [("" if _missing(v) else f"{float(v):.1f}") for v in t["leverage_score"]]
+    t["nearest_notice_deadline"] = t["nearest_notice_deadline"].fillna("")
     t = t.rename(columns={"display_name": "DSO", **{c: LABELS[c] for c in PORTFOLIO_TABLE_MONEY}})
     note = f"Every DSO's figures are as of {dates[0]}." if one_date else None
     return t, note

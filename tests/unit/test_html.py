@@ -100,11 +100,12 @@ def test_portfolio_table_view_is_a_table_of_figures_that_fits():
     # one as-of date (2026-06-30): said once above the table, not a column
     assert note == "Every DSO's figures are as of 2026-06-30."
     assert list(t.columns) == [
-        "DSO", "Spend (T12M)", "Spend (all-time to as-of)", "Add-on charges (T12M)", "Credits to claim (all-time to as-of)",
+        "DSO", "Spend (T12M)", "Spend (all-time to as-of)", "Add-on charges (T12M)",
+        "Credits to claim (all-time to as-of)",
         "Onboarding billed above contract (all-time to as-of)",
         "Onboarding overspend vs target cap (all-time to as-of)",
         "Negotiation asks (next 12 months)", "clause_score", "leverage_score",
-        "nearest_notice_deadline", "nearest_notice_agreement",
+        "nearest_notice_deadline",
     ]  # fmt: skip
     assert list(t["DSO"]) == ["Alpha", "Beta", "Portfolio total"]
     # make_metrics: asks 3,050 (next 12 months) per DSO -> 6,100 in the total row
@@ -112,7 +113,9 @@ def test_portfolio_table_view_is_a_table_of_figures_that_fits():
     assert list(t["clause_score"]) == ["24%", "24%", ""]  # 8 of 33 checks passed; no total
     html = rn.table_html(t, money=["Negotiation asks (next 12 months)"], fit=True)
     assert 'class="dataframe dso-table dso-fit"' in html and "$6,100.00" in html
+    assert list(t["nearest_notice_deadline"]) == ["2026-10-03, AG-1", "2026-10-03, AG-1", ""]
     # two as-of dates: the column is back, no sentence
     later = dataclasses.replace(b, as_of=b.as_of.replace(month=7))
     t2, note2 = rn.portfolio_table_view(compute_portfolio([a, later]))
-    assert note2 is None and "as_of" in t2.columns
+    assert note2 is None and "as_of" not in t2.columns  # each DSO's name says its date
+    assert list(t2["DSO"][:2]) == ["Alpha, as of 2026-06-30", "Beta, as of 2026-07-30"]
