@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dso_analytics import __version__
 from dso_analytics.errors import DsoError, ValidationFailed, printable
+from dso_analytics.stages import CALENDAR_FILE, LETTERS_DIR
 from dso_analytics.words import plural
 
 if TYPE_CHECKING:
@@ -98,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenarios", metavar="FILE", help="scenarios file (default: the DSO's own)")
     p.add_argument("--term-months", type=int, metavar="N", help="length of the modelled term")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--notebook",
+        metavar="OUT.ipynb",
+        help="also render the negotiation scenarios notebook (and OUT.html beside it)",
+    )
     p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
     _add_param_options(p)
 
@@ -155,7 +161,7 @@ def _add_action_parsers(sub: Any) -> None:
     p.add_argument(
         "--out",
         metavar="FILE.ics",
-        help="default: reports/<dso>/renewal-deadlines.ics (--all: reports/portfolio/...)",
+        help=f"default: reports/<dso>/{CALENDAR_FILE} (--all: reports/portfolio/...)",
     )
     p.add_argument(
         "--remind",
@@ -168,7 +174,7 @@ def _add_action_parsers(sub: Any) -> None:
 
     p = sub.add_parser("letters", help="write credit-claim and notice letters (.docx)")
     p.add_argument("dso_dir", metavar="DSO_DIR")
-    p.add_argument("--out", metavar="DIR", help="default: reports/<dso>/letters/")
+    p.add_argument("--out", metavar="DIR", help=f"default: reports/<dso>/{LETTERS_DIR}/")
     p.add_argument(
         "--horizon",
         type=int,
@@ -319,6 +325,12 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     dso_dir = _existing_dir(args.dso_dir)
     if args.term_months is not None and not 1 <= args.term_months <= 120:
         raise DsoError("--term-months must be between 1 and 120")
+    if args.notebook is not None:
+        nb_out = Path(args.notebook)
+        if nb_out.suffix.lower() != ".ipynb" or not nb_out.parent.is_dir():
+            raise DsoError(
+                f"{args.notebook}: --notebook names an .ipynb file in an existing folder"
+            )
     params = _params(args, dso_dir)
     ds = load_dso(dso_dir, params=params, use_cache=not args.no_cache)
     m = compute_metrics(ds, params)
@@ -332,7 +344,44 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         print(format_comparison_table(cmp))
     for problem in found.problems:
         print(str(problem), file=sys.stderr)
+    if args.notebook:
+        rendered = _scenarios_notebook(args, dso_dir, params, ds, m, cmp, found)
+        if not rendered:
+            return 1
     return 0 if found.ok and cmp.ok else 1
+
+
+def _scenarios_notebook(
+    args: argparse.Namespace, dso_dir: Path, params: Any, ds: Any, m: Any, cmp: Any, found: Any
+) -> bool:
+    """Render the negotiation scenarios notebook on the comparison just printed (one figure)."""
+    from dataclasses import replace
+
+    from dso_analytics.stages import (
+        Prepared,
+        StageFailed,
+        ValidationSummary,
+        render_scenarios_notebook,
+    )
+
+    # the notebook lists the file's problems (the CLI printed them on stderr)
+    shown = replace(cmp, notes=[*cmp.notes, *(str(p) for p in found.problems)])
+    prepared = Prepared(
+        dso=dso_dir.resolve().name, dso_dir=dso_dir.resolve(), params=params, metrics=m,
+        validation=ValidationSummary(ok=True, errors=0, warnings=0), sources=(),
+        scenarios=shown,
+    )  # fmt: skip
+    try:
+        ipynb, html = render_scenarios_notebook(
+            prepared, args.notebook, scenarios_file=args.scenarios,
+            term_months=args.term_months, dataset=ds,
+        )  # fmt: skip
+    except StageFailed as exc:
+        kept = f" (kept {exc.failed_notebook})" if exc.failed_notebook else ""
+        print(f"{args.notebook}: {exc.stage} failed: {exc.error}{kept}", file=sys.stderr)
+        return False
+    print(f"wrote {ipynb}\nwrote {html}", file=sys.stderr)
+    return True
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -411,9 +460,7 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
     else:
-        out = (
-            Path("reports") / ("portfolio" if args.all else dirs[0].name) / "renewal-deadlines.ics"
-        )
+        out = Path("reports") / ("portfolio" if args.all else dirs[0].name) / CALENDAR_FILE
     name = "Renewal deadlines: " + (
         "portfolio" if args.all else (loaded[0].m.display_name if loaded else "")
     )
@@ -432,7 +479,7 @@ def _cmd_letters(args: argparse.Namespace) -> int:
         raise DsoError("--horizon: must be 0 or more days")
     d = _existing_dir(args.dso_dir)
     x = load(d, _params(args, d), use_cache=not args.no_cache)
-    out = Path(args.out) if args.out else Path("reports") / d.name / "letters"
+    out = Path(args.out) if args.out else Path("reports") / d.name / LETTERS_DIR
     paths = render_letters(x, out, horizon_days=args.horizon)
     for p in paths:
         print(f"wrote {p}")

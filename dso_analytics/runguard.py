@@ -331,7 +331,8 @@ def publish_files(folder: Path, files: Mapping[str, Path], owned: Iterable[str])
     folder : Path
         ``OUT/<slug>``.
     files : mapping of str to Path
-        Final name -> finished file (anywhere, e.g. a temporary work folder).
+        Final name -> finished file or folder (anywhere, e.g. a temporary work
+        folder); a folder is copied whole.
     owned : iterable of str
         Every name this kind of run writes into ``folder``.
     """
@@ -340,7 +341,10 @@ def publish_files(folder: Path, files: Mapping[str, Path], owned: Iterable[str])
     try:
         os.chmod(staged, 0o777 & ~_umask())  # readable like any folder the user creates
         for name, src in files.items():
-            shutil.copyfile(src, staged / name)
+            if Path(src).is_dir():
+                shutil.copytree(src, staged / name)
+            else:
+                shutil.copyfile(src, staged / name)
         publish_folder(staged, folder, owned)
     finally:
         shutil.rmtree(staged, ignore_errors=True)

@@ -6,8 +6,8 @@
   Great Expectations is imported at most once per batch.
 * :func:`render` ``(prepared, template, out) -> Artifacts``: execute the report
   notebook on the prepared metrics (the kernel neither validates nor recomputes),
-  export the offline HTML and write the workbook into a staging folder, then move
-  them into ``out`` only when all of them exist.  :func:`render_portfolio` does
+  export the offline HTML, write the workbook, the calendar and the letters into a
+  staging folder, then move them into ``out`` only when all of them exist.  :func:`render_portfolio` does
   the same for the portfolio overview from several :class:`Prepared`.
 
 Both stages are plain functions on picklable dataclasses, so any runner (a local
@@ -65,14 +65,20 @@ class Template:
     notebook: str  # file name in ``dso_analytics/notebooks/``
     stem: str  # outputs: ``<stem>.html``, ``<stem>.xlsx``, ``<stem>.ipynb``
     brief: bool = False  # also the one-page ``renewal-brief.pdf`` (needs Chromium)
+    calendar: bool = False  # also the deadlines calendar :data:`CALENDAR_FILE` (.ics)
+    letters: bool = False  # also the claim and notice letters in :data:`LETTERS_DIR`
 
     def path(self) -> Path:
         """The template notebook on disk (see :func:`template_path`)."""
         return template_path(self.notebook)
 
 
-DSO_REPORT = Template("renewal_leverage.ipynb", "renewal-leverage", brief=True)
-PORTFOLIO_REPORT = Template("portfolio_overview.ipynb", "portfolio-overview", brief=True)
+DSO_REPORT = Template(
+    "renewal_leverage.ipynb", "renewal-leverage", brief=True, calendar=True, letters=True
+)
+PORTFOLIO_REPORT = Template(
+    "portfolio_overview.ipynb", "portfolio-overview", brief=True, calendar=True
+)
 
 
 def template_path(name: str) -> Path:
@@ -130,6 +136,8 @@ class Artifacts:
     xlsx: Path
     ipynb: Path
     pdf: Path | None = None  # the one-page renewal brief, when Chromium is installed
+    ics: Path | None = None  # the deadlines calendar the report links
+    letters: tuple[Path, ...] = ()  # claim and notice letters (.docx)
 
 
 class Stage(StrEnum):
@@ -142,6 +150,7 @@ class Stage(StrEnum):
     NOTEBOOK = "notebook"  # executing the report template
     HTML = "html"
     WORKBOOK = "workbook"
+    ACTIONS = "calendar and letters"  # the deadlines calendar (.ics) and the letters (.docx)
     BRIEF = "brief"  # the one-page renewal brief (pdf)
     PUBLISH = "publish"  # moving the finished outputs into place
     PORTFOLIO = "portfolio"  # the portfolio overview has nothing to show
@@ -196,11 +205,14 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
     summary = ValidationSummary(
         ok=report.ok, errors=len(report.errors), warnings=len(report.warnings)
     )
+    from dso_analytics.actions.deadlines import attach_deadlines
     from dso_analytics.ingest.scenarios import dso_scenarios
     from dso_analytics.metrics import compute_metrics
 
     try:
-        metrics = compute_metrics(report.dataset, params)
+        ds = report.dataset
+        # the deadlines once, here: calendar, letters, HTML and workbook all read them
+        metrics = attach_deadlines(compute_metrics(ds, params), ds.agreements, ds.locations)
         scenarios = dso_scenarios(report.dataset, metrics)[0]
     except DsoError as exc:
         raise StageFailed(Stage.METRICS, error_line(exc)) from exc
@@ -426,7 +438,14 @@ def error_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------
 # Publishing outputs
 # ---------------------------------------------------------------------------
+#: The deadlines calendar beside a report (the report links it by this name).
+CALENDAR_FILE = "renewal-deadlines.ics"
+#: The folder of claim and notice letters beside a DSO's report.
+LETTERS_DIR = "letters"
+
+
 def _final_paths(folder: Path, template: Template) -> dict[str, Path]:
+    """Every name a report of ``template`` owns in ``folder`` (the one place for them)."""
     stem = template.stem
     finals = {
         "html": folder / f"{stem}.html",
@@ -438,6 +457,10 @@ def _final_paths(folder: Path, template: Template) -> dict[str, Path]:
         from dso_analytics.reporting.brief import BRIEF_NAME
 
         finals["pdf"] = folder / BRIEF_NAME
+    if template.calendar:
+        finals["ics"] = folder / CALENDAR_FILE
+    if template.letters:
+        finals["letters"] = folder / LETTERS_DIR
     return finals
 
 
@@ -447,10 +470,16 @@ def _move_into_place(finals: Mapping[str, Path], staged: Mapping[str, Path]) -> 
     or this one, never a mix; a stale ``failed`` notebook (or brief) goes with the previous set."""
     from dso_analytics.runguard import publish_files
 
-    files = {finals[k].name: staged[k] for k in staged}  # ipynb, xlsx, html (and the brief pdf)
+    # ipynb, xlsx, html (and the brief pdf, the calendar, the letters folder)
+    files = {finals[k].name: staged[k] for k in staged}
     publish_files(finals["html"].parent, files, [p.name for p in finals.values()])
     pdf = finals["pdf"] if "pdf" in staged else None
-    return Artifacts(html=finals["html"], xlsx=finals["xlsx"], ipynb=finals["ipynb"], pdf=pdf)
+    ics = finals["ics"] if "ics" in staged else None
+    letters: tuple[Path, ...] = ()
+    if "letters" in staged:
+        letters = tuple(finals["letters"] / p.name for p in sorted(staged["letters"].iterdir()))
+    return Artifacts(html=finals["html"], xlsx=finals["xlsx"], ipynb=finals["ipynb"], pdf=pdf,
+                     ics=ics, letters=letters)  # fmt: skip
 
 
 def _keep_failed(finals: Mapping[str, Path], executed: Path) -> Path | None:
@@ -497,6 +526,24 @@ def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path,
 # ---------------------------------------------------------------------------
 # render
 # ---------------------------------------------------------------------------
+def _write_actions(m: DsoMetrics, work: Path, template: Template) -> dict[str, Path]:
+    """Write the calendar and the letters of one DSO into the staging folder ``work``."""
+    if not (template.calendar or template.letters):
+        return {}
+    from dso_analytics.actions.render import write_report_actions
+
+    written = write_report_actions(
+        m, work, calendar_file=CALENDAR_FILE if template.calendar else None,
+        letters_dir=LETTERS_DIR if template.letters else None,
+    )  # fmt: skip
+    staged: dict[str, Path] = {}
+    if written["ics"] is not None:
+        staged["ics"] = written["ics"]
+    if written["letters"]:
+        staged["letters"] = work / LETTERS_DIR
+    return staged
+
+
 def render(
     prepared: Prepared,
     template: Template,
@@ -514,7 +561,9 @@ def render(
     template : Template
         Usually :data:`DSO_REPORT`.
     out : str or Path
-        The DSO's output folder; gets ``<stem>.{html,xlsx,ipynb}``.
+        The DSO's output folder; gets ``<stem>.{html,xlsx,ipynb}``, the brief, the
+        calendar :data:`CALENDAR_FILE` and the letters in :data:`LETTERS_DIR` (as the
+        template says), published as one set.
     cell_timeout, timeout : int
         Seconds per notebook cell / for the whole report.
 
@@ -525,7 +574,8 @@ def render(
     Raises
     ------
     StageFailed
-        With the stage (``notebook``, ``html``, ``workbook``, ``publish``) and one
+        With the stage (:class:`Stage`: ``notebook``, ``html``, ``workbook``,
+        ``calendar and letters``, ``brief``, ``publish``) and one
         line; no finished-looking output is left, the executed notebook is kept
         as ``<stem>.failed.ipynb``.
     """
@@ -573,6 +623,8 @@ def render(
                     scenarios=prepared.scenarios,
                 )
                 staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
+                state["stage"] = Stage.ACTIONS
+                staged.update(_write_actions(m, work, template))
                 state["stage"] = Stage.BRIEF
                 from dso_analytics.reporting.brief import BRIEF_NAME, brief_available, write_brief
 
@@ -652,6 +704,11 @@ def render_portfolio(
                 state["stage"] = Stage.HTML
                 html = export_html(nb, work / f"{template.stem}.html", title="Portfolio overview")
                 staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
+                state["stage"] = Stage.ACTIONS
+                if template.calendar:
+                    from dso_analytics.actions.render import write_portfolio_calendar
+
+                    staged["ics"] = write_portfolio_calendar(results, work / CALENDAR_FILE)
                 state["stage"] = Stage.BRIEF
                 from dso_analytics.reporting.brief import (
                     BRIEF_NAME,
@@ -665,3 +722,103 @@ def render_portfolio(
             return _move_into_place(_final_paths(out, template), staged)
         finally:
             stop_kernel(km)
+
+
+# ---------------------------------------------------------------------------
+# The negotiation scenarios notebook (``dso-analytics scenarios --notebook``)
+# ---------------------------------------------------------------------------
+#: The M8 notebook: static when rendered (sliders only in JupyterLab).
+SCENARIOS_NOTEBOOK = Template("negotiation_scenarios.ipynb", "negotiation-scenarios")
+
+
+def render_scenarios_notebook(
+    prepared: Prepared,
+    out: str | Path,
+    *,
+    scenarios_file: str | Path | None = None,
+    term_months: int | None = None,
+    dataset: Any = None,
+    cell_timeout: int = 600,
+) -> tuple[Path, Path]:
+    """Execute the negotiation scenarios notebook on a comparison already made.
+
+    The kernel reads ``prepared.metrics`` and ``prepared.scenarios`` from the
+    hand-off (:func:`~dso_analytics.reporting.notebook.write_prepared`): it
+    neither validates nor recomputes, so the notebook shows the figures the
+    caller printed.  Writes ``out`` (the executed ``.ipynb``) and the offline
+    HTML next to it (same name, ``.html``).
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Its ``scenarios`` is the comparison to show.
+    out : str or Path
+        The executed notebook to write (``*.ipynb``; its folder must exist).
+    scenarios_file, term_months : optional
+        Recorded as notebook parameters, so the notebook re-run by hand in
+        JupyterLab compares the same scenarios.
+    dataset : DsoDataset, optional
+        The validated dataset (the sliders of a re-run need it).
+    cell_timeout : int
+        Seconds per cell.
+
+    Returns
+    -------
+    (Path, Path)
+        The executed notebook and the HTML.
+
+    Raises
+    ------
+    DsoError
+        When ``out`` is not an ``.ipynb`` path in an existing folder (exit 2).
+    StageFailed
+        When a cell fails (the executed notebook is kept as ``*.failed.ipynb``).
+    """
+    from dso_analytics.reporting.html import export_html
+    from dso_analytics.reporting.notebook import write_prepared
+    from dso_analytics.standards import notebook_parameters
+
+    out = Path(out)
+    if out.suffix.lower() != ".ipynb":
+        raise DsoError(f"{out}: --notebook names the .ipynb file to write")
+    if not out.parent.is_dir():
+        raise DsoError(f"{out.parent}: no such folder (for {out.name})")
+    html = out.with_suffix(".html")
+    m = prepared.metrics
+    work = Path(tempfile.mkdtemp(prefix=f"dso-scenarios-{prepared.dso}-"))
+    try:
+        handoff = write_prepared(work, dataset=dataset, metrics=m, scenarios=prepared.scenarios)
+        parameters: dict[str, Any] = {
+            "dso_dir": str(prepared.dso_dir),
+            "prepared": str(handoff),
+            "interactive": False,
+            **notebook_parameters(prepared.params),
+        }
+        if scenarios_file is not None:
+            parameters["scenarios_file"] = str(Path(scenarios_file).resolve())
+        if term_months is not None:
+            parameters["term_months"] = int(term_months)
+        executed = work / out.name
+        try:
+            nb = execute_notebook(
+                SCENARIOS_NOTEBOOK.path(), executed, parameters, cell_timeout, km=start_kernel()
+            )
+        except Exception as exc:  # noqa: BLE001 - one line, the failed notebook kept
+            failed = None
+            if executed.is_file():
+                failed = out.with_name(out.stem + ".failed.ipynb")
+                shutil.copyfile(executed, failed)
+            raise StageFailed(Stage.NOTEBOOK, error_line(exc), failed) from exc
+        try:
+            staged_html = export_html(
+                nb, work / html.name, title=f"Negotiation scenarios: {m.display_name}"
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise StageFailed(Stage.HTML, error_line(exc)) from exc
+        for src, dst in ((executed, out), (staged_html, html)):
+            tmp = dst.with_name(f".{dst.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        return out, html
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -298,6 +298,53 @@ def compute_deadlines(
     return out[list(DEADLINE_COLUMNS)]
 
 
+def attach_deadlines(
+    m: DsoMetrics, agreements: pd.DataFrame, locations: pd.DataFrame
+) -> DsoMetrics:
+    """Return ``m`` with its deadlines computed once (``DsoMetrics.deadlines``).
+
+    Called where a DSO is prepared (:func:`dso_analytics.stages.prepare`, the
+    CLI's action commands, a notebook run outside the pipeline); every output
+    then reads :func:`deadlines_of`, never computes its own.
+
+    Parameters
+    ----------
+    m : DsoMetrics
+    agreements, locations : DataFrame
+        The DSO's typed tables (see :func:`compute_deadlines`).
+
+    Returns
+    -------
+    DsoMetrics
+        A shallow copy of ``m`` with ``deadlines`` set.
+    """
+    import dataclasses
+
+    return dataclasses.replace(m, deadlines=compute_deadlines(m, agreements, locations))
+
+
+def deadlines_of(m: DsoMetrics) -> pd.DataFrame:
+    """The deadlines computed when ``m`` was prepared (:func:`attach_deadlines`).
+
+    Parameters
+    ----------
+    m : DsoMetrics
+
+    Returns
+    -------
+    DataFrame
+        :data:`DEADLINE_COLUMNS`.
+
+    Raises
+    ------
+    ValueError
+        ``m`` was not prepared with its deadlines (a programming error).
+    """
+    if m.deadlines is None:
+        raise ValueError(f"{m.dso}: deadlines were not computed (attach_deadlines)")
+    return m.deadlines
+
+
 def describe(row: pd.Series, currency: str = "USD") -> list[tuple[str, str]]:
     """The labelled facts of one deadline, in reading order (calendar, letters).
 
@@ -353,9 +400,11 @@ __all__ = [
     "NOTICE_METHOD_FALLBACK",
     "agreement_locations",
     "ask_keys",
+    "attach_deadlines",
     "compute_deadlines",
     "credit_lines",
     "credits_by_agreement",
+    "deadlines_of",
     "describe",
     "effective_notice_deadline",
     "notice_methods",

@@ -35,6 +35,7 @@ import pandas as pd
 
 from dso_analytics.actions.deadlines import NOTICE, TERM_END, credit_lines
 from dso_analytics.metrics.result import DsoMetrics
+from dso_analytics.words import plural
 
 DEFAULT_HORIZON_DAYS = 120
 _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -201,6 +202,7 @@ def write_claim_letters(m: DsoMetrics, out_dir: str | Path) -> list[Path]:
         doc.add_heading("Credit claim: charges our agreement does not allow", 1)
         doc.add_paragraph("Dear [Provider contact name],")
         first, last = _day(lines["invoice_date"].min()), _day(lines["invoice_date"].max())
+        n_agreements = lines["governing_agreement_id"].astype(str).nunique()
         kinds = set(lines["kind"].astype(str)) if "kind" in lines.columns else set()
         what = []
         if kinds - {"billed_above_contract"} or not kinds:
@@ -210,8 +212,9 @@ def write_claim_letters(m: DsoMetrics, out_dir: str | Path) -> list[Path]:
         doc.add_paragraph(
             text(
                 f"Our review of your invoices to {m.display_name} up to {as_of} found "
-                f"{len(lines)} invoice line(s), dated {first} to {last}, charged contrary to our "
-                f"agreement(s) with you: {' and '.join(what)}. We ask you to credit the amount "
+                f"{plural(len(lines), 'invoice line')}, dated {first} to {last}, charged contrary "
+                f"to our {'agreements' if n_agreements > 1 else 'agreement'} with you: "
+                f"{' and '.join(what)}. We ask you to credit the amount "
                 "below. The appendix lists every line, with the clause it contradicts."
             )
         )

@@ -549,6 +549,9 @@ def compute_negotiation_status(
     cur = asks.set_index("ask_key")["estimate"] if len(asks) else pd.Series(dtype=float)
     known = per["ask_key"].isin(cur.index)
     per.loc[known, "estimate"] = per.loc[known, "ask_key"].map(cur)
+    if len(asks) and "estimate_window" in asks.columns:  # each estimate with its window
+        window = asks.set_index("ask_key")["estimate_window"]
+        per.loc[known, "estimate_window"] = per.loc[known, "ask_key"].map(window)
 
     def total(s: pd.Series) -> float:
         return round(int(np.round(s.fillna(0).to_numpy(float) * 100).sum()) / 100, 2)

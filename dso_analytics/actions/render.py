@@ -14,10 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from dso_analytics.actions.deadlines import NOTICE, compute_deadlines
+from dso_analytics.actions.deadlines import NOTICE, attach_deadlines, deadlines_of
 from dso_analytics.dataset import DsoDataset
 from dso_analytics.errors import UnsafePathError
 from dso_analytics.metrics.result import DsoMetrics
+from dso_analytics.words import plural
 
 
 @dataclass
@@ -50,7 +51,7 @@ def load(dso_dir: Path, params: Any, use_cache: bool = True) -> Loaded:
     from dso_analytics.validation import load_dso
 
     ds = load_dso(dso_dir, params=params, use_cache=use_cache)
-    return Loaded(ds, compute_metrics(ds, params))
+    return Loaded(ds, attach_deadlines(compute_metrics(ds, params), ds.agreements, ds.locations))
 
 
 def inside(path: Path, root: Path) -> Path:
@@ -88,7 +89,7 @@ def render_calendar(
     """
     from dso_analytics.actions.calendar import write_calendar
 
-    frames = [compute_deadlines(x.m, x.ds.agreements, x.ds.locations) for x in loaded]
+    frames = [deadlines_of(x.m) for x in loaded]
     dl = pd.concat(frames, ignore_index=True) if frames else compute_deadlines_empty()
     dl = dl.sort_values(["date", "dso", "agreement_id", "kind"], kind="stable")
     cur = {x.m.dso: x.m.currency for x in loaded}
@@ -106,7 +107,10 @@ def compute_deadlines_empty() -> pd.DataFrame:
 def calendar_summary(dl: pd.DataFrame) -> str:
     """One line counting the events of a calendar."""
     n_notice = int((dl["kind"] == NOTICE).sum())
-    return f"{len(dl)} event(s): {n_notice} notice deadline(s), {len(dl) - n_notice} term end(s)"
+    return (
+        f"{plural(len(dl), 'event')}: {plural(n_notice, 'notice deadline')}, "
+        f"{plural(len(dl) - n_notice, 'term end')}"
+    )
 
 
 def stale_as_of_note(loaded: Sequence[Loaded], today: pd.Timestamp | None = None) -> str | None:
@@ -140,7 +144,7 @@ def render_letters(x: Loaded, out_dir: Path, *, horizon_days: int) -> list[Path]
     from dso_analytics.actions.letters import write_claim_letters, write_notice_letters
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    dl = compute_deadlines(x.m, x.ds.agreements, x.ds.locations)
+    dl = deadlines_of(x.m)
     paths = write_claim_letters(x.m, out_dir)
     paths += write_notice_letters(x.m, dl, out_dir, horizon_days=horizon_days)
     for p in paths:
@@ -149,24 +153,32 @@ def render_letters(x: Loaded, out_dir: Path, *, horizon_days: int) -> list[Path]
 
 
 def write_report_actions(
-    ds: DsoDataset,
     m: DsoMetrics,
     out_dir: Path,
     *,
+    calendar_file: str | None = None,
+    letters_dir: str | None = None,
     remind: Sequence[int] | None = None,
     horizon_days: int = 120,
 ) -> dict[str, Any]:
-    """Write the action outputs of one DSO beside its report.
+    """Write the action outputs of one DSO beside its report (``report`` calls it).
 
-    ``out_dir/renewal-deadlines.ics`` (the calendar the report links) and the
-    letters in ``out_dir/letters/`` (stale letters of an earlier run removed).
+    The calendar (``out_dir/<calendar_file>``, the file the report links) and
+    the letters in ``out_dir/<letters_dir>/`` (stale letters of an earlier run
+    removed), all from the deadlines computed when the DSO was prepared
+    (:func:`~dso_analytics.actions.deadlines.deadlines_of`).
 
     Parameters
     ----------
-    ds : DsoDataset
     m : DsoMetrics
+        Prepared metrics (with their deadlines).
     out_dir : Path
-        The DSO's report folder.
+        The DSO's report folder (the pipeline passes its staging folder).
+    calendar_file, letters_dir : str, optional
+        Names inside ``out_dir``; default :data:`dso_analytics.stages.CALENDAR_FILE`
+        and :data:`~dso_analytics.stages.LETTERS_DIR`.  The pipeline passes
+        ``None`` explicitly through :func:`dso_analytics.stages.render` for an
+        output its template does not write.
     remind : sequence of int, optional
         Alarm offsets (default 120, 90, 60, 30 days).
     horizon_days : int
@@ -175,23 +187,60 @@ def write_report_actions(
     Returns
     -------
     dict
-        ``ics`` (Path), ``events`` (int), ``deadlines`` (DataFrame), ``letters`` (list of Path).
+        ``ics`` (Path or None), ``events`` (int), ``deadlines`` (DataFrame),
+        ``letters`` (list of Path).
     """
     from dso_analytics.actions.calendar import DEFAULT_REMIND_DAYS, write_calendar
     from dso_analytics.actions.letters import write_claim_letters, write_notice_letters
+    from dso_analytics.stages import CALENDAR_FILE, LETTERS_DIR
 
-    dl = compute_deadlines(m, ds.agreements, ds.locations)
-    ics = write_calendar(
-        dl,
-        inside(out_dir / "renewal-deadlines.ics", out_dir),
-        remind=tuple(remind or DEFAULT_REMIND_DAYS),
-        name=f"Renewal deadlines: {m.display_name}",
-        currency=m.currency,
-    )
-    letters_dir = inside(out_dir / "letters", out_dir)
-    if letters_dir.is_dir():
-        for old in letters_dir.glob("*-letter-*.docx"):
-            old.unlink()
-    paths = write_claim_letters(m, letters_dir)
-    paths += write_notice_letters(m, dl, letters_dir, horizon_days=horizon_days)
+    calendar_file = CALENDAR_FILE if calendar_file is None else calendar_file
+    letters_dir = LETTERS_DIR if letters_dir is None else letters_dir
+    dl = deadlines_of(m)
+    ics = None
+    if calendar_file:
+        ics = write_calendar(
+            dl,
+            inside(out_dir / calendar_file, out_dir),
+            remind=tuple(remind or DEFAULT_REMIND_DAYS),
+            name=f"Renewal deadlines: {m.display_name}",
+            currency=m.currency,
+        )
+    paths: list[Path] = []
+    if letters_dir:
+        folder = inside(out_dir / letters_dir, out_dir)
+        if folder.is_dir():
+            for old in folder.glob("*-letter-*.docx"):
+                old.unlink()
+        paths = write_claim_letters(m, folder)
+        paths += write_notice_letters(m, dl, folder, horizon_days=horizon_days)
     return {"ics": ics, "events": len(dl), "deadlines": dl, "letters": paths}
+
+
+def write_portfolio_calendar(
+    results: Sequence[DsoMetrics], path: Path, *, remind: Sequence[int] | None = None
+) -> Path:
+    """Write one ``.ics`` with the deadlines of every DSO (the portfolio overview links it).
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+        Prepared metrics (with their deadlines).
+    path : Path
+        The ``.ics`` file.
+    remind : sequence of int, optional
+        Alarm offsets (default 120, 90, 60, 30 days).
+
+    Returns
+    -------
+    Path
+    """
+    from dso_analytics.actions.calendar import DEFAULT_REMIND_DAYS, write_calendar
+
+    frames = [deadlines_of(m) for m in results]
+    dl = pd.concat(frames, ignore_index=True) if frames else compute_deadlines_empty()
+    dl = dl.sort_values(["date", "dso", "agreement_id", "kind"], kind="stable")
+    return write_calendar(
+        dl, path, remind=tuple(remind or DEFAULT_REMIND_DAYS),
+        name="Renewal deadlines: portfolio", currency={m.dso: m.currency for m in results},
+    )  # fmt: skip

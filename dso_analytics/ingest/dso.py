@@ -788,20 +788,11 @@ def read_dso(dso_dir: str | Path, as_of: date | None = None) -> DsoDataset:
         billing_read.close()
 
 
-def _read_dso_tables(
-    root: Path,
-    slug: str,
-    meta: dict,
-    problems: list[Problem],
-    sources: list[SourceFile],
-    present: set[str],
+def _read_locations(
+    root: Path, problems: list[Problem], sources: list[SourceFile], present: set[str],
     tables: dict[str, pd.DataFrame],
-    files: list[tuple[Path, str]],
-    billing_problems: list[Problem],
-    billing_error: InputFileError | None,
-    billing_read: _BillingRead,
-) -> DsoDataset:
-    # locations -------------------------------------------------------------
+) -> None:  # fmt: skip
+    """Read ``locations.xlsx`` / ``.csv`` into ``tables`` (a problem when it is missing)."""
     path = _find_table_file(root, LOCATIONS_FILE_STEM, problems)
     if path is None:
         problems.append(
@@ -821,7 +812,14 @@ def _read_dso_tables(
         finally:
             wb.close()
 
-    # agreements, services, documentation ------------------------------------
+
+def _read_agreements(
+    root: Path, problems: list[Problem], sources: list[SourceFile], present: set[str],
+    tables: dict[str, pd.DataFrame],
+) -> None:  # fmt: skip
+    """Read the agreements workbook (sheets agreements, services, documentation; one
+    source entry for the file) or ``agreements.csv``, plus ``services.csv`` /
+    ``documentation.csv`` for the tables the workbook does not hold."""
     path = _find_table_file(root, AGREEMENTS_FILE_STEM, problems)
     optional_csv = [SERVICES, DOCUMENTATION]
     if path is None:
@@ -861,7 +859,7 @@ def _read_dso_tables(
                 # one SourceFile per file: merge the per-sheet entries
                 mine = [s for s in sources if s.path == path.name]
                 if len(mine) > 1:
-                    sources = [s for s in sources if s.path != path.name]
+                    sources[:] = [s for s in sources if s.path != path.name]
                     sources.append(
                         SourceFile(
                             path=path.name,
@@ -884,7 +882,14 @@ def _read_dso_tables(
             finally:
                 wb.close()
 
-    # billing -------------------------------------------------------------
+
+def _read_billing(
+    locations: pd.DataFrame, problems: list[Problem], sources: list[SourceFile],
+    present: set[str], files: list[tuple[Path, str]], billing_problems: list[Problem],
+    billing_error: InputFileError | None, billing_read: _BillingRead,
+) -> pd.DataFrame:  # fmt: skip
+    """Collect the billing files read by the workers: one frame with each line's
+    location, duplicates dropped (each reported)."""
     if billing_error is not None:
         raise billing_error
     problems.extend(billing_problems)
@@ -907,10 +912,31 @@ def _read_dso_tables(
     if files:
         present.add(BILLING)
     billing = _concat(frames, BILLING)
-    billing = _apply_locations(billing, tables[LOCATIONS])
+    billing = _apply_locations(billing, locations)
     billing, dups = _drop_duplicates(billing)
     problems.extend(dups)
-    tables[BILLING] = billing
+    return billing
+
+
+def _read_dso_tables(
+    root: Path,
+    slug: str,
+    meta: dict,
+    problems: list[Problem],
+    sources: list[SourceFile],
+    present: set[str],
+    tables: dict[str, pd.DataFrame],
+    files: list[tuple[Path, str]],
+    billing_problems: list[Problem],
+    billing_error: InputFileError | None,
+    billing_read: _BillingRead,
+) -> DsoDataset:
+    _read_locations(root, problems, sources, present, tables)
+    _read_agreements(root, problems, sources, present, tables)
+    tables[BILLING] = _read_billing(
+        tables[LOCATIONS], problems, sources, present, files, billing_problems, billing_error,
+        billing_read,
+    )  # fmt: skip
 
     return DsoDataset(
         dso=slug,

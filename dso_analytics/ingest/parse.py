@@ -96,35 +96,46 @@ class _Cells:
 
     def __init__(self, s: pd.Series) -> None:
         self.index = s.index
-        empty_s = pd.Series([], dtype="str")
         self.errors = pd.Series([], dtype=object)
         self.nums = pd.Series([], dtype="float64")
         self.num_invalid = pd.Series([], dtype="str")
         self.bools = pd.Series([], dtype="boolean")
         self.dates = pd.Series([], dtype=object)
         self.other = pd.Series([], dtype=object)
+        if self._typed(s):
+            return
+        obj = s.astype(object)
+        if self._fast(obj):
+            return
+        self._mixed(obj)
+
+    def _typed(self, s: pd.Series) -> bool:
+        """A column of one pandas dtype (text, numbers, booleans or datetimes): split
+        without looking at cells.  Returns False for an object column."""
+        empty_s = pd.Series([], dtype="str")
         if isinstance(s.dtype, pd.StringDtype):
             text = s.astype("str")
             self.text = text[text.notna()]
-            return
+            return True
         if s.dtype.kind in "fiu":
             vals = s.astype("float64")
             fin = np.isfinite(vals.to_numpy())
             self.nums = vals[fin]
             self.num_invalid = vals[~fin & vals.notna().to_numpy()].astype("str")
             self.text = empty_s
-            return
+            return True
         if s.dtype.kind == "b":
             self.bools = s.astype("boolean")
             self.text = empty_s
-            return
+            return True
         if s.dtype.kind == "M":
             self.dates = s[s.notna()]
             self.text = empty_s
-            return
-        obj = s.astype(object)
-        if self._fast(obj):
-            return
+            return True
+        return False
+
+    def _mixed(self, obj: pd.Series) -> None:
+        """An object column of mixed cells: split by each cell's Python type."""
         kinds = obj.map(type)
         is_str = kinds.isin([str]).to_numpy()
         is_err = kinds.isin([ExcelError]).to_numpy()
@@ -152,29 +163,7 @@ class _Cells:
             nums = pd.concat([nums.astype("float64"), ints_f]) if len(nums) else ints_f
         nums = nums.astype("float64")
         if len(rest):
-            # Exotic cell types (numpy scalars, Decimal, time, timedelta...): the few
-            # cells the fast path could not classify.
-            extra_nums, extra_dates, extra_bools, extra_text, other = {}, {}, {}, {}, {}
-            for i, v in rest.items():
-                if isinstance(v, bool | np.bool_):
-                    extra_bools[i] = bool(v)
-                elif isinstance(v, (*_DATE_TYPES, np.datetime64)):
-                    extra_dates[i] = v
-                elif isinstance(v, int | float | np.integer | np.floating):
-                    extra_nums[i] = _to_float(v)
-                elif isinstance(v, str):
-                    extra_text[i] = str(v)
-                else:
-                    other[i] = v
-            if extra_nums:
-                nums = pd.concat([nums, pd.Series(extra_nums, dtype="float64")])
-            if extra_dates:
-                self.dates = pd.concat([self.dates, pd.Series(extra_dates, dtype=object)])
-            if extra_bools:
-                self.bools = pd.concat([self.bools, pd.Series(extra_bools, dtype="boolean")])
-            if extra_text:
-                self.text = pd.concat([self.text, pd.Series(extra_text, dtype="str")])
-            self.other = pd.Series(other, dtype=object)
+            nums = self._exotic(rest, nums)
         arr = nums.to_numpy(dtype="float64", na_value=np.nan)
         fin = np.isfinite(arr)
         inf = ~fin & ~np.isnan(arr)
@@ -184,6 +173,32 @@ class _Cells:
         if huge:
             self.num_invalid = pd.concat([self.num_invalid, pd.Series(huge, dtype="str")])
         self.nums = nums[fin]
+
+    def _exotic(self, rest: pd.Series, nums: pd.Series) -> pd.Series:
+        """Exotic cell types (numpy scalars, Decimal, time, timedelta...): the few cells
+        the type test could not classify.  Returns ``nums`` with their numbers added."""
+        extra_nums, extra_dates, extra_bools, extra_text, other = {}, {}, {}, {}, {}
+        for i, v in rest.items():
+            if isinstance(v, bool | np.bool_):
+                extra_bools[i] = bool(v)
+            elif isinstance(v, (*_DATE_TYPES, np.datetime64)):
+                extra_dates[i] = v
+            elif isinstance(v, int | float | np.integer | np.floating):
+                extra_nums[i] = _to_float(v)
+            elif isinstance(v, str):
+                extra_text[i] = str(v)
+            else:
+                other[i] = v
+        if extra_nums:
+            nums = pd.concat([nums, pd.Series(extra_nums, dtype="float64")])
+        if extra_dates:
+            self.dates = pd.concat([self.dates, pd.Series(extra_dates, dtype=object)])
+        if extra_bools:
+            self.bools = pd.concat([self.bools, pd.Series(extra_bools, dtype="boolean")])
+        if extra_text:
+            self.text = pd.concat([self.text, pd.Series(extra_text, dtype="str")])
+        self.other = pd.Series(other, dtype=object)
+        return nums
 
     def _fast(self, obj: pd.Series) -> bool:
         """Homogeneous columns (all text, all numbers or all dates, plus blanks): no
@@ -478,6 +493,41 @@ def _strptime(text: pd.Series, fmt: str) -> pd.Series:
     return pd.to_datetime(text, format=fmt, errors="coerce")
 
 
+def _text_dates(
+    cells: pd.Series, date1904: bool, formats: Sequence[str] | None
+) -> tuple[pd.Series, pd.Series]:
+    """Dates written as text: serial numbers, ISO, US (or the given ``formats``).
+
+    Returns the dates (NaT where not parsed) and the mask of the cells parsed.
+    """
+    text = cells.str.strip()
+    done = pd.Series(False, index=text.index)
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    serial = text.str.fullmatch(_SERIAL_RE).fillna(False).astype(bool)
+    if serial.any():
+        nums = pd.to_numeric(text[serial], errors="coerce").astype("float64")
+        vals, ok = _serial_to_dates(nums, date1904)
+        result[vals.index[ok]] = vals[ok]
+        done[vals.index[ok]] = True
+    date_part = text.str.replace(_TIME_SUFFIX, "", regex=True)
+    patterns: list[tuple[str, str, str]] = [(_ISO_RE, "%Y-%m-%d", "iso")]
+    if formats is None:
+        patterns += [(_US_RE, "%m/%d/%Y", "us"), (_US_DASH_RE, "%m-%d-%Y", "us")]
+    for rx, fmt, _ in patterns:
+        m = (~done & date_part.str.fullmatch(rx).fillna(False)).astype(bool)
+        if m.any():
+            vals, ok = _to_ns(_strptime(date_part[m], fmt))
+            result[vals.index[ok]] = vals[ok]
+            done[vals.index[ok]] = True
+    for fmt in formats or ():
+        m = ~done
+        if m.any():
+            vals, ok = _to_ns(_strptime(text[m], fmt))
+            result[vals.index[ok]] = vals[ok]
+            done[vals.index[ok]] = True
+    return result, done
+
+
 def parse_date(
     s: pd.Series, date1904: bool = False, formats: Sequence[str] | None = None
 ) -> tuple[pd.Series, pd.Series]:
@@ -531,31 +581,7 @@ def parse_date(
         parts.append(vals[ok])
         inv.append(c.nums[~ok.to_numpy()].map(cell_text).astype("str"))
     if len(c.text):
-        text = c.text.str.strip()
-        done = pd.Series(False, index=text.index)
-        result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-        serial = text.str.fullmatch(_SERIAL_RE).fillna(False).astype(bool)
-        if serial.any():
-            nums = pd.to_numeric(text[serial], errors="coerce").astype("float64")
-            vals, ok = _serial_to_dates(nums, date1904)
-            result[vals.index[ok]] = vals[ok]
-            done[vals.index[ok]] = True
-        date_part = text.str.replace(_TIME_SUFFIX, "", regex=True)
-        patterns: list[tuple[str, str, str]] = [(_ISO_RE, "%Y-%m-%d", "iso")]
-        if formats is None:
-            patterns += [(_US_RE, "%m/%d/%Y", "us"), (_US_DASH_RE, "%m-%d-%Y", "us")]
-        for rx, fmt, _ in patterns:
-            m = (~done & date_part.str.fullmatch(rx).fillna(False)).astype(bool)
-            if m.any():
-                vals, ok = _to_ns(_strptime(date_part[m], fmt))
-                result[vals.index[ok]] = vals[ok]
-                done[vals.index[ok]] = True
-        for fmt in formats or ():
-            m = ~done
-            if m.any():
-                vals, ok = _to_ns(_strptime(text[m], fmt))
-                result[vals.index[ok]] = vals[ok]
-                done[vals.index[ok]] = True
+        result, done = _text_dates(c.text, date1904, formats)
         parts.append(result[done])
         inv.append(_text_invalid(c.text, done))
     if len(c.bools):

@@ -34,6 +34,8 @@ from dso_analytics.schema import Column
 SCENARIOS_STEM = "scenarios"
 SCENARIOS_SHEET = "scenarios"
 MAX_YAML_BYTES = 1_000_000
+#: longest term a scenario may model (as ``--term-months``): a row asking more is a problem
+MAX_TERM_MONTHS = 120
 
 SCENARIO_COLUMNS: tuple[Column, ...] = (
     Column("scenario", "text", required=True),
@@ -354,6 +356,9 @@ def read_scenarios(
             bad(
                 i, "monthly_rate", f"pricing_basis changes to {basis}: give the monthly_rate for it"
             )
+        tm = val("term_months", i)
+        if tm is not None and int(tm) > MAX_TERM_MONTHS:
+            bad(i, "term_months", f"must be <= {MAX_TERM_MONTHS} (the longest term modelled)", tm)
         terms = val("onboarding_terms", i)
         if terms == "capped" and val("onboarding_cap", i) is None:
             bad(i, "onboarding_cap", "onboarding_terms is capped but no onboarding_cap amount")

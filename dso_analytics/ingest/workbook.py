@@ -409,8 +409,9 @@ def _read_bytes(path: Path, display: str) -> bytes:
     return data
 
 
-def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
-    """Check an .xlsx's zip directory and XML parts; never parses a sheet."""
+def _open_xlsx_zip(data: bytes, display: str) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The workbook's zip and its directory, refused when it is not an .xlsx, is
+    encrypted, or looks like a zip bomb (entries, unpacked size, compression ratio)."""
     if data.startswith(_OLE_MAGIC):
         raise InputFileError(
             display,
@@ -455,64 +456,56 @@ def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
         raise InputFileError(
             display, "is not an Excel .xlsx workbook (a zip file without xl/workbook.xml)"
         )
-    info = _XlsxInfo()
-    limit = max_rows()
-    try:
-        for i in infos:
-            lower = i.filename.lower()
-            if not (lower.endswith(".xml") or lower.endswith(".rels")) or i.is_dir():
-                continue
-            is_sheet = lower.startswith("xl/worksheets/")
-            tail = b""
-            rows = 0
-            has_error = False
-            extent = _Extent()
-            with zf.open(i) as fh:
-                first = True
-                while True:
-                    chunk = fh.read(_CHUNK)
-                    if not chunk:
-                        break
-                    window = tail + chunk
-                    if is_sheet:
-                        extent.feed(window, first, chunk)
-                        first = False
-                    if b"<!" in window and any(m in window for m in _FORBIDDEN_XML):
-                        raise InputFileError(
-                            display,
-                            f"part {i.filename} declares a DOCTYPE/ENTITY (XML entity "
-                            "expansion): refused",
-                        )
-                    if is_sheet:
-                        rows += chunk.count(b"<row")
-                        if not has_error and any(m in window for m in _ERROR_MARKS):
-                            has_error = True
-                        if rows > limit + 1:
-                            raise InputFileError(
-                                display,
-                                f"has a sheet with more than {limit:,} rows (the row limit)",
-                            )
-                    tail = chunk[-16:]
+    return zf, infos
+
+
+def _scan_part(
+    zf: zipfile.ZipFile, i: zipfile.ZipInfo, display: str, limit: int, info: _XlsxInfo
+) -> None:
+    """Stream one XML part: refuse entity declarations and sheets over the row limit;
+    note a sheet's rows, extent and error cells in ``info``."""
+    lower = i.filename.lower()
+    if not (lower.endswith(".xml") or lower.endswith(".rels")) or i.is_dir():
+        return
+    is_sheet = lower.startswith("xl/worksheets/")
+    tail = b""
+    rows = 0
+    has_error = False
+    extent = _Extent()
+    with zf.open(i) as fh:
+        first = True
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            window = tail + chunk
             if is_sheet:
-                info.row_counts[i.filename] = rows
-                info.extents[i.filename] = extent
-                if has_error:
-                    info.error_parts.add(i.filename)
-        wb_xml = zf.read("xl/workbook.xml")
-        rels_xml = (
-            zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-        )
-    except InputFileError:
-        raise
-    except (
-        zipfile.BadZipFile,
-        OSError,
-        EOFError,
-        ValueError,
-        RuntimeError,
-        NotImplementedError,
-    ) as e:
-        raise InputFileError(display, f"is a damaged .xlsx workbook ({_first_line(e)})") from None
+                extent.feed(window, first, chunk)
+                first = False
+            if b"<!" in window and any(m in window for m in _FORBIDDEN_XML):
+                raise InputFileError(
+                    display,
+                    f"part {i.filename} declares a DOCTYPE/ENTITY (XML entity expansion): refused",
+                )
+            if is_sheet:
+                rows += chunk.count(b"<row")
+                if not has_error and any(m in window for m in _ERROR_MARKS):
+                    has_error = True
+                if rows > limit + 1:
+                    raise InputFileError(
+                        display,
+                        f"has a sheet with more than {limit:,} rows (the row limit)",
+                    )
+            tail = chunk[-16:]
+    if is_sheet:
+        info.row_counts[i.filename] = rows
+        info.extents[i.filename] = extent
+        if has_error:
+            info.error_parts.add(i.filename)
+
+
+def _read_sheet_parts(wb_xml: bytes, rels_xml: bytes, display: str, info: _XlsxInfo) -> None:
+    """Sheet name -> its part, and the 1904 date system, from ``xl/workbook.xml``."""
     try:
         wb = SafeET.fromstring(wb_xml)
         pr = wb.find(f"{_NS_MAIN}workbookPr")
@@ -531,6 +524,33 @@ def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
                 info.sheet_parts[sh.get("name", "")] = targets[rid]
     except Exception as e:  # defusedxml / ParseError: the workbook part is broken
         raise InputFileError(display, f"is a damaged .xlsx workbook ({_first_line(e)})") from None
+
+
+def _inspect_xlsx(data: bytes, display: str) -> _XlsxInfo:
+    """Check an .xlsx's zip directory and XML parts; never parses a sheet."""
+    zf, infos = _open_xlsx_zip(data, display)
+    names = {i.filename for i in infos}
+    info = _XlsxInfo()
+    limit = max_rows()
+    try:
+        for i in infos:
+            _scan_part(zf, i, display, limit, info)
+        wb_xml = zf.read("xl/workbook.xml")
+        rels_xml = (
+            zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+        )
+    except InputFileError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as e:
+        raise InputFileError(display, f"is a damaged .xlsx workbook ({_first_line(e)})") from None
+    _read_sheet_parts(wb_xml, rels_xml, display, info)
     by_part = {part: name for name, part in info.sheet_parts.items()}
     try:
         for part, ext in info.extents.items():

@@ -167,6 +167,12 @@ class DsoMetrics:
         Set when an explicit as-of date lies outside the billed period
         (:func:`dso_analytics.standards.as_of_warning`); shown on the report cover
         and by the CLI.
+    deadlines : DataFrame or None
+        The notice deadlines and term ends to act on, with the dollars at stake
+        (:func:`dso_analytics.actions.deadlines.compute_deadlines`), computed
+        once when the DSO is prepared (:func:`dso_analytics.actions.deadlines.attach_deadlines`)
+        so the calendar, the letters, the HTML report and the workbook show the
+        same dates and dollars; ``None`` until then.
     """
 
     dso: str
@@ -202,3 +208,4 @@ class DsoMetrics:
     credits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CREDIT_COLUMNS))
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
     terms_sources: dict[str, str | None] = field(default_factory=dict)
+    deadlines: pd.DataFrame | None = None

@@ -29,9 +29,9 @@ from dso_analytics.actions.portfolio import (
     compute_provider_spend,
 )
 from dso_analytics.metrics.result import DsoMetrics
+from dso_analytics.reporting.labels import plural
 from dso_analytics.reporting.notebook import fmt_money, table_html
-
-CALENDAR_FILE = "renewal-deadlines.ics"
+from dso_analytics.stages import CALENDAR_FILE
 
 
 def _p(text: str, cls: str = "dso-say") -> str:
@@ -71,7 +71,8 @@ def negotiation_status_html(dso_dir: str | Path | None, m: DsoMetrics) -> str:
         items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems[:50])
         return (
             _p(
-                f"The negotiation log has {len(errors)} error(s); its figures are not shown until "
+                f"The negotiation log has {plural(len(errors), 'error')}; its figures are not "
+                "shown until "
                 "they are fixed (`dso-analytics log check`):"
             )
             + f'<ul class="dso-problems">{items}</ul>'
@@ -80,7 +81,8 @@ def negotiation_status_html(dso_dir: str | Path | None, m: DsoMetrics) -> str:
     as_of = pd.Timestamp(m.as_of).date().isoformat()
     parts = [
         _p(
-            f"{tot['items']} ask(s) and claim(s) in the log, each counted once: asked "
+            f"{plural(tot['items'], 'ask or claim', 'asks and claims')} in the log, each "
+            "counted once: asked "
             f"{fmt_money(tot['asked'], cur, cents=True)}, agreed "
             f"{fmt_money(tot['agreed'], cur, cents=True)}, realised "
             f"{fmt_money(tot['realised'], cur, cents=True)} (amounts as recorded in the log). "
@@ -89,8 +91,9 @@ def negotiation_status_html(dso_dir: str | Path | None, m: DsoMetrics) -> str:
     ]
     money = ["estimate", "asked", "agreed", "realised"]
     parts.append(table_html(tot["by_status"], money=money, currency=cur))
-    view = per[["ask_key", "type", "ask", "status", "estimate", "amount_asked", "amount_agreed",
-                "amount_realised", "date_asked", "owner"]]  # fmt: skip
+    view = per[["ask_key", "type", "ask", "status", "estimate", "estimate_window", "amount_asked",
+                "amount_agreed", "amount_realised", "date_asked", "date_realised",
+                "owner"]]  # fmt: skip
     parts.append(
         table_html(
             view,
@@ -99,12 +102,122 @@ def negotiation_status_html(dso_dir: str | Path | None, m: DsoMetrics) -> str:
         )
     )
     if len(claims):
-        parts.append(_p(f"{len(claims)} credit claim(s) still open; age in days since asked:"))
+        n = len(claims)
+        parts.append(
+            _p(f"{plural(n, 'credit claim')} still open; age in days since asked (at {as_of}):")
+        )
+        claims = claims.assign(age_days=claims["age_days"].round().astype("Int64"))
         parts.append(table_html(claims, money=["amount_asked"], currency=cur))
     if problems:
         items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems[:50])
         parts.append(f'<ul class="dso-problems">{items}</ul>')
     return "".join(parts)
+
+
+def deadlines_view(m: DsoMetrics) -> pd.DataFrame:
+    """The DSO's deadlines to act on as a reader sees them (HTML report and workbook).
+
+    Parameters
+    ----------
+    m : DsoMetrics
+        Prepared metrics (:func:`dso_analytics.actions.deadlines.deadlines_of`).
+
+    Returns
+    -------
+    DataFrame
+        One row per event of the calendar file, in date order, with readable
+        column names; the money columns are :func:`deadline_money_columns`.
+    """
+    from dso_analytics.actions.deadlines import NOTICE, deadlines_of
+
+    dl = deadlines_of(m)
+    asks, credits = deadline_money_columns(m)[1:]
+    return pd.DataFrame(
+        {
+            "Date": dl["date"],
+            "Event": ["Notice deadline" if k == NOTICE else "Term end" for k in dl["kind"]],
+            "Days from as-of": dl["days_from_as_of"].astype("int64"),
+            "Agreement": dl["agreement_id"].astype("str"),
+            "Provider": dl["provider"].astype("str"),
+            "Term end": dl["term_end"],
+            "Notice method": dl["notice_method"].astype("str"),
+            "Window missed": ["yes" if bool(x) else "no" for x in dl["window_missed"]],
+            "Spend (T12M)": dl["spend_t12m"].astype(float),
+            asks: dl["asks_12m"].astype(float),
+            credits: dl["credits_to_claim"].astype(float),
+        }
+    )
+
+
+def deadline_money_columns(m: DsoMetrics) -> tuple[str, str, str]:
+    """The money columns of :func:`deadlines_view`, each with its window."""
+    as_of = pd.Timestamp(m.as_of).date().isoformat()
+    return (
+        "Spend (T12M)",
+        "Asks, next 12 months (counted once)",
+        f"Credits to claim (all-time to {as_of})",
+    )
+
+
+def deadlines_html(m: DsoMetrics, href: str = CALENDAR_FILE) -> str:
+    """The renewal report's "Deadlines to act on": the calendar link and its events.
+
+    Parameters
+    ----------
+    m : DsoMetrics
+        Prepared metrics (the same deadlines the calendar and the letters hold).
+    href : str
+        Relative link to the calendar file.
+
+    Returns
+    -------
+    str
+    """
+    view = deadlines_view(m)
+    if view.empty:
+        return _p("No notice deadline or term end ahead of the as-of date.")
+    head = calendar_link_html(len(view), href) + _p(
+        "The claim and notice letters (Word, to edit and send) are in the letters folder "
+        "beside this report."
+    )
+    return head + table_html(view, money=deadline_money_columns(m), currency=m.currency)
+
+
+def portfolio_deadlines_html(results: Sequence[DsoMetrics], href: str = CALENDAR_FILE) -> str:
+    """The portfolio overview's calendar link and renewal calendar across DSOs.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+        Prepared metrics.
+    href : str
+        Relative link to the portfolio calendar file.
+
+    Returns
+    -------
+    str
+    """
+    from dso_analytics.actions.deadlines import deadlines_of
+
+    n = sum(len(deadlines_of(m)) for m in results)
+    return calendar_link_html(n, href) + portfolio_calendar_html(results)
+
+
+def portfolio_negotiation_html(portfolio_dir: str | Path, results: Sequence[DsoMetrics]) -> str:
+    """:func:`negotiation_rollup_html` of the DSO folders of ``portfolio_dir``.
+
+    Parameters
+    ----------
+    portfolio_dir : str or Path
+        The portfolio folder (each DSO's log is ``<portfolio_dir>/<dso>/negotiation.xlsx``).
+    results : sequence of DsoMetrics
+
+    Returns
+    -------
+    str
+    """
+    root = Path(portfolio_dir)
+    return negotiation_rollup_html({m.dso: root / m.dso for m in results}, results)
 
 
 def calendar_link_html(n_events: int | None = None, href: str = CALENDAR_FILE) -> str:
@@ -121,7 +234,7 @@ def calendar_link_html(n_events: int | None = None, href: str = CALENDAR_FILE) -
     -------
     str
     """
-    what = f"{n_events} deadline(s)" if n_events is not None else "the deadlines"
+    what = plural(n_events, "deadline") if n_events is not None else "the deadlines"
     return (
         f'<p class="dso-say"><a href="{html.escape(href, quote=True)}" download>'
         f"Add {html.escape(what)} to your calendar ({html.escape(href)})</a>: notice deadlines "
@@ -186,7 +299,7 @@ def portfolio_asks_html(results: Sequence[DsoMetrics], top: int = 25) -> str:
     total = round(float(asks["impact_12m"].sum()), 2)
     rec = round(float(asks["recovery_all_time"].sum()), 2)
     head = _p(
-        f"{len(asks)} ask(s) across {len(results)} DSO(s), each counted once: "
+        f"{plural(len(asks), 'ask')} across {plural(len(results), 'DSO')}, each counted once: "
         f"{fmt_money(total, cur, cents=True)} over the next 12 months plus "
         f"{fmt_money(rec, cur, cents=True)} of one-off recoveries (credit claims, all-time to "
         "as-of)."
@@ -215,7 +328,8 @@ def provider_spend_html(results: Sequence[DsoMetrics]) -> str:
     cur = results[0].currency if results else "USD"
     multi = sp[sp["dsos"] > 1]
     text = (
-        f"{len(multi)} provider(s) serve several DSOs: a volume-pricing lever of their own "
+        f"{plural(len(multi), 'provider')} {'serves' if len(multi) == 1 else 'serve'} several "
+        "DSOs: a volume-pricing lever of their own "
         f"({', '.join(multi['provider'].astype(str))})."
         if len(multi)
         else "No provider serves more than one DSO of this portfolio."
@@ -284,7 +398,8 @@ def negotiation_rollup_html(dso_dirs: dict[str, str | Path], results: Sequence[D
         ) + table_html(roll[["dso", "log"]])
     cur = results[0].currency if results else "USD"
     text = (
-        f"{len(ok)} of {len(roll)} DSO(s) keep a negotiation log: asked "
+        f"{len(ok)} of {plural(len(roll), 'DSO')} {'keeps' if len(ok) == 1 else 'keep'} a "
+        "negotiation log: asked "
         f"{fmt_money(ok['asked'].sum(), cur, cents=True)}, agreed "
         f"{fmt_money(ok['agreed'].sum(), cur, cents=True)}, realised "
         f"{fmt_money(ok['realised'].sum(), cur, cents=True)} across them (each ask counted once)."

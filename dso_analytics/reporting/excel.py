@@ -424,7 +424,8 @@ def write_dso_workbook(
     Credits to claim (every line claimed, with its source), Findings, Add-ons by service
     (with a native chart), Add-on lines (each traced to ``source_file`` /
     ``source_row``), Onboarding, Onboarding pipeline, Clause scorecard,
-    Renewal calendar, Leverage, Spend by month (chart), Data issues.
+    Renewal calendar, Deadlines (the events of the calendar file, when the
+    metrics carry them), Leverage, Spend by month (chart), Data issues.
 
     Parameters
     ----------
@@ -490,6 +491,12 @@ def write_dso_workbook(
                             "days_to_notice_deadline": INT, "days_to_expiry": INT,
                             "auto_renew": BOOL,
                             "notice_window_missed": BOOL})  # fmt: skip
+        if m.deadlines is not None:  # the events of the calendar file and the letters
+            from dso_analytics.reporting.actions import deadline_money_columns, deadlines_view
+
+            _write_table(book, "Deadlines", deadlines_view(m),
+                         money=list(deadline_money_columns(m)),
+                         kinds={"Days from as-of": INT})  # fmt: skip
         _write_table(
             book, "Leverage", m.leverage,
             money=["spend_t12m", "addon_t12m", "billed_despite_included_t12m",

@@ -23,6 +23,14 @@ SHEET = "Scenarios"
 INPUT_FILL, INPUT_FONT = "#FFF2CC", "#0000FF"
 
 
+def _cached(row: Any, key: str) -> float:
+    """The model's figure of one table cell (0 when blank): a formula's cached value."""
+    if not len(row):
+        return 0.0
+    v = row[key].iloc[0]
+    return 0.0 if v is None or v != v else float(v)
+
+
 def _abs(row: int, col: int) -> str:
     return xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
 
@@ -241,23 +249,29 @@ def write_scenarios_sheet(wb: Any, cmp: ScenarioComparison, currency: str = "USD
         sr = r_sum + 2 + k
         ws.write_string(sr, 0, s.name)
         # totals to the cent; savings: current terms over the same months, to the cent,
-        # minus this total
-        ws.write_formula(sr, 1, f"=ROUND({total},2)", f.money)
-        ws.write_formula(sr, 2, f"=ROUND({pv},2)", f.money)
+        # minus this total.  Each formula carries the model's figure as its cached value
+        # (cmp.table: what the CLI and the notebook show), so a viewer that does not
+        # recalculate shows the same number, not 0.
+        row = cmp.table[cmp.table["scenario"] == s.name]
+        cached = {k: _cached(row, k) for k in ("total_cost", "present_value",
+                                               "savings_vs_current", "savings_vs_current_pv",
+                                               "cost_per_workstation_month")}  # fmt: skip
+        ws.write_formula(sr, 1, f"=ROUND({total},2)", f.money, cached["total_cost"])
+        ws.write_formula(sr, 2, f"=ROUND({pv},2)", f.money, cached["present_value"])
         if k == 0:
             cur_cols = (xl_col_to_name(c_tot), xl_col_to_name(c_pv), m0 + 1)
         ct, cp, c0 = cur_cols
         c1 = c0 + n_s - 1
         if cur_ok:
             ws.write_formula(sr, 3, f"=ROUND(SUM(${ct}${c0}:${ct}${c1}),2)-{_abs(sr, 1)}",
-                             f.money)  # fmt: skip
+                             f.money, cached["savings_vs_current"])  # fmt: skip
             ws.write_formula(sr, 4, f"=ROUND(SUM(${cp}${c0}:${cp}${c1}),2)-{_abs(sr, 2)}",
-                             f.money)  # fmt: skip
-        ws.write_formula(sr, 5, f"=IF(SUM({w_range})>0,{total}/SUM({w_range}),0)", f.money)
+                             f.money, cached["savings_vs_current_pv"])  # fmt: skip
+        ws.write_formula(sr, 5, f"=IF(SUM({w_range})>0,{total}/SUM({w_range}),0)", f.money,
+                         cached["cost_per_workstation_month"])  # fmt: skip
         cs = s.clause_score
         if cs == cs:  # not NaN
             ws.write_number(sr, 6, cs, f.pct)
-        row = cmp.table[cmp.table["scenario"] == s.name]
         if len(row) and row["break_even"].iloc[0]:
             ws.write_string(sr, 7, str(row["break_even"].iloc[0]))
         ws.write_number(sr, 8, n_s, f.int)

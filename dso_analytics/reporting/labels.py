@@ -104,6 +104,8 @@ LABELS: dict[str, str] = {
     "source_file": "Source file",
     "source_sheet": "Source sheet",
     "source_row": "Source row",
+    "age_days": "Age (days)",
+    "ask_key": "Ask key",
 }
 
 _CODE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+$")

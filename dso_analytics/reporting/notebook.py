@@ -162,7 +162,9 @@ def load_metrics(
         from dso_analytics.validation import load_dso
 
         ds = load_dso(dso_dir, params=p, use_cache=use_cache)
-    return compute_metrics(ds, p)
+    from dso_analytics.actions.deadlines import attach_deadlines
+
+    return attach_deadlines(compute_metrics(ds, p), ds.agreements, ds.locations)
 
 
 def load_portfolio(
@@ -822,3 +824,68 @@ def top_asks(results: Sequence[DsoMetrics], per_dso: int = 3) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     df = pd.concat(parts, ignore_index=True)
     return df[[c for c in cols if c in df.columns]]
+
+
+def show_negotiation_scenarios(m: DsoMetrics, dso_dir: str | Path, prepared: str | None) -> None:
+    """The renewal report's "Negotiation scenarios" section (M8).
+
+    Always the two built-in scenarios, plus the DSO's scenarios file when it has
+    one: the comparison the pipeline handed off (the workbook's Scenarios sheet
+    and ``dso-analytics scenarios`` show the same figures); run by hand, computed
+    on ``m``'s parameters.  Table, reading, cumulative cost, tornados, clause
+    scores, savings grid and notes (:func:`.scenario_view.show_scenarios`).
+    """
+    from dso_analytics.reporting import scenario_view as sv
+
+    sv.show_scenarios(sv.report_comparison(str(dso_dir), prepared, metrics=m), m.currency)
+
+
+# ---------------------------------------------------------------------------
+# From findings to action (HTML built by dso_analytics.reporting.actions)
+# ---------------------------------------------------------------------------
+def _show_fragment(fragment: str) -> None:
+    from dso_analytics.reporting.actions import show_html
+
+    show_html(fragment)
+
+
+def show_deadlines(m: DsoMetrics) -> None:
+    """The calendar link and the deadlines to act on (the events of the ``.ics``)."""
+    from dso_analytics.reporting.actions import deadlines_html
+
+    _show_fragment(deadlines_html(m))
+
+
+def show_negotiation_status(dso_dir: str | Path | None, m: DsoMetrics) -> None:
+    """The DSO's negotiation log: asked vs agreed vs realised, open claims (or how to start)."""
+    from dso_analytics.reporting.actions import negotiation_status_html
+
+    _show_fragment(negotiation_status_html(dso_dir, m))
+
+
+def show_portfolio_deadlines(results: Sequence[DsoMetrics]) -> None:
+    """The portfolio calendar link and one renewal calendar across DSOs (bucket colours)."""
+    from dso_analytics.reporting.actions import portfolio_deadlines_html
+
+    _show_fragment(portfolio_deadlines_html(results))
+
+
+def show_portfolio_asks(results: Sequence[DsoMetrics]) -> None:
+    """One ranked list of asks across the portfolio, each counted once."""
+    from dso_analytics.reporting.actions import portfolio_asks_html
+
+    _show_fragment(portfolio_asks_html(results))
+
+
+def show_provider_spend(results: Sequence[DsoMetrics]) -> None:
+    """T12M spend per provider across DSOs (a volume-pricing lever)."""
+    from dso_analytics.reporting.actions import provider_spend_html
+
+    _show_fragment(provider_spend_html(results))
+
+
+def show_portfolio_negotiation(portfolio_dir: str | Path, results: Sequence[DsoMetrics]) -> None:
+    """The negotiation status of every DSO side by side, with the portfolio total."""
+    from dso_analytics.reporting.actions import portfolio_negotiation_html
+
+    _show_fragment(portfolio_negotiation_html(portfolio_dir, results))

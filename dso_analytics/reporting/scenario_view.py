@@ -203,8 +203,8 @@ def interpret_scenarios(cmp: ScenarioComparison, currency: str = "USD") -> str:
             own = int(b["term_months"])
             span = (
                 "over the term" if own == e.term_months
-                else f"over its {own}-month term, against current terms renewed for the "
-                     "same months,"
+                else f"over its {own}-month term against current terms renewed for the "
+                     "same months"
             )  # fmt: skip
             parts.append(
                 f"The alternative that saves most per month, {best}, {verb} "
@@ -219,32 +219,81 @@ def interpret_scenarios(cmp: ScenarioComparison, currency: str = "USD") -> str:
     return " ".join(parts)
 
 
-def show_scenarios(cmp: ScenarioComparison, currency: str = "USD", tornado: bool = True) -> None:
-    """Display the M8 section: table, reading, cumulative cost, tornado, clause scores."""
+def show_side_by_side(cmp: ScenarioComparison, currency: str = "USD") -> None:
+    """Display the side-by-side table and its plain-English reading."""
     from dso_analytics.reporting import notebook as rn
-    from dso_analytics.reporting.scenario_charts import (
-        plot_cumulative_cost,
-        plot_scenario_clause_scores,
-        plot_tornado,
-    )
 
     money = [v for k, v in _LABELS.items() if k not in ("scenario", "term_months", "clause_score",
                                                          "break_even", "reason")]  # fmt: skip
     rn.show_table(side_by_side(cmp), money=money, pct=[_LABELS["clause_score"]],
                   currency=currency)  # fmt: skip
     rn.say(interpret_scenarios(cmp, currency))
-    rn.show_figure(plot_cumulative_cost(cmp.monthly, currency))
-    if tornado and not cmp.tornado.empty:
-        for name in cmp.tornado["scenario"].drop_duplicates():
-            rn.show_figure(plot_tornado(cmp.tornado, name, currency))
-    rn.show_figure(plot_scenario_clause_scores(cmp.table))
-    best = best_alternative(cmp)
-    if best is not None:
-        from dso_analytics.reporting.scenario_charts import plot_savings_grid
 
-        grid = savings_grid(cmp, best)
-        rn.show_figure(plot_savings_grid(grid, best, currency))
-        rn.say(interpret_grid(grid, best, currency))
+
+def show_cumulative_cost(cmp: ScenarioComparison, currency: str = "USD") -> None:
+    """Display the cumulative cost of every scenario, month by month (over its own months)."""
+    from dso_analytics.reporting import notebook as rn
+    from dso_analytics.reporting.scenario_charts import plot_cumulative_cost
+
+    rn.show_figure(plot_cumulative_cost(cmp.monthly, currency))
+
+
+def show_tornados(cmp: ScenarioComparison, currency: str = "USD") -> None:
+    """Display one tornado per evaluated scenario (what moves its term cost)."""
+    from dso_analytics.reporting import notebook as rn
+    from dso_analytics.reporting.scenario_charts import plot_tornado
+
+    if cmp.tornado.empty:
+        rn.say("No scenario could be evaluated: no tornado.")
+        return
+    for name in cmp.tornado["scenario"].drop_duplicates():
+        rn.show_figure(plot_tornado(cmp.tornado, name, currency))
+
+
+def show_clause_scores(cmp: ScenarioComparison) -> None:
+    """Display the clause score (M4 on the amended terms) each scenario would reach."""
+    from dso_analytics.reporting import notebook as rn
+    from dso_analytics.reporting.scenario_charts import plot_scenario_clause_scores
+
+    rn.show_figure(plot_scenario_clause_scores(cmp.table))
+
+
+def show_savings_grid(cmp: ScenarioComparison, currency: str = "USD") -> None:
+    """Display the savings grid of the best alternative (:func:`best_alternative`)."""
+    from dso_analytics.reporting import notebook as rn
+    from dso_analytics.reporting.scenario_charts import plot_savings_grid
+
+    best = best_alternative(cmp)
+    if best is None:
+        rn.say("No alternative to current terms could be evaluated: no savings grid.")
+        return
+    grid = savings_grid(cmp, best)
+    rn.show_figure(plot_savings_grid(grid, best, currency))
+    rn.say(interpret_grid(grid, best, currency))
+
+
+def show_notes(cmp: ScenarioComparison) -> None:
+    """Display the comparison's notes (problems of the scenarios file, unpriceable onboarding)."""
+    from dso_analytics.reporting import notebook as rn
+
+    if not cmp.notes:
+        rn.say("No problem with the scenarios.")
+    for note in cmp.notes:
+        rn.say(note)
+
+
+def show_scenarios(cmp: ScenarioComparison, currency: str = "USD", tornado: bool = True) -> None:
+    """Display the M8 section: table, reading, cumulative cost, tornado, clause scores,
+    savings grid and notes (the renewal-leverage report's section)."""
+    from dso_analytics.reporting import notebook as rn
+
+    show_side_by_side(cmp, currency)
+    show_cumulative_cost(cmp, currency)
+    if tornado:
+        show_tornados(cmp, currency)
+    show_clause_scores(cmp)
+    if best_alternative(cmp) is not None:
+        show_savings_grid(cmp, currency)
     for note in cmp.notes:
         rn.say(note)
 
@@ -252,25 +301,54 @@ def show_scenarios(cmp: ScenarioComparison, currency: str = "USD", tornado: bool
 def load_scenarios(
     dso_dir: str,
     *,
+    prepared: str | None = None,
     as_of: str | None = None,
     standard: str | None = None,
     scenarios_file: str | None = None,
     term_months: int | None = None,
     use_cache: bool = True,
+    **overrides: Any,
 ) -> tuple[Any, Any, ScenarioComparison, list[ScenarioSpec]]:
     """Load a DSO and compare its scenarios (the negotiation_scenarios notebook).
+
+    Parameters
+    ----------
+    dso_dir : str
+        The DSO folder.
+    prepared : str, optional
+        What ``dso-analytics scenarios --notebook`` already validated and compared
+        (:func:`~dso_analytics.reporting.notebook.write_prepared`): the kernel then
+        neither validates nor recomputes, and shows the figures the CLI printed.
+    as_of, standard : str, optional
+        As the other reports (``None``: the resolved value).
+    scenarios_file : str, optional
+        A scenarios file instead of the DSO's own.
+    term_months : int, optional
+        Months modelled for every scenario (``None``: each scenario's own term).
+    use_cache : bool
+    **overrides
+        ``target_onboarding_cap``, ``target_onboarding_sla_business_days``,
+        ``benchmark_workstation_monthly`` (``None``: the resolved value).
 
     Returns
     -------
     (DsoDataset, DsoMetrics, ScenarioComparison, list of ScenarioSpec)
-        The file's problems are in the comparison's notes.
+        The file's problems are in the comparison's notes.  From ``prepared``
+        the specs are empty (the sliders then move a copy of the target's terms).
     """
+    if prepared:
+        from dso_analytics.reporting.notebook import read_prepared
+
+        data = read_prepared(prepared)
+        if data.get("scenarios") is not None and data.get("metrics") is not None:
+            return data.get("dataset"), data["metrics"], data["scenarios"], []
     from dso_analytics.ingest.scenarios import dso_scenarios
     from dso_analytics.metrics import compute_metrics
     from dso_analytics.standards import resolve_params
     from dso_analytics.validation import load_dso
 
-    params = resolve_params(dso_dir, standard=standard, overrides={"as_of": as_of})
+    given = {k: v for k, v in {"as_of": as_of, **overrides}.items() if v is not None}
+    params = resolve_params(dso_dir, standard=standard, overrides=given)
     ds = load_dso(dso_dir, params=params, use_cache=use_cache)
     m = compute_metrics(ds, params)
     cmp, found = dso_scenarios(ds, m, scenarios_file, term_months)
@@ -342,14 +420,17 @@ def report_comparison(
     dso_dir: str,
     prepared: str | None = None,
     *,
+    metrics: Any = None,
     as_of: str | None = None,
     standard: str | None = None,
 ) -> ScenarioComparison:
     """The comparison the renewal-leverage report shows.
 
     From the pipeline's hand-off when it carries one (the same object the
-    workbook's Scenarios sheet was written from: one figure everywhere), else
-    computed from the DSO folder (the notebook run by hand).
+    workbook's Scenarios sheet was written from, and the figures
+    ``dso-analytics scenarios`` prints: one figure everywhere), else computed
+    from the DSO folder (the notebook run by hand): with ``metrics`` on its
+    parameters and metrics, else resolving ``as_of`` / ``standard``.
     """
     if prepared:
         from dso_analytics.reporting.notebook import read_prepared
@@ -357,4 +438,10 @@ def report_comparison(
         cmp = read_prepared(prepared).get("scenarios")
         if cmp is not None:
             return cmp
+    if metrics is not None:
+        from dso_analytics.ingest.scenarios import dso_scenarios
+        from dso_analytics.validation import load_dso
+
+        ds = load_dso(dso_dir, params=metrics.params)
+        return dso_scenarios(ds, metrics)[0]
     return load_scenarios(dso_dir, as_of=as_of, standard=standard)[2]

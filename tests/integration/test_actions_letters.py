@@ -8,6 +8,7 @@ from pathlib import Path
 
 import docx
 import pandas as pd
+import pytest
 
 from dso_analytics.actions.deadlines import compute_deadlines, credit_lines
 from dso_analytics.actions.letters import (
@@ -174,7 +175,11 @@ def test_write_report_actions_replaces_stale_letters(tmp_path: Path) -> None:
     stale = tmp_path / "letters" / "notice-letter-old.docx"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
-    out = write_report_actions(ds, m, tmp_path)
+    from dso_analytics.actions.deadlines import attach_deadlines
+
+    with pytest.raises(ValueError, match="deadlines were not computed"):
+        write_report_actions(m, tmp_path)  # the deadlines come from prepare, never recomputed
+    out = write_report_actions(attach_deadlines(m, ds.agreements, ds.locations), tmp_path)
     assert out["ics"] == (tmp_path / "renewal-deadlines.ics").resolve()
     assert out["events"] == len(out["deadlines"]) == 4  # AG-A and AG-B: notice + term end each
     assert sorted(p.name for p in (tmp_path / "letters").iterdir()) == [

@@ -228,6 +228,7 @@ def test_cli_log_init_check_sync(tmp_path: Path, capsys) -> None:
     assert main(["log", "sync", str(dso)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].endswith("negotiation.xlsx: no new ask")
+    assert out[1].startswith("1 error, 0 warnings in ")
     assert out[2] == (
         "negotiation.xlsx, sheet log, row 2, amount_realised: is more than amount_agreed "
         "(10.00) ('20.00')"

@@ -38,6 +38,10 @@ def test_sample_log_totals_by_hand(summit) -> None:
     assert tot["asked"] == 232583.07
     assert tot["agreed"] == 40000.0 and tot["realised"] == 15000.0
     assert tot["items"] == 5
+    # each estimate with its window, from the current asks (the sample log leaves them blank)
+    w = per.set_index("ask_key")["estimate_window"]
+    assert w["volume_pricing:AG-SDP-01"] == "next 12 months (from 2026-10-31)"
+    assert w["claim_above_cap:AG-SDP-01"] == "all-time to 2026-10-31"
     # estimates come from the current asks: 59,690 + 12,600 (claims, all-time) +
     # 217,400.66 + 10,293.07 + 2,500.00 (asks, next 12 months)
     assert tot["estimate"] == round(59690 + 12600 + 217400.66 + 10293.07 + 2500, 2)
@@ -48,3 +52,53 @@ def test_sample_log_totals_by_hand(summit) -> None:
     assert list(claims["ask_key"]) == ["claim_above_cap:AG-SDP-01"]
     assert claims.loc[0, "age_days"] == 46
     assert pd.Timestamp(summit.as_of) == pd.Timestamp("2026-10-31")
+
+
+def test_prepare_computes_the_deadlines_once(summit) -> None:
+    from dso_analytics.actions.deadlines import compute_deadlines, deadlines_of
+    from dso_analytics.stages import prepare
+    from dso_analytics.standards import resolve_params
+
+    p = prepare(SUMMIT, resolve_params(SUMMIT), use_cache=False)
+    dl = deadlines_of(p.metrics)
+    ds = read_dso(SUMMIT)
+    pd.testing.assert_frame_equal(dl, compute_deadlines(summit, ds.agreements, ds.locations))
+    # AG-SDP-01 renewed to 2027-05-01; notice 120 days before it: 2027-01-01
+    assert [d.date().isoformat() for d in dl["date"]] == ["2027-01-01", "2027-05-01"]
+    # dollars at stake: credits 59,690.00 + 12,600.00; asks 217,400.66 + 10,293.07 + 7,452.00
+    # + 2,500.00 (claims carry no 12-month impact)
+    assert set(dl["credits_to_claim"]) == {72290.0}
+    assert set(dl["asks_12m"]) == {round(217400.66 + 10293.07 + 7452.00 + 2500.00, 2)}
+
+
+def test_publish_replaces_the_calendar_and_letters_as_one_set(tmp_path) -> None:
+    from dso_analytics.stages import (
+        CALENDAR_FILE,
+        DSO_REPORT,
+        LETTERS_DIR,
+        _final_paths,
+        _move_into_place,
+        clear_outputs,
+    )
+
+    out = tmp_path / "out" / "dso"
+    out.mkdir(parents=True)
+    (out / LETTERS_DIR).mkdir()
+    (out / LETTERS_DIR / "notice-letter-old.docx").write_bytes(b"old")
+    (out / "notes.txt").write_text("mine")
+    work = tmp_path / "work"
+    (work / LETTERS_DIR).mkdir(parents=True)
+    staged = {}
+    for k, name in (("html", "r.html"), ("xlsx", "r.xlsx"), ("ipynb", "r.ipynb"),
+                    ("ics", CALENDAR_FILE)):  # fmt: skip
+        staged[k] = work / name
+        staged[k].write_text(k)
+    (work / LETTERS_DIR / "claim-letter-x.docx").write_bytes(b"new")
+    staged["letters"] = work / LETTERS_DIR
+    art = _move_into_place(_final_paths(out, DSO_REPORT), staged)
+    assert art.ics == out / CALENDAR_FILE and (out / CALENDAR_FILE).read_text() == "ics"
+    assert art.letters == (out / LETTERS_DIR / "claim-letter-x.docx",)
+    assert sorted(p.name for p in (out / LETTERS_DIR).iterdir()) == ["claim-letter-x.docx"]
+    # a DSO that fails later keeps none of them; the analyst's own file stays
+    clear_outputs(out, DSO_REPORT)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]

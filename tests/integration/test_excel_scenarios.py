@@ -130,6 +130,14 @@ def test_a_scenario_with_its_own_term_recalculates_to_python(tmp_path):
     table = cmp.table.set_index("scenario")
     assert table["term_months"].tolist() == [12, 12, 24]
     path = write_dso_workbook(m, tmp_path / "book.xlsx", scenarios=cmp)
+    keys = ((2, "total_cost"), (3, "present_value"), (4, "savings_vs_current"),
+            (5, "savings_vs_current_pv"), (6, "cost_per_workstation_month"))  # fmt: skip
+    # before any recalculation: the formulas' cached values are the model's figures
+    cached = openpyxl.load_workbook(path, data_only=True)["Scenarios"]
+    for i, name in enumerate(table.index):
+        assert cached.cell(12 + i, 1).value == name
+        for col, key in keys:
+            assert cached.cell(12 + i, col).value == table.loc[name, key], (name, key)
     got = openpyxl.load_workbook(recalc(path, tmp_path), data_only=True)["Scenarios"]
     rows = {got.cell(r, 1).value: r for r in range(12, 12 + len(table))}
     assert list(rows) == list(table.index)

@@ -110,10 +110,11 @@ def test_spec_mistakes_are_refused(rule: dict) -> None:
     """A mistyped billing.yaml rule stops the generator instead of being ignored."""
     import numpy as np
 
-    from dso_analytics import sample
+    from dso_analytics.sample import END_DATE
+    from dso_analytics.sample._billing import _At, _Biller
 
-    b = sample._Biller(np.random.default_rng(0), [])
-    at = sample._At(sample.END_DATE, None, "INV-1")
+    b = _Biller(np.random.default_rng(0), [])
+    at = _At(END_DATE, None, "INV-1")
     with pytest.raises(DsoError, match="sample spec"):
         b.rule(rule, at, "dentalnet")
     assert b.lines == []
@@ -308,7 +309,7 @@ def test_sample_locations_story(sample_sets: dict) -> None:
 
 # ---------------------------------------------------------------------------
 # The sample shows every metric (expected values derived by hand from the
-# agreements defined in dso_analytics/sample.py)
+# agreements of dso_analytics/sample_spec/<dso>/agreements.yaml)
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def sample_metrics(sample_sets: dict) -> dict:
@@ -482,12 +483,13 @@ def test_sample_ships_a_provider_export_read_through_its_profile() -> None:
 
     from dso_analytics import sample
     from dso_analytics.ingest import read_dso
+    from dso_analytics.sample._billing import _build_dso
 
     file = f"billing/{sample.PROVIDER_EXPORT_FILE}"
     d = SAMPLE / sample.PROVIDER_EXPORT_DSO
     assert (d / file).is_file() and not (d / "billing" / "LOC-039.xlsx").exists()
     # the generator's lines (seed 7, summit is the second DSO of sample_spec/portfolio.yaml)
-    gen = sample._build_dso(sample.PROVIDER_EXPORT_DSO, np.random.default_rng([7, 1]))
+    gen = _build_dso(sample.PROVIDER_EXPORT_DSO, np.random.default_rng([7, 1]))
     (exported,) = [f for f in gen.billing if f.name == sample.PROVIDER_EXPORT_FILE]
     gen_total = sum(Decimal(r["net_amount"]) for r in exported.rows)
     assert (len(exported.rows), gen_total) == (

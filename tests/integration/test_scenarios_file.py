@@ -217,3 +217,30 @@ def test_service_codes_match_the_agreement_codes(tmp_path, dm):
     (p,) = read_scenarios(tmp_path, ds.agreements).problems
     assert str(p).startswith("scenarios.yaml line 1")
     assert "unknown service code(s) help_desk_pro" in str(p)
+
+
+def test_cli_notebook_path_is_checked_first(tmp_path, capsys):
+    """--notebook names an .ipynb in an existing folder: else one line, exit 2, nothing run."""
+    d = _dso_dir(tmp_path)
+    for bad in (tmp_path / "out.html", tmp_path / "missing" / "out.ipynb"):
+        assert main(["scenarios", str(d), "--notebook", str(bad)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"error: {bad}: --notebook names an .ipynb file in an existing folder"
+        assert not bad.exists()
+
+
+def test_a_term_beyond_120_months_is_a_located_problem(tmp_path, dm):
+    """A scenario models its own term_months: more than 120 (as --term-months) is refused
+    on its row (a 100-year projection is a typo, and would not fit in memory)."""
+    ds, m = dm
+    (tmp_path / "scenarios.yaml").write_text(
+        "- scenario: Long\n  agreement_id: AG-1\n  term_months: 600\n"
+        "- scenario: Ok\n  agreement_id: AG-1\n  term_months: 120\n"
+    )
+    f = read_scenarios(tmp_path, ds.agreements)
+    assert [str(p) for p in f.problems] == [
+        "scenarios.yaml line 1, term_months: must be <= 120 (the longest term modelled) ('600')"
+    ]
+    t = compare_scenarios(ds, m, f.specs).table.set_index("scenario")
+    assert t.loc["Long", "status"] == "not evaluated"
+    assert (t.loc["Ok", "status"], t.loc["Ok", "term_months"]) == ("ok", 120)

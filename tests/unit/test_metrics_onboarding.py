@@ -106,3 +106,20 @@ def test_onboarding_ask_uses_pipeline_saving() -> None:
     assert asks.loc["A-ORG", "impact_12m"] == 500.0  # the pipeline saving above
     # A-HR: no pipeline; L-HR joined 2024-03-04, inside the T12M: its target overspend 2000
     assert asks.loc["A-HR", "impact_12m"] == 2000.0
+
+
+def test_add_business_days_is_the_inverse_of_business_days() -> None:
+    """The sample generator dates go-lives with it: by hand, Thanksgiving 2026 is Thursday
+    Nov 26, so one business day after Wednesday Nov 25 is Friday Nov 27; a Saturday start
+    rolls to Monday Nov 30 first, and 5 business days after it skip nothing -> Dec 7."""
+    from datetime import date
+
+    import numpy as np
+
+    from dso_analytics.metrics._util import add_business_days, business_days
+
+    start = np.array(["2026-11-25", "2026-11-28", "2026-11-28"], dtype="datetime64[D]")
+    got = add_business_days(start, np.array([1, 0, 5]))
+    assert got.tolist() == [date(2026, 11, 27), date(2026, 11, 30), date(2026, 12, 7)]
+    rolled = np.array(["2026-11-25", "2026-11-30", "2026-11-30"], dtype="datetime64[D]")
+    assert business_days(rolled, got).tolist() == [1, 0, 5]

@@ -115,3 +115,22 @@ def test_savings_grid(dm):
     fig = plot_savings_grid(g, TARGET)
     assert fig.data[0].z.shape == (7, 7)
     assert interpret_grid(g, TARGET).startswith("Across all 1,715 combinations")
+
+
+def test_report_comparison_reads_the_handoff_without_validating(dm, tmp_path, monkeypatch):
+    """The report kernel shows the comparison the pipeline handed off (the workbook's
+    object): it never loads nor validates the DSO again."""
+    from dso_analytics import validation
+    from dso_analytics.reporting.notebook import write_prepared
+    from dso_analytics.reporting.scenario_view import report_comparison
+
+    ds, m = dm
+    cmp = compare_scenarios(ds, m)
+    handoff = write_prepared(tmp_path, metrics=m, scenarios=cmp)
+
+    def refuse(*a, **k):
+        raise AssertionError("the report kernel re-validated the DSO")
+
+    monkeypatch.setattr(validation, "load_dso", refuse)
+    got = report_comparison(str(tmp_path), str(handoff), metrics=m)
+    assert got.table.equals(cmp.table)
