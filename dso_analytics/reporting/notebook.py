@@ -309,6 +309,13 @@ _VERBATIM = frozenset(
 )  # fmt: skip
 
 
+#: Identifiers the analyst copies (into ``negotiation.xlsx``): shown exactly, in a ``<code>``.
+_IDENTIFIERS = frozenset({"ask_key"})
+#: Marks an identifier cell between ``to_html`` and the ``<code>`` markup (a mark that came
+#: with input text can only ever become escaped text: every key is escaped).
+_KEY_MARK = "\x00dso-key-{}\x00"
+
+
 def code_value(value: object) -> object:
     """A cell value as a reader sees it: known code names (services, checks) get their label."""
     from dso_analytics.reporting.labels import humanize
@@ -327,9 +334,16 @@ def table_html(
     """Return ``df`` as an escaped HTML table with money/percent/date columns formatted."""
     view = df.head(max_rows).copy()
     money, pct = set(money), set(pct)
+    keys: list[str] = []
     for c in view.columns:
         s = view[c]
-        if c in money:
+        if c in _IDENTIFIERS:
+            marks = []
+            for v in s:
+                keys.append("" if _missing(v) else str(v))
+                marks.append(_KEY_MARK.format(len(keys) - 1))
+            view[c] = marks
+        elif c in money:
             view[c] = [fmt_money(v, currency, cents=True) for v in s]
         elif c in pct:
             view[c] = [fmt_pct(v) for v in s]
@@ -339,6 +353,8 @@ def table_html(
             view[c] = [code_value(v) for v in s]  # service codes, check names -> labels
     view.columns = [column_label(str(c)) for c in view.columns]
     out = view.to_html(index=False, escape=True, na_rep="", classes="dso-table", border=0)
+    for i, key in enumerate(keys):  # the exact key, escaped, copyable
+        out = out.replace(_KEY_MARK.format(i), f'<code class="dso-key">{html.escape(key)}</code>')
     if len(df) > max_rows:
         out += f'<p class="dso-more">{len(df) - max_rows} more rows in the workbook.</p>'
     return out
