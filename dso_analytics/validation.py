@@ -125,83 +125,95 @@ class _Check:
         return f"{self.table}.{self.column}.{self.kind}"
 
 
-def _table_checks(
-    table: str, frame: pd.DataFrame, ctx: _Context
-) -> tuple[pd.DataFrame, list[_Check]]:
-    """Build the checks of one table and the slim frame they run on."""
-    cols = {c.name: c for c in schema.TABLE_COLUMNS[table]}
-    present = set(frame.columns)
+def _column_checks(
+    table: str,
+    c: schema.Column,
+    frame: pd.DataFrame,
+    present: set[str],
+    work: dict[str, pd.Series],
+    ctx: _Context,
+) -> list[_Check]:
+    """The checks of one column (required, readable, known code, bounds); the columns
+    they read are added to ``work``."""
     checks: list[_Check] = []
-    work: dict[str, pd.Series] = {}
 
     def need(name: str) -> None:
         if name not in work:
             work[name] = frame[name]
 
-    for c in cols.values():
-        if c.required:
-            checks.append(
-                _Check(table, c.name, "missing", "ExpectColumnToExist", {"column": c.name},
-                       "required column is missing")
-            )  # fmt: skip
-        if c.name not in present:
-            continue
-        if c.required:
-            need(c.name)
-            if c.kind in ("text", "code"):
-                s = frame[c.name]
-                if not isinstance(s.dtype, pd.CategoricalDtype):
-                    s = s.astype("str")
-                    work[c.name] = s.where(s.str.strip() != "")
-            checks.append(
-                _Check(table, c.name, "blank", "ExpectColumnValuesToNotBeNull",
-                       {"column": c.name}, "is blank or an Excel error")
-            )  # fmt: skip
-        invalid = c.name + schema.INVALID_SUFFIX
-        if c.kind in _KIND_WORDS and invalid in present:
-            need(invalid)
-            checks.append(
-                _Check(table, c.name, "unreadable", "ExpectColumnValuesToBeNull",
-                       {"column": invalid}, f"could not be read as {_KIND_WORDS[c.kind]}",
-                       value_column=invalid)
-            )  # fmt: skip
-        if c.kind == "code" and c.codes:
-            need(c.name)
-            shown = ", ".join(c.codes) if len(c.codes) <= 6 else ", ".join(c.codes[:6]) + ", ..."
-            checks.append(
-                _Check(table, c.name, "code", "ExpectColumnValuesToBeInSet",
-                       {"column": c.name, "value_set": list(c.codes)},
-                       f"is not a known {c.name} code (expected one of: {shown})")
-            )  # fmt: skip
-        if c.min_value is not None and c.kind in ("money", "number", "integer"):
-            need(c.name)
-            word = (
-                "greater than 0"
-                if (c.kind == "integer" and c.min_value == 1)
-                else (f"at least {c.min_value:g}")
-            )
-            checks.append(
-                _Check(table, c.name, "min", "ExpectColumnValuesToBeBetween",
-                       {"column": c.name, "min_value": c.min_value}, f"must be {word}")
-            )  # fmt: skip
-        if c.kind == "money":
-            need(c.name)
-            checks.append(
-                _Check(table, c.name, "too_large", "ExpectColumnValuesToBeBetween",
-                       {"column": c.name, "min_value": -ctx.max_amount,
-                        "max_value": ctx.max_amount},
-                       f"is beyond the per-line limit of {ctx.max_amount:,.0f} "
-                       "(max_line_amount in the standard)")
-            )  # fmt: skip
-        if c.kind == "date":
-            need(c.name)
-            checks.append(
-                _Check(table, c.name, "implausible", "ExpectColumnValuesToBeBetween",
-                       {"column": c.name, "min_value": ctx.earliest, "max_value": ctx.latest},
-                       "is an implausible date")
-            )  # fmt: skip
+    if c.required:
+        checks.append(
+            _Check(table, c.name, "missing", "ExpectColumnToExist", {"column": c.name},
+                   "required column is missing")
+        )  # fmt: skip
+    if c.name not in present:
+        return checks
+    if c.required:
+        need(c.name)
+        if c.kind in ("text", "code"):
+            s = frame[c.name]
+            if not isinstance(s.dtype, pd.CategoricalDtype):
+                s = s.astype("str")
+                work[c.name] = s.where(s.str.strip() != "")
+        checks.append(
+            _Check(table, c.name, "blank", "ExpectColumnValuesToNotBeNull",
+                   {"column": c.name}, "is blank or an Excel error")
+        )  # fmt: skip
+    invalid = c.name + schema.INVALID_SUFFIX
+    if c.kind in _KIND_WORDS and invalid in present:
+        need(invalid)
+        checks.append(
+            _Check(table, c.name, "unreadable", "ExpectColumnValuesToBeNull",
+                   {"column": invalid}, f"could not be read as {_KIND_WORDS[c.kind]}",
+                   value_column=invalid)
+        )  # fmt: skip
+    if c.kind == "code" and c.codes:
+        need(c.name)
+        shown = ", ".join(c.codes) if len(c.codes) <= 6 else ", ".join(c.codes[:6]) + ", ..."
+        checks.append(
+            _Check(table, c.name, "code", "ExpectColumnValuesToBeInSet",
+                   {"column": c.name, "value_set": list(c.codes)},
+                   f"is not a known {c.name} code (expected one of: {shown})")
+        )  # fmt: skip
+    if c.min_value is not None and c.kind in ("money", "number", "integer"):
+        need(c.name)
+        word = (
+            "greater than 0"
+            if (c.kind == "integer" and c.min_value == 1)
+            else (f"at least {c.min_value:g}")
+        )
+        checks.append(
+            _Check(table, c.name, "min", "ExpectColumnValuesToBeBetween",
+                   {"column": c.name, "min_value": c.min_value}, f"must be {word}")
+        )  # fmt: skip
+    if c.kind == "money":
+        need(c.name)
+        checks.append(
+            _Check(table, c.name, "too_large", "ExpectColumnValuesToBeBetween",
+                   {"column": c.name, "min_value": -ctx.max_amount,
+                    "max_value": ctx.max_amount},
+                   f"is beyond the per-line limit of {ctx.max_amount:,.0f} "
+                   "(max_line_amount in the standard)")
+        )  # fmt: skip
+    if c.kind == "date":
+        need(c.name)
+        checks.append(
+            _Check(table, c.name, "implausible", "ExpectColumnValuesToBeBetween",
+                   {"column": c.name, "min_value": ctx.earliest, "max_value": ctx.latest},
+                   "is an implausible date")
+        )  # fmt: skip
+    return checks
 
-    # Unique keys (only when every key column is there).
+
+def _key_check(table: str, frame: pd.DataFrame, work: dict[str, pd.Series]) -> list[_Check]:
+    """The unique-key check of a table (only when every key column is there)."""
+    present = set(frame.columns)
+    checks: list[_Check] = []
+
+    def need(name: str) -> None:
+        if name not in work:
+            work[name] = frame[name]
+
     key = schema.TABLE_KEYS.get(table, ())
     if key and all(k in present for k in key):
         for k in key:
@@ -212,8 +224,21 @@ def _table_checks(
             exp = "ExpectCompoundColumnsToBeUnique"
             kwargs = {"column_list": list(key), "ignore_row_if": "any_value_is_missing"}
         checks.append(_Check(table, key[-1], "duplicate", exp, kwargs, "is a duplicate"))
+    return checks
 
-    # Referential integrity.
+
+def _cross_checks(
+    table: str, frame: pd.DataFrame, work: dict[str, pd.Series], ctx: _Context
+) -> list[_Check]:
+    """Checks across columns or tables: references to locations and agreements, date
+    order, and columns required by another column's value."""
+    present = set(frame.columns)
+    checks: list[_Check] = []
+
+    def need(name: str) -> None:
+        if name not in work:
+            work[name] = frame[name]
+
     def ref(column: str, known: list[str], target: str) -> None:
         if column in present:
             need(column)
@@ -278,6 +303,21 @@ def _table_checks(
                            {"column": target}, f"is required when {cond_col} is {shown}",
                            when=(cond_col, cond_val))
                 )  # fmt: skip
+    return checks
+
+
+def _table_checks(
+    table: str, frame: pd.DataFrame, ctx: _Context
+) -> tuple[pd.DataFrame, list[_Check]]:
+    """Build the checks of one table and the slim frame they run on."""
+    cols = {c.name: c for c in schema.TABLE_COLUMNS[table]}
+    present = set(frame.columns)
+    checks: list[_Check] = []
+    work: dict[str, pd.Series] = {}
+    for c in cols.values():
+        checks += _column_checks(table, c, frame, present, work, ctx)
+    checks += _key_check(table, frame, work)
+    checks += _cross_checks(table, frame, work, ctx)
     slim = pd.DataFrame(work, index=frame.index).reset_index(drop=True)
     if not work:
         slim = pd.DataFrame(index=pd.RangeIndex(len(frame)))

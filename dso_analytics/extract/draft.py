@@ -87,6 +87,156 @@ def _cell_value(column: str, value: object) -> object:
     return value
 
 
+def _put(ws: Any, r: int, c: int, value: object, style: Any = None) -> None:
+    """Write ``value`` with the writer of its type (text cleaned: never a formula)."""
+    if value is None:
+        ws.write_blank(r, c, None, style)
+    elif isinstance(value, bool):
+        ws.write_boolean(r, c, value, style)
+    elif isinstance(value, int | float):
+        ws.write_number(r, c, value, style)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), style)
+    else:
+        ws.write_string(r, c, clean_text(value), style)
+
+
+def _note(t: Any) -> str:
+    """The cell comment of an extracted value: where it was found, the evidence, the confidence."""
+    where = f"{t.file}, p. {t.page}" if t.file else f"p. {t.page}"
+    return clean_text(f"{where}: {t.evidence} (confidence {t.confidence:.2f})", 2000)
+
+
+def _draft_formats(book: Any) -> dict[str, Any]:
+    """Cell formats of the draft: header, confident (green), to check (yellow), missing (red)."""
+    return {
+        "head": book.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1}),
+        "ok": book.add_format({"bg_color": "#D9EAD3"}),
+        "check": book.add_format({"bg_color": "#FFF2CC"}),
+        "missing": book.add_format({"bg_color": "#F4CCCC"}),
+        "ok_date": book.add_format({"bg_color": "#D9EAD3", "num_format": "yyyy-mm-dd"}),
+        "check_date": book.add_format({"bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "top": book.add_format({"valign": "top"}),
+    }
+
+
+def _agreements_sheet(
+    book: Any, fmt: dict[str, Any], extractions: Sequence[Extraction], ids: Sequence[str]
+) -> list[list[object]]:
+    """The agreements sheet: one row per agreement, values colored by confidence, missing
+    required values in red, evidence in comments.  Returns its evidence rows."""
+    cols = [*schema.column_names(schema.AGREEMENTS), REVIEWED, schema.TERMS_SOURCE]
+    required = set(schema.required_columns(schema.AGREEMENTS))
+    ws = book.add_worksheet(schema.AGREEMENTS)
+    for c, name in enumerate(cols):
+        ws.write_string(0, c, name, fmt["head"])
+        longest = [
+            len(str(_width_value(ex, aid, name))) for ex, aid in zip(extractions, ids, strict=True)
+        ]
+        ws.set_column(c, c, min(45, max(12, len(name) + 2, *[n + 2 for n in longest])))
+    evidence_rows: list[list[object]] = []
+    for r, (ex, aid) in enumerate(zip(extractions, ids, strict=True), start=1):
+        terms = ex.terms.agreement
+        scope = terms.get("scope")
+        for c, name in enumerate(cols):
+            if name == "agreement_id":
+                _put(ws, r, c, aid)
+                continue
+            if name == REVIEWED:
+                _put(ws, r, c, None, fmt["check"])
+                continue
+            if name == schema.TERMS_SOURCE:
+                _put(ws, r, c, f"extracted from {_file_names(ex.file)}")
+                continue
+            t = terms.get(name)
+            value = None if t is None else _cell_value(name, t.value)
+            needed = name in required or (
+                name == "location_ids" and scope is not None and scope.value == "location"
+            ) or (name == "notice_days" and (terms.get("auto_renew") or _NoValue).value is True)  # fmt: skip
+            if value is None:
+                _put(ws, r, c, None, fmt["missing"] if needed else None)
+            else:
+                confident = t.confidence >= CONFIDENT
+                style = fmt[
+                    ("ok" if confident else "check")
+                    + ("_date" if isinstance(value, dt.date) else "")
+                ]
+                _put(ws, r, c, value, style)
+            if t is not None:
+                ws.write_comment(r, c, _note(t), {"x_scale": 3, "y_scale": 2})
+        for name in schema.column_names(schema.AGREEMENTS):
+            if name in ("agreement_id", "location_ids"):
+                continue
+            t = terms.get(name)
+            evidence_rows.append([
+                aid, schema.AGREEMENTS, name,
+                None if t is None else _cell_value(name, t.value),
+                None if t is None else t.page, None if t is None else t.evidence,
+                None if t is None else t.confidence, ex.file if t is None else t.file or ex.file,
+            ])  # fmt: skip
+    ws.freeze_panes(1, 1)
+    return evidence_rows
+
+
+def _terms_sheet(
+    book: Any, fmt: dict[str, Any], extractions: Sequence[Extraction], ids: Sequence[str],
+    table: str, code_column: str, codes: Sequence[str], value_column: str, width: int,
+) -> list[list[object]]:  # fmt: skip
+    """The services or documentation sheet: one row per extracted code of each agreement
+    (``code_column``, ``value_column`` colored by confidence, page, evidence, confidence).
+    Returns its evidence rows."""
+    ws = book.add_worksheet(table)
+    cols = [*schema.column_names(table), "page", "evidence", "confidence"]
+    for c, name in enumerate(cols):
+        ws.write_string(0, c, name, fmt["head"])
+        ws.set_column(c, c, {"agreement_id": 26, code_column: width, "evidence": 90}.get(name, 13))
+    value_col = cols.index(value_column)
+    evidence_rows: list[list[object]] = []
+    r = 1
+    for ex, aid in zip(extractions, ids, strict=True):
+        found = ex.terms.services if table == schema.SERVICES else ex.terms.documentation
+        for code in codes:
+            t = found.get(code)
+            if t is None:
+                continue
+            style = fmt["ok"] if t.confidence >= CONFIDENT else fmt["check"]
+            extra = t.extra if table == schema.SERVICES else {}
+            values = {"agreement_id": aid, code_column: code, value_column: t.value, **extra,
+                      "page": t.page, "evidence": t.evidence, "confidence": t.confidence}  # fmt: skip
+            for c, name in enumerate(cols):
+                _put(ws, r, c, values.get(name), style if c == value_col else None)
+            ws.write_comment(r, value_col, _note(t), {"x_scale": 3, "y_scale": 2})
+            evidence_rows.append([aid, table, code, t.value, t.page, t.evidence,
+                                  t.confidence, t.file or ex.file])  # fmt: skip
+            r += 1
+    ws.freeze_panes(1, 0)
+    return evidence_rows
+
+
+def _evidence_sheet(book: Any, fmt: dict[str, Any], evidence_rows: list[list[object]]) -> Any:
+    """The evidence sheet: every value with its citation (blank value = not stated in the
+    agreement).  Returns the worksheet."""
+    ws = book.add_worksheet(EVIDENCE_SHEET)
+    ecols = ["agreement_id", "sheet", "column", "value", "page", "evidence", "confidence", "file"]
+    for c, name in enumerate(ecols):
+        ws.write_string(0, c, name, fmt["head"])
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 2, 30)
+    ws.set_column(3, 3, 22)
+    ws.set_column(5, 5, 100, fmt["wrap"])
+    for r, row in enumerate(evidence_rows, start=1):
+        conf = row[6]
+        style = None if conf is None else fmt["ok"] if conf >= CONFIDENT else fmt["check"]
+        for c, v in enumerate(row):
+            _put(ws, r, c, v, style if c == 3 else None)
+        if row[5] is None and row[0] is not None:
+            ws.write_string(r, 5, "(not stated in the agreement)")
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(1, len(evidence_rows)), len(ecols) - 1)
+    return ws
+
+
 def write_draft(
     extractions: Sequence[Extraction],
     path: str | Path,
@@ -129,151 +279,17 @@ def write_draft(
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
          "default_date_format": "yyyy-mm-dd"},
     )  # fmt: skip
-    fmt = {
-        "head": book.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1}),
-        "ok": book.add_format({"bg_color": "#D9EAD3"}),
-        "check": book.add_format({"bg_color": "#FFF2CC"}),
-        "missing": book.add_format({"bg_color": "#F4CCCC"}),
-        "ok_date": book.add_format({"bg_color": "#D9EAD3", "num_format": "yyyy-mm-dd"}),
-        "check_date": book.add_format({"bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        "top": book.add_format({"valign": "top"}),
-    }
-
-    def put(ws: Any, r: int, c: int, value: object, style: Any = None) -> None:
-        if value is None:
-            ws.write_blank(r, c, None, style)
-        elif isinstance(value, bool):
-            ws.write_boolean(r, c, value, style)
-        elif isinstance(value, int | float):
-            ws.write_number(r, c, value, style)
-        elif isinstance(value, dt.date):
-            ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), style)
-        else:
-            ws.write_string(r, c, clean_text(value), style)
-
-    def note(t: Any) -> str:
-        where = f"{t.file}, p. {t.page}" if t.file else f"p. {t.page}"
-        return clean_text(f"{where}: {t.evidence} (confidence {t.confidence:.2f})", 2000)
-
-    # agreements
-    cols = [*schema.column_names(schema.AGREEMENTS), REVIEWED, schema.TERMS_SOURCE]
-    required = set(schema.required_columns(schema.AGREEMENTS))
-    ws = book.add_worksheet(schema.AGREEMENTS)
-    for c, name in enumerate(cols):
-        ws.write_string(0, c, name, fmt["head"])
-        longest = [
-            len(str(_width_value(ex, aid, name))) for ex, aid in zip(extractions, ids, strict=True)
-        ]
-        ws.set_column(c, c, min(45, max(12, len(name) + 2, *[n + 2 for n in longest])))
-    evidence_rows: list[list[object]] = []
-    for r, (ex, aid) in enumerate(zip(extractions, ids, strict=True), start=1):
-        terms = ex.terms.agreement
-        scope = terms.get("scope")
-        for c, name in enumerate(cols):
-            if name == "agreement_id":
-                put(ws, r, c, aid)
-                continue
-            if name == REVIEWED:
-                put(ws, r, c, None, fmt["check"])
-                continue
-            if name == schema.TERMS_SOURCE:
-                put(ws, r, c, f"extracted from {_file_names(ex.file)}")
-                continue
-            t = terms.get(name)
-            value = None if t is None else _cell_value(name, t.value)
-            needed = name in required or (
-                name == "location_ids" and scope is not None and scope.value == "location"
-            ) or (name == "notice_days" and (terms.get("auto_renew") or _NoValue).value is True)  # fmt: skip
-            if value is None:
-                put(ws, r, c, None, fmt["missing"] if needed else None)
-            else:
-                confident = t.confidence >= CONFIDENT
-                style = fmt[
-                    ("ok" if confident else "check")
-                    + ("_date" if isinstance(value, dt.date) else "")
-                ]
-                put(ws, r, c, value, style)
-            if t is not None:
-                ws.write_comment(r, c, note(t), {"x_scale": 3, "y_scale": 2})
-        for name in schema.column_names(schema.AGREEMENTS):
-            if name in ("agreement_id", "location_ids"):
-                continue
-            t = terms.get(name)
-            evidence_rows.append([
-                aid, schema.AGREEMENTS, name,
-                None if t is None else _cell_value(name, t.value),
-                None if t is None else t.page, None if t is None else t.evidence,
-                None if t is None else t.confidence, ex.file if t is None else t.file or ex.file,
-            ])  # fmt: skip
-    ws.freeze_panes(1, 1)
-
-    # services
-    ws = book.add_worksheet(schema.SERVICES)
-    scols = [*schema.column_names(schema.SERVICES), "page", "evidence", "confidence"]
-    for c, name in enumerate(scols):
-        ws.write_string(0, c, name, fmt["head"])
-        ws.set_column(c, c, {"agreement_id": 26, "service": 26, "evidence": 90}.get(name, 13))
-    cov_col = scols.index("coverage")
-    r = 1
-    for ex, aid in zip(extractions, ids, strict=True):
-        for code in schema.SERVICE_CODES:
-            t = ex.terms.services.get(code)
-            if t is None:
-                continue
-            style = fmt["ok"] if t.confidence >= CONFIDENT else fmt["check"]
-            values = {"agreement_id": aid, "service": code, "coverage": t.value, **t.extra,
-                      "page": t.page, "evidence": t.evidence, "confidence": t.confidence}  # fmt: skip
-            for c, name in enumerate(scols):
-                put(ws, r, c, values.get(name), style if c == cov_col else None)
-            ws.write_comment(r, cov_col, note(t), {"x_scale": 3, "y_scale": 2})
-            evidence_rows.append([aid, schema.SERVICES, code, t.value, t.page, t.evidence,
-                                  t.confidence, t.file or ex.file])  # fmt: skip
-            r += 1
-    ws.freeze_panes(1, 0)
-
-    # documentation
-    ws = book.add_worksheet(schema.DOCUMENTATION)
-    dcols = [*schema.column_names(schema.DOCUMENTATION), "page", "evidence", "confidence"]
-    for c, name in enumerate(dcols):
-        ws.write_string(0, c, name, fmt["head"])
-        ws.set_column(c, c, {"agreement_id": 26, "deliverable": 36, "evidence": 90}.get(name, 13))
-    spec_col = dcols.index("specified")
-    r = 1
-    for ex, aid in zip(extractions, ids, strict=True):
-        for code in schema.DELIVERABLES:
-            t = ex.terms.documentation.get(code)
-            if t is None:
-                continue
-            style = fmt["ok"] if t.confidence >= CONFIDENT else fmt["check"]
-            values = {"agreement_id": aid, "deliverable": code, "specified": t.value,
-                      "page": t.page, "evidence": t.evidence, "confidence": t.confidence}  # fmt: skip
-            for c, name in enumerate(dcols):
-                put(ws, r, c, values.get(name), style if c == spec_col else None)
-            ws.write_comment(r, spec_col, note(t), {"x_scale": 3, "y_scale": 2})
-            evidence_rows.append([aid, schema.DOCUMENTATION, code, t.value, t.page, t.evidence,
-                                  t.confidence, t.file or ex.file])  # fmt: skip
-            r += 1
-    ws.freeze_panes(1, 0)
-
-    # evidence: every value with its citation (blank value = not stated in the agreement)
-    ws = book.add_worksheet(EVIDENCE_SHEET)
-    ecols = ["agreement_id", "sheet", "column", "value", "page", "evidence", "confidence", "file"]
-    for c, name in enumerate(ecols):
-        ws.write_string(0, c, name, fmt["head"])
-    ws.set_column(0, 0, 18)
-    ws.set_column(1, 2, 30)
-    ws.set_column(3, 3, 22)
-    ws.set_column(5, 5, 100, fmt["wrap"])
-    for r, row in enumerate(evidence_rows, start=1):
-        conf = row[6]
-        style = None if conf is None else fmt["ok"] if conf >= CONFIDENT else fmt["check"]
-        for c, v in enumerate(row):
-            put(ws, r, c, v, style if c == 3 else None)
-        if row[5] is None and row[0] is not None:
-            ws.write_string(r, 5, "(not stated in the agreement)")
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(1, len(evidence_rows)), len(ecols) - 1)
+    fmt = _draft_formats(book)
+    evidence_rows = _agreements_sheet(book, fmt, extractions, ids)
+    evidence_rows += _terms_sheet(
+        book, fmt, extractions, ids, schema.SERVICES, "service", schema.SERVICE_CODES,
+        "coverage", 26,
+    )  # fmt: skip
+    evidence_rows += _terms_sheet(
+        book, fmt, extractions, ids, schema.DOCUMENTATION, "deliverable", schema.DELIVERABLES,
+        "specified", 36,
+    )  # fmt: skip
+    ws = _evidence_sheet(book, fmt, evidence_rows)
     for sheet in book.worksheets():  # printable for review: landscape, header on every page
         sheet.set_landscape()
         sheet.repeat_rows(0)
@@ -520,6 +536,121 @@ def _write_rows(wb: Any, table: str, header_row: int | None, rows: list[dict],
                 _set(ws.cell(row=r, column=positions[n]), rec[n])
 
 
+def _reviewed_rows(draft_p: Path) -> tuple[dict[str, Any], set[str]]:
+    """The typed sheets of a draft cut to its reviewed agreements, and their ids.
+
+    Raises
+    ------
+    AcceptRefused
+        No row marked reviewed, or problems in the reviewed rows.
+    DsoError
+        Not a draft (no agreements sheet, no reviewed column).
+    """
+    from dso_analytics.ingest.parse import parse_bool
+
+    shown = draft_p.name
+    frames: dict[str, Any] = {}
+    problems: list[str] = []
+    for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
+        frame, probs = _typed(draft_p, shown, table)
+        problems += [str(p) for p in probs]
+        if frame is None:
+            if table == schema.AGREEMENTS:
+                raise DsoError(f"{shown}: has no sheet named 'agreements' (not a draft?)")
+            continue
+        frames[table] = frame
+    ag = frames[schema.AGREEMENTS]
+    if REVIEWED not in ag.columns:
+        raise DsoError(f"{shown}, sheet agreements: has no '{REVIEWED}' column (not a draft?)")
+    flags, _ = parse_bool(ag[REVIEWED].astype("object").where(ag[REVIEWED].notna(), ""))
+    keep = [bool(f) if not _is_blank(f) else False for f in flags.tolist()]
+    if not any(keep):
+        raise AcceptRefused(
+            f"{shown}: no agreement row is marked reviewed",
+            [f"{shown}, sheet agreements: set column '{REVIEWED}' to yes on each row you checked"],
+        )
+    ag = ag[keep].reset_index(drop=True)
+    ids = {str(x) for x in ag["agreement_id"].tolist() if not _is_blank(x)}
+    problems += _draft_problems(ag, schema.AGREEMENTS, shown, "agreements")
+    for table in (schema.SERVICES, schema.DOCUMENTATION):
+        if table in frames:
+            f = frames[table]
+            f = f[f["agreement_id"].astype("object").isin(ids)].reset_index(drop=True)
+            frames[table] = f
+            problems += _draft_problems(f, table, shown, table)
+    frames[schema.AGREEMENTS] = ag
+    if problems:
+        raise AcceptRefused(f"{shown}: the draft has problems; nothing was written", problems)
+    return frames, ids
+
+
+def _existing_agreements(
+    target: Path,
+) -> tuple[dict[str, Any], dict[str, int | None]]:
+    """The typed sheets of the DSO's ``agreements.xlsx`` and each sheet's header row
+    (none when the file does not exist yet)."""
+    existing: dict[str, Any] = {}
+    header_rows: dict[str, int | None] = {}
+    if target.exists():
+        for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
+            frame, _ = _typed(target, AGREEMENTS_NAME, table)
+            existing[table] = frame
+        from dso_analytics.ingest.workbook import contract_header_matcher, open_workbook
+
+        wb_ro = open_workbook(target, AGREEMENTS_NAME)
+        try:
+            for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
+                s = wb_ro.find_sheet(table)
+                header_rows[table] = (
+                    wb_ro.read_table(s, contract_header_matcher(table)).header_row if s else None
+                )
+        finally:
+            wb_ro.close()
+    return existing, header_rows
+
+
+def _conflicts(
+    ids: set[str], new: dict[str, Any], old: dict[str, Any], result: AcceptResult
+) -> list[str]:
+    """Sort the reviewed agreements into added, unchanged and replaced (in ``result``);
+    one line per value a replaced agreement changes."""
+    conflicts: list[str] = []
+    for aid in sorted(ids):
+        if aid not in old.get(schema.AGREEMENTS, {}):
+            result.added.append(aid)
+            continue
+        diffs = _differences(old[schema.AGREEMENTS][aid], new[schema.AGREEMENTS][aid], None)
+        for table, key in ((schema.SERVICES, "service"), (schema.DOCUMENTATION, "deliverable")):
+            diffs += _differences(
+                old.get(table, {}).get(aid, []), new.get(table, {}).get(aid, []), key
+            )
+        if not diffs:
+            result.unchanged.append(aid)
+        else:
+            result.replaced.append(aid)
+            conflicts += [f"{AGREEMENTS_NAME}, agreement {aid}: {d}" for d in diffs]
+    return conflicts
+
+
+def _open_for_merge(target: Path, result: AcceptResult) -> Any:
+    """The workbook to merge into: ``agreements.xlsx`` (backed up first, the backup in
+    ``result``) or a new one with the three sheets."""
+    import openpyxl
+
+    if target.exists():
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup = target.with_name(f"{AGREEMENTS_NAME}.{stamp}.bak")
+        shutil.copy2(target, backup)
+        result.backup = backup
+        wb = openpyxl.load_workbook(target)
+    else:
+        wb = openpyxl.Workbook()
+        wb.active.title = schema.AGREEMENTS
+        for t in (schema.SERVICES, schema.DOCUMENTATION):
+            wb.create_sheet(t)
+    return wb
+
+
 def accept_draft(
     draft: str | Path,
     dso_dir: str | Path,
@@ -554,10 +685,6 @@ def accept_draft(
     DsoError
         An unreadable draft or ``agreements.xlsx``, or an ``agreements.csv`` DSO.
     """
-    import openpyxl
-
-    from dso_analytics.ingest.parse import parse_bool
-
     draft_p = Path(draft)
     dso = Path(dso_dir)
     if not draft_p.is_file():
@@ -567,79 +694,17 @@ def accept_draft(
             f"{dso / (schema.AGREEMENTS_FILE_STEM + '.csv')}: --accept merges into agreements.xlsx; "
             "this DSO keeps its agreements as CSV (convert it to agreements.xlsx first)"
         )
-    shown = draft_p.name
-    frames: dict[str, Any] = {}
-    problems: list[str] = []
-    for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
-        frame, probs = _typed(draft_p, shown, table)
-        problems += [str(p) for p in probs]
-        if frame is None:
-            if table == schema.AGREEMENTS:
-                raise DsoError(f"{shown}: has no sheet named 'agreements' (not a draft?)")
-            continue
-        frames[table] = frame
+    frames, ids = _reviewed_rows(draft_p)
     ag = frames[schema.AGREEMENTS]
-    if REVIEWED not in ag.columns:
-        raise DsoError(f"{shown}, sheet agreements: has no '{REVIEWED}' column (not a draft?)")
-    flags, _ = parse_bool(ag[REVIEWED].astype("object").where(ag[REVIEWED].notna(), ""))
-    keep = [bool(f) if not _is_blank(f) else False for f in flags.tolist()]
-    if not any(keep):
-        raise AcceptRefused(
-            f"{shown}: no agreement row is marked reviewed",
-            [f"{shown}, sheet agreements: set column '{REVIEWED}' to yes on each row you checked"],
-        )
-    ag = ag[keep].reset_index(drop=True)
-    ids = {str(x) for x in ag["agreement_id"].tolist() if not _is_blank(x)}
-    problems += _draft_problems(ag, schema.AGREEMENTS, shown, "agreements")
-    for table in (schema.SERVICES, schema.DOCUMENTATION):
-        if table in frames:
-            f = frames[table]
-            f = f[f["agreement_id"].astype("object").isin(ids)].reset_index(drop=True)
-            frames[table] = f
-            problems += _draft_problems(f, table, shown, table)
-    frames[schema.AGREEMENTS] = ag
-    if problems:
-        raise AcceptRefused(f"{shown}: the draft has problems; nothing was written", problems)
-
     validate = validate or _validate_lines
     target = dso / AGREEMENTS_NAME
     before = validate(dso)
     result = AcceptResult(path=target, problems_before=len(before))
 
-    existing: dict[str, Any] = {}
-    header_rows: dict[str, int | None] = {}
-    if target.exists():
-        for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
-            frame, _ = _typed(target, AGREEMENTS_NAME, table)
-            existing[table] = frame
-        from dso_analytics.ingest.workbook import contract_header_matcher, open_workbook
-
-        wb_ro = open_workbook(target, AGREEMENTS_NAME)
-        try:
-            for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
-                s = wb_ro.find_sheet(table)
-                header_rows[table] = (
-                    wb_ro.read_table(s, contract_header_matcher(table)).header_row if s else None
-                )
-        finally:
-            wb_ro.close()
+    existing, header_rows = _existing_agreements(target)
     new = {t: _rows_by_id(frames.get(t), t) for t in frames}
     old = {t: _rows_by_id(existing.get(t), t) for t in existing}
-    conflicts: list[str] = []
-    for aid in sorted(ids):
-        if aid not in old.get(schema.AGREEMENTS, {}):
-            result.added.append(aid)
-            continue
-        diffs = _differences(old[schema.AGREEMENTS][aid], new[schema.AGREEMENTS][aid], None)
-        for table, key in ((schema.SERVICES, "service"), (schema.DOCUMENTATION, "deliverable")):
-            diffs += _differences(
-                old.get(table, {}).get(aid, []), new.get(table, {}).get(aid, []), key
-            )
-        if not diffs:
-            result.unchanged.append(aid)
-        else:
-            result.replaced.append(aid)
-            conflicts += [f"{AGREEMENTS_NAME}, agreement {aid}: {d}" for d in diffs]
+    conflicts = _conflicts(ids, new, old, result)
     if conflicts and not force:
         raise AcceptRefused(
             f"{AGREEMENTS_NAME}: {plural(len(result.replaced), 'agreement')} of the draft already "
@@ -650,17 +715,7 @@ def accept_draft(
     if not result.added and not result.replaced:
         return result
 
-    if target.exists():
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = target.with_name(f"{AGREEMENTS_NAME}.{stamp}.bak")
-        shutil.copy2(target, backup)
-        result.backup = backup
-        wb = openpyxl.load_workbook(target)
-    else:
-        wb = openpyxl.Workbook()
-        wb.active.title = schema.AGREEMENTS
-        for t in (schema.SERVICES, schema.DOCUMENTATION):
-            wb.create_sheet(t)
+    wb = _open_for_merge(target, result)
     write_ids = set(result.added) | set(result.replaced)
     today = dt.date.today().isoformat()
     sources = {}

@@ -301,6 +301,66 @@ def _recurring(value: object) -> tuple[str, str] | None:
     return start, end
 
 
+def _columns(d: Mapping[str, Any]) -> list[tuple[str, Source]]:
+    """``columns:``: contract billing column -> its :class:`Source`."""
+    cols_in = _mapping(d.get("columns", {}) or {}, "columns")
+    columns: list[tuple[str, Source]] = []
+    for col, spec in cols_in.items():
+        if col not in _BILLING_NAMES:
+            raise _Bad(
+                f"columns.{col}",
+                f"not a billing column (expected one of {', '.join(_BILLING_NAMES)})",
+            )
+        if col == LOCATION_ID and "location" in d:
+            raise _Bad("columns.location_id", "give the location either here or under location")
+        columns.append((col, _source(spec, f"columns.{col}")))
+    return columns
+
+
+def _location_rule(
+    d: Mapping[str, Any], columns: list[tuple[str, Source]]
+) -> tuple[list[tuple[str, Source]], tuple[str, ...], tuple[str, ...], str | None, float]:
+    """The location rule (``columns: {location_id: ...}`` or ``location:``): the other
+    columns, the location headers, the ``if_mapped`` headers, a constant location and
+    the largest share of lines it may leave unresolved."""
+    loc_cols: tuple[str, ...] = ()
+    loc_if: tuple[str, ...] = ()
+    loc_value: str | None = None
+    max_unresolved = DEFAULT_MAX_UNRESOLVED
+    loc_src = dict(columns).pop(LOCATION_ID, None)
+    if loc_src is not None:  # columns: {location_id: ...} is a location rule too
+        columns = [(c, s) for c, s in columns if c != LOCATION_ID]
+        if loc_src.join:
+            raise _Bad("columns.location_id", "give a header, a list of headers or {value: ...}")
+        loc_cols, loc_value = loc_src.headers, loc_src.value
+    if d.get("location") is not None:
+        loc = _mapping(d["location"], "location")
+        _only(loc, {"columns", "if_mapped", "max_unresolved_share"}, "location")
+        if loc.get("columns") is not None:
+            loc_cols = _headers(loc["columns"], "location.columns")
+        if loc.get("if_mapped") is not None:
+            loc_if = _headers(loc["if_mapped"], "location.if_mapped")
+        share = loc.get("max_unresolved_share", DEFAULT_MAX_UNRESOLVED)
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+            raise _Bad("location.max_unresolved_share", "expected a share between 0 and 1")
+        max_unresolved = float(share)
+    return columns, loc_cols, loc_if, loc_value, max_unresolved
+
+
+def _date_format(d: Mapping[str, Any]) -> str:
+    """``date_format:``: ``auto`` or a usable ``strftime`` format."""
+    date_format = _text(d, "date_format") or DATE_AUTO
+    if date_format != DATE_AUTO:
+        if "%" not in date_format:
+            raise _Bad("date_format", "expected 'auto' or a strftime format like '%m/%d/%Y'")
+        try:
+            datetime(2025, 1, 31).strftime(date_format)
+            datetime.strptime(datetime(2025, 1, 31).strftime(date_format), date_format)
+        except ValueError as exc:
+            raise _Bad("date_format", f"not a usable strftime format ({exc})") from None
+    return date_format
+
+
 def parse_profile(data: object, source: str = BUILTIN) -> Profile:
     """Build a :class:`Profile` from the parsed YAML of one profile file.
 
@@ -332,52 +392,12 @@ def parse_profile(data: object, source: str = BUILTIN) -> Profile:
             raise _Bad("recognise.required", "is required (the headers that identify the layout)")
         required = _alts(rec["required"], "recognise.required")
         optional = _headers(rec["optional"], "recognise.optional") if rec.get("optional") else ()
-        cols_in = _mapping(d.get("columns", {}) or {}, "columns")
-        columns: list[tuple[str, Source]] = []
-        for col, spec in cols_in.items():
-            if col not in _BILLING_NAMES:
-                raise _Bad(
-                    f"columns.{col}",
-                    f"not a billing column (expected one of {', '.join(_BILLING_NAMES)})",
-                )
-            if col == LOCATION_ID and "location" in d:
-                raise _Bad("columns.location_id", "give the location either here or under location")
-            columns.append((col, _source(spec, f"columns.{col}")))
-        loc_cols: tuple[str, ...] = ()
-        loc_if: tuple[str, ...] = ()
-        loc_value: str | None = None
-        max_unresolved = DEFAULT_MAX_UNRESOLVED
-        loc_src = dict(columns).pop(LOCATION_ID, None)
-        if loc_src is not None:  # columns: {location_id: ...} is a location rule too
-            columns = [(c, s) for c, s in columns if c != LOCATION_ID]
-            if loc_src.join:
-                raise _Bad(
-                    "columns.location_id", "give a header, a list of headers or {value: ...}"
-                )
-            loc_cols, loc_value = loc_src.headers, loc_src.value
-        if d.get("location") is not None:
-            loc = _mapping(d["location"], "location")
-            _only(loc, {"columns", "if_mapped", "max_unresolved_share"}, "location")
-            if loc.get("columns") is not None:
-                loc_cols = _headers(loc["columns"], "location.columns")
-            if loc.get("if_mapped") is not None:
-                loc_if = _headers(loc["if_mapped"], "location.if_mapped")
-            share = loc.get("max_unresolved_share", DEFAULT_MAX_UNRESOLVED)
-            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
-                raise _Bad("location.max_unresolved_share", "expected a share between 0 and 1")
-            max_unresolved = float(share)
+        columns = _columns(d)
+        columns, loc_cols, loc_if, loc_value, max_unresolved = _location_rule(d, columns)
         codes = _codes(d.get("codes"))
         heading_into, heading_blank = _heading_rows(d.get("heading_rows"))
         recurring = _recurring(d.get("recurring"))
-        date_format = _text(d, "date_format") or DATE_AUTO
-        if date_format != DATE_AUTO:
-            if "%" not in date_format:
-                raise _Bad("date_format", "expected 'auto' or a strftime format like '%m/%d/%Y'")
-            try:
-                datetime(2025, 1, 31).strftime(date_format)
-                datetime.strptime(datetime(2025, 1, 31).strftime(date_format), date_format)
-            except ValueError as exc:
-                raise _Bad("date_format", f"not a usable strftime format ({exc})") from None
+        date_format = _date_format(d)
         derive = d.get("derive_amount", False)
         if not isinstance(derive, bool):
             raise _Bad("derive_amount", "expected true or false")
@@ -965,6 +985,73 @@ def _expand_recurring(raw: pd.DataFrame, profile: Profile, as_of: date) -> pd.Da
     return out.reset_index(drop=True)
 
 
+def _row_rules(raw: pd.DataFrame, profile: Profile, fmt: str) -> tuple[pd.Series, pd.Series]:
+    """Per row: whether a ``credit_when`` rule matches, and the service the first
+    matching service rule gives (None where none does)."""
+    credit = pd.Series(False, index=raw.index)
+    for r in profile.credit_when:
+        credit |= _rule_mask(raw, r, fmt)
+    service = pd.Series(None, index=raw.index, dtype=object)
+    for r in profile.service_rules:
+        hit = _rule_mask(raw, r, fmt) & service.isna()
+        service = service.where(~hit, r.service)
+    return credit, service
+
+
+def _contract_columns(raw: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """The contract billing columns but ``location_id``, as the profile maps them.
+
+    Raises
+    ------
+    DsoError
+        A required column whose headers the export has none of.
+    """
+    out = pd.DataFrame(index=raw.index)
+    missing: list[str] = []
+    for col in _BILLING_NAMES:
+        if col == LOCATION_ID:
+            continue
+        src = profile.column_source(col)
+        if (
+            src is not None
+            and src.headers
+            and not _present(raw, src.headers)
+            and col in schema.required_columns(schema.BILLING)
+            and not (col == "amount" and profile.derive_amount)
+        ):
+            shown = dict.fromkeys(shown_header(h) for h in src.headers)
+            missing.append(f"{col} (from {' or '.join(shown)})")
+        out[col] = _column(raw, src, col)
+    if missing:
+        raise DsoError(
+            f"profile {profile.name!r} cannot fill {', '.join(missing)}: "
+            "the export has none of those headers"
+        )
+    return out
+
+
+def _amounts(out: pd.DataFrame, profile: Profile, credit: pd.Series) -> pd.Series:
+    """The amount column after the profile's rules: blank amounts derived from quantity
+    x unit price (``derive_amount``), credits made negative (``credit_when``); text that
+    is not an amount is passed through for validation to report."""
+    amount = out["amount"].astype(object)
+    num = _money(amount)
+    need = _blank(amount)
+    if profile.derive_amount and need.any():
+        qty = _money(out["quantity"][need]).fillna(1.0)
+        price = _money(out["unit_price"][need])
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values: validation says so
+            derived = round_to_cents(qty * price)
+        num.loc[derived.index] = num.loc[derived.index].where(derived.isna(), derived)
+        # a blank amount whose price is unreadable: show the price text
+        bad = price.index[(price.isna() & ~_blank(out["unit_price"][need])).to_numpy()]
+        amount.loc[bad] = out["unit_price"].loc[bad]
+    if profile.credit_when:
+        num = num.where(~credit, -num.abs())
+    amount = amount.astype(object).where(num.isna(), round_to_cents(num).astype(object))
+    return amount.where(~_blank(amount), None)
+
+
 def apply_profile(
     raw: pd.DataFrame,
     profile: Profile,
@@ -1025,59 +1112,18 @@ def apply_profile(
         if h in raw.columns:
             raw[h] = _normalise_dates(raw[h], fmt)
     # row rules read the rows as exported (before a recurring charge is expanded)
-    credit = pd.Series(False, index=raw.index)
-    for r in profile.credit_when:
-        credit |= _rule_mask(raw, r, fmt)
-    service = pd.Series(None, index=raw.index, dtype=object)
-    for r in profile.service_rules:
-        hit = _rule_mask(raw, r, fmt) & service.isna()
-        service = service.where(~hit, r.service)
+    credit, service = _row_rules(raw, profile, fmt)
     if profile.recurring:
         raw = raw.assign(__credit=credit.to_numpy(), __service=service.to_numpy())
         raw = _expand_recurring(raw, profile, as_of or date.today())
         credit = raw.pop("__credit").astype(bool)
         service = raw.pop("__service").astype(object)
-    out = pd.DataFrame(index=raw.index)
-    missing: list[str] = []
-    for col in _BILLING_NAMES:
-        if col == LOCATION_ID:
-            continue
-        src = profile.column_source(col)
-        if (
-            src is not None
-            and src.headers
-            and not _present(raw, src.headers)
-            and col in schema.required_columns(schema.BILLING)
-            and not (col == "amount" and profile.derive_amount)
-        ):
-            shown = dict.fromkeys(shown_header(h) for h in src.headers)
-            missing.append(f"{col} (from {' or '.join(shown)})")
-        out[col] = _column(raw, src, col)
-    if missing:
-        raise DsoError(
-            f"profile {profile.name!r} cannot fill {', '.join(missing)}: "
-            "the export has none of those headers"
-        )
+    out = _contract_columns(raw, profile)
     loc, site = _locations(raw, profile, locations)
     out.insert(_BILLING_NAMES.index(LOCATION_ID), LOCATION_ID, loc)
     # amounts: profile rules need numbers; unreadable text is passed through
     if profile.derive_amount or profile.credit_when:
-        amount = out["amount"].astype(object)
-        num = _money(amount)
-        need = _blank(amount)
-        if profile.derive_amount and need.any():
-            qty = _money(out["quantity"][need]).fillna(1.0)
-            price = _money(out["unit_price"][need])
-            with np.errstate(over="ignore", invalid="ignore"):  # huge values: validation says so
-                derived = round_to_cents(qty * price)
-            num.loc[derived.index] = num.loc[derived.index].where(derived.isna(), derived)
-            # a blank amount whose price is unreadable: show the price text
-            bad = price.index[(price.isna() & ~_blank(out["unit_price"][need])).to_numpy()]
-            amount.loc[bad] = out["unit_price"].loc[bad]
-        if profile.credit_when:
-            num = num.where(~credit, -num.abs())
-        amount = amount.astype(object).where(num.isna(), round_to_cents(num).astype(object))
-        out["amount"] = amount.where(~_blank(amount), None)
+        out["amount"] = _amounts(out, profile, credit)
     if profile.service_rules:
         given = out["service"]
         out["service"] = given.where(~_blank(given), service)
@@ -1241,6 +1287,69 @@ def _refuse_unlocated(
         raise DsoError("nothing written:\n" + "\n".join(lines) + more)
 
 
+def _known_location(dso_dir: Path, location: str) -> str:
+    """``--location``, stripped, when it is a location_id of the DSO (else DsoError)."""
+    known = _location_ids(_read_locations(dso_dir))
+    location = location.strip()
+    if location not in known:
+        listed = ", ".join(sorted(known)[:10]) + (" ..." if len(known) > 10 else "")
+        raise DsoError(
+            f"--location {printable(location)!r}: not a location_id of this DSO "
+            f"(known: {listed or 'none'}); nothing written"
+        )
+    return location
+
+
+def _recognised_profile(
+    raw: RawTable, src: Path, profiles: Sequence[Profile], chosen: Profile | None
+) -> Profile:
+    """The profile named (``chosen``, which must find its headers) or the one that
+    recognises the export; DsoError naming the closest profile, or the generic mapping
+    to save as a profile, when none does."""
+    if chosen is None:
+        chosen = match_profile(raw.headers, profiles)
+        if chosen is None:
+            closest = closest_profile(raw.original_headers or raw.headers, profiles)
+            generic, _notes, why = _generic(raw, src)
+            if generic is not None:  # import is explicit: the analyst confirms a guess first
+                shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
+                mapping = infer_profile(raw.headers, raw.frame, shown).describe()
+                raise DsoError(
+                    f"{src.name}: no provider profile matches its headers; the generic "
+                    f"invoice-lines mapping would read {mapping}. Save it as a profile to "
+                    f"confirm it: dso-analytics profiles --save NAME {src.name} --dso DSO_DIR "
+                    "(then check the YAML and import again)"
+                )
+            raise DsoError(
+                f"{src.name}: no provider profile matches its headers "
+                f"({', '.join(raw.headers) or 'none found'})"
+                + (f"; {closest}" if closest else "")
+                + (f"; the generic invoice-lines mapping does not apply ({why})" if why else "")
+                + f"; available: {', '.join(p.name for p in profiles)}. Add a profile in "
+                f"{schema.PROFILES_DIR}/ or choose one with --profile"
+            )
+    elif chosen.score(raw.headers) is None:
+        raise DsoError(
+            f"{src.name}: lacks the headers profile {chosen.name!r} requires: "
+            f"{', '.join(chosen.missing(raw.headers))}"
+        )
+    return chosen
+
+
+def _import_dest(billing_dir: Path, stem: str, shown: str, force: bool) -> Path:
+    """``billing/<stem>.csv``, refused when it would leave the folder or exists (unless
+    ``force``)."""
+    billing_dir.mkdir(parents=True, exist_ok=True)
+    dest = billing_dir / f"{stem}.csv"
+    if not _inside(dest, billing_dir) or dest.resolve().parent != billing_dir.resolve():
+        raise UnsafePathError(f"{shown}: the output name would leave {schema.BILLING_DIR}/")
+    if dest.exists() and not force:
+        raise DsoError(
+            f"{schema.BILLING_DIR}/{dest.name} already exists (use --force to overwrite)"
+        )
+    return dest
+
+
 def import_export(
     src: Path,
     dso_dir: Path,
@@ -1292,14 +1401,7 @@ def import_export(
     dso_dir = Path(dso_dir)
     billing_dir = dso_dir / schema.BILLING_DIR
     if location is not None:
-        known = _location_ids(_read_locations(dso_dir))
-        location = location.strip()
-        if location not in known:
-            listed = ", ".join(sorted(known)[:10]) + (" ..." if len(known) > 10 else "")
-            raise DsoError(
-                f"--location {printable(location)!r}: not a location_id of this DSO "
-                f"(known: {listed or 'none'}); nothing written"
-            )
+        location = _known_location(dso_dir, location)
     if _inside(src, billing_dir):
         raise DsoError(
             f"{src.name}: already inside {schema.BILLING_DIR}/, where it is read as it is; "
@@ -1311,33 +1413,7 @@ def import_export(
     raw = read_raw_table(
         src, header_matcher=header_matcher([chosen] if chosen else profiles), display=src.name
     )
-    if chosen is None:
-        chosen = match_profile(raw.headers, profiles)
-        if chosen is None:
-            closest = closest_profile(raw.original_headers or raw.headers, profiles)
-            generic, _notes, why = _generic(raw, src)
-            if generic is not None:  # import is explicit: the analyst confirms a guess first
-                shown = dict(zip(raw.headers, raw.original_headers or raw.headers, strict=False))
-                mapping = infer_profile(raw.headers, raw.frame, shown).describe()
-                raise DsoError(
-                    f"{src.name}: no provider profile matches its headers; the generic "
-                    f"invoice-lines mapping would read {mapping}. Save it as a profile to "
-                    f"confirm it: dso-analytics profiles --save NAME {src.name} --dso DSO_DIR "
-                    "(then check the YAML and import again)"
-                )
-            raise DsoError(
-                f"{src.name}: no provider profile matches its headers "
-                f"({', '.join(raw.headers) or 'none found'})"
-                + (f"; {closest}" if closest else "")
-                + (f"; the generic invoice-lines mapping does not apply ({why})" if why else "")
-                + f"; available: {', '.join(p.name for p in profiles)}. Add a profile in "
-                f"{schema.PROFILES_DIR}/ or choose one with --profile"
-            )
-    elif chosen.score(raw.headers) is None:
-        raise DsoError(
-            f"{src.name}: lacks the headers profile {chosen.name!r} requires: "
-            f"{', '.join(chosen.missing(raw.headers))}"
-        )
+    chosen = _recognised_profile(raw, src, profiles, chosen)
     locations = _read_locations(dso_dir)
     if location is not None:
         chosen = dataclasses.replace(chosen, location_value=location)
@@ -1346,14 +1422,7 @@ def import_export(
     _refuse_unlocated(mapped, chosen, src.name, locations, _shown_headers(raw, chosen))
     out = _contract_frame(mapped)
     out["export_row"] = mapped[schema.SOURCE_ROW].to_numpy() if len(mapped) else []
-    billing_dir.mkdir(parents=True, exist_ok=True)
-    dest = billing_dir / f"{stem}.csv"
-    if not _inside(dest, billing_dir) or dest.resolve().parent != billing_dir.resolve():
-        raise UnsafePathError(f"{src.name}: the output name would leave {schema.BILLING_DIR}/")
-    if dest.exists() and not force:
-        raise DsoError(
-            f"{schema.BILLING_DIR}/{dest.name} already exists (use --force to overwrite)"
-        )
+    dest = _import_dest(billing_dir, stem, src.name, force)
     _write_atomic(out, dest, force)
     return dest
 
@@ -1371,6 +1440,31 @@ def _stem_location(file: str, locations: pd.DataFrame | None) -> str | None:
     """The location_id a file is named after (its lines default to it), if any."""
     stem = Path(file).stem.strip().casefold()
     return next((i for i in _location_ids(locations) if i.casefold() == stem), None)
+
+
+def _tried_columns(profile: Profile, shown: Mapping[str, str] | None) -> str:
+    """The location columns a profile tried, as exported, and those not in the file."""
+    names = dict(shown or {})
+    headers = list(dict.fromkeys(location_headers(profile)))
+    present = [names[h] for h in headers if h in names]
+    absent = [shown_header(h) for h in headers if h not in names]
+    if present:
+        tried = ", ".join(present) + (f" (not in this file: {', '.join(absent)})" if absent else "")
+    else:
+        tried = f"none of {', '.join(absent)} is in this file"
+    return tried
+
+
+def _values_seen(mapped: pd.DataFrame, blank: pd.Series) -> tuple[str, bool]:
+    """The site values of the lines left without a location (the five most frequent,
+    with their counts), and whether they all look like numeric ids."""
+    seen = _as_text(mapped[SITE_VALUE][blank.to_numpy()]) if SITE_VALUE in mapped else None
+    counts = seen[seen.ne("")].value_counts() if seen is not None else pd.Series(dtype=int)
+    values = ", ".join(f"{v!r} ({c} line{'s' if c > 1 else ''})" for v, c in counts.head(5).items())
+    if len(counts) > 5:
+        values += f" and {len(counts) - 5} more"
+    numeric = len(counts) and all(re.fullmatch(r"\d+", str(v)) for v in counts.index)
+    return values, bool(numeric)
 
 
 def location_coverage(
@@ -1422,20 +1516,8 @@ def location_coverage(
     n, n_blank = len(mapped), int(blank.sum())
     if n_blank == 0 or (resolved.any() and n_blank / n <= profile.max_unresolved):
         return []
-    names = dict(shown or {})
-    headers = list(dict.fromkeys(location_headers(profile)))
-    present = [names[h] for h in headers if h in names]
-    absent = [shown_header(h) for h in headers if h not in names]
-    if present:
-        tried = ", ".join(present) + (f" (not in this file: {', '.join(absent)})" if absent else "")
-    else:
-        tried = f"none of {', '.join(absent)} is in this file"
-    seen = _as_text(mapped[SITE_VALUE][blank.to_numpy()]) if SITE_VALUE in mapped else None
-    counts = seen[seen.ne("")].value_counts() if seen is not None else pd.Series(dtype=int)
-    values = ", ".join(f"{v!r} ({c} line{'s' if c > 1 else ''})" for v, c in counts.head(5).items())
-    if len(counts) > 5:
-        values += f" and {len(counts) - 5} more"
-    numeric = len(counts) and all(re.fullmatch(r"\d+", str(v)) for v in counts.index)
+    tried = _tried_columns(profile, shown)
+    values, numeric = _values_seen(mapped, blank)
     first = mapped.loc[blank.to_numpy()].iloc[0]
     row = first.get(schema.SOURCE_ROW)
     some = sorted(known)[0]
@@ -1537,6 +1619,24 @@ def _unread(raw: RawTable, problem: Problem) -> tuple[RawTable, list[Problem]]:
     ]
 
 
+def _no_profile(raw: RawTable, profiles: Sequence[Profile], why: str, sheet: str | None) -> Problem:
+    """The ``no_profile`` error of a billing file nothing maps: the contract columns it
+    lacks, its header row, the closest profile and why the generic mapping does not apply."""
+    missing = [c for c in schema.required_columns(schema.BILLING) if c not in raw.headers]
+    closest = closest_profile(raw.original_headers or raw.headers, profiles)
+    return _file_problem(
+        raw.file,
+        "not a contract billing file and no provider profile matches its headers: "
+        f"missing {', '.join(missing)}"
+        + (f" (header row {raw.header_row}: {', '.join(raw.headers)})" if raw.header_row else "")
+        + (f"; {closest}" if closest else "")
+        + (f"; the generic invoice-lines mapping does not apply ({why})" if why else "")
+        + f"; add a profile in {schema.PROFILES_DIR}/ or rename the columns",
+        "no_profile",
+        sheet,
+    )
+
+
 def map_billing_table(
     raw: RawTable, path: Path, dso_dir: Path, as_of: date | None = None
 ) -> tuple[RawTable, list[Problem]]:
@@ -1602,26 +1702,7 @@ def map_billing_table(
             else:
                 why = why or why2
     if prof is None:
-        missing = [c for c in schema.required_columns(schema.BILLING) if c not in raw.headers]
-        closest = closest_profile(raw.original_headers or raw.headers, profiles)
-        return _unread(
-            raw,
-            _file_problem(
-                raw.file,
-                "not a contract billing file and no provider profile matches its headers: "
-                f"missing {', '.join(missing)}"
-                + (
-                    f" (header row {raw.header_row}: {', '.join(raw.headers)})"
-                    if raw.header_row
-                    else ""
-                )
-                + (f"; {closest}" if closest else "")
-                + (f"; the generic invoice-lines mapping does not apply ({why})" if why else "")
-                + f"; add a profile in {schema.PROFILES_DIR}/ or rename the columns",
-                "no_profile",
-                sheet,
-            ),
-        )
+        return _unread(raw, _no_profile(raw, profiles, why, sheet))
     try:
         locations = _read_locations(dso_dir)
     except DsoError:

@@ -309,6 +309,13 @@ _VERBATIM = frozenset(
 )  # fmt: skip
 
 
+#: Identifiers the analyst copies (into ``negotiation.xlsx``): shown exactly, in a ``<code>``.
+_IDENTIFIERS = frozenset({"ask_key"})
+#: Marks an identifier cell between ``to_html`` and the ``<code>`` markup (a mark that came
+#: with input text can only ever become escaped text: every key is escaped).
+_KEY_MARK = "\x00dso-key-{}\x00"
+
+
 def code_value(value: object) -> object:
     """A cell value as a reader sees it: known code names (services, checks) get their label."""
     from dso_analytics.reporting.labels import humanize
@@ -333,9 +340,16 @@ def table_html(
     """
     view = df.head(max_rows).copy()
     money, pct = set(money), set(pct)
+    keys: list[str] = []
     for c in view.columns:
         s = view[c]
-        if c in money:
+        if c in _IDENTIFIERS:
+            marks = []
+            for v in s:
+                keys.append("" if _missing(v) else str(v))
+                marks.append(_KEY_MARK.format(len(keys) - 1))
+            view[c] = marks
+        elif c in money:
             view[c] = [fmt_money(v, currency, cents=True) for v in s]
         elif c in pct:
             view[c] = [fmt_pct(v) for v in s]
@@ -346,6 +360,8 @@ def table_html(
     view.columns = [column_label(str(c)) for c in view.columns]
     classes = "dso-table dso-fit" if fit else "dso-table"
     out = view.to_html(index=False, escape=True, na_rep="", classes=classes, border=0)
+    for i, key in enumerate(keys):  # the exact key, escaped, copyable
+        out = out.replace(_KEY_MARK.format(i), f'<code class="dso-key">{html.escape(key)}</code>')
     if len(df) > max_rows:
         out += f'<p class="dso-more">{len(df) - max_rows} more rows in the workbook.</p>'
     return out
@@ -824,20 +840,6 @@ def top_asks(results: Sequence[DsoMetrics], per_dso: int = 3) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     df = pd.concat(parts, ignore_index=True)
     return df[[c for c in cols if c in df.columns]]
-
-
-def show_negotiation_scenarios(m: DsoMetrics, dso_dir: str | Path, prepared: str | None) -> None:
-    """The renewal report's "Negotiation scenarios" section (M8).
-
-    Always the two built-in scenarios, plus the DSO's scenarios file when it has
-    one: the comparison the pipeline handed off (the workbook's Scenarios sheet
-    and ``dso-analytics scenarios`` show the same figures); run by hand, computed
-    on ``m``'s parameters.  Table, reading, cumulative cost, tornados, clause
-    scores, savings grid and notes (:func:`.scenario_view.show_scenarios`).
-    """
-    from dso_analytics.reporting import scenario_view as sv
-
-    sv.show_scenarios(sv.report_comparison(str(dso_dir), prepared, metrics=m), m.currency)
 
 
 # ---------------------------------------------------------------------------

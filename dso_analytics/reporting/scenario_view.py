@@ -11,7 +11,8 @@ plotly are imported only when the panel is built.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,6 +23,9 @@ from dso_analytics.metrics.scenarios import (
     compare_scenarios,
     sensitivity_grid,
 )
+
+if TYPE_CHECKING:
+    from dso_analytics.metrics.result import DsoMetrics
 
 SLIDER_COUNTER = "Counter-offer (sliders)"
 
@@ -445,3 +449,15 @@ def report_comparison(
         ds = load_dso(dso_dir, params=metrics.params)
         return dso_scenarios(ds, metrics)[0]
     return load_scenarios(dso_dir, as_of=as_of, standard=standard)[2]
+
+
+def show_negotiation_scenarios(m: DsoMetrics, dso_dir: str | Path, prepared: str | None) -> None:
+    """The renewal report's "Negotiation scenarios" section (M8).
+
+    Always the two built-in scenarios, plus the DSO's scenarios file when it has
+    one: the comparison the pipeline handed off (the workbook's Scenarios sheet
+    and ``dso-analytics scenarios`` show the same figures); run by hand, computed
+    on ``m``'s parameters.  Table, reading, cumulative cost, tornados, clause
+    scores, savings grid and notes (:func:`show_scenarios`).
+    """
+    show_scenarios(report_comparison(str(dso_dir), prepared, metrics=m), m.currency)

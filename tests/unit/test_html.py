@@ -119,3 +119,23 @@ def test_portfolio_table_view_is_a_table_of_figures_that_fits():
     t2, note2 = rn.portfolio_table_view(compute_portfolio([a, later]))
     assert note2 is None and "as_of" not in t2.columns  # each DSO's name says its date
     assert list(t2["DSO"][:2]) == ["Alpha, as of 2026-06-30", "Beta, as of 2026-07-30"]
+
+
+def test_ask_keys_are_shown_exactly_for_copying_and_stay_inert():
+    import pandas as pd
+
+    from dso_analytics.reporting.notebook import table_html
+    from tests.support.code_names import identifiers_in, visible_text
+
+    keys = ["addon_into_base:AG-1:backup_monitoring", "claim_above_cap:<b>AG</b>&2", None]
+    out = table_html(pd.DataFrame({"ask_key": keys, "service": ["backup_monitoring"] * 3}))
+    # the exact key in a <code> (not relabelled "Backup monitoring"), hostile text escaped
+    assert '<code class="dso-key">addon_into_base:AG-1:backup_monitoring</code>' in out
+    assert "&lt;b&gt;AG&lt;/b&gt;&amp;2" in out and "<b>AG</b>" not in out
+    assert identifiers_in(out) == [*keys[:2], ""]
+    # the other columns are still words for people
+    assert "<td>Backup monitoring</td>" in out
+    assert "backup_monitoring" not in visible_text(out)
+    # a mark smuggled in input text can only come out as escaped text
+    sneaky = table_html(pd.DataFrame({"ask_key": ["k", "\x00dso-key-0\x00<i>"]}))
+    assert "<i>" not in sneaky and identifiers_in(sneaky)[1].endswith("<i>")
