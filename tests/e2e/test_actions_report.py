@@ -104,10 +104,12 @@ def test_negotiation_status_section(run) -> None:
         "$40,000.00, realised $15,000.00" in " ".join(sec.split())
     )
     assert "1 credit claim still open" in sec
-    # asked 2026-09-15, as-of 2026-10-31: 15 + 31 = 46 days (ask keys read with spaces in
-    # the HTML, as in the asks table; the workbook and the log keep them as they are)
-    row = " ".join(sec[sec.index("1 credit claim still open") :].split())
-    assert "claim above cap:AG-SDP-01 AG-SDP-01 asked $12,600.00 2026-09-15 46" in row
+    # asked 2026-09-15, as-of 2026-10-31: 15 + 31 = 46 days; the ask key is shown exactly as
+    # the log and the workbook hold it, so the analyst can copy it
+    html_page = (run.out / SUMMIT / "renewal-leverage.html").read_text("utf-8")
+    full = visible_text(html_page, identifiers=True)
+    row = " ".join(full[full.index("1 credit claim still open") :].split())
+    assert "claim_above_cap:AG-SDP-01 AG-SDP-01 asked $12,600.00 2026-09-15 46" in row
     other = visible_text((run.out / COASTAL / "renewal-leverage.html").read_text("utf-8"))
     assert "No negotiation log yet: `dso-analytics log init DSO_DIR`" in other
 
