@@ -89,8 +89,9 @@ def negotiation_status_html(dso_dir: str | Path | None, m: DsoMetrics) -> str:
             f"Estimates: claims all-time to {as_of}, asks the next 12 months."
         )
     ]
-    money = ["estimate", "asked", "agreed", "realised"]
-    parts.append(table_html(tot["by_status"], money=money, currency=cur))
+    # totals by status; the estimates stay per ask (claims and asks have different windows)
+    money = ["asked", "agreed", "realised"]
+    parts.append(table_html(tot["by_status"].drop(columns="estimate"), money=money, currency=cur))
     view = per[["ask_key", "type", "ask", "status", "estimate", "estimate_window", "amount_asked",
                 "amount_agreed", "amount_realised", "date_asked", "date_realised",
                 "owner"]]  # fmt: skip
