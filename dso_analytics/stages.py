@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dso_analytics.actions import CALENDAR_FILE, LETTERS_DIR
 from dso_analytics.errors import DsoError, ValidationFailed
 from dso_analytics.lazyimports import defer_iri_grammar
 from dso_analytics.words import plural
@@ -466,10 +467,6 @@ def error_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------
 # Publishing outputs
 # ---------------------------------------------------------------------------
-#: The deadlines calendar beside a report (the report links it by this name).
-CALENDAR_FILE = "renewal-deadlines.ics"
-#: The folder of claim and notice letters beside a DSO's report.
-LETTERS_DIR = "letters"
 
 
 def _final_paths(folder: Path, template: Template) -> dict[str, Path]:

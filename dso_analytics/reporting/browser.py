@@ -1,8 +1,8 @@
 """Open a report in Debian's headless Chromium with the network off (tests, screenshots).
 
 ``python -m dso_analytics.reporting.browser REPORT.html [--screenshot PNG]``
-prints how many charts rendered, any console/page errors, and saves a
-full-page screenshot.  Needs ``/usr/bin/chromium`` and the ``playwright``
+prints how many charts rendered, any console/page errors, any table wider
+than the page, and saves a full-page screenshot.  Needs ``/usr/bin/chromium`` and the ``playwright``
 Python package (dev extra); playwright's own browser download is not used.
 """
 
@@ -33,6 +33,30 @@ class BrowserCheck:
     errors: list[str] = field(default_factory=list)  # console errors and page errors
     blocked: list[str] = field(default_factory=list)  # non-file requests that were aborted
     injected_scripts: int = 0  # <script> elements whose text sets document.title
+    #: what does not fit the page width: ``"page"`` when the page scrolls sideways, and
+    #: one entry per table wider than its column (its first header cells)
+    overflow: list[str] = field(default_factory=list)
+
+
+#: Tables wider than the content column they sit in, and a page wider than the window.
+_OVERFLOW_JS = """
+() => {
+  const out = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth + 1) out.push('page');
+  const body = document.body.getBoundingClientRect();
+  const right = body.right - parseFloat(getComputedStyle(document.body).paddingRight || '0');
+  for (const t of document.querySelectorAll('table')) {
+    const box = t.getBoundingClientRect();
+    if (box.width > 0 && box.right > right + 1) {
+      const heads = Array.from(t.querySelectorAll('th')).slice(0, 3).map(h => h.textContent.trim());
+      out.push('table [' + heads.join(' | ') + ']: right edge ' + Math.round(box.right)
+               + ' px, content ends at ' + Math.round(right) + ' px');
+    }
+  }
+  return out;
+}
+"""
 
 
 def check_in_browser(
@@ -107,6 +131,7 @@ def check_in_browser(
                     ".filter(s => s.textContent.includes(\"document.title='x'\")).length"
                 )
                 title = page.title()
+                overflow = list(page.evaluate(_OVERFLOW_JS))
                 if screenshot:
                     Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(screenshot), full_page=True)
@@ -114,7 +139,7 @@ def check_in_browser(
                 ctx.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    return BrowserCheck(title, figures, int(rendered), errors, blocked, int(injected))
+    return BrowserCheck(title, figures, int(rendered), errors, blocked, int(injected), overflow)
 
 
 #: Per figure: what it drew (counted in the page's SVG), and overlapping tick labels.
@@ -216,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}")
     for b in res.blocked:
         print(f"blocked: {b}")
-    ok = res.rendered == res.figures and not res.errors and not res.blocked
+    for o in res.overflow:
+        print(f"wider than the page: {o}")
+    ok = res.rendered == res.figures and not res.errors and not res.blocked and not res.overflow
     return 0 if ok else 1
 
 

@@ -309,6 +309,13 @@ _VERBATIM = frozenset(
 )  # fmt: skip
 
 
+#: Identifiers the analyst copies (into ``negotiation.xlsx``): shown exactly, in a ``<code>``.
+_IDENTIFIERS = frozenset({"ask_key"})
+#: Marks an identifier cell between ``to_html`` and the ``<code>`` markup (a mark that came
+#: with input text can only ever become escaped text: every key is escaped).
+_KEY_MARK = "\x00dso-key-{}\x00"
+
+
 def code_value(value: object) -> object:
     """A cell value as a reader sees it: known code names (services, checks) get their label."""
     from dso_analytics.reporting.labels import humanize
@@ -323,13 +330,26 @@ def table_html(
     pct: Iterable[str] = (),
     currency: str = "USD",
     max_rows: int = 60,
+    fit: bool = False,
 ) -> str:
-    """Return ``df`` as an escaped HTML table with money/percent/date columns formatted."""
+    """Return ``df`` as an escaped HTML table with money/percent/date columns formatted.
+
+    ``fit``: a table of figures (class ``dso-fit``): every cell but the first of a row
+    stays on one line, right-aligned, and the headers wrap, so a wide table of
+    numbers fits the page instead of breaking dates and amounts.
+    """
     view = df.head(max_rows).copy()
     money, pct = set(money), set(pct)
+    keys: list[str] = []
     for c in view.columns:
         s = view[c]
-        if c in money:
+        if c in _IDENTIFIERS:
+            marks = []
+            for v in s:
+                keys.append("" if _missing(v) else str(v))
+                marks.append(_KEY_MARK.format(len(keys) - 1))
+            view[c] = marks
+        elif c in money:
             view[c] = [fmt_money(v, currency, cents=True) for v in s]
         elif c in pct:
             view[c] = [fmt_pct(v) for v in s]
@@ -338,7 +358,10 @@ def table_html(
         elif not pd.api.types.is_numeric_dtype(s.dtype) and c not in _VERBATIM:
             view[c] = [code_value(v) for v in s]  # service codes, check names -> labels
     view.columns = [column_label(str(c)) for c in view.columns]
-    out = view.to_html(index=False, escape=True, na_rep="", classes="dso-table", border=0)
+    classes = "dso-table dso-fit" if fit else "dso-table"
+    out = view.to_html(index=False, escape=True, na_rep="", classes=classes, border=0)
+    for i, key in enumerate(keys):  # the exact key, escaped, copyable
+        out = out.replace(_KEY_MARK.format(i), f'<code class="dso-key">{html.escape(key)}</code>')
     if len(df) > max_rows:
         out += f'<p class="dso-more">{len(df) - max_rows} more rows in the workbook.</p>'
     return out
@@ -733,20 +756,64 @@ PORTFOLIO_MONEY = (
     "onboarding_contractual_overspend", "onboarding_target_overspend", "asks_impact_12m",
 )  # fmt: skip
 
+#: the money columns of the side-by-side table in the overview HTML (every headline money
+#: figure: one figure everywhere; each DSO's top ask is in the asks section and the workbook)
+PORTFOLIO_TABLE_MONEY = PORTFOLIO_MONEY
+
+
+def portfolio_table_view(side: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The side-by-side table as the overview shows it, and the sentence above it.
+
+    One row per DSO ("DSO" = its name), the money columns of
+    :data:`PORTFOLIO_TABLE_MONEY` with their headline labels (each with its window),
+    clause and leverage scores, the nearest notice deadline with its agreement, then
+    the "Portfolio total" row (:func:`metrics.portfolio_totals`).  When every DSO has
+    the same as-of date, the sentence states it; otherwise each DSO's name says it.
+
+    Parameters
+    ----------
+    side : DataFrame
+        From :func:`portfolio_table`.
+
+    Returns
+    -------
+    (DataFrame, str or None)
+    """
+    dates = sorted({f"{d:%Y-%m-%d}" for d in side["as_of"].dropna()})
+    one_date = len(dates) == 1
+    cols = ["display_name", *PORTFOLIO_TABLE_MONEY, "clause_score", "leverage_score"]
+    t = side[[c for c in cols if c in side.columns]].copy()
+    if not one_date:
+        t["display_name"] = [f"{n}, as of {fmt_date(d)}" for n, d in zip(side["display_name"],
+                                                                      side["as_of"], strict=True)]  # fmt: skip
+    t["nearest_notice_deadline"] = [
+        "" if _missing(d) else fmt_date(d) + ("" if _missing(a) or not a else f", {a}")
+        for d, a in zip(side["nearest_notice_deadline"], side["nearest_notice_agreement"],
+                        strict=True)
+    ]  # fmt: skip
+    total = {"display_name": "Portfolio total"} | {
+        k: v for k, v in portfolio_totals(side).items() if k in PORTFOLIO_TABLE_MONEY
+    }
+    t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
+    # scores and deadlines are the DSOs' own: the total row leaves them blank (not "unknown")
+    t["clause_score"] = [fmt_pct(v) for v in t["clause_score"][:-1]] + [""]
+    t["leverage_score"] = [("" if _missing(v) else f"{float(v):.1f}") for v in t["leverage_score"]]
+    t["nearest_notice_deadline"] = t["nearest_notice_deadline"].fillna("")
+    t = t.rename(columns={"display_name": "DSO", **{c: LABELS[c] for c in PORTFOLIO_TABLE_MONEY}})
+    note = f"Every DSO's figures are as of {dates[0]}." if one_date else None
+    return t, note
+
 
 def show_portfolio_table(side: pd.DataFrame) -> None:
     """Display the side-by-side table of :func:`portfolio_table` with its total row.
 
-    Money columns carry the headline labels (with their window); the last row
-    is :func:`metrics.portfolio_totals` (the sum of the DSOs' figures).
+    Laid out by :func:`portfolio_table_view`; a table of figures that fits the page
+    (``fit``: amounts and dates on one line, headers wrapped).
     """
-    cols = ["display_name", "as_of", *PORTFOLIO_MONEY, "clause_score", "leverage_score",
-            "nearest_notice_deadline", "nearest_notice_agreement", "top_ask"]  # fmt: skip
-    t = side[[c for c in cols if c in side.columns]].copy()
-    total = {"display_name": "Portfolio total", **portfolio_totals(side)}
-    t = pd.concat([t, pd.DataFrame([total])], ignore_index=True)
-    t = t.rename(columns={c: LABELS[c] for c in PORTFOLIO_MONEY})
-    show_table(t, money=[LABELS[c] for c in PORTFOLIO_MONEY], pct=["clause_score"])
+    t, note = portfolio_table_view(side)
+    if note:
+        say(note)
+    show_table(t, money=[LABELS[c] for c in PORTFOLIO_TABLE_MONEY], max_rows=len(t), fit=True)
 
 
 def interpret_portfolio_scores(side: pd.DataFrame) -> str:
@@ -773,54 +840,3 @@ def top_asks(results: Sequence[DsoMetrics], per_dso: int = 3) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     df = pd.concat(parts, ignore_index=True)
     return df[[c for c in cols if c in df.columns]]
-
-
-# ---------------------------------------------------------------------------
-# From findings to action (HTML built by dso_analytics.reporting.actions)
-# ---------------------------------------------------------------------------
-def _show_fragment(fragment: str) -> None:
-    from dso_analytics.reporting.actions import show_html
-
-    show_html(fragment)
-
-
-def show_deadlines(m: DsoMetrics) -> None:
-    """The calendar link and the deadlines to act on (the events of the ``.ics``)."""
-    from dso_analytics.reporting.actions import deadlines_html
-
-    _show_fragment(deadlines_html(m))
-
-
-def show_negotiation_status(dso_dir: str | Path | None, m: DsoMetrics) -> None:
-    """The DSO's negotiation log: asked vs agreed vs realised, open claims (or how to start)."""
-    from dso_analytics.reporting.actions import negotiation_status_html
-
-    _show_fragment(negotiation_status_html(dso_dir, m))
-
-
-def show_portfolio_deadlines(results: Sequence[DsoMetrics]) -> None:
-    """The portfolio calendar link and one renewal calendar across DSOs (bucket colours)."""
-    from dso_analytics.reporting.actions import portfolio_deadlines_html
-
-    _show_fragment(portfolio_deadlines_html(results))
-
-
-def show_portfolio_asks(results: Sequence[DsoMetrics]) -> None:
-    """One ranked list of asks across the portfolio, each counted once."""
-    from dso_analytics.reporting.actions import portfolio_asks_html
-
-    _show_fragment(portfolio_asks_html(results))
-
-
-def show_provider_spend(results: Sequence[DsoMetrics]) -> None:
-    """T12M spend per provider across DSOs (a volume-pricing lever)."""
-    from dso_analytics.reporting.actions import provider_spend_html
-
-    _show_fragment(provider_spend_html(results))
-
-
-def show_portfolio_negotiation(portfolio_dir: str | Path, results: Sequence[DsoMetrics]) -> None:
-    """The negotiation status of every DSO side by side, with the portfolio total."""
-    from dso_analytics.reporting.actions import portfolio_negotiation_html
-
-    _show_fragment(portfolio_negotiation_html(portfolio_dir, results))

@@ -104,10 +104,12 @@ def test_negotiation_status_section(run) -> None:
         "$40,000.00, realised $15,000.00" in " ".join(sec.split())
     )
     assert "1 credit claim still open" in sec
-    # asked 2026-09-15, as-of 2026-10-31: 15 + 31 = 46 days (ask keys read with spaces in
-    # the HTML, as in the asks table; the workbook and the log keep them as they are)
-    row = " ".join(sec[sec.index("1 credit claim still open") :].split())
-    assert "claim above cap:AG-SDP-01 AG-SDP-01 asked $12,600.00 2026-09-15 46" in row
+    # asked 2026-09-15, as-of 2026-10-31: 15 + 31 = 46 days; the ask key is shown exactly as
+    # the log and the workbook hold it, so the analyst can copy it
+    html_page = (run.out / SUMMIT / "renewal-leverage.html").read_text("utf-8")
+    full = visible_text(html_page, identifiers=True)
+    row = " ".join(full[full.index("1 credit claim still open") :].split())
+    assert "claim_above_cap:AG-SDP-01 AG-SDP-01 asked $12,600.00 2026-09-15 46" in row
     other = visible_text((run.out / COASTAL / "renewal-leverage.html").read_text("utf-8"))
     assert "No negotiation log yet: `dso-analytics log init DSO_DIR`" in other
 
@@ -139,3 +141,47 @@ def test_failed_dso_leaves_no_calendar_or_letters(run) -> None:
     broken = run.out / "broken-dso"
     assert not (broken / "renewal-deadlines.ics").exists()
     assert not (broken / "letters").exists()
+
+
+@pytest.mark.browser
+def test_in_chromium_link_resolves_and_buckets_are_coloured(run) -> None:
+    """Debian's Chromium, offline: the calendar link opens the file beside the page and the
+    portfolio calendar's rows carry their bucket colour."""
+    import shutil
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from dso_analytics.reporting.browser import CHROMIUM, CHROMIUM_ARGS
+
+    page_path = run.out / "portfolio" / "portfolio-overview.html"
+    profile = tempfile.mkdtemp(prefix="dso-chromium-")
+    try:
+        with sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS),
+                offline=True,
+            )  # fmt: skip
+            try:
+                page = ctx.new_page()
+                page.goto(page_path.resolve().as_uri(), wait_until="load")
+                href = page.eval_on_selector('a[href="renewal-deadlines.ics"]', "a => a.href")
+                assert href == (run.out / "portfolio" / "renewal-deadlines.ics").resolve().as_uri()
+                rows = page.eval_on_selector_all(
+                    "tr",
+                    "rs => rs.filter(r => r.querySelector('td span')).map(r => ["
+                    "r.cells[1].innerText, r.cells[7].innerText.trim(),"
+                    "getComputedStyle(r.querySelector('td span')).backgroundColor])",
+                )
+            finally:
+                ctx.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    colour = {a: (bucket, rgb) for a, bucket, rgb in rows}
+    # AG-CFD-01: 2026-12-07 is 37 days after 2026-10-31; AG-SDP-01: 2027-01-01, 62 days:
+    # both in "31-90", the middle alert window: #ca8a04
+    assert colour["AG-CFD-01"] == ("31-90", "rgb(202, 138, 4)")
+    assert colour["AG-SDP-01"] == ("31-90", "rgb(202, 138, 4)")
+    # sorted by the date to act on
+    order = [a for a, _, _ in rows]
+    assert order.index("AG-CFD-01") < order.index("AG-SDP-01")

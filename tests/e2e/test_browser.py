@@ -22,8 +22,10 @@ def run(rendered):
 def test_dso_report_renders_every_chart_offline(run, tmp_path):
     shot = tmp_path / "report.png"
     res = check_in_browser(run.out / "bright-smiles" / "renewal-leverage.html", screenshot=shot)
-    # the notebook draws 6 figures: add-ons, onboarding, scorecard, timeline, asks, leverage
-    assert res.figures == 6
+    # the notebook draws 6 figures: add-ons, onboarding, scorecard, timeline, asks, leverage;
+    # then its negotiation scenarios section 6 more: cumulative cost, one tornado per scenario
+    # (current terms, DSO-grade target, the sample's counter-offer), clause scores, savings grid
+    assert res.figures == 6 + 6
     assert res.rendered == res.figures
     assert res.errors == []
     assert res.blocked == []
@@ -31,9 +33,23 @@ def test_dso_report_renders_every_chart_offline(run, tmp_path):
 
 
 def test_portfolio_overview_renders(run, tmp_path):
-    res = check_in_browser(run.out / "portfolio" / "portfolio-overview.html")
+    shot = tmp_path / "portfolio.png"
+    res = check_in_browser(run.out / "portfolio" / "portfolio-overview.html", screenshot=shot)
     assert res.figures == 2 and res.rendered == 2
     assert res.errors == [] and res.blocked == []
+    # at 1280 px the side-by-side table fits the page: no table wider than the content
+    # column, no sideways scrolling (it was 1324 px wide in a 1230 px page)
+    assert res.overflow == []
+
+
+def test_overflow_check_sees_a_table_wider_than_the_page(tmp_path):
+    page = tmp_path / "wide.html"
+    cells = "".join(f"<td>{'x' * 40}</td>" for _ in range(12))
+    page.write_text(f'<html><body style="max-width: 600px"><table><tr><th>A</th></tr>'
+                    f"<tr>{cells}</tr></table></body></html>", encoding="utf-8")  # fmt: skip
+    res = check_in_browser(page, width=800)
+    assert res.overflow and res.overflow[0] == "page"
+    assert res.overflow[1].startswith("table [A]: right edge")
 
 
 def test_injected_script_stays_inert(run):

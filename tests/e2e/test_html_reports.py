@@ -89,7 +89,12 @@ def test_executed_notebooks_are_small_and_the_html_carries_plotlyjs_once(run):
 @pytest.mark.xdist_group("render")
 def test_no_code_name_reaches_the_reader(run):
     """No snake_case code name of schema.py in the text, the tables or the charts' labels."""
-    from tests.support.code_names import code_names_in, schema_code_names, visible_text
+    from tests.support.code_names import (
+        code_names_in,
+        identifiers_in,
+        schema_code_names,
+        visible_text,
+    )
 
     names = schema_code_names()
     assert {"cross_location_incidents", "organizational_reporting", "location_id"} <= names
@@ -97,6 +102,10 @@ def test_no_code_name_reaches_the_reader(run):
         text = path.read_text(encoding="utf-8")
         assert code_names_in(visible_text(text), names) == [], path
         assert _no_counted_s(visible_text(text)), path
+        # ask keys are identifiers shown exactly, for copying (and only those are left out above)
+        if path.parent.name in SAMPLE_DSOS:
+            assert identifiers_in(text), path
+            assert all(re.fullmatch(r"[a-z_]+:[^\s<>]+", k) for k in identifiers_in(text)), path
         for call in re.findall(r"Plotly\.newPlot\((.*?)\)\s*};", text, re.S):
             assert code_names_in(call, names) == [], path
 

@@ -36,11 +36,24 @@ def schema_code_names() -> set[str]:
 
 _HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
+#: an ask key, shown exactly so the analyst can copy it into negotiation.xlsx: an identifier,
+#: not a sentence (``dso_analytics.reporting.notebook.table_html``)
+KEY = re.compile(r'<code class="dso-key">(.*?)</code>', re.S)
 
 
-def visible_text(page: str) -> str:
-    """The text of an HTML page as a reader sees it (no scripts, styles or tags)."""
+def visible_text(page: str, identifiers: bool = False) -> str:
+    """The text of an HTML page as a reader sees it (no scripts, styles or tags).
+
+    Ask keys (``<code class="dso-key">``) are left out unless ``identifiers``.
+    """
+    if not identifiers:
+        page = KEY.sub(" ", page)
     return html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", page)))
+
+
+def identifiers_in(page: str) -> list[str]:
+    """The ask keys an HTML page shows for copying, unescaped, in order."""
+    return [html.unescape(k) for k in KEY.findall(page)]
 
 
 def code_names_in(text: str, names: set[str]) -> list[str]:

@@ -115,3 +115,53 @@ def test_page_check_with_our_bundle_scanned_once_finds_what_the_full_scan_finds(
     ]
     for case, want in zip(cases, expected, strict=True):
         assert _check_page(case, head) == check_offline(case) == want
+
+
+def test_portfolio_table_view_is_a_table_of_figures_that_fits():
+    from dso_analytics.metrics import compute_portfolio
+
+    a = make_metrics("dso-a", "Alpha")
+    b = make_metrics("dso-b", "Beta")
+    t, note = rn.portfolio_table_view(compute_portfolio([a, b]))
+    # one as-of date (2026-06-30): said once above the table, not a column
+    assert note == "Every DSO's figures are as of 2026-06-30."
+    assert list(t.columns) == [
+        "DSO", "Spend (T12M)", "Spend (all-time to as-of)", "Add-on charges (T12M)",
+        "Credits to claim (all-time to as-of)",
+        "Onboarding billed above contract (all-time to as-of)",
+        "Onboarding overspend vs target cap (all-time to as-of)",
+        "Negotiation asks (next 12 months)", "clause_score", "leverage_score",
+        "nearest_notice_deadline",
+    ]  # fmt: skip
+    assert list(t["DSO"]) == ["Alpha", "Beta", "Portfolio total"]
+    # make_metrics: asks 3,050 (next 12 months) per DSO -> 6,100 in the total row
+    assert t["Negotiation asks (next 12 months)"].iloc[-1] == 6100.0
+    assert list(t["clause_score"]) == ["24%", "24%", ""]  # 8 of 33 checks passed; no total
+    html = rn.table_html(t, money=["Negotiation asks (next 12 months)"], fit=True)
+    assert 'class="dataframe dso-table dso-fit"' in html and "$6,100.00" in html
+    assert list(t["nearest_notice_deadline"]) == ["2026-10-03, AG-1", "2026-10-03, AG-1", ""]
+    # two as-of dates: the column is back, no sentence
+    later = dataclasses.replace(b, as_of=b.as_of.replace(month=7))
+    t2, note2 = rn.portfolio_table_view(compute_portfolio([a, later]))
+    assert note2 is None and "as_of" not in t2.columns  # each DSO's name says its date
+    assert list(t2["DSO"][:2]) == ["Alpha, as of 2026-06-30", "Beta, as of 2026-07-30"]
+
+
+def test_ask_keys_are_shown_exactly_for_copying_and_stay_inert():
+    import pandas as pd
+
+    from dso_analytics.reporting.notebook import table_html
+    from tests.support.code_names import identifiers_in, visible_text
+
+    keys = ["addon_into_base:AG-1:backup_monitoring", "claim_above_cap:<b>AG</b>&2", None]
+    out = table_html(pd.DataFrame({"ask_key": keys, "service": ["backup_monitoring"] * 3}))
+    # the exact key in a <code> (not relabelled "Backup monitoring"), hostile text escaped
+    assert '<code class="dso-key">addon_into_base:AG-1:backup_monitoring</code>' in out
+    assert "&lt;b&gt;AG&lt;/b&gt;&amp;2" in out and "<b>AG</b>" not in out
+    assert identifiers_in(out) == [*keys[:2], ""]
+    # the other columns are still words for people
+    assert "<td>Backup monitoring</td>" in out
+    assert "backup_monitoring" not in visible_text(out)
+    # a mark smuggled in input text can only come out as escaped text
+    sneaky = table_html(pd.DataFrame({"ask_key": ["k", "\x00dso-key-0\x00<i>"]}))
+    assert "<i>" not in sneaky and identifiers_in(sneaky)[1].endswith("<i>")

@@ -60,6 +60,9 @@ def test_negotiation_status_sections(tmp_path: Path) -> None:
     wb.save(path)
     out = negotiation_status_html(tmp_path, m)
     assert "asked $75.25, agreed $70.00, realised $0.00" in out
+    # no total mixes windows: each estimate is shown per ask with its window
+    assert "<th>Estimate</th>" in out and out.count("<th>Estimate</th>") == 1
+    assert "all-time to 2024-12-31" in out
     assert "<script>" not in out and "&lt;script&gt;" in out
     ws.cell(row=2, column=col["amount_realised"], value=80)  # more than agreed: an error
     wb.save(path)
