@@ -58,7 +58,9 @@ params = resolve_params(
 report = validate_dso(dso_dir, params=params, use_cache=False)  # Great Expectations, in the kernel
 assert report.ok, report.to_text()
 ds = read_dso(dso_dir)
-m = compute_metrics(ds, params)
+from dso_analytics.actions.deadlines import attach_deadlines
+
+m = attach_deadlines(compute_metrics(ds, params), ds.agreements, ds.locations)
 write_dso_workbook(
     m, workbook, validation_summary={"ok": True, "errors": 0, "warnings": 0}, sources=ds.sources
 )
@@ -72,8 +74,8 @@ write_brief(m, Path(workbook).with_name("renewal-brief.pdf"))  # the one-page br
 def write_naive_notebook(dest: str | Path) -> Path:
     """Write the naive variant of the shipped ``renewal_leverage.ipynb`` into ``dest``.
 
-    The parameters cell gains ``workbook``; the loading cell is replaced by
-    :data:`NAIVE_LOAD_CELL`; the report sections are unchanged.
+    The parameters cell gains ``workbook``; the loading cell keeps its imports and
+    its loading is replaced by :data:`NAIVE_LOAD_CELL`; the report sections are unchanged.
     """
     import nbformat
 
@@ -90,7 +92,9 @@ def write_naive_notebook(dest: str | Path) -> Path:
                 '\nworkbook: str = "naive.xlsx"  # where the notebook writes the workbook'
             )
         elif "load_metrics" in cell.source and not replaced:
-            cell.source = NAIVE_LOAD_CELL
+            # the template's own imports (report sections use them), then the naive loading
+            keep = [ln for ln in cell.source.splitlines() if ln.startswith(("from ", "import "))]
+            cell.source = "\n".join([*keep, NAIVE_LOAD_CELL])
             replaced = True
     if not replaced:
         raise RuntimeError(f"{DSO_REPORT.notebook}: no cell calling load_metrics to replace")
