@@ -64,18 +64,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    _add_report_parsers(sub)
+    _add_data_parsers(sub)
+    _add_action_parsers(sub)
+    return parser
+
+
+def _add_no_cache(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+
+
+def _add_report_parsers(sub: Any) -> None:
+    """validate, metrics, report, scenarios: the commands that read a DSO's figures."""
     p = sub.add_parser("validate", help="read and validate one DSO folder")
     p.add_argument("dso_dir", metavar="DSO_DIR")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="as-of date for the date checks")
-    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_no_cache(p)
 
     p = sub.add_parser("metrics", help="compute the renewal metrics of a DSO or a portfolio")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("dso_dir", nargs="?", metavar="DSO_DIR")
     target.add_argument("--all", metavar="PORTFOLIO", help="every DSO folder of a portfolio")
     p.add_argument("--format", choices=("json", "table"), default="table")
-    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_no_cache(p)
     _add_param_options(p)
 
     p = sub.add_parser("report", help="render renewal-leverage reports (HTML + Excel)")
@@ -90,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cell-timeout", type=int, default=600, metavar="S")
     p.add_argument("--timeout", type=int, default=1800, metavar="S", help="per-DSO timeout")
-    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_no_cache(p)
     p.add_argument("--quiet", action="store_true", help="no progress display")
     _add_param_options(p)
 
@@ -104,9 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OUT.ipynb",
         help="also render the negotiation scenarios notebook (and OUT.html beside it)",
     )
-    p.add_argument("--no-cache", action="store_true", help="ignore the validated snapshot cache")
+    _add_no_cache(p)
     _add_param_options(p)
 
+
+def _add_data_parsers(sub: Any) -> None:
+    """sample, profiles, import, extract: the commands that write a DSO's input files."""
     p = sub.add_parser("sample", help="write the deterministic sample portfolio (or a scaled DSO)")
     p.add_argument("out", metavar="OUT")
     p.add_argument("--locations", type=int, metavar="N", help="one scaled DSO of N locations")
@@ -148,8 +163,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout / the draft")
     p.add_argument("--accept", metavar="DRAFT", help="merge a reviewed draft into agreements.xlsx")
     p.add_argument("--force", action="store_true", help="replace a draft / conflicting agreements")
-    _add_action_parsers(sub)
-    return parser
 
 
 def _add_action_parsers(sub: Any) -> None:

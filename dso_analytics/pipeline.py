@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +129,8 @@ class RenderJob:
     out: Path
     cell_timeout: int = 600
     timeout: int = 1800
+    #: more jobs follow than there are workers: the worker starts its next kernel now
+    warm_next: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def run_render(job: RenderJob) -> DsoResult:
     res = DsoResult(dso=job.prepared.dso, ok=False, warnings=list(job.prepared.warnings))
     try:
         res.finished(render(job.prepared, DSO_REPORT, job.out, cell_timeout=job.cell_timeout,
-                            timeout=job.timeout))  # fmt: skip
+                            timeout=job.timeout, warm_next=job.warm_next))  # fmt: skip
     except StageFailed as exc:
         res.failed(exc)
     res.elapsed = time.monotonic() - t0
@@ -421,10 +423,15 @@ def _render_batch(
     t0 = time.monotonic()
     port: DsoResult | None = None
     with runner if runner is not None else _default_runner(jobs, scheduler, len(dirs)) as run:
+        # each worker starts with a warm kernel; the first (jobs - workers) renders
+        # start one more kernel each, for the jobs after them (the overview included)
+        spare = len(order) + (1 if portfolio else 0) - max(1, run.workers)
         for d in order:
             t_prep = time.monotonic()
             job = batch.prepare_one(d)
             if job is not None:
+                job = replace(job, warm_next=spare > 0)
+                spare -= 1
                 batch.running[run.submit(run_render, job)] = (d, time.monotonic() - t_prep)
             batch.collect(block=False)
         early: Future[DsoResult] | None = None

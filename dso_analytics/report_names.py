@@ -19,13 +19,23 @@ The links are switched together with the dated files, in the same folder swap
 (:func:`dso_analytics.runguard.publish_files`).  A failed run keeps the previous
 set and its links and adds ``<stem>.failed.ipynb`` for debugging.
 
-Pure Python, no imports beyond the standard library.
+Pure Python: the standard library and :mod:`dso_analytics.actions` (names only).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+# The calendar and the letters folder keep fixed names, not dated (the report links the
+# calendar by its name, and ``dso-analytics calendar`` / ``letters`` write the same paths);
+# each successful report run replaces them.  Their names belong to dso_analytics.actions.
+from dso_analytics.actions import CALENDAR_FILE, LETTERS_DIR
+
+__all__ = [
+    "BRIEF_ALIAS", "CALENDAR_FILE", "DSO_STEM", "KINDS", "LETTERS_DIR", "PORTFOLIO_STEM",
+    "ReportNames", "dso_report_names", "failed_name", "portfolio_report_names",
+]  # fmt: skip
 
 #: the output kinds of one report, in publishing order (``pdf`` is the one-page brief)
 KINDS = ("html", "xlsx", "ipynb", "pdf")
@@ -34,12 +44,6 @@ DSO_STEM = "renewal-leverage"
 PORTFOLIO_STEM = "portfolio-overview"
 #: the fixed name of the one-page brief (the alias of the dated ``.pdf``)
 BRIEF_ALIAS = "renewal-brief.pdf"
-#: The deadlines calendar beside a report: a fixed name, not dated (the report links it by
-#: this name, and ``dso-analytics calendar`` writes the same path); each successful run
-#: replaces it.
-CALENDAR_FILE = "renewal-deadlines.ics"
-#: The folder of claim and notice letters beside a DSO's report (fixed, like the calendar).
-LETTERS_DIR = "letters"
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dso_analytics.actions import CALENDAR_FILE, LETTERS_DIR
 from dso_analytics.errors import DsoError, ValidationFailed
+from dso_analytics.lazyimports import defer_iri_grammar
 from dso_analytics.report_names import (
-    CALENDAR_FILE,
     DSO_STEM,
-    LETTERS_DIR,
     PORTFOLIO_STEM,
     ReportNames,
     dso_report_names,
@@ -43,6 +43,8 @@ from dso_analytics.report_names import (
     portfolio_report_names,
 )
 from dso_analytics.words import plural
+
+defer_iri_grammar()  # papermill, nbconvert and Great Expectations import jsonschema
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -332,22 +334,47 @@ def stop_kernel(km: AsyncKernelManager | None) -> None:
 
 #: A kernel started ahead of the first render in this process (:func:`warm_up`).
 _warm: list[AsyncKernelManager] = []
+_finalizer: list[Any] = []
 
 
 def warm_up() -> None:
-    """Start one report kernel ahead of time in this (worker) process.
+    """Start one report kernel ahead of time in this (worker) process, then import.
 
     A runner calls it when a worker starts, so the kernel boots and imports while
     the parent validates and computes; the next :func:`render` here takes it.
     The kernel is shut down when the process exits, if no render took it.
+    Meanwhile this process imports what :func:`render` uses (papermill, the HTML
+    exporter with its templates, the workbook and brief writers,
+    :func:`preload_render`), so none of it is paid after the DSO is prepared.
     """
+    warm_kernel()
+    preload_render()
+
+
+def warm_kernel() -> None:
+    """Start a report kernel for the next :func:`render` in this process (not waited for);
+    shut down when the process exits if no render takes it."""
     km = start_kernel()
     if km is None:
         return
     _warm.append(km)
-    import multiprocessing.util
+    if not _finalizer:
+        import multiprocessing.util
 
-    multiprocessing.util.Finalize(None, _stop_warm, exitpriority=10)
+        _finalizer.append(multiprocessing.util.Finalize(None, _stop_warm, exitpriority=10))
+
+
+def preload_render() -> None:
+    """Import what :func:`render` needs and set up the HTML exporter (never raises)."""
+    with contextlib.suppress(Exception):
+        import papermill  # noqa: F401
+
+        import dso_analytics.reporting.brief
+        import dso_analytics.reporting.excel  # noqa: F401
+        from dso_analytics.reporting.html import warm_exporter
+        from dso_analytics.reporting.notebook import write_prepared  # noqa: F401
+
+        warm_exporter()
 
 
 def _stop_warm() -> None:
@@ -455,7 +482,6 @@ def error_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------
 # Publishing outputs
 # ---------------------------------------------------------------------------
-# CALENDAR_FILE and LETTERS_DIR (imported from report_names) stay importable from here.
 
 
 def _final_paths(folder: Path, template: Template, names: ReportNames) -> dict[str, Path]:
@@ -566,6 +592,7 @@ def render(
     *,
     cell_timeout: int = 600,
     timeout: int = 1800,
+    warm_next: bool = False,
 ) -> Artifacts:
     """Render one DSO's report from its prepared metrics into the folder ``out``.
 
@@ -582,6 +609,9 @@ def render(
         template says), published as one set.
     cell_timeout, timeout : int
         Seconds per notebook cell / for the whole report.
+    warm_next : bool
+        Another report will render in this process: start its kernel now
+        (:func:`warm_kernel`), so it boots while this one renders.
 
     Returns
     -------
@@ -601,10 +631,19 @@ def render(
     out = Path(out)
     m = prepared.metrics
     km = None
+    side: list[_OnThread] = []
     with _staging(out, template, f"dso-report-{prepared.dso}-") as (work, state):
         try:
             with deadline(timeout):
                 km = _take_kernel()
+                if warm_next:
+                    warm_kernel()
+                # the brief and the workbook need only the metrics: written on threads while
+                # the kernel runs the notebook; a failure is raised in the order the stages
+                # are named (notebook, html, workbook, actions, brief), as when run in turn
+                brief = _OnThread(Stage.BRIEF, _write_brief, template, m, work)
+                book = _OnThread(Stage.WORKBOOK, _write_dso_workbook, prepared, template, work)
+                side += [brief, book]
                 handoff = write_prepared(
                     work,
                     metrics=m,
@@ -622,7 +661,6 @@ def render(
                 )  # fmt: skip
                 km = None  # shut down by execute_notebook
                 state["stage"] = Stage.HTML
-                from dso_analytics.reporting.excel import write_dso_workbook
                 from dso_analytics.reporting.html import export_html
 
                 html = export_html(
@@ -630,26 +668,76 @@ def render(
                     work / f"{template.stem}.html",
                     title=f"Renewal leverage: {m.display_name}",
                 )
-                state["stage"] = Stage.WORKBOOK
-                xlsx = write_dso_workbook(
-                    m,
-                    work / f"{template.stem}.xlsx",
-                    validation_summary=prepared.validation,
-                    sources=prepared.sources,
-                    scenarios=prepared.scenarios,
-                )
-                staged = {"ipynb": work / f"{template.stem}.ipynb", "xlsx": xlsx, "html": html}
+                staged = {"ipynb": work / f"{template.stem}.ipynb", "html": html,
+                          "xlsx": book.result(state)}  # fmt: skip
                 state["stage"] = Stage.ACTIONS
                 staged.update(_write_actions(m, work, template))
-                state["stage"] = Stage.BRIEF
-                from dso_analytics.reporting.brief import BRIEF_NAME, brief_available, write_brief
-
-                if template.brief and brief_available():  # needs Debian's chromium
-                    staged["pdf"] = write_brief(m, work / BRIEF_NAME)
+                if (pdf := brief.result(state)) is not None:
+                    staged["pdf"] = pdf
             state["stage"] = Stage.PUBLISH
             return _move_into_place(out, template, template.names(prepared.dso, m.as_of), staged)
         finally:
             stop_kernel(km)
+            for job in side:
+                job.join()  # before the staging folder is removed
+
+
+def _write_dso_workbook(prepared: Prepared, template: Template, work: Path) -> Path:
+    from dso_analytics.reporting.excel import write_dso_workbook
+
+    return write_dso_workbook(
+        prepared.metrics,
+        work / f"{template.stem}.xlsx",
+        validation_summary=prepared.validation,
+        sources=prepared.sources,
+        scenarios=prepared.scenarios,
+    )
+
+
+def _write_brief(template: Template, metrics: Any, work: Path) -> Path | None:
+    """The one-page brief of one DSO (a list of metrics: the portfolio's), or None."""
+    from dso_analytics.reporting.brief import (
+        BRIEF_NAME,
+        brief_available,
+        write_brief,
+        write_portfolio_brief,
+    )
+
+    if not (template.brief and brief_available()):  # needs Debian's chromium
+        return None
+    if isinstance(metrics, list):
+        return write_portfolio_brief(metrics, work / BRIEF_NAME)
+    return write_brief(metrics, work / BRIEF_NAME)
+
+
+class _OnThread:
+    """``fn(*args)`` run on a thread (a stage that overlaps the kernel's notebook run)."""
+
+    def __init__(self, stage: Stage, fn: Any, *args: Any) -> None:
+        self.stage = stage
+        self._fn, self._args = fn, args
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"dso-{stage}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn(*self._args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result()
+            self._error = exc
+
+    def join(self) -> None:
+        """Wait for the thread (Chromium has its own timeout)."""
+        self._thread.join()
+
+    def result(self, state: dict[str, Stage]) -> Any:
+        """The value; re-raises the thread's failure, ``state["stage"]`` naming this stage."""
+        state["stage"] = self.stage
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def portfolio_as_of(prepared: Sequence[Prepared]) -> object:
@@ -698,6 +786,7 @@ def render_portfolio(
 
     out = Path(out)
     km = None
+    side: list[_OnThread] = []
     with _staging(out, template, "dso-report-portfolio-") as (work, state):
         try:
             with deadline(timeout):
@@ -707,6 +796,8 @@ def render_portfolio(
                 from dso_analytics.reporting.html import export_html
 
                 results = [p.metrics for p in prepared]
+                brief = _OnThread(Stage.BRIEF, _write_brief, template, results, work)
+                side.append(brief)  # printed while the kernel runs the notebook
                 handoff = {}
                 for i, p in enumerate(prepared):
                     (work / f"{i:04d}").mkdir()
@@ -733,20 +824,15 @@ def render_portfolio(
                     from dso_analytics.actions.render import write_portfolio_calendar
 
                     staged["ics"] = write_portfolio_calendar(results, work / CALENDAR_FILE)
-                state["stage"] = Stage.BRIEF
-                from dso_analytics.reporting.brief import (
-                    BRIEF_NAME,
-                    brief_available,
-                    write_portfolio_brief,
-                )
-
-                if template.brief and brief_available():  # needs Debian's chromium
-                    staged["pdf"] = write_portfolio_brief(results, work / BRIEF_NAME)
+                if (pdf := brief.result(state)) is not None:
+                    staged["pdf"] = pdf
             state["stage"] = Stage.PUBLISH
             names = template.names("", portfolio_as_of(prepared))
             return _move_into_place(out, template, names, staged)
         finally:
             stop_kernel(km)
+            for job in side:
+                job.join()  # before the staging folder is removed
 
 
 # ---------------------------------------------------------------------------

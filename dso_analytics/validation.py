@@ -377,6 +377,9 @@ def _run_gx(
     frame given (``None`` for table-level expectations).
     """
     os.environ["GX_ANALYTICS_ENABLED"] = "False"  # before any context exists
+    from dso_analytics.lazyimports import defer_iri_grammar
+
+    defer_iri_grammar()  # GX imports altair, which imports jsonschema
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig

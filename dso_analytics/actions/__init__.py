@@ -18,3 +18,10 @@ Importing this package imports nothing heavy; ``icalendar``, ``docx`` and
 """
 
 from __future__ import annotations
+
+__all__ = ["CALENDAR_FILE", "LETTERS_DIR"]
+
+#: The deadlines calendar beside a report (the report links it by this name).
+CALENDAR_FILE = "renewal-deadlines.ics"
+#: The folder of claim and notice letters beside a DSO's report.
+LETTERS_DIR = "letters"

@@ -190,9 +190,9 @@ def write_report_actions(
         ``ics`` (Path or None), ``events`` (int), ``deadlines`` (DataFrame),
         ``letters`` (list of Path).
     """
+    from dso_analytics.actions import CALENDAR_FILE, LETTERS_DIR
     from dso_analytics.actions.calendar import DEFAULT_REMIND_DAYS, write_calendar
     from dso_analytics.actions.letters import write_claim_letters, write_notice_letters
-    from dso_analytics.stages import CALENDAR_FILE, LETTERS_DIR
 
     calendar_file = CALENDAR_FILE if calendar_file is None else calendar_file
     letters_dir = LETTERS_DIR if letters_dir is None else letters_dir

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from dso_analytics import schema
 from dso_analytics.errors import DsoError, Problem
+from dso_analytics.reporting import cells
 from dso_analytics.words import plural
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,13 +57,13 @@ EVIDENCE_SHEET = "evidence"
 #: Confidence at or above which a value is shown green (below: yellow, check it).
 CONFIDENT = 0.9
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def clean_text(value: object, limit: int = 32000) -> str:
-    """Text safe for a cell: control characters removed, length capped."""
-    return _CONTROL.sub("", str(value))[:limit]
+    """Text safe for a cell: control characters removed, length capped
+    (:func:`dso_analytics.reporting.cells.clean_text`)."""
+    return cells.clean_text(value, limit)
 
 
 def agreement_id_for(path: str | Path) -> str:
@@ -379,14 +380,11 @@ def _typed(path: Path, display: str, table: str) -> tuple[Any, list[Problem]]:
 
 
 def _is_blank(v: object) -> bool:
-    if v is None:
-        return True
-    try:
-        import pandas as pd
+    """The "no value" test of every output (:func:`dso_analytics.reporting._missing.is_missing`;
+    imported here so that importing this module does not import pandas)."""
+    from dso_analytics.reporting._missing import is_missing
 
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+    return is_missing(v)
 
 
 def _plain(v: object) -> object:

@@ -788,6 +788,15 @@ def read_dso(dso_dir: str | Path, as_of: date | None = None) -> DsoDataset:
         billing_read.close()
 
 
+def _missing_file(stem: str) -> Problem:
+    """The problem of a required master file (``locations``, ``agreements``) not found."""
+    return Problem(
+        file=f"{stem}.xlsx",
+        problem=f"is missing ({stem}.xlsx or {stem}.csv is required)",
+        rule="missing_file",
+    )
+
+
 def _read_locations(
     root: Path, problems: list[Problem], sources: list[SourceFile], present: set[str],
     tables: dict[str, pd.DataFrame],
@@ -795,13 +804,7 @@ def _read_locations(
     """Read ``locations.xlsx`` / ``.csv`` into ``tables`` (a problem when it is missing)."""
     path = _find_table_file(root, LOCATIONS_FILE_STEM, problems)
     if path is None:
-        problems.append(
-            Problem(
-                file=f"{LOCATIONS_FILE_STEM}.xlsx",
-                problem="is missing (locations.xlsx or locations.csv is required)",
-                rule="missing_file",
-            )
-        )
+        problems.append(_missing_file(LOCATIONS_FILE_STEM))
     else:
         _check_inside(path, root, path.name)
         wb = open_workbook(path, path.name)
@@ -823,13 +826,7 @@ def _read_agreements(
     path = _find_table_file(root, AGREEMENTS_FILE_STEM, problems)
     optional_csv = [SERVICES, DOCUMENTATION]
     if path is None:
-        problems.append(
-            Problem(
-                file=f"{AGREEMENTS_FILE_STEM}.xlsx",
-                problem="is missing (agreements.xlsx or agreements.csv is required)",
-                rule="missing_file",
-            )
-        )
+        problems.append(_missing_file(AGREEMENTS_FILE_STEM))
     else:
         _check_inside(path, root, path.name)
         wb = open_workbook(path, path.name)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dso_analytics.actions import CALENDAR_FILE
 from dso_analytics.actions import negotiation as N
 from dso_analytics.actions.portfolio import (
     compute_portfolio_asks,
@@ -31,7 +32,6 @@ from dso_analytics.actions.portfolio import (
 from dso_analytics.metrics.result import DsoMetrics
 from dso_analytics.reporting.labels import plural
 from dso_analytics.reporting.notebook import fmt_money, table_html
-from dso_analytics.stages import CALENDAR_FILE
 
 
 def _p(text: str, cls: str = "dso-say") -> str:
@@ -406,3 +406,36 @@ def negotiation_rollup_html(dso_dirs: dict[str, str | Path], results: Sequence[D
         f"{fmt_money(ok['realised'].sum(), cur, cents=True)} across them (each ask counted once)."
     )
     return _p(text) + table_html(roll, money=["asked", "agreed", "realised"], currency=cur)
+
+
+# ---------------------------------------------------------------------------
+# Notebook sections (the report templates call these)
+# ---------------------------------------------------------------------------
+def show_deadlines(m: DsoMetrics) -> None:
+    """The calendar link and the deadlines to act on (the events of the ``.ics``)."""
+    show_html(deadlines_html(m))
+
+
+def show_negotiation_status(dso_dir: str | Path | None, m: DsoMetrics) -> None:
+    """The DSO's negotiation log: asked vs agreed vs realised, open claims (or how to start)."""
+    show_html(negotiation_status_html(dso_dir, m))
+
+
+def show_portfolio_deadlines(results: Sequence[DsoMetrics]) -> None:
+    """The portfolio calendar link and one renewal calendar across DSOs (bucket colours)."""
+    show_html(portfolio_deadlines_html(results))
+
+
+def show_portfolio_asks(results: Sequence[DsoMetrics]) -> None:
+    """One ranked list of asks across the portfolio, each counted once."""
+    show_html(portfolio_asks_html(results))
+
+
+def show_provider_spend(results: Sequence[DsoMetrics]) -> None:
+    """T12M spend per provider across DSOs (a volume-pricing lever)."""
+    show_html(provider_spend_html(results))
+
+
+def show_portfolio_negotiation(portfolio_dir: str | Path, results: Sequence[DsoMetrics]) -> None:
+    """The negotiation status of every DSO side by side, with the portfolio total."""
+    show_html(portfolio_negotiation_html(portfolio_dir, results))

@@ -2,7 +2,8 @@
 
 Lower than :mod:`dso_analytics.reporting.excel` and
 :mod:`dso_analytics.reporting.excel_leadership`, which both use it (so neither
-imports the other to get them).  Imports only the standard library.
+imports the other to get them), and used by the agreements draft
+(:mod:`dso_analytics.extract.draft`).  Imports only the standard library.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ MAX_CELL = 32767
 MONEY, PCT, DATE, INT, NUM, TEXT, BOOL = "money", "pct", "date", "int", "num", "text", "bool"
 
 
-def clean_text(value: object) -> str:
-    """Return ``value`` as text safe for a cell: control characters removed, length capped."""
+def clean_text(value: object, limit: int = MAX_CELL) -> str:
+    """Return ``value`` as text safe for a cell: control characters removed, length
+    capped at ``limit`` (default: Excel's cell limit)."""
     s = _CONTROL.sub("", str(value))
-    return s[:MAX_CELL]
+    return s[:limit]

@@ -63,6 +63,7 @@ def test_naive_notebook_validates_inside_the_kernel(tmp_path: Path, bench_module
     nb = nbformat.read(write_naive_notebook(tmp_path), as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert any("validate_dso(" in c for c in code)
+    assert any("write_brief(" in c for c in code)  # the same outputs as ours
     assert not any("load_metrics" in c for c in code)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "workbook" in params[0].source

@@ -22,8 +22,10 @@ def run(rendered):
 def test_dso_report_renders_every_chart_offline(run, tmp_path):
     shot = tmp_path / "report.png"
     res = check_in_browser(run.out / "bright-smiles" / "renewal-leverage.html", screenshot=shot)
-    # the notebook draws 6 figures: add-ons, onboarding, scorecard, timeline, asks, leverage
-    assert res.figures == 6
+    # the notebook draws 6 figures: add-ons, onboarding, scorecard, timeline, asks, leverage;
+    # then its negotiation scenarios section 6 more: cumulative cost, one tornado per scenario
+    # (current terms, DSO-grade target, the sample's counter-offer), clause scores, savings grid
+    assert res.figures == 6 + 6
     assert res.rendered == res.figures
     assert res.errors == []
     assert res.blocked == []

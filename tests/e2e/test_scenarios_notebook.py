@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import shutil
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -52,6 +53,26 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, nbformat.Notebo
     assert code == 0, se.getvalue()
     html = (root / "scenarios.html").read_text(encoding="utf-8")
     return json.loads(so.getvalue()), nbformat.read(out, as_version=4), se.getvalue(), html
+
+
+@pytest.fixture(scope="module")
+def html_path(run, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("scenarios-html") / "scenarios.html"
+    path.write_text(run[3], encoding="utf-8")
+    return path
+
+
+def test_offline_html_renders_every_chart_in_chromium(html_path, tmp_path):
+    """Debian's Chromium, network off: cumulative cost, 3 tornados, clause scores and the
+    savings grid all draw, no console or page error."""
+    from dso_analytics.reporting.browser import check_in_browser
+
+    shot = tmp_path / "scenarios.png"
+    res = check_in_browser(html_path, screenshot=shot)
+    assert res.title == "Negotiation scenarios: Summit Dental Partners"
+    assert res.figures == 6 and res.rendered == 6
+    assert res.errors == [] and res.blocked == []
+    assert shot.stat().st_size > 50_000
 
 
 def _outputs(nb: nbformat.NotebookNode, call: str) -> list[dict]:

@@ -91,6 +91,32 @@ def test_tables_show_reader_labels_and_escape_data() -> None:
     assert "$1,234.50" in out
 
 
+def test_page_check_with_our_bundle_scanned_once_finds_what_the_full_scan_finds():
+    from dso_analytics.reporting.html import _check_page, plotlyjs_head
+
+    head = plotlyjs_head()
+    page = f"<html><head>{head}</head><body><p>ok</p></body></html>"
+    assert check_offline(page) == _check_page(page, head) == []
+    cases = [
+        page.replace("<p>ok</p>", '<img src="//cdn.x/i.png">'),
+        page.replace("<p>ok</p>", "<script>load('require.min.js')</script>"),
+        page.replace("<p>ok</p>", f"<div>{head}</div>"),  # the bundle twice: scanned whole
+        page.replace(
+            "<p>ok</p>", "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>"
+        ),
+        page.replace(head, ""),  # no bundle: the full scan
+    ]
+    expected = [
+        ["remote src/href reference"],
+        ["require.js"],
+        ["plotly.js inlined more than once"],
+        ["plotly.js inlined more than once"],
+        [],
+    ]
+    for case, want in zip(cases, expected, strict=True):
+        assert _check_page(case, head) == check_offline(case) == want
+
+
 def test_portfolio_table_view_is_a_table_of_figures_that_fits():
     from dso_analytics.metrics import compute_portfolio
 

@@ -16,8 +16,8 @@ PACKAGE_DIR = Path(dso_analytics.__file__).resolve().parent
 
 def test_stage_words_users_see() -> None:
     assert [s.value for s in Stage] == [
-        "output path", "validation", "metrics", "notebook", "html", "workbook", "brief",
-        "publish", "portfolio", "worker",
+        "output path", "validation", "metrics", "notebook", "html", "workbook",
+        "calendar and letters", "brief", "publish", "portfolio", "worker",
     ]  # fmt: skip
     assert f"{Stage.OUTPUT_PATH}" == "output path" and str(Stage.HTML) == "html"
     assert str(StageFailed(Stage.METRICS, "bad number")) == "metrics: bad number"
