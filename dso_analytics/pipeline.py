@@ -16,9 +16,10 @@ One batch loop (:func:`render_reports`) for every runner:
 
 The runner (:mod:`dso_analytics.runner`) is a local process pool or a Dask
 cluster (:class:`dso_analytics.distributed.DaskRunner`); it knows nothing about
-stages.  A failure leaves ``OUT/<slug>/renewal-leverage.failed.ipynb`` (when a
-notebook ran) and no finished-looking HTML or xlsx; one DSO failing never stops
-the others.
+stages.  A report is published as ``OUT/<slug>/<slug>-renewal-leverage-<as-of>.*``
+with fixed-name aliases (``renewal-leverage.html`` ...; :mod:`dso_analytics.report_names`).
+A failure leaves ``OUT/<slug>/renewal-leverage.failed.ipynb`` (when a notebook ran)
+and the previous reports as they were; one DSO failing never stops the others.
 """
 
 from __future__ import annotations
@@ -258,7 +259,7 @@ class _Batch:
                 raise StageFailed(Stage.VALIDATION, error_line(exc)) from exc
             prepared = prepare(dso_dir, params, use_cache=self.use_cache)
         except StageFailed as exc:
-            clear_outputs(folder, DSO_REPORT)  # last run's report must not look current
+            clear_outputs(folder, DSO_REPORT)  # a stale failed notebook goes; reports stay
             res.elapsed = time.monotonic() - t0
             return self.finish(dso_dir, res.failed(exc))
         for note in prepared.warnings:
@@ -377,9 +378,11 @@ def _render_batch(
     dso_dirs : sequence of path
         DSO folders.
     out_dir : path
-        Output folder; each DSO writes ``OUT/<slug>/renewal-leverage.{html,xlsx,ipynb}``.
+        Output folder; each DSO writes ``OUT/<slug>/<slug>-renewal-leverage-<as-of>.*``
+        and its aliases ``renewal-leverage.{html,xlsx,ipynb}``, ``renewal-brief.pdf``.
     portfolio : bool
-        Also write ``OUT/portfolio/portfolio-overview.{html,xlsx,ipynb}`` from the
+        Also write ``OUT/portfolio/portfolio-overview-<as-of>.*`` (aliases
+        ``portfolio-overview.{html,xlsx,ipynb}``) from the
         DSOs that rendered.
     overrides : mapping, optional
         Explicit parameter values (``as_of``, ``target_onboarding_cap``, ...), applied

@@ -318,13 +318,20 @@ def _umask() -> int:
     return mask
 
 
-def publish_files(folder: Path, files: Mapping[str, Path], owned: Iterable[str]) -> None:
-    """Publish ``files`` as the new set of ``owned`` outputs of ``folder``, in one swap.
+def publish_files(
+    folder: Path,
+    files: Mapping[str, Path],
+    owned: Iterable[str],
+    links: Mapping[str, str] | None = None,
+) -> None:
+    """Publish ``files`` (and ``links``) as the new set of ``owned`` outputs of ``folder``,
+    in one swap.
 
     The files are copied into a fresh staging folder next to ``folder`` (unique
-    per call, so two runs never share a staging name), which is then swapped in
-    with :func:`publish_folder`.  Owned names not in ``files`` disappear (a
-    failed run leaves only its ``*.failed.ipynb``); other entries are kept.
+    per call, so two runs never share a staging name), the links created there,
+    and the folder is then swapped in with :func:`publish_folder`.  Owned names
+    not in ``files`` or ``links`` disappear; other entries are kept (the dated
+    reports of other as-of dates, letters written by another command).
 
     Parameters
     ----------
@@ -335,6 +342,10 @@ def publish_files(folder: Path, files: Mapping[str, Path], owned: Iterable[str])
         folder); a folder is copied whole.
     owned : iterable of str
         Every name this kind of run writes into ``folder``.
+    links : mapping of str to str, optional
+        Alias name -> the name it links to, relative, in the same folder
+        (``renewal-leverage.html`` -> ``<dso>-renewal-leverage-<as-of>.html``);
+        switched with the files, so a link never points at a missing file.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{new_run_id()}-", dir=folder.parent))
@@ -345,6 +356,10 @@ def publish_files(folder: Path, files: Mapping[str, Path], owned: Iterable[str])
                 shutil.copytree(src, staged / name)
             else:
                 shutil.copyfile(src, staged / name)
+        for name, target in (links or {}).items():
+            if Path(target).name != target:
+                raise DsoError(f"{name}: an alias links to a file of its own folder, not {target}")
+            os.symlink(target, staged / name)
         publish_folder(staged, folder, owned)
     finally:
         shutil.rmtree(staged, ignore_errors=True)

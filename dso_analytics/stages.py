@@ -34,6 +34,14 @@ from typing import TYPE_CHECKING, Any
 from dso_analytics.actions import CALENDAR_FILE, LETTERS_DIR
 from dso_analytics.errors import DsoError, ValidationFailed
 from dso_analytics.lazyimports import defer_iri_grammar
+from dso_analytics.report_names import (
+    DSO_STEM,
+    PORTFOLIO_STEM,
+    ReportNames,
+    dso_report_names,
+    failed_name,
+    portfolio_report_names,
+)
 from dso_analytics.words import plural
 
 defer_iri_grammar()  # papermill, nbconvert and Great Expectations import jsonschema
@@ -64,24 +72,31 @@ KERNEL_PRELOAD = (
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Template:
-    """A report template shipped in the package and the stem of its outputs."""
+    """A report template shipped in the package and the stem of its outputs.
+
+    The published names (dated files, their fixed-name aliases) come from
+    :mod:`dso_analytics.report_names` (:meth:`names`).
+    """
 
     notebook: str  # file name in ``dso_analytics/notebooks/``
-    stem: str  # outputs: ``<stem>.html``, ``<stem>.xlsx``, ``<stem>.ipynb``
-    brief: bool = False  # also the one-page ``renewal-brief.pdf`` (needs Chromium)
+    stem: str  # ``renewal-leverage`` / ``portfolio-overview`` (see :mod:`report_names`)
+    brief: bool = False  # also the one-page brief (the dated ``.pdf``; needs Chromium)
     calendar: bool = False  # also the deadlines calendar :data:`CALENDAR_FILE` (.ics)
     letters: bool = False  # also the claim and notice letters in :data:`LETTERS_DIR`
+    portfolio: bool = False  # the portfolio overview (its names carry no DSO)
 
     def path(self) -> Path:
         """The template notebook on disk (see :func:`template_path`)."""
         return template_path(self.notebook)
 
+    def names(self, dso: str, as_of: object) -> ReportNames:
+        """The published names of this report for ``dso`` at ``as_of``."""
+        return portfolio_report_names(as_of) if self.portfolio else dso_report_names(dso, as_of)
 
-DSO_REPORT = Template(
-    "renewal_leverage.ipynb", "renewal-leverage", brief=True, calendar=True, letters=True
-)
+
+DSO_REPORT = Template("renewal_leverage.ipynb", DSO_STEM, brief=True, calendar=True, letters=True)
 PORTFOLIO_REPORT = Template(
-    "portfolio_overview.ipynb", "portfolio-overview", brief=True, calendar=True
+    "portfolio_overview.ipynb", PORTFOLIO_STEM, brief=True, calendar=True, portfolio=True
 )
 
 
@@ -469,19 +484,12 @@ def error_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _final_paths(folder: Path, template: Template) -> dict[str, Path]:
-    """Every name a report of ``template`` owns in ``folder`` (the one place for them)."""
-    stem = template.stem
-    finals = {
-        "html": folder / f"{stem}.html",
-        "xlsx": folder / f"{stem}.xlsx",
-        "ipynb": folder / f"{stem}.ipynb",
-        "failed": folder / f"{stem}.failed.ipynb",
-    }
-    if template.brief:
-        from dso_analytics.reporting.brief import BRIEF_NAME
-
-        finals["pdf"] = folder / BRIEF_NAME
+def _final_paths(folder: Path, template: Template, names: ReportNames) -> dict[str, Path]:
+    """Every name a report of ``template`` owns in ``folder``: kind (``html``, ``xlsx``,
+    ``ipynb``, ``pdf``) -> its dated file, ``failed`` -> the notebook a failed run leaves,
+    ``ics`` / ``letters`` -> the calendar and the letters folder (fixed names)."""
+    finals = {k: folder / n for k, n in names.dated.items() if k != "pdf" or template.brief}
+    finals["failed"] = folder / names.failed
     if template.calendar:
         finals["ics"] = folder / CALENDAR_FILE
     if template.letters:
@@ -489,15 +497,22 @@ def _final_paths(folder: Path, template: Template) -> dict[str, Path]:
     return finals
 
 
-def _move_into_place(finals: Mapping[str, Path], staged: Mapping[str, Path]) -> Artifacts:
+def _move_into_place(
+    folder: Path, template: Template, names: ReportNames, staged: Mapping[str, Path]
+) -> Artifacts:
     """Publish the staged outputs as one unit (:func:`dso_analytics.runguard.publish_files`):
+    the dated files, the fixed-name aliases linked to them, the calendar and the letters, in
     a staging folder unique to this call, swapped in whole, so a reader sees the previous set
-    or this one, never a mix; a stale ``failed`` notebook (or brief) goes with the previous set."""
+    or this one, never a mix.  The dated files of other as-of dates stay; a stale ``failed``
+    notebook goes."""
     from dso_analytics.runguard import publish_files
 
+    finals = _final_paths(folder, template, names)
     # ipynb, xlsx, html (and the brief pdf, the calendar, the letters folder)
     files = {finals[k].name: staged[k] for k in staged}
-    publish_files(finals["html"].parent, files, [p.name for p in finals.values()])
+    links = names.links([k for k in staged if k in names.dated])
+    owned = {*names.owned(), *(p.name for p in finals.values())}
+    publish_files(folder, files, owned, links=links)
     pdf = finals["pdf"] if "pdf" in staged else None
     ics = finals["ics"] if "ics" in staged else None
     letters: tuple[Path, ...] = ()
@@ -507,33 +522,34 @@ def _move_into_place(finals: Mapping[str, Path], staged: Mapping[str, Path]) -> 
                      ics=ics, letters=letters)  # fmt: skip
 
 
-def _keep_failed(finals: Mapping[str, Path], executed: Path) -> Path | None:
-    """After a failure: the folder's outputs become only the executed notebook (if any),
-    kept as ``*.failed.ipynb`` for debugging, swapped in as one unit.  Never raises."""
+def _keep_failed(folder: Path, template: Template, executed: Path) -> Path | None:
+    """After a failure: the executed notebook (if any) is kept as ``<stem>.failed.ipynb``
+    for debugging; the previous dated files, their aliases, the calendar and the letters
+    stay as they were.  Never raises."""
     from dso_analytics.runguard import publish_files
 
+    failed = folder / failed_name(template.stem)
     try:
         kept = executed.is_file()
     except (OSError, ValueError):
         kept = False
     with contextlib.suppress(OSError, DsoError):
-        files = {finals["failed"].name: executed} if kept else {}
-        publish_files(finals["html"].parent, files, [p.name for p in finals.values()])
+        publish_files(folder, {failed.name: executed} if kept else {}, [failed.name])
         if kept:
-            return finals["failed"]
+            return failed
     return None
 
 
 def clear_outputs(out: Path, template: Template) -> None:
-    """Remove the finished-looking outputs of ``template`` in ``out`` (a DSO that failed
-    before rendering must not leave last run's report looking current)."""
-    _keep_failed(_final_paths(out, template), out / "\0none")
+    """A DSO that failed before rendering: remove a stale ``<stem>.failed.ipynb`` of an
+    earlier run; its previous reports (dated files and aliases) stay as they were."""
+    _keep_failed(out, template, out / "\0none")
 
 
 @contextlib.contextmanager
 def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path, dict[str, Stage]]]:
-    """A private work folder; on failure the outputs in ``out`` are removed, the executed
-    notebook kept as ``*.failed.ipynb`` and :class:`StageFailed` raised."""
+    """A private work folder; on failure the executed notebook is kept in ``out`` as
+    ``<stem>.failed.ipynb`` (the previous outputs stay) and :class:`StageFailed` raised."""
     work = Path(tempfile.mkdtemp(prefix=prefix))
     state: dict[str, Stage] = {"stage": Stage.NOTEBOOK}
     executed = work / f"{template.stem}.ipynb"
@@ -542,7 +558,7 @@ def _staging(out: Path, template: Template, prefix: str) -> Iterator[tuple[Path,
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        kept = _keep_failed(_final_paths(out, template), executed)
+        kept = _keep_failed(out, template, executed)
         raise StageFailed(state["stage"], error_line(exc), kept) from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -587,8 +603,9 @@ def render(
     template : Template
         Usually :data:`DSO_REPORT`.
     out : str or Path
-        The DSO's output folder; gets ``<stem>.{html,xlsx,ipynb}``, the brief, the
-        calendar :data:`CALENDAR_FILE` and the letters in :data:`LETTERS_DIR` (as the
+        The DSO's output folder; gets the dated ``<dso>-renewal-leverage-<as-of>.html|
+        .xlsx|.ipynb|.pdf`` with their fixed-name aliases (:mod:`dso_analytics.report_names`),
+        the calendar :data:`CALENDAR_FILE` and the letters in :data:`LETTERS_DIR` (as the
         template says), published as one set.
     cell_timeout, timeout : int
         Seconds per notebook cell / for the whole report.
@@ -605,8 +622,8 @@ def render(
     StageFailed
         With the stage (:class:`Stage`: ``notebook``, ``html``, ``workbook``,
         ``calendar and letters``, ``brief``, ``publish``) and one
-        line; no finished-looking output is left, the executed notebook is kept
-        as ``<stem>.failed.ipynb``.
+        line; the previous dated files and their aliases stay as they were, the
+        executed notebook is kept as ``<stem>.failed.ipynb``.
     """
     from dso_analytics.reporting.notebook import write_prepared
     from dso_analytics.standards import notebook_parameters
@@ -658,7 +675,7 @@ def render(
                 if (pdf := brief.result(state)) is not None:
                     staged["pdf"] = pdf
             state["stage"] = Stage.PUBLISH
-            return _move_into_place(_final_paths(out, template), staged)
+            return _move_into_place(out, template, template.names(prepared.dso, m.as_of), staged)
         finally:
             stop_kernel(km)
             for job in side:
@@ -721,6 +738,14 @@ class _OnThread:
         if self._error is not None:
             raise self._error
         return self._value
+
+
+def portfolio_as_of(prepared: Sequence[Prepared]) -> object:
+    """The portfolio overview's as-of date (in its file names): the latest of its DSOs'."""
+    import datetime as dt
+
+    dates = [p.metrics.as_of for p in prepared if p.metrics.as_of is not None]
+    return max(dates) if dates else dt.date.today()
 
 
 def render_portfolio(
@@ -802,7 +827,8 @@ def render_portfolio(
                 if (pdf := brief.result(state)) is not None:
                     staged["pdf"] = pdf
             state["stage"] = Stage.PUBLISH
-            return _move_into_place(_final_paths(out, template), staged)
+            names = template.names("", portfolio_as_of(prepared))
+            return _move_into_place(out, template, names, staged)
         finally:
             stop_kernel(km)
             for job in side:

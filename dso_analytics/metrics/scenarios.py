@@ -32,6 +32,7 @@ from dso_analytics.metrics.result import DsoMetrics
 from dso_analytics.metrics.scorecard import compute_scorecard
 from dso_analytics.metrics.spend import addon_services
 from dso_analytics.standards import Params
+from dso_analytics.words import plural
 
 CURRENT = "current terms renewed"
 TARGET = "DSO-grade target"
@@ -1360,7 +1361,7 @@ def format_comparison_table(cmp: ScenarioComparison) -> str:
     p = sum(b.planned_locations[: e.term_months].sum() for b in e.agreements)
     lines.append(
         f"Next term: {e.term_months} months from {e.term_start.date()} "
-        f"({len(e.agreements)} agreement(s), primary {e.primary}); {w:g} workstations at "
+        f"({plural(len(e.agreements), 'agreement')}, primary {e.primary}); {w:g} workstations at "
         f"{n:g} locations, {p:g} planned in the term, {a.acquisitions_per_year:g} "
         f"acquisitions/yr x {a.workstations_per_new_location:g} workstations, growth "
         f"{a.workstation_growth_pct:g}%/yr; discount {a.discount_rate_pct:g}%/yr. "

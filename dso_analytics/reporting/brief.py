@@ -32,9 +32,10 @@ from pathlib import Path
 import pandas as pd
 
 from dso_analytics.metrics.result import SCORECARD_CHECKS, DsoMetrics
+from dso_analytics.report_names import BRIEF_ALIAS
 
 CHROMIUM = "/usr/bin/chromium"
-BRIEF_NAME = "renewal-brief.pdf"
+BRIEF_NAME = BRIEF_ALIAS  # the work file; published names: dso_analytics.report_names
 TOP_ASKS = 8
 DEADLINES = 5
 GAPS = 6

@@ -23,6 +23,7 @@ from dso_analytics.metrics.scenarios import (
     compare_scenarios,
     sensitivity_grid,
 )
+from dso_analytics.words import plural
 
 if TYPE_CHECKING:
     from dso_analytics.metrics.result import DsoMetrics
@@ -218,7 +219,7 @@ def interpret_scenarios(cmp: ScenarioComparison, currency: str = "USD") -> str:
             )
     failed = t[t["status"] != "ok"]
     if len(failed):
-        parts.append(f"{len(failed)} scenario(s) could not be evaluated: "
+        parts.append(f"{plural(len(failed), 'scenario')} could not be evaluated: "
                      + "; ".join(f"{n} ({r})" for n, r in failed["reason"].items()) + ".")  # fmt: skip
     return " ".join(parts)
 

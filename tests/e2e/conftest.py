@@ -61,7 +61,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
     make_dso(portfolio, "hostile-dso", hostile_tables())
     make_dso(portfolio, "broken-dso", broken_tables())
     out = root / "out"
-    # a stale finished-looking report of the broken DSO must disappear
+    # files the broken DSO's folder held before the run: a failed run leaves them as they were
     (out / "broken-dso").mkdir(parents=True)
     (out / "broken-dso" / "renewal-leverage.html").write_text("stale", encoding="utf-8")
     (out / "broken-dso" / "renewal-leverage.xlsx").write_text("stale", encoding="utf-8")

@@ -49,28 +49,66 @@ def test_batch_exits_nonzero_and_names_the_broken_dso(run):
     assert "amount" in failed[0]
 
 
-def test_every_good_dso_has_html_xlsx_and_executed_notebook(run):
+def _dated_set(folder, prefix):
+    """The one dated set of ``folder`` (``<prefix>-<as-of>.<kind>``) and its as-of date;
+    every alias is a relative link to it."""
+    import re
+
+    from dso_analytics.report_names import KINDS
+
+    dated = sorted(p.name for p in folder.iterdir() if re.fullmatch(
+        rf"{re.escape(prefix)}-\d{{4}}-\d\d-\d\d\.(html|xlsx|ipynb|pdf)", p.name))  # fmt: skip
+    assert len(dated) == len(KINDS), (folder, dated)
+    as_of = dated[0][len(prefix) + 1 : len(prefix) + 11]
+    return as_of, dated
+
+
+def test_every_good_dso_has_its_dated_set_and_aliases(run):
+    import os
+
+    import pypdf
+
+    from dso_analytics.report_names import (
+        CALENDAR_FILE,
+        LETTERS_DIR,
+        dso_report_names,
+        portfolio_report_names,
+    )
+
+    dates = []
     for name in (*SAMPLE_DSOS, "hostile-dso"):
         d = run.out / name
-        for suffix in ("html", "xlsx", "ipynb"):
-            assert (d / f"renewal-leverage.{suffix}").is_file(), (name, suffix)
+        as_of, dated = _dated_set(d, f"{name}-renewal-leverage")
+        if name in SAMPLE_DSOS:
+            assert as_of == "2026-10-31"  # the sample's latest invoice date
+        dates.append(as_of)
+        names = dso_report_names(name, as_of)
+        assert sorted(names.dated.values()) == dated
+        # the fixed names scripts and docs use: relative links to the dated files
+        for kind, alias in names.alias.items():
+            assert os.readlink(d / alias) == names.dated[kind], (name, alias)
+            assert (d / alias).is_file()
+        beside = {CALENDAR_FILE, LETTERS_DIR}  # fixed names, replaced by each run
+        listed = {p.name for p in d.iterdir()} - beside
+        assert listed == {*dated, *names.alias.values()}, name
         assert not (d / "renewal-leverage.failed.ipynb").exists()
-        assert not [p for p in d.iterdir() if p.name.startswith(".")], "no temp files left"
         # the one-page brief (printed by Chromium, which CI installs)
-        import pypdf
-
         assert len(pypdf.PdfReader(d / "renewal-brief.pdf").pages) == 1, name
     p = run.out / "portfolio"
-    assert (p / "portfolio-overview.html").is_file()
-    assert (p / "portfolio-overview.xlsx").is_file()
+    as_of, dated = _dated_set(p, "portfolio-overview")
+    assert as_of == max(dates)  # the portfolio's as-of: the latest of its DSOs'
+    names = portfolio_report_names(as_of)
+    for kind, alias in names.alias.items():
+        assert os.readlink(p / alias) == names.dated[kind]
     assert len(pypdf.PdfReader(p / "renewal-brief.pdf").pages) == 1  # the portfolio brief
 
 
-def test_broken_dso_leaves_no_finished_looking_output(run):
+def test_broken_dso_keeps_its_previous_files_and_gets_no_report(run):
     d = run.out / "broken-dso"
-    # the stale html/xlsx written before the run were removed; validation failed before
-    # any notebook ran, so there is no failed notebook either
-    assert sorted(p.name for p in d.iterdir()) == []
+    # validation failed before any notebook ran: no report, no failed notebook; what the
+    # folder held before the run (here two stale files) is left as it was
+    assert sorted(p.name for p in d.iterdir()) == ["renewal-leverage.html", "renewal-leverage.xlsx"]
+    assert (d / "renewal-leverage.html").read_text(encoding="utf-8") == "stale"
 
 
 def test_portfolio_overview_lists_only_rendered_dsos(run):

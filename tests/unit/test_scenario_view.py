@@ -92,7 +92,7 @@ def test_interpretation_from_the_table(dm):
         "DSO-grade target, saves $1,064.96 over the term"
     )
     assert "reaches a clause score of 100%." in text
-    assert text.endswith("1 scenario(s) could not be evaluated: Bad (AG-1: onboarding_terms is "
+    assert text.endswith("1 scenario could not be evaluated: Bad (AG-1: onboarding_terms is "
                          "capped but onboarding_cap is blank).")  # fmt: skip
 
 
