@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dso_analytics.atomic import umask
 from dso_analytics.errors import DsoError, printable
 
 __all__ = [
@@ -312,12 +313,6 @@ def publish_folder(staged: Path, final: Path, owned: Iterable[str]) -> None:
     os.rename(staged, final)
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def publish_files(
     folder: Path,
     files: Mapping[str, Path],
@@ -350,7 +345,7 @@ def publish_files(
     folder.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{new_run_id()}-", dir=folder.parent))
     try:
-        os.chmod(staged, 0o777 & ~_umask())  # readable like any folder the user creates
+        os.chmod(staged, 0o777 & ~umask())  # readable like any folder the user creates
         for name, src in files.items():
             if Path(src).is_dir():
                 shutil.copytree(src, staged / name)

@@ -23,9 +23,7 @@ removed, so no value can start a new property or component.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from dso_analytics.actions.deadlines import NOTICE, describe
+from dso_analytics.atomic import replacing
 
 DEFAULT_REMIND_DAYS = (120, 90, 60, 30)
 PRODID = "-//dso-analytics//renewal deadlines//EN"
@@ -198,13 +197,6 @@ def write_calendar(
     """
     cal = build_calendar(deadlines, remind=remind, name=name, currency=currency, now=now)
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".ics.tmp", dir=final.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(cal.to_ical())  # type: ignore[attr-defined]
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(final) as tmp:
+        tmp.write_bytes(cal.to_ical())  # type: ignore[attr-defined]
     return final

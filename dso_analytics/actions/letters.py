@@ -24,9 +24,7 @@ characters XML cannot hold removed.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from dso_analytics.actions.deadlines import NOTICE, TERM_END, credit_lines
+from dso_analytics.atomic import replacing
 from dso_analytics.metrics.result import DsoMetrics
 from dso_analytics.words import plural
 
@@ -115,15 +114,8 @@ def _signature(doc: Any, dso_name: str) -> None:
 
 
 def _save(doc: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".docx.tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with replacing(path) as tmp:
         doc.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -22,9 +22,7 @@ Checks (:func:`validate_log`), each a located :class:`~dso_analytics.errors.Prob
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from dso_analytics.actions.deadlines import ask_keys
+from dso_analytics.atomic import replacing
 from dso_analytics.errors import DsoError, InputFileError, Problem
 from dso_analytics.metrics.result import DsoMetrics
 from dso_analytics.schema import normalise_header
@@ -416,14 +415,8 @@ def _letter(j: int) -> str:
 
 
 def _save(wb: Any, final: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".xlsx.tmp", dir=final.parent)
-    os.close(fd)
-    try:
+    with replacing(final) as tmp:
         wb.save(tmp)
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return final
 
 

@@ -33,16 +33,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dso_analytics import schema
+from dso_analytics.atomic import replacing
 from dso_analytics.errors import DsoError, Problem
 from dso_analytics.reporting import cells
 from dso_analytics.words import plural
@@ -273,30 +272,28 @@ def write_draft(
     ids = list(agreement_ids) if agreement_ids else [agreement_id_for(e.file) for e in extractions]
     if len(set(ids)) != len(ids):
         raise DsoError("two agreements would get the same agreement_id: give --agreement-id")
-    fd, tmp = tempfile.mkstemp(prefix=".draft-", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    book = xlsxwriter.Workbook(
-        tmp,
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-         "default_date_format": "yyyy-mm-dd"},
-    )  # fmt: skip
-    fmt = _draft_formats(book)
-    evidence_rows = _agreements_sheet(book, fmt, extractions, ids)
-    evidence_rows += _terms_sheet(
-        book, fmt, extractions, ids, schema.SERVICES, "service", schema.SERVICE_CODES,
-        "coverage", 26,
-    )  # fmt: skip
-    evidence_rows += _terms_sheet(
-        book, fmt, extractions, ids, schema.DOCUMENTATION, "deliverable", schema.DELIVERABLES,
-        "specified", 36,
-    )  # fmt: skip
-    ws = _evidence_sheet(book, fmt, evidence_rows)
-    for sheet in book.worksheets():  # printable for review: landscape, header on every page
-        sheet.set_landscape()
-        sheet.repeat_rows(0)
-    ws.fit_to_pages(1, 0)  # the evidence sheet: one page wide
-    book.close()
-    os.replace(tmp, out)
+    with replacing(out) as tmp:  # a half-written draft is never left behind
+        book = xlsxwriter.Workbook(
+            tmp,
+            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+             "default_date_format": "yyyy-mm-dd"},
+        )  # fmt: skip
+        fmt = _draft_formats(book)
+        evidence_rows = _agreements_sheet(book, fmt, extractions, ids)
+        evidence_rows += _terms_sheet(
+            book, fmt, extractions, ids, schema.SERVICES, "service", schema.SERVICE_CODES,
+            "coverage", 26,
+        )  # fmt: skip
+        evidence_rows += _terms_sheet(
+            book, fmt, extractions, ids, schema.DOCUMENTATION, "deliverable", schema.DELIVERABLES,
+            "specified", 36,
+        )  # fmt: skip
+        ws = _evidence_sheet(book, fmt, evidence_rows)
+        for sheet in book.worksheets():  # printable for review: landscape, header on every page
+            sheet.set_landscape()
+            sheet.repeat_rows(0)
+        ws.fit_to_pages(1, 0)  # the evidence sheet: one page wide
+        book.close()
     return out
 
 
@@ -728,14 +725,8 @@ def accept_draft(
     for table in (schema.AGREEMENTS, schema.SERVICES, schema.DOCUMENTATION):
         rows = [r for aid in sorted(write_ids) for r in new.get(table, {}).get(aid, [])]
         _write_rows(wb, table, header_rows.get(table), rows, set(result.replaced))
-    fd, tmp = tempfile.mkstemp(prefix=".agreements-", suffix=".xlsx", dir=dso)
-    os.close(fd)
-    try:
+    with replacing(target) as tmp:
         wb.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
     after = validate(dso)
     introduced = [p for p in after if p not in set(before)]

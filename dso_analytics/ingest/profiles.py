@@ -69,9 +69,7 @@ import dataclasses
 import fnmatch
 import functools
 import math
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from importlib import resources
@@ -83,6 +81,7 @@ import pandas as pd
 import yaml
 
 from dso_analytics import schema
+from dso_analytics.atomic import replacing
 from dso_analytics.errors import DsoError, Problem, UnsafePathError, printable
 from dso_analytics.ingest.aliases import map_location_values, normalise_site
 from dso_analytics.ingest.generic import generic_score, infer_profile, profile_yaml
@@ -1166,29 +1165,13 @@ def _inside(child: Path, parent: Path) -> bool:
 
 
 def _write_atomic(frame: pd.DataFrame, dest: Path, force: bool) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
     try:
-        frame.to_csv(tmp_path, index=False, encoding="utf-8")
-        if force:
-            os.replace(tmp_path, dest)
-        else:
-            try:
-                os.link(tmp_path, dest)  # fails if dest exists: no overwrite race
-            except FileExistsError:
-                raise DsoError(
-                    f"{dest.parent.name}/{dest.name} already exists (use --force to overwrite)"
-                ) from None
-            except OSError:
-                if dest.exists():
-                    raise DsoError(
-                        f"{dest.parent.name}/{dest.name} already exists (use --force to overwrite)"
-                    ) from None
-                os.replace(tmp_path, dest)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        with replacing(dest, overwrite=force) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
+    except FileExistsError:
+        raise DsoError(
+            f"{dest.parent.name}/{dest.name} already exists (use --force to overwrite)"
+        ) from None
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -18,9 +18,7 @@ place only when complete.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ import pandas as pd
 import xlsxwriter
 
 from dso_analytics import __version__
+from dso_analytics.atomic import replacing
 from dso_analytics.metrics.headline import HEADLINE_MONEY, LABELS, headline
 from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
 from dso_analytics.metrics.result import SCORECARD_CHECKS, DsoMetrics
@@ -402,14 +401,6 @@ def _data_issues(m: DsoMetrics) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _atomic(path: str | Path) -> tuple[Path, Path]:
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".xlsx.tmp", dir=final.parent)
-    os.close(fd)
-    return final, Path(tmp)
-
-
 def write_dso_workbook(
     m: DsoMetrics,
     path: str | Path,
@@ -445,8 +436,8 @@ def write_dso_workbook(
     Path
         The workbook written.
     """
-    final, tmp = _atomic(path)
-    try:
+    final = Path(path)
+    with replacing(final) as tmp:
         book = _Book(tmp, m.currency)
         summary = write_summary_sheet(book, m)  # first sheet: one landscape page
         _cover(book, m, validation_summary, sources)
@@ -521,10 +512,6 @@ def write_dso_workbook(
         summary.activate()
         summary.set_first_sheet()
         book.wb.close()
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return final
 
 
@@ -551,8 +538,8 @@ def write_portfolio_workbook(results: Sequence[DsoMetrics], roll: object, path: 
     -------
     Path
     """
-    final, tmp = _atomic(path)
-    try:
+    final = Path(path)
+    with replacing(final) as tmp:
         currency = results[0].currency if results else "USD"
         book = _Book(tmp, currency)
         ws = book.wb.add_worksheet("Cover")
@@ -609,8 +596,4 @@ def write_portfolio_workbook(results: Sequence[DsoMetrics], roll: object, path: 
                 book, "All terms to fix", t[["dso", *[c for c in t.columns if c != "dso"]]]
             )
         book.wb.close()
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return final

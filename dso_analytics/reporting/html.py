@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+from dso_analytics.atomic import replacing
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "dso_report"
@@ -251,13 +251,6 @@ def export_html(nb: Any, path: str | Path, *, title: str | None = None) -> Path:
     if problems:
         raise RuntimeError(f"HTML report would not work offline: {', '.join(problems)}")
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".html.tmp", dir=final.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(final) as tmp:
+        tmp.write_text(body, encoding="utf-8")
     return final
