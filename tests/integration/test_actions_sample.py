@@ -72,11 +72,11 @@ def test_prepare_computes_the_deadlines_once(summit) -> None:
 
 
 def test_publish_replaces_the_calendar_and_letters_as_one_set(tmp_path) -> None:
+    from dso_analytics.report_names import dso_report_names
     from dso_analytics.stages import (
         CALENDAR_FILE,
         DSO_REPORT,
         LETTERS_DIR,
-        _final_paths,
         _move_into_place,
         clear_outputs,
     )
@@ -86,19 +86,33 @@ def test_publish_replaces_the_calendar_and_letters_as_one_set(tmp_path) -> None:
     (out / LETTERS_DIR).mkdir()
     (out / LETTERS_DIR / "notice-letter-old.docx").write_bytes(b"old")
     (out / "notes.txt").write_text("mine")
-    work = tmp_path / "work"
-    (work / LETTERS_DIR).mkdir(parents=True)
-    staged = {}
-    for k, name in (("html", "r.html"), ("xlsx", "r.xlsx"), ("ipynb", "r.ipynb"),
-                    ("ics", CALENDAR_FILE)):  # fmt: skip
-        staged[k] = work / name
-        staged[k].write_text(k)
-    (work / LETTERS_DIR / "claim-letter-x.docx").write_bytes(b"new")
-    staged["letters"] = work / LETTERS_DIR
-    art = _move_into_place(_final_paths(out, DSO_REPORT), staged)
-    assert art.ics == out / CALENDAR_FILE and (out / CALENDAR_FILE).read_text() == "ics"
+    names = dso_report_names("dso", "2026-10-31")
+
+    def publish(letter: str) -> object:
+        work = tmp_path / f"work-{letter}"
+        (work / LETTERS_DIR).mkdir(parents=True)
+        staged = {}
+        for k in ("html", "xlsx", "ipynb"):
+            staged[k] = work / names.dated[k]
+            staged[k].write_text(k)
+        staged["ics"] = work / CALENDAR_FILE
+        staged["ics"].write_text(f"ics {letter}")
+        (work / LETTERS_DIR / letter).write_bytes(b"new")
+        staged["letters"] = work / LETTERS_DIR
+        return _move_into_place(out, DSO_REPORT, names, staged)
+
+    art = publish("claim-letter-x.docx")
+    assert art.ics == out / CALENDAR_FILE
+    assert (out / CALENDAR_FILE).read_text() == "ics claim-letter-x.docx"
     assert art.letters == (out / LETTERS_DIR / "claim-letter-x.docx",)
+    # the letters folder is replaced whole: a letter of the previous run does not linger
     assert sorted(p.name for p in (out / LETTERS_DIR).iterdir()) == ["claim-letter-x.docx"]
-    # a DSO that fails later keeps none of them; the analyst's own file stays
+    art = publish("claim-letter-y.docx")
+    assert sorted(p.name for p in (out / LETTERS_DIR).iterdir()) == ["claim-letter-y.docx"]
+    assert (out / CALENDAR_FILE).read_text() == "ics claim-letter-y.docx"
+    # a DSO that fails later keeps the previous set (calendar and letters included); the
+    # analyst's own file stays
+    before = sorted(p.name for p in out.iterdir())
     clear_outputs(out, DSO_REPORT)
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert "notes.txt" in before and CALENDAR_FILE in before
