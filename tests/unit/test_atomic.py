@@ -57,9 +57,9 @@ def test_no_overwrite_refuses_an_existing_file(tmp_path):
 
 def test_calendar_and_letters_are_readable_like_any_file(tmp_path, mask_022):
     """The writers of the report folder use it (a letter was 0o600 before)."""
-    from dso_analytics.actions.calendar import write_calendar
-
     import pandas as pd
+
+    from dso_analytics.actions.calendar import write_calendar
 
     path = write_calendar(pd.DataFrame(), tmp_path / "renewal-deadlines.ics")
     assert _mode(path) == 0o644
