@@ -130,7 +130,7 @@ def markdown(results: dict, head: str, row: Any) -> list[str]:
            "per year, workstation growth, uplift, add-on run-rate), each evaluated for "
            "\"current terms renewed\" and the \"DSO-grade target\" over every month of the "
            f"term, on the generated DSO ({info.get('locations', '?')} locations, "
-           f"{info.get('agreements', '?')} agreements, {info.get('months', '?')} months). "
+           f"{_agreements(info.get('agreements'))}, {info.get('months', '?')} months). "
            "Ours: one vectorised `project_scenario` call per scenario; baseline: one call per "
            "combination in a Python loop. Reading the DSO, its metrics and the comparison are "
            "outside the timer.", "", head]  # fmt: skip
@@ -158,3 +158,10 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _agreements(n: object) -> str:
+    """``"1 agreement"`` / ``"3 agreements"`` (``"? agreements"`` when unknown)."""
+    from dso_analytics.words import plural
+
+    return plural(n, "agreement") if isinstance(n, int) else "? agreements"
