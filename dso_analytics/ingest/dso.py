@@ -205,18 +205,29 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
     Raw frames of one layout (same columns, one ``object`` block each: the
     common case of many billing files) are stacked as one numpy concatenation
-    instead of a per-column ``pd.concat``.
+    instead of a per-column ``pd.concat``; so are frames of several such layouts.
     """
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)
     cols = frames[0].columns
-    if (
-        all(f.columns.equals(cols) and all(_is_object(dt) for dt in f.dtypes) for f in frames)
-        and cols.is_unique
+    if not all(
+        f.columns.is_unique and f.columns.dtype == cols.dtype and all(map(_is_object, f.dtypes))
+        for f in frames
     ):
+        return pd.concat(frames, ignore_index=True)
+    if all(f.columns.equals(cols) for f in frames):
         block = np.concatenate([f.to_numpy(dtype=object) for f in frames])
         return pd.DataFrame(block, columns=cols, dtype=object)
-    return pd.concat(frames, ignore_index=True)
+    # layouts differ (a file with an extra column): the columns in order of first
+    # appearance, a cell a file lacks is NaN, as pd.concat does, in one object block
+    names = list(dict.fromkeys(c for f in frames for c in f.columns))
+    pos = {c: j for j, c in enumerate(names)}
+    block = np.full((sum(len(f) for f in frames), len(names)), np.nan, dtype=object)
+    start = 0
+    for f in frames:
+        block[start : start + len(f), [pos[c] for c in f.columns]] = f.to_numpy(dtype=object)
+        start += len(f)
+    return pd.DataFrame(block, columns=pd.Index(names, dtype=cols.dtype), dtype=object)
 
 
 def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, list[Problem]]:

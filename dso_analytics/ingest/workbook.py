@@ -62,6 +62,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -248,6 +249,18 @@ _WIDE_REF_RE = re.compile(rb"""\sr=["']([A-Z]{2,3})[0-9]""")
 _FAR_ROW_RE = re.compile(rb"""\sr=["'][A-Z]{0,3}([0-9]{8,})["']""")
 
 
+#: Bytes looked at after a reference's quote (letters, digits and the closing quote).
+_REF_SPAN = 24
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[9, 10, 11, 12, 13, 32]] = True  # what \s matches in a bytes pattern
+_UPPER = np.zeros(256, dtype=bool)
+_UPPER[65:91] = True
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[48:58] = True
+_QUOTE = np.zeros(256, dtype=bool)
+_QUOTE[[34, 39]] = True
+
+
 def _col_number(letters: bytes) -> int:
     n = 0
     for ch in letters:
@@ -272,22 +285,77 @@ class _Extent:
         self.refs = 0  # r="..." attributes (cells and rows)
         self.rows = 0  # <row> elements
 
-    def feed(self, window: bytes, first: bool, chunk: bytes) -> None:
-        self.cells += chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/>")
-        self.refs += chunk.count(b' r="') + chunk.count(b" r='")
-        self.rows += chunk.count(b"<row")
+    def feed(self, window: bytes, first: bool, skip: int) -> tuple[int, bool]:
+        """Note one window (``skip`` bytes of the previous chunk's tail, then the chunk).
+
+        Counts elements and references starting in the chunk (``<c ``, ``<c>``,
+        ``<c/>``; `` r="``/`` r='``; ``<row``); over the whole window, the farthest
+        wide column (``\\sr="AB1``), the first reference to an 8-digit row
+        (``\\sr="A12345678"``) and whether an error cell (``t="e"``) is there: what
+        byte counts and the regular expressions ``_WIDE_REF_RE``/``_FAR_ROW_RE`` find,
+        in a few vectorised passes over the ``<`` and ``=`` of the window.
+
+        Returns
+        -------
+        (rows, error) : tuple of int and bool
+            ``<row`` elements starting in the chunk; an error-cell mark in the window.
+        """
+        n = len(window)
+        pad = np.zeros(n + _REF_SPAN + 4, dtype=np.uint8)  # zeros: no letter, digit, quote
+        pad[:n] = np.frombuffer(window, dtype=np.uint8)
+        body = pad[:n]
+        # elements: the byte after each "<"
+        lt = np.flatnonzero(body == 60)
+        lt = lt[lt >= skip]
+        n1, n2, n3 = pad[lt + 1], pad[lt + 2], pad[lt + 3]
+        cell = (n1 == 99) & ((n2 == 32) | (n2 == 62) | ((n2 == 47) & (n3 == 62)))
+        row = (n1 == 114) & (n2 == 111) & (n3 == 119)
+        rows = int(np.count_nonzero(row))
+        self.cells += int(np.count_nonzero(cell))
+        self.rows += rows
+        # attributes: the bytes around each "="
+        eq = np.flatnonzero(body == 61)
+        before, before2, after = pad[eq - 1], pad[eq - 2], pad[eq + 1]
+        quoted = _QUOTE[after]
+        is_r = (before == 114) & quoted
+        self.refs += int(np.count_nonzero(is_r & (before2 == 32) & (eq - 2 >= skip)))
+        error = bool(
+            np.any(
+                (before == 116) & quoted & (pad[eq + 2] == 101) & (pad[eq + 3] == after)
+            )
+        )
         if first:
             m = _DIMENSION_RE.search(window)
             if m:
                 col = m.group(3) or m.group(1) or b"A"
-                row = m.group(4) or m.group(2) or b"1"
-                ref = (col + row).decode("ascii")
-                self.dimension = (int(row), _col_number(col), ref)
-        for m in _WIDE_REF_RE.finditer(window):
-            self.max_col = max(self.max_col, _col_number(m.group(1)))
-        m = _FAR_ROW_RE.search(window)
-        if m:
-            self.far_row = max(self.far_row, int(m.group(1)))
+                row_b = m.group(4) or m.group(2) or b"1"
+                ref = (col + row_b).decode("ascii")
+                self.dimension = (int(row_b), _col_number(col), ref)
+        refs = eq[is_r & _SPACE[before2] & (eq >= 2)] + 2  # first byte of each reference
+        # only a reference with two letters (wide) or a digit 8th (8-digit row) can match
+        refs = refs[_UPPER[pad[refs + 1]] | _DIGIT[pad[refs + 7]]]
+        if not len(refs):
+            return rows, error
+        win = pad[refs[:, None] + np.arange(_REF_SPAN)]
+        upper, digit = _UPPER[win], _DIGIT[win]
+        letters = np.where(upper.all(axis=1), _REF_SPAN, upper.argmin(axis=1))
+        at = np.arange(len(refs))
+        short = np.minimum(letters, _REF_SPAN - 1)
+        wide = ((letters == 2) | (letters == 3)) & digit[at, short]
+        if wide.any():
+            w = win[wide].astype(np.int64) - 64
+            three = letters[wide] == 3
+            cols = np.where(three, w[:, 0] * 676 + w[:, 1] * 26 + w[:, 2], w[:, 0] * 26 + w[:, 1])
+            self.max_col = max(self.max_col, int(cols.max()))
+        stop = ~digit & (np.arange(_REF_SPAN) >= letters[:, None])
+        end = np.where(stop.any(axis=1), stop.argmax(axis=1), _REF_SPAN)
+        endc = np.minimum(end, _REF_SPAN - 1)
+        far = (letters <= 3) & (end - letters >= 8) & (end < _REF_SPAN) & _QUOTE[win[at, endc]]
+        if (far | ((letters <= 3) & (end == _REF_SPAN))).any():
+            m = _FAR_ROW_RE.search(window)  # rare: an 8-digit row (or a longer run of digits)
+            if m:
+                self.far_row = max(self.far_row, int(m.group(1)))
+        return rows, error
 
 
 def _far_row(zf: zipfile.ZipFile, name: str, min_digits: int) -> int:
@@ -480,7 +548,7 @@ def _scan_part(
                 break
             window = tail + chunk
             if is_sheet:
-                extent.feed(window, first, chunk)
+                chunk_rows, error_mark = extent.feed(window, first, len(tail))
                 first = False
             if b"<!" in window and any(m in window for m in _FORBIDDEN_XML):
                 raise InputFileError(
@@ -488,9 +556,8 @@ def _scan_part(
                     f"part {i.filename} declares a DOCTYPE/ENTITY (XML entity expansion): refused",
                 )
             if is_sheet:
-                rows += chunk.count(b"<row")
-                if not has_error and any(m in window for m in _ERROR_MARKS):
-                    has_error = True
+                rows += chunk_rows
+                has_error = has_error or error_mark
                 if rows > limit + 1:
                     raise InputFileError(
                         display,
@@ -674,8 +741,15 @@ def _check_csv_width(data: bytes, delimiter: str, display: str) -> None:
 # ---------------------------------------------------------------------------
 # Header detection and table building
 # ---------------------------------------------------------------------------
+@functools.lru_cache(maxsize=16384)
+def _header_text(v: str) -> str:
+    """normalise_header of a text cell, once per distinct text (rows scanned for the
+    header repeat across files: headers, descriptions, invoice numbers)."""
+    return normalise_header(cell_text(v))
+
+
 def _row_header_cells(row: Sequence[object]) -> list[str]:
-    return [normalise_header(cell_text(v)) if isinstance(v, str) and v.strip() else "" for v in row]
+    return [_header_text(v) if isinstance(v, str) and v.strip() else "" for v in row]
 
 
 def _default_score(cells: Sequence[str]) -> float:
