@@ -815,7 +815,8 @@ def _build_table(
     excel_errors: int = 0,
 ) -> RawTable:
     """Turn raw rows (row i = Excel row i + 1) into a :class:`RawTable`."""
-    width = max((len(r) for r in rows), default=0)
+    lens = list(map(len, rows))
+    width = max(lens, default=0)
     h, _score = _find_header(rows, matcher) if rows else (-1, 0.0)
     if h < 0 or width == 0:
         empty = pd.DataFrame({SOURCE_FILE: pd.Series([], dtype="str")})
@@ -830,10 +831,10 @@ def _build_table(
                 if not cell_text(header_cells[c]).strip():
                     header_cells[c] = rows[r0][c0] if c0 < len(rows[r0]) else ""
     original = [cell_text(v).strip() for v in header_cells]
-    norm = [normalise_header(v) if v else "" for v in original]
+    norm = [_header_text(v) if v else "" for v in original]
     body = rows[h + 1 :]
     n = len(body)
-    if any(len(r) != width for r in body):
+    if min(lens[h + 1 :], default=width) < width:  # some row is shorter: pad it
         body = [list(r) + [""] * (width - len(r)) for r in body]
     mat = np.empty((n, width), dtype=object)
     if n:
