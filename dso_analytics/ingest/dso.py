@@ -68,7 +68,13 @@ import yaml
 from dso_analytics.dataset import DsoDataset, SourceFile
 from dso_analytics.errors import DsoError, InputFileError, Problem
 from dso_analytics.folders import walk_files
-from dso_analytics.ingest.parse import ExcelError, parse_column, parse_money
+from dso_analytics.ingest.parse import (
+    _DEDUPE_MIN,
+    ExcelError,
+    _parse_all,
+    parse_column,
+    parse_money,
+)
 from dso_analytics.ingest.workbook import (
     RawTable,
     Workbook,
@@ -230,6 +236,51 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(block, columns=pd.Index(names, dtype=cols.dtype), dtype=object)
 
 
+#: Tables shorter than this parse their contract columns of one kind together (the
+#: parsers' dedupe threshold: a shorter column is parsed cell by cell, never deduped).
+SHORT_ROWS = _DEDUPE_MIN
+
+
+def _parse_short_columns(
+    df: pd.DataFrame,
+    table: str,
+    present: set[str],
+    groups: dict[tuple[bool, tuple[str, ...]], list[str]],
+) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Parse the raw contract columns of a short table one kind at a time.
+
+    Parsing a column costs a fixed few milliseconds of pandas calls whatever its
+    length; a short table (locations, agreements, services) has many columns of
+    few cells.  Cells parse independently of each other, so the cells of all the
+    table's ``object`` columns of one kind are parsed as one column and the result
+    is cut back into columns.  Returns ``{column: (values, invalid)}`` for the
+    columns parsed so (a kind with one column, or a non-``object`` column, is left
+    to the caller).
+    """
+    if len(groups) > 1:
+        return {}
+    (d1904, fmts), *_ = groups
+    by_kind: dict[str, list[str]] = {}
+    for col in TABLE_COLUMNS[table]:
+        if col.name in present and _is_object(df[col.name].dtype):
+            by_kind.setdefault(col.kind, []).append(col.name)
+    n = len(df)
+    out: dict[str, tuple[pd.Series, pd.Series]] = {}
+    for kind, names in by_kind.items():
+        if len(names) < 2:
+            continue
+        cells = pd.Series(np.concatenate([df[c].to_numpy() for c in names]), dtype=object)
+        # each column alone is shorter than the dedupe threshold: parse every cell, as it would
+        values, inv = _parse_all(cells, kind, d1904, list(fmts) or None)
+        for j, name in enumerate(names):
+            part = slice(j * n, (j + 1) * n)
+            out[name] = (
+                values.iloc[part].set_axis(df.index),
+                inv.iloc[part].set_axis(df.index),
+            )
+    return out
+
+
 def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Type several raw tables of one contract table at once (rows in order).
 
@@ -257,13 +308,16 @@ def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, lis
     out: dict[str, pd.Series] = {}
     invalid: dict[str, pd.Series] = {}
     any_errors = any(r.excel_errors for r in raws)
+    batched = _parse_short_columns(df, table, present, groups) if n < SHORT_ROWS else {}
     for col in TABLE_COLUMNS[table]:
         dtype = DTYPES[col.kind]
         if col.name not in present:
             out[col.name] = _typed_missing(n, col)
             continue
         cells = df[col.name]
-        if col.kind == "date" and len(groups) > 1:
+        if col.name in batched:
+            values, inv = batched[col.name]
+        elif col.kind == "date" and len(groups) > 1:
             values = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
             inv = pd.Series(index=df.index, dtype="str")
             for (d1904, fmts), files in groups.items():

@@ -320,9 +320,7 @@ class _Extent:
         is_r = (before == 114) & quoted
         self.refs += int(np.count_nonzero(is_r & (before2 == 32) & (eq - 2 >= skip)))
         error = bool(
-            np.any(
-                (before == 116) & quoted & (pad[eq + 2] == 101) & (pad[eq + 3] == after)
-            )
+            np.any((before == 116) & quoted & (pad[eq + 2] == 101) & (pad[eq + 3] == after))
         )
         if first:
             m = _DIMENSION_RE.search(window)
