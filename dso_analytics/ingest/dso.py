@@ -223,7 +223,7 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.concat(frames, ignore_index=True)
     if all(f.columns.equals(cols) for f in frames):
         block = np.concatenate([f.to_numpy(dtype=object) for f in frames])
-        return pd.DataFrame(block, columns=cols, dtype=object)
+        return pd.DataFrame(block, columns=cols, dtype=object, copy=False)  # our own block
     # layouts differ (a file with an extra column): the columns in order of first
     # appearance, a cell a file lacks is NaN, as pd.concat does, in one object block
     names = list(dict.fromkeys(c for f in frames for c in f.columns))
@@ -233,7 +233,7 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for f in frames:
         block[start : start + len(f), [pos[c] for c in f.columns]] = f.to_numpy(dtype=object)
         start += len(f)
-    return pd.DataFrame(block, columns=pd.Index(names, dtype=cols.dtype), dtype=object)
+    return pd.DataFrame(block, columns=pd.Index(names, dtype=cols.dtype), dtype=object, copy=False)
 
 
 #: Tables shorter than this parse their contract columns of one kind together (the
@@ -347,11 +347,10 @@ def type_tables(raws: Sequence[RawTable], table: str) -> tuple[pd.DataFrame, lis
         values, bad = parse_column(df[name], "text")
         extras[name] = values.where(values.notna(), bad).astype("str")
     frame = pd.DataFrame({**out, **extras, **invalid})
-    frame[SOURCE_FILE] = df[SOURCE_FILE].astype("str").to_numpy()
-    frame[SOURCE_SHEET] = df[SOURCE_SHEET].astype("str").to_numpy()
+    # provenance: converted to str once (the arrays, positionally: frame has df's rows)
+    frame[SOURCE_FILE] = df[SOURCE_FILE].astype("str").array
+    frame[SOURCE_SHEET] = df[SOURCE_SHEET].astype("str").array
     frame[SOURCE_ROW] = df[SOURCE_ROW].astype("int64").to_numpy()
-    frame[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
-    frame[SOURCE_SHEET] = frame[SOURCE_SHEET].astype("str")
     return frame, problems
 
 

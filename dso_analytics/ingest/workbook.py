@@ -865,7 +865,7 @@ def _build_table(
         block[:, m] = file
         block[:, m + 1] = sheet
         block[:, m + 2] = excel_rows[rows_idx]
-        return pd.DataFrame(block, columns=columns, dtype=object)
+        return pd.DataFrame(block, columns=columns, dtype=object, copy=False)  # block is new
 
     return RawTable(
         file=file,
