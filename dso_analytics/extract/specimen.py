@@ -47,6 +47,33 @@ _DELIVERABLE_WORDS = {
 }
 
 
+#: The clauses a code of the row states on its own: column -> code -> paragraph.
+_CODED_CLAUSES: dict[str, dict[str, str]] = {
+    "new_location_terms": {
+        "automatic": "5. New locations. Locations acquired by Client after the Effective Date "
+                     "are automatically covered by this Agreement.",
+        "amendment": "5. New locations. Additional locations may be added only by a written "
+                     "amendment to this Agreement.",
+        "not_covered": "5. New locations. This Agreement does not extend to any location other "
+                       "than the Location; any other location requires a separate agreement.",
+    },
+    "reporting": {
+        "monthly_automatic": "7. Reporting. Provider shall deliver a monthly report to Client "
+                             "automatically each month.",
+        "on_request": "7. Reporting. Provider will provide service reports upon Client's request.",
+        "none": "7. Reporting. Provider has no obligation to provide reports.",
+    },
+    "baa": {
+        "per_location": "10. HIPAA. Provider shall execute a Business Associate Agreement with "
+                        "each location.",
+        "organization": "10. HIPAA. Provider shall execute one Business Associate Agreement with "
+                        "Client covering all of its practices.",
+        "none": "10. HIPAA. Provider will not access protected health information, and no "
+                "business associate agreement is required.",
+    },
+}  # fmt: skip
+
+
 def number_words(n: int) -> str:
     """English words for ``0 <= n < 1000`` ("one hundred twenty").
 
@@ -123,12 +150,17 @@ def compose_agreement(
     """
     a = {k: (None if _blank(v) else v) for k, v in agreement.items()}
     p1 = [*_parties(a, client), *_scope_clause(a, locations), *_services_clauses(services)]
-    p2 = [*_term_clauses(a), *_fees_clauses(a), *_new_locations_clause(a), *_onboarding_clause(a)]
+    p2 = [
+        *_term_clauses(a),
+        *_fees_clauses(a),
+        *_coded_clause(a, "new_location_terms"),
+        *_onboarding_clause(a),
+    ]
     p3 = [
-        *_reporting_clause(a),
+        *_coded_clause(a, "reporting"),
         *_service_levels_clause(a),
         *_change_of_ownership_clause(a),
-        *_hipaa_clause(a),
+        *_coded_clause(a, "baa"),
         *_documentation_clauses(documentation),
         "12. Hardware. Hardware supplied by Provider carries a ninety (90) day warranty.",
         *_notices_clause(a),
@@ -228,19 +260,12 @@ def _fees_clauses(a: Mapping[str, object]) -> list[str]:
     return out
 
 
-def _new_locations_clause(a: Mapping[str, object]) -> list[str]:
-    """5. New locations: covered automatically, by amendment, or not at all."""
-    new = a.get("new_location_terms")
-    if new == "automatic":
-        return ["5. New locations. Locations acquired by Client after the Effective Date are "
-                "automatically covered by this Agreement."]  # fmt: skip
-    if new == "amendment":
-        return ["5. New locations. Additional locations may be added only by a written "
-                "amendment to this Agreement."]  # fmt: skip
-    if new == "not_covered":
-        return ["5. New locations. This Agreement does not extend to any location other than "
-                "the Location; any other location requires a separate agreement."]  # fmt: skip
-    return []
+def _coded_clause(a: Mapping[str, object], column: str) -> list[str]:
+    """5. New locations, 7. Reporting or 10. HIPAA: the paragraph of the row's code in
+    ``column`` (:data:`_CODED_CLAUSES`)."""
+    code = a.get(column)
+    text = _CODED_CLAUSES[column].get(code) if isinstance(code, str) else None
+    return [] if text is None else [text]
 
 
 def _onboarding_clause(a: Mapping[str, object]) -> list[str]:
@@ -261,19 +286,6 @@ def _onboarding_clause(a: Mapping[str, object]) -> list[str]:
         return [f"6. Onboarding. Onboarding of each new location is billed{rate_text}{done}."]
     if ob == "quote":
         return [f"6. Onboarding. Onboarding of each new location will be quoted separately{done}."]
-    return []
-
-
-def _reporting_clause(a: Mapping[str, object]) -> list[str]:
-    """7. Reporting: monthly and automatic, on request, or none."""
-    rep = a.get("reporting")
-    if rep == "monthly_automatic":
-        return ["7. Reporting. Provider shall deliver a monthly report to Client automatically "
-                "each month."]  # fmt: skip
-    if rep == "on_request":
-        return ["7. Reporting. Provider will provide service reports upon Client's request."]
-    if rep == "none":
-        return ["7. Reporting. Provider has no obligation to provide reports."]
     return []
 
 
@@ -299,21 +311,6 @@ def _change_of_ownership_clause(a: Mapping[str, object]) -> list[str]:
     if coo is False:
         return ["9. Change of ownership. A change of ownership of Client shall not entitle "
                 "Client to terminate this Agreement before the end of its term."]  # fmt: skip
-    return []
-
-
-def _hipaa_clause(a: Mapping[str, object]) -> list[str]:
-    """10. HIPAA: a business associate agreement per location, one for Client, or none."""
-    baa = a.get("baa")
-    if baa == "per_location":
-        return ["10. HIPAA. Provider shall execute a Business Associate Agreement with each "
-                "location."]  # fmt: skip
-    if baa == "organization":
-        return ["10. HIPAA. Provider shall execute one Business Associate Agreement with Client "
-                "covering all of its practices."]  # fmt: skip
-    if baa == "none":
-        return ["10. HIPAA. Provider will not access protected health information, and no "
-                "business associate agreement is required."]  # fmt: skip
     return []
 
 
