@@ -38,6 +38,7 @@ PORTFOLIO_ASK_COLUMNS = (
     "rank",
     "dso",
     "display_name",
+    "dso_rank",
     "ask_key",
     "ask",
     "agreement_id",
@@ -122,6 +123,9 @@ def compute_portfolio_calendar(results: Sequence[DsoMetrics]) -> pd.DataFrame:
 def compute_portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
     """One ranked list of asks across the portfolio, each counted once.
 
+    The one ranking of the portfolio's asks: the portfolio overview and the
+    portfolio brief both show it.
+
     Parameters
     ----------
     results : sequence of DsoMetrics
@@ -132,43 +136,45 @@ def compute_portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
         :data:`PORTFOLIO_ASK_COLUMNS`: the asks with ``in_total`` True (asks
         that restate another's dollars are left out) and a positive
         next-12-month impact or one-off recovery (all-time to as-of), largest
-        dollars at stake (impact + recovery) first; ``rank`` 1..n across DSOs.
-        Each column's sum is the sum of the DSOs' ``asks_impact_12m`` /
-        ``asks_recovery_all_time``.
+        dollars at stake (impact + recovery, the measure each DSO ranks its own
+        asks by) first; ties by ``dso``, then by the DSO's own rank
+        (``dso_rank``); ``rank`` 1..n across DSOs.  ``display_name`` is the
+        DSO's name (its id when it has none).  Each column's sum is the sum of
+        the DSOs' ``asks_impact_12m`` / ``asks_recovery_all_time``.
     """
-    parts = []
-    for m in results:
-        a = m.asks
-        keep = (
-            a["in_total"].astype(bool).to_numpy()
-            if "in_total" in a.columns
-            else np.ones(len(a), bool)
-        )
-        rec = (
-            a["recovery_all_time"].astype(float).fillna(0.0)
-            if "recovery_all_time" in a.columns
-            else pd.Series(0.0, index=a.index)
-        )
-        money = (a["impact_12m"].astype(float).fillna(0.0) > 0) | (rec > 0)
-        a = a[keep & money.to_numpy(bool)]
-        rec = rec[keep & money.to_numpy(bool)]
-        parts.append(pd.DataFrame({
-            "dso": m.dso, "display_name": m.display_name, "ask_key": ask_keys(a).to_numpy(),
-            "ask": a["ask"].astype("str").to_numpy(),
-            "agreement_id": a["agreement_id"].astype("str").to_numpy(),
-            "impact_12m": a["impact_12m"].astype(float).to_numpy(),
-            "recovery_all_time": rec.to_numpy(float),
-        }))  # fmt: skip
+    parts = [_counted_asks(m) for m in results]
     cols = [c for c in PORTFOLIO_ASK_COLUMNS if c != "rank"]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    out = out.assign(
-        _stake=out["impact_12m"].astype(float) + out["recovery_all_time"].astype(float)
-    )
+    stake = out["impact_12m"].astype(float).fillna(0.0) + out["recovery_all_time"].astype(float)
+    out = out.assign(_stake=stake)
     out = out.sort_values(["_stake", "dso"], ascending=[False, True], kind="stable")
     out = out.drop(columns="_stake")
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     return out[list(PORTFOLIO_ASK_COLUMNS)]
+
+
+def _counted_asks(m: DsoMetrics) -> pd.DataFrame:
+    """A DSO's asks in its own rank order that count in its total and carry dollars."""
+    a = m.asks.sort_values("rank", kind="stable")
+    keep = (
+        a["in_total"].astype(bool).to_numpy() if "in_total" in a.columns else np.ones(len(a), bool)
+    )
+    rec = (
+        a["recovery_all_time"].astype(float).fillna(0.0)
+        if "recovery_all_time" in a.columns
+        else pd.Series(0.0, index=a.index)
+    )
+    money = ((a["impact_12m"].astype(float).fillna(0.0) > 0) | (rec > 0)).to_numpy(bool)
+    a, rec = a[keep & money], rec[keep & money]
+    return pd.DataFrame({
+        "dso": m.dso, "display_name": m.display_name or m.dso,
+        "dso_rank": a["rank"].astype(np.int64).to_numpy(), "ask_key": ask_keys(a).to_numpy(),
+        "ask": a["ask"].astype("str").to_numpy(),
+        "agreement_id": a["agreement_id"].astype("str").to_numpy(),
+        "impact_12m": a["impact_12m"].astype(float).to_numpy(),
+        "recovery_all_time": rec.to_numpy(float),
+    })  # fmt: skip
 
 
 _SPACES = re.compile(r"\s+")
