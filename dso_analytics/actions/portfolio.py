@@ -8,9 +8,9 @@
   provider serving several DSOs is a volume-pricing lever of its own).
 
 Every figure is read from the DSOs' :class:`~dso_analytics.metrics.result.DsoMetrics`;
-the deadline shown is the one of
-:func:`~dso_analytics.actions.deadlines.effective_notice_deadline`, the same
-as in the calendar file and the letters.
+the dates are the DSOs' deadlines computed once when they were prepared
+(:func:`~dso_analytics.actions.deadlines.deadlines_of`), the same as in the
+calendar file and the letters.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from dso_analytics.actions.deadlines import ask_keys, effective_notice_deadline
+from dso_analytics.actions.deadlines import NOTICE, TERM_END, ask_keys, deadlines_of
 from dso_analytics.metrics.result import DsoMetrics
 
 # colours of the renewal buckets, by position: missed, the alert windows from
@@ -79,9 +79,14 @@ def bucket_colour(bucket: str, windows: Sequence[int]) -> str:
 def compute_portfolio_calendar(results: Sequence[DsoMetrics]) -> pd.DataFrame:
     """One renewal calendar across DSOs, sorted by the date to act on.
 
+    Every date is read from the DSO's deadlines, computed once when it was
+    prepared (:func:`~dso_analytics.actions.deadlines.deadlines_of`: the
+    events of the calendar files and the letters), never recomputed here.
+
     Parameters
     ----------
     results : sequence of DsoMetrics
+        Prepared metrics (with their deadlines).
 
     Returns
     -------
@@ -94,24 +99,23 @@ def compute_portfolio_calendar(results: Sequence[DsoMetrics]) -> pd.DataFrame:
     """
     rows = []
     for m in results:
-        as_of = pd.Timestamp(m.as_of)
         windows = tuple(m.params.alert_windows_days)
+        events = {(str(e.agreement_id), str(e.kind)): e for e in deadlines_of(m).itertuples()}
         for _, r in m.renewals.iterrows():
             if r["status"] in ("expired", "unknown"):
                 continue
-            deadline, _, missed = effective_notice_deadline(r, as_of)
-            if pd.notna(deadline):
-                act_by, what = deadline, "notice deadline"
-            elif not bool(r["auto_renew"]) and pd.notna(r["current_term_end"]):
-                act_by, what = pd.Timestamp(r["current_term_end"]), "expiry"
-            else:
+            a = str(r["agreement_id"])
+            ev, what = events.get((a, NOTICE)), "notice deadline"
+            if ev is None and not bool(r["auto_renew"]):
+                ev, what = events.get((a, TERM_END)), "expiry"
+            if ev is None:
                 continue
             rows.append({
                 "dso": m.dso, "display_name": m.display_name,
-                "agreement_id": str(r["agreement_id"]), "provider": str(r["provider"]),
-                "act_by": act_by, "what": what, "days": int((act_by - as_of).days),
+                "agreement_id": a, "provider": str(r["provider"]),
+                "act_by": pd.Timestamp(ev.date), "what": what, "days": int(ev.days_from_as_of),
                 "current_term_end": pd.Timestamp(r["current_term_end"]),
-                "window_missed": pd.notna(missed), "bucket": str(r["bucket"]),
+                "window_missed": bool(ev.window_missed), "bucket": str(r["bucket"]),
                 "colour": bucket_colour(str(r["bucket"]), windows),
             })  # fmt: skip
     out = pd.DataFrame(rows, columns=list(PORTFOLIO_CALENDAR_COLUMNS))

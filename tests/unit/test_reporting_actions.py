@@ -6,6 +6,7 @@ from pathlib import Path
 
 import openpyxl
 
+from dso_analytics.actions.deadlines import attach_deadlines
 from dso_analytics.actions.negotiation import (
     current_asks,
     negotiation_status_of,
@@ -34,7 +35,7 @@ def _metrics():
             line("2024-05-02", 75.25, "Helpdesk", service="helpdesk", location_id="L1"),
         ],
     )
-    return compute_metrics(ds, params("2024-12-31"))
+    return attach_deadlines(compute_metrics(ds, params("2024-12-31")), ds.agreements, ds.locations)
 
 
 def test_portfolio_views_escape_and_colour() -> None:
