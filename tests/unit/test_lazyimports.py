@@ -23,12 +23,15 @@ print("ok")
 """
 
 
-def test_grammar_deferred_and_iri_checks_unchanged():
-    done = subprocess.run(
-        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
-    )
+def fresh(code: str) -> str:
+    """Run ``code`` in a fresh interpreter; its stdout, stripped (fails on a non-zero exit)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    return done.stdout.strip()
+
+
+def test_grammar_deferred_and_iri_checks_unchanged():
+    assert fresh(CHECK) == "ok"
 
 
 def test_report_stages_defer_the_grammar():
@@ -36,9 +39,7 @@ def test_report_stages_defer_the_grammar():
         "import sys, dso_analytics.stages, jsonschema; "
         "print('rfc3987_syntax.syntax_helpers' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert fresh(code) == "False"
 
 
 SCIPY_CHECK = """
@@ -61,11 +62,7 @@ print("ok")
 
 
 def test_scipy_stats_deferred_until_used():
-    done = subprocess.run(
-        [sys.executable, "-c", SCIPY_CHECK], capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert fresh(SCIPY_CHECK) == "ok"
 
 
 def test_validation_never_loads_scipy_stats(sample_dir):
@@ -76,6 +73,4 @@ def test_validation_never_loads_scipy_stats(sample_dir):
         "assert r.ok, r\n"
         "print('scipy.stats._stats_py' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert fresh(code) == "False"
