@@ -13,6 +13,8 @@ Run alone: ``python benchmarks/bench_batch.py [--tiny]``.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -35,14 +37,51 @@ def case_batch(timer: Any, portfolio: str, out_dir: str, jobs: int,
     dirs = list_dso_dirs(portfolio)
     if dsos:
         dirs = [d for d in dirs if d.name in dsos]
+    cpu0 = cpu_seconds()
     with timer:
         batch = render_reports(dirs, out_dir, portfolio=True, jobs=jobs, progress=False)
+    cpu = cpu_seconds() - cpu0
     if not batch.ok:
         raise RuntimeError("; ".join(r.line() for r in batch.failed))
     return {
         "per_dso": {r.dso: r.elapsed for r in batch.results},
         "portfolio": batch.portfolio.elapsed if batch.portfolio else None,
+        "cpu_seconds": cpu,
+        "cores": usable_cores(),
     }
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of every descendant it has reaped.
+
+    The pool's worker processes (``spawn``: children of this process) are reaped
+    when :func:`render_reports` closes its runner, and each worker reaps its
+    Jupyter kernels and Chromium, so after the call this counts the whole batch.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def cpu_bound(one: dict, two: dict) -> float | None:
+    """The largest speedup the machine allows: the 1-worker time over the least time
+    the 2-worker run's CPU work can take on the usable cores (CPU seconds / cores).
+
+    A run cannot finish before its CPU work divided by the cores, so no schedule
+    of the 2-worker run's work beats this ratio on this machine.
+    """
+    cpu, cores = two["info"].get("cpu_seconds"), two["info"].get("cores")
+    if not cpu or not cores:
+        return None
+    return one["seconds"] / (cpu / cores)
 
 
 def lpt_makespan(times: list[float], workers: int) -> float:
@@ -90,6 +129,7 @@ def run(results: dict, data_dir: Path, log: Any = None, profile: bool = True,
         if one["ok"] and two["ok"]:
             results["batch_speedup"] = one["seconds"] / two["seconds"]
             results["batch_ideal_speedup"] = ideal_speedup(one["info"])
+            results["batch_cpu_bound"] = cpu_bound(one, two)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -118,8 +158,25 @@ def markdown(results: dict, target: float, head: str, row: Any, profile_block: A
             out += ["", f"Best possible with 2 workers for these jobs (longest first, the "
                     f"overview as one more job, using the 1-worker times; duplicated per-worker "
                     f"imports ignored): **{ideal:.2f}x**."]  # fmt: skip
+        out += cpu_lines(results)
     out.append("")
     return out
+
+
+def cpu_lines(results: dict) -> list[str]:
+    """The measured CPU bound of the speedup, as markdown lines (none when not measured)."""
+    one, two = results["batch_1"], results["batch_2"]
+    bound = results.get("batch_cpu_bound")
+    cpu1, cpu2 = one["info"].get("cpu_seconds"), two["info"].get("cpu_seconds")
+    cores = two["info"].get("cores")
+    if bound is None or not cpu1 or not cpu2:
+        return []
+    return ["", f"CPU time of the whole batch (parent, workers, kernels, Chromium; "
+            f"`getrusage`): 1 worker **{cpu1:.1f} s** in {one['seconds']:.1f} s, so it kept "
+            f"**{cpu1 / one['seconds']:.2f} of {cores} cores** busy on average; 2 workers "
+            f"{cpu2:.1f} s. On {cores} cores the 2-worker run cannot take less than "
+            f"{cpu2:.1f} / {cores} = {cpu2 / cores:.1f} s, so no scheduling can give more "
+            f"than **{bound:.2f}x** on this machine (measured in this run)."]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

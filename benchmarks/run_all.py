@@ -404,9 +404,10 @@ def render_markdown(results: dict) -> str:
     out.append(f"| one DSO report <= {TARGETS['report_ratio']}x the naive pipeline "
                f"| {'n/a' if rr is None else f'{rr:.2f}x'} "
                f"| {_verdict(None if rr is None else rr <= TARGETS['report_ratio'])} |")  # fmt: skip
-    bs = results.get("batch_speedup")
+    bs, cb = results.get("batch_speedup"), results.get("batch_cpu_bound")
+    bound = "" if cb is None else f" (at most {cb:.2f}x on this machine: CPU bound, section 4)"
     out.append(f"| batch: 2 workers >= {TARGETS['batch_speedup']}x 1 worker "
-               f"| {'n/a' if bs is None else f'{bs:.2f}x'} "
+               f"| {'n/a' if bs is None else f'{bs:.2f}x'}{bound} "
                f"| {_verdict(None if bs is None else bs >= TARGETS['batch_speedup'])} |")  # fmt: skip
     sv = results.get("scenarios_vectorised")
     if sv and sv["ok"]:
@@ -528,22 +529,26 @@ NOTES: dict[str, str] = {
         "worker writes the workbook and Chromium prints the brief, on threads; jsonschema's "
         "RFC 3987 grammar (1-5 s of CPU in every process that imports jsonschema: papermill, "
         "nbconvert and Great Expectations all do) is built only when used, which a report "
-        "never does (`dso_analytics.lazyimports`). The cold run's critical path is the "
+        "never does, and `scipy.stats` (1-2 s, imported by Great Expectations for "
+        "statistical expectations we never run) loads only on first use "
+        "(`dso_analytics.lazyimports`). The cold run's critical path is the "
         "parent's validation (mostly importing `great_expectations`, see the profile), then "
         "the notebook and the HTML export; the second run reads the validated snapshot and "
         "never imports Great Expectations."
     ),
     "batch": (
-        "**What bounds it**: three DSOs on two workers can at best reach the bound printed "
-        "above (longest job first, then the overview, which needs every DSO). On this 2-core "
-        "machine the 1-worker baseline is itself parallel: the parent validates DSO k+1 while "
-        "the worker renders DSO k, each render overlaps its notebook run with the workbook and "
-        "Chromium printing the brief, and the next DSO's kernel boots during the current "
-        "render. One worker therefore already keeps more than one core busy, and two workers "
-        "can at most gain 2 cores / the cores the 1-worker run keeps busy on average (its CPU "
-        "time over its wall time). Great Expectations is imported once per batch, in the "
-        "parent: no render starts before the largest DSO is validated (the import included), "
-        "and the overview waits for every DSO. With more cores the bound approaches 2x."
+        "**What bounds it**: the CPU, measured above. A run cannot end before its CPU work "
+        "divided by the cores, and on this 2-core machine the 1-worker baseline already keeps "
+        "most of both cores busy: the parent validates and computes DSO k+1 while the worker "
+        "renders DSO k; each render runs the notebook in its kernel while the workbook is "
+        "written and Chromium prints the brief on threads; the next kernel boots during the "
+        "current render. A second worker can only use what is left, so the speedup is at most "
+        "the CPU bound printed above (and the scheduling bound: three DSOs of unequal size, "
+        "the overview waiting for every DSO). The 1.6x target assumes one worker keeps one "
+        "core busy; reaching it here would mean giving up those overlaps and making the "
+        "1-worker run (the default) slower, which we do not do. Great Expectations is "
+        "imported once per batch, in the parent. With more cores than the 1-worker run keeps "
+        "busy, the bound rises toward 2x."
     ),
 }
 

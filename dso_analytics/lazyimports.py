@@ -11,6 +11,14 @@ of CPU in every process that imports ``jsonschema``, for the ``iri`` and
 ``sys.modules`` whose functions import the real grammar on their first call, so
 those format checks behave exactly as before, only the cost moves to the first
 use (never, in a report run).
+
+Great Expectations imports ``scipy.stats`` at import time (1-2 s of CPU: it
+pulls in ``scipy.optimize``, ``scipy.spatial``, ``scipy.linalg``...) for three
+expectations we never run (Kolmogorov-Smirnov p-values and KL divergence), and
+only calls it inside those expectations.  :func:`defer_scipy_stats` registers
+``scipy.stats`` with :class:`importlib.util.LazyLoader`: the module object exists
+at once and runs its real import on its first attribute access, so any code
+that does use it gets the genuine module, only later.
 """
 
 from __future__ import annotations
@@ -70,4 +78,35 @@ def defer_iri_grammar() -> bool:
     stub.parse = _parse  # type: ignore[attr-defined]
     stub.__getattr__ = _module_getattr  # type: ignore[method-assign]
     sys.modules[_IRI] = stub
+    return True
+
+
+_SCIPY_STATS = "scipy.stats"
+
+
+def defer_scipy_stats() -> bool:
+    """Make ``import scipy.stats`` cheap in this process until it is used (idempotent).
+
+    Returns
+    -------
+    bool
+        True when ``scipy.stats`` is (now) a lazily loaded module; False when
+        SciPy is not installed or ``scipy.stats`` was already imported for real.
+    """
+    current = sys.modules.get(_SCIPY_STATS)
+    if current is not None:
+        return isinstance(current, importlib.util._LazyModule)  # type: ignore[attr-defined]
+    try:
+        spec = importlib.util.find_spec(_SCIPY_STATS)  # imports the light ``scipy`` package
+    except (ImportError, ValueError):
+        return False
+    if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+        return False
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_SCIPY_STATS] = module
+    spec.loader.exec_module(module)
+    # ``from scipy import stats`` then finds the attribute and never asks the import
+    # system, whose look-up reads ``module.__spec__``: any attribute access loads it
+    setattr(sys.modules["scipy"], "stats", module)  # noqa: B010
     return True

@@ -1,7 +1,8 @@
 """The two stages of a report, with typed hand-offs.
 
 * :func:`prepare` ``(dso_dir, params) -> Prepared``: read, validate (or serve the
-  validated snapshot) and compute the metrics of one DSO.  This is the only stage
+  validated snapshot) and compute the metrics of one DSO, then its negotiation
+  status (the optional ``negotiation.xlsx``, read once here).  This is the only stage
   that may import Great Expectations; the batch runs it in the parent process, so
   Great Expectations is imported at most once per batch.
 * :func:`render` ``(prepared, template, out) -> Artifacts``: execute the report
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
     from nbformat import NotebookNode
 
+    from dso_analytics.actions.negotiation import NegotiationStatus
     from dso_analytics.dataset import SourceFile
     from dso_analytics.ingest.scenarios import ScenarioComparison
     from dso_analytics.metrics.result import DsoMetrics
@@ -140,6 +142,9 @@ class Prepared:
     sources: tuple[SourceFile, ...]
     #: M8, the DSO's scenarios compared (the workbook's live "Scenarios" sheet)
     scenarios: ScenarioComparison | None = None
+    #: the DSO's negotiation log read, checked and computed once (the report's
+    #: "Negotiation status" and the portfolio roll-up show it; render never reads the log)
+    negotiation: NegotiationStatus | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -225,6 +230,7 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
         ok=report.ok, errors=len(report.errors), warnings=len(report.warnings)
     )
     from dso_analytics.actions.deadlines import attach_deadlines
+    from dso_analytics.actions.negotiation import negotiation_status_of
     from dso_analytics.ingest.scenarios import dso_scenarios
     from dso_analytics.metrics import compute_metrics
 
@@ -235,6 +241,8 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
         scenarios = dso_scenarios(report.dataset, metrics)[0]
     except DsoError as exc:
         raise StageFailed(Stage.METRICS, error_line(exc)) from exc
+    # never raises: an unreadable log or one with errors is a state the report shows
+    negotiation = negotiation_status_of(folder, metrics)
     return Prepared(
         dso=folder.resolve().name,
         dso_dir=folder.resolve(),
@@ -243,6 +251,7 @@ def prepare(dso_dir: str | Path, params: Params, *, use_cache: bool = True) -> P
         validation=summary,
         sources=tuple(report.dataset.sources),
         scenarios=scenarios,
+        negotiation=negotiation,
     )
 
 
@@ -649,6 +658,7 @@ def render(
                     metrics=m,
                     validation=prepared.validation.to_dict(),
                     scenarios=prepared.scenarios,
+                    negotiation=prepared.negotiation,
                 )
                 parameters = {
                     "dso_dir": str(prepared.dso_dir),
@@ -801,7 +811,11 @@ def render_portfolio(
                 handoff = {}
                 for i, p in enumerate(prepared):
                     (work / f"{i:04d}").mkdir()
-                    handoff[p.dso] = str(write_prepared(work / f"{i:04d}", metrics=p.metrics))
+                    handoff[p.dso] = str(
+                        write_prepared(
+                            work / f"{i:04d}", metrics=p.metrics, negotiation=p.negotiation
+                        )
+                    )
                 state["stage"] = Stage.WORKBOOK
                 xlsx = write_portfolio_workbook(
                     results, compute_portfolio(results), work / f"{template.stem}.xlsx"

@@ -377,9 +377,10 @@ def _run_gx(
     frame given (``None`` for table-level expectations).
     """
     os.environ["GX_ANALYTICS_ENABLED"] = "False"  # before any context exists
-    from dso_analytics.lazyimports import defer_iri_grammar
+    from dso_analytics.lazyimports import defer_iri_grammar, defer_scipy_stats
 
     defer_iri_grammar()  # GX imports altair, which imports jsonschema
+    defer_scipy_stats()  # ... and scipy.stats, for expectations we never run
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig

@@ -567,3 +567,109 @@ def compute_negotiation_status(
     oc["age_days"] = (pd.Timestamp(as_of) - oc["date_asked"]).dt.days.astype("float64")
     cols = ["ask_key", "agreement_id", "status", "amount_asked", "date_asked", "age_days"]
     return per.reset_index(drop=True), totals, oc[cols].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# The one reader of the log for the reports
+# ---------------------------------------------------------------------------
+#: :attr:`NegotiationStatus.state`: no log / a log that cannot be read / a log
+#: with errors (no figures) / figures computed.
+NEGOTIATION_STATES = ("none", "unreadable", "errors", "ok")
+
+
+@dataclass(frozen=True)
+class NegotiationTotals:
+    """The totals of a log, each ``ask_key`` counted once (blank = 0 in a sum).
+
+    Attributes
+    ----------
+    items : int
+        Rows counted (one per ``ask_key``).
+    estimate, asked, agreed, realised : float
+        Sums to the cent.
+    by_status : DataFrame
+        :data:`STATUS_SUMMARY_COLUMNS`, one row per status of :data:`STATUSES`.
+    """
+
+    items: int
+    estimate: float
+    asked: float
+    agreed: float
+    realised: float
+    by_status: pd.DataFrame
+
+
+@dataclass(frozen=True, eq=False)
+class NegotiationStatus:
+    """A DSO's negotiation log read, checked and computed once (:func:`negotiation_status_of`).
+
+    ``prepare`` computes it; the report kernel and the portfolio overview show it,
+    so neither reads ``negotiation.xlsx``.
+
+    Attributes
+    ----------
+    state : str
+        One of :data:`NEGOTIATION_STATES`: ``none`` (no log), ``unreadable``
+        (``reason`` says why), ``errors`` (``problems`` holds them; no figures)
+        or ``ok``.
+    reason : str
+        Why an ``unreadable`` log could not be read (one line, not escaped).
+    problems : tuple of Problem
+        Every error and warning of the log (``errors`` and ``ok``).
+    per_ask : DataFrame or None
+        ``ok`` only: one row per ``ask_key`` (see :func:`compute_negotiation_status`).
+    totals : NegotiationTotals or None
+        ``ok`` only.
+    open_claims : DataFrame or None
+        ``ok`` only: claims still ``open`` or ``asked``, with ``age_days``.
+    """
+
+    state: str
+    reason: str = ""
+    problems: tuple[Problem, ...] = ()
+    per_ask: pd.DataFrame | None = None
+    totals: NegotiationTotals | None = None
+    open_claims: pd.DataFrame | None = None
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems of severity ``error``."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+def negotiation_status_of(dso_dir: str | Path | None, m: DsoMetrics) -> NegotiationStatus:
+    """Read, check and compute a DSO's negotiation log, once; never raises for a bad log.
+
+    Parameters
+    ----------
+    dso_dir : str or Path, optional
+        The DSO folder (where ``negotiation.xlsx`` lives); ``None``: no log.
+    m : DsoMetrics
+        Its metrics (the current asks to check the log against, and the as-of
+        date for the age of open claims).
+
+    Returns
+    -------
+    NegotiationStatus
+        ``unreadable`` for a hostile, corrupt or otherwise unreadable log (a bad
+        log must not break a report); ``errors`` when :func:`validate_log` finds
+        an error; else ``ok`` with the figures of :func:`compute_negotiation_status`.
+    """
+    if dso_dir is None or log_path(dso_dir) is None:
+        return NegotiationStatus("none")
+    try:
+        log = read_log(dso_dir)
+        asks = current_asks(m)
+        problems = tuple(validate_log(log, asks))
+        if any(p.severity == "error" for p in problems):
+            return NegotiationStatus("errors", problems=problems)
+        per, tot, claims = compute_negotiation_status(log.frame, asks, m.as_of)
+    except Exception as exc:  # noqa: BLE001 - a hostile / unreadable log must not break a report
+        return NegotiationStatus("unreadable", reason=str(exc))
+    totals = NegotiationTotals(
+        items=int(tot["items"]), estimate=tot["estimate"], asked=tot["asked"],
+        agreed=tot["agreed"], realised=tot["realised"], by_status=tot["by_status"],
+    )  # fmt: skip
+    return NegotiationStatus(
+        "ok", problems=problems, per_ask=per, totals=totals, open_claims=claims
+    )

@@ -8,9 +8,9 @@
   provider serving several DSOs is a volume-pricing lever of its own).
 
 Every figure is read from the DSOs' :class:`~dso_analytics.metrics.result.DsoMetrics`;
-the deadline shown is the one of
-:func:`~dso_analytics.actions.deadlines.effective_notice_deadline`, the same
-as in the calendar file and the letters.
+the dates are the DSOs' deadlines computed once when they were prepared
+(:func:`~dso_analytics.actions.deadlines.deadlines_of`), the same as in the
+calendar file and the letters.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from dso_analytics.actions.deadlines import ask_keys, effective_notice_deadline
+from dso_analytics.actions.deadlines import NOTICE, TERM_END, ask_keys, deadlines_of
 from dso_analytics.metrics.result import DsoMetrics
 
 # colours of the renewal buckets, by position: missed, the alert windows from
@@ -38,6 +38,7 @@ PORTFOLIO_ASK_COLUMNS = (
     "rank",
     "dso",
     "display_name",
+    "dso_rank",
     "ask_key",
     "ask",
     "agreement_id",
@@ -78,9 +79,14 @@ def bucket_colour(bucket: str, windows: Sequence[int]) -> str:
 def compute_portfolio_calendar(results: Sequence[DsoMetrics]) -> pd.DataFrame:
     """One renewal calendar across DSOs, sorted by the date to act on.
 
+    Every date is read from the DSO's deadlines, computed once when it was
+    prepared (:func:`~dso_analytics.actions.deadlines.deadlines_of`: the
+    events of the calendar files and the letters), never recomputed here.
+
     Parameters
     ----------
     results : sequence of DsoMetrics
+        Prepared metrics (with their deadlines).
 
     Returns
     -------
@@ -93,24 +99,23 @@ def compute_portfolio_calendar(results: Sequence[DsoMetrics]) -> pd.DataFrame:
     """
     rows = []
     for m in results:
-        as_of = pd.Timestamp(m.as_of)
         windows = tuple(m.params.alert_windows_days)
+        events = {(str(e.agreement_id), str(e.kind)): e for e in deadlines_of(m).itertuples()}
         for _, r in m.renewals.iterrows():
             if r["status"] in ("expired", "unknown"):
                 continue
-            deadline, _, missed = effective_notice_deadline(r, as_of)
-            if pd.notna(deadline):
-                act_by, what = deadline, "notice deadline"
-            elif not bool(r["auto_renew"]) and pd.notna(r["current_term_end"]):
-                act_by, what = pd.Timestamp(r["current_term_end"]), "expiry"
-            else:
+            a = str(r["agreement_id"])
+            ev, what = events.get((a, NOTICE)), "notice deadline"
+            if ev is None and not bool(r["auto_renew"]):
+                ev, what = events.get((a, TERM_END)), "expiry"
+            if ev is None:
                 continue
             rows.append({
                 "dso": m.dso, "display_name": m.display_name,
-                "agreement_id": str(r["agreement_id"]), "provider": str(r["provider"]),
-                "act_by": act_by, "what": what, "days": int((act_by - as_of).days),
+                "agreement_id": a, "provider": str(r["provider"]),
+                "act_by": pd.Timestamp(ev.date), "what": what, "days": int(ev.days_from_as_of),
                 "current_term_end": pd.Timestamp(r["current_term_end"]),
-                "window_missed": pd.notna(missed), "bucket": str(r["bucket"]),
+                "window_missed": bool(ev.window_missed), "bucket": str(r["bucket"]),
                 "colour": bucket_colour(str(r["bucket"]), windows),
             })  # fmt: skip
     out = pd.DataFrame(rows, columns=list(PORTFOLIO_CALENDAR_COLUMNS))
@@ -122,6 +127,9 @@ def compute_portfolio_calendar(results: Sequence[DsoMetrics]) -> pd.DataFrame:
 def compute_portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
     """One ranked list of asks across the portfolio, each counted once.
 
+    The one ranking of the portfolio's asks: the portfolio overview and the
+    portfolio brief both show it.
+
     Parameters
     ----------
     results : sequence of DsoMetrics
@@ -132,43 +140,45 @@ def compute_portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
         :data:`PORTFOLIO_ASK_COLUMNS`: the asks with ``in_total`` True (asks
         that restate another's dollars are left out) and a positive
         next-12-month impact or one-off recovery (all-time to as-of), largest
-        dollars at stake (impact + recovery) first; ``rank`` 1..n across DSOs.
-        Each column's sum is the sum of the DSOs' ``asks_impact_12m`` /
-        ``asks_recovery_all_time``.
+        dollars at stake (impact + recovery, the measure each DSO ranks its own
+        asks by) first; ties by ``dso``, then by the DSO's own rank
+        (``dso_rank``); ``rank`` 1..n across DSOs.  ``display_name`` is the
+        DSO's name (its id when it has none).  Each column's sum is the sum of
+        the DSOs' ``asks_impact_12m`` / ``asks_recovery_all_time``.
     """
-    parts = []
-    for m in results:
-        a = m.asks
-        keep = (
-            a["in_total"].astype(bool).to_numpy()
-            if "in_total" in a.columns
-            else np.ones(len(a), bool)
-        )
-        rec = (
-            a["recovery_all_time"].astype(float).fillna(0.0)
-            if "recovery_all_time" in a.columns
-            else pd.Series(0.0, index=a.index)
-        )
-        money = (a["impact_12m"].astype(float).fillna(0.0) > 0) | (rec > 0)
-        a = a[keep & money.to_numpy(bool)]
-        rec = rec[keep & money.to_numpy(bool)]
-        parts.append(pd.DataFrame({
-            "dso": m.dso, "display_name": m.display_name, "ask_key": ask_keys(a).to_numpy(),
-            "ask": a["ask"].astype("str").to_numpy(),
-            "agreement_id": a["agreement_id"].astype("str").to_numpy(),
-            "impact_12m": a["impact_12m"].astype(float).to_numpy(),
-            "recovery_all_time": rec.to_numpy(float),
-        }))  # fmt: skip
+    parts = [_counted_asks(m) for m in results]
     cols = [c for c in PORTFOLIO_ASK_COLUMNS if c != "rank"]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    out = out.assign(
-        _stake=out["impact_12m"].astype(float) + out["recovery_all_time"].astype(float)
-    )
+    stake = out["impact_12m"].astype(float).fillna(0.0) + out["recovery_all_time"].astype(float)
+    out = out.assign(_stake=stake)
     out = out.sort_values(["_stake", "dso"], ascending=[False, True], kind="stable")
     out = out.drop(columns="_stake")
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     return out[list(PORTFOLIO_ASK_COLUMNS)]
+
+
+def _counted_asks(m: DsoMetrics) -> pd.DataFrame:
+    """A DSO's asks in its own rank order that count in its total and carry dollars."""
+    a = m.asks.sort_values("rank", kind="stable")
+    keep = (
+        a["in_total"].astype(bool).to_numpy() if "in_total" in a.columns else np.ones(len(a), bool)
+    )
+    rec = (
+        a["recovery_all_time"].astype(float).fillna(0.0)
+        if "recovery_all_time" in a.columns
+        else pd.Series(0.0, index=a.index)
+    )
+    money = ((a["impact_12m"].astype(float).fillna(0.0) > 0) | (rec > 0)).to_numpy(bool)
+    a, rec = a[keep & money], rec[keep & money]
+    return pd.DataFrame({
+        "dso": m.dso, "display_name": m.display_name or m.dso,
+        "dso_rank": a["rank"].astype(np.int64).to_numpy(), "ask_key": ask_keys(a).to_numpy(),
+        "ask": a["ask"].astype("str").to_numpy(),
+        "agreement_id": a["agreement_id"].astype("str").to_numpy(),
+        "impact_12m": a["impact_12m"].astype(float).to_numpy(),
+        "recovery_all_time": rec.to_numpy(float),
+    })  # fmt: skip
 
 
 _SPACES = re.compile(r"\s+")

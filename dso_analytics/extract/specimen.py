@@ -47,6 +47,33 @@ _DELIVERABLE_WORDS = {
 }
 
 
+#: The clauses a code of the row states on its own: column -> code -> paragraph.
+_CODED_CLAUSES: dict[str, dict[str, str]] = {
+    "new_location_terms": {
+        "automatic": "5. New locations. Locations acquired by Client after the Effective Date "
+                     "are automatically covered by this Agreement.",
+        "amendment": "5. New locations. Additional locations may be added only by a written "
+                     "amendment to this Agreement.",
+        "not_covered": "5. New locations. This Agreement does not extend to any location other "
+                       "than the Location; any other location requires a separate agreement.",
+    },
+    "reporting": {
+        "monthly_automatic": "7. Reporting. Provider shall deliver a monthly report to Client "
+                             "automatically each month.",
+        "on_request": "7. Reporting. Provider will provide service reports upon Client's request.",
+        "none": "7. Reporting. Provider has no obligation to provide reports.",
+    },
+    "baa": {
+        "per_location": "10. HIPAA. Provider shall execute a Business Associate Agreement with "
+                        "each location.",
+        "organization": "10. HIPAA. Provider shall execute one Business Associate Agreement with "
+                        "Client covering all of its practices.",
+        "none": "10. HIPAA. Provider will not access protected health information, and no "
+                "business associate agreement is required.",
+    },
+}  # fmt: skip
+
+
 def number_words(n: int) -> str:
     """English words for ``0 <= n < 1000`` ("one hundred twenty").
 
@@ -122,24 +149,60 @@ def compose_agreement(
     list of list of str
     """
     a = {k: (None if _blank(v) else v) for k, v in agreement.items()}
+    p1 = [*_parties(a, client), *_scope_clause(a, locations), *_services_clauses(services)]
+    p2 = [
+        *_term_clauses(a),
+        *_fees_clauses(a),
+        *_coded_clause(a, "new_location_terms"),
+        *_onboarding_clause(a),
+    ]
+    p3 = [
+        *_coded_clause(a, "reporting"),
+        *_service_levels_clause(a),
+        *_change_of_ownership_clause(a),
+        *_coded_clause(a, "baa"),
+        *_documentation_clauses(documentation),
+        "12. Hardware. Hardware supplied by Provider carries a ninety (90) day warranty.",
+        *_notices_clause(a),
+        "Each party shall retain the records of this Agreement for six (6) years.",
+    ]
+    return [p for p in (p1, p2, p3) if p]
+
+
+# Each clause below reads the agreement row ``a`` (blanks already ``None``) and returns
+# its paragraphs: none when the row does not state it.
+
+
+def _parties(a: Mapping[str, object], client: str) -> list[str]:
+    """The title and the parties (with the effective date, when stated)."""
     provider = a.get("provider") or "the Provider"
-    p1: list[str] = ["MANAGED IT SERVICES AGREEMENT"]
     lead = 'This Managed IT Services Agreement (the "Agreement") is entered into'
     if a.get("start_date") is not None:
         lead += f' as of {_date(a["start_date"])} (the "Effective Date")'
-    p1.append(f'{lead} by and between {client} ("Client") and {provider} ("Provider").')
+    return [
+        "MANAGED IT SERVICES AGREEMENT",
+        f'{lead} by and between {client} ("Client") and {provider} ("Provider").',
+    ]
+
+
+def _scope_clause(a: Mapping[str, object], locations: str) -> list[str]:
+    """1. Scope: one location (named by ``locations``) or the whole organization."""
     if a.get("scope") == "location":
         where = f" at {locations}" if locations else ""
-        p1.append(f'1. Scope. This Agreement applies only to the dental practice of Client{where} '
-                  '(the "Location").')  # fmt: skip
-    elif a.get("scope") == "organization":
-        p1.append(
-            "1. Scope. This Agreement covers all dental practices owned or operated by Client."
-        )
+        return [f"1. Scope. This Agreement applies only to the dental practice of Client{where} "
+                '(the "Location").']  # fmt: skip
+    if a.get("scope") == "organization":
+        return ["1. Scope. This Agreement covers all dental practices owned or operated by Client."]
+    return []
+
+
+def _services_clauses(services: Sequence[Mapping[str, object]]) -> list[str]:
+    """2. Services: what the fee includes, each add-on billed separately, what is excluded."""
+    out = []
     included = [_SERVICE_WORDS[s["service"]] for s in services
                 if s.get("coverage") == "included" and s.get("service") in _SERVICE_WORDS]  # fmt: skip
     if included:
-        p1.append(f"2. Services. The monthly fee includes {_join(included)}.")
+        out.append(f"2. Services. The monthly fee includes {_join(included)}.")
     for s in services:
         if s.get("coverage") != "add_on" or s.get("service") not in _SERVICE_WORDS:
             continue
@@ -149,15 +212,19 @@ def compose_agreement(
             text += f" at {_money(s['add_on_rate'])}"
             if not _blank(s.get("add_on_unit")):
                 text += f" {_UNIT_WORDS.get(str(s['add_on_unit']), '')}".rstrip()
-        p1.append(text + ".")
+        out.append(text + ".")
     excluded = [_SERVICE_WORDS[s["service"]] for s in services
                 if s.get("coverage") == "excluded" and s.get("service") in _SERVICE_WORDS]  # fmt: skip
     if excluded:
-        p1.append(f"The following are excluded from this Agreement: {_join(excluded)}.")
+        out.append(f"The following are excluded from this Agreement: {_join(excluded)}.")
+    return out
 
-    p2: list[str] = []
+
+def _term_clauses(a: Mapping[str, object]) -> list[str]:
+    """3. Term: the initial term, and how (or whether) it renews."""
+    out = []
     if a.get("term_months") is not None:
-        p2.append(
+        out.append(
             f"3. Term. The initial term of this Agreement is {_num(a['term_months'])} months."
         )
     if a.get("auto_renew") is True:
@@ -167,101 +234,107 @@ def compose_agreement(
         if a.get("notice_days") is not None:
             text += (" unless either party gives written notice of non-renewal at least "
                      f"{_num(a['notice_days'])} days before the end of the then-current term")  # fmt: skip
-        p2.append(text + ".")
+        out.append(text + ".")
     elif a.get("auto_renew") is False:
-        p2.append("This Agreement expires at the end of its term and may be renewed only by "
-                  "mutual written agreement of the parties.")  # fmt: skip
+        out.append("This Agreement expires at the end of its term and may be renewed only by "
+                   "mutual written agreement of the parties.")  # fmt: skip
+    return out
+
+
+def _fees_clauses(a: Mapping[str, object]) -> list[str]:
+    """4. Fees: the rate and its basis, the annual uplift, the payment terms."""
+    out = []
     basis, rate = a.get("pricing_basis"), a.get("monthly_rate")
     if rate is not None and basis in ("per_workstation", "per_location"):
         unit = "workstation" if basis == "per_workstation" else "location"
-        p2.append(f"4. Fees. Client shall pay {_money(rate)} per {unit} per month.")
+        out.append(f"4. Fees. Client shall pay {_money(rate)} per {unit} per month.")
     elif rate is not None and basis == "flat":
-        p2.append(f"4. Fees. Client shall pay a flat monthly fee of {_money(rate)}.")
+        out.append(f"4. Fees. Client shall pay a flat monthly fee of {_money(rate)}.")
     uplift = a.get("annual_uplift_pct")
     if uplift is not None and float(uplift) > 0:  # type: ignore[arg-type]
-        p2.append("Provider may increase the fees once per year on the anniversary of the "
-                  f"Effective Date by not more than {float(uplift):g}%.")  # type: ignore[arg-type]  # fmt: skip
+        out.append("Provider may increase the fees once per year on the anniversary of the "
+                   f"Effective Date by not more than {float(uplift):g}%.")  # type: ignore[arg-type]  # fmt: skip
     elif uplift is not None:
-        p2.append("The fees shall not increase during the initial term.")
-    p2.append("Invoices are due within thirty (30) days of the invoice date.")
-    new = a.get("new_location_terms")
-    if new == "automatic":
-        p2.append("5. New locations. Locations acquired by Client after the Effective Date are "
-                  "automatically covered by this Agreement.")  # fmt: skip
-    elif new == "amendment":
-        p2.append("5. New locations. Additional locations may be added only by a written "
-                  "amendment to this Agreement.")  # fmt: skip
-    elif new == "not_covered":
-        p2.append("5. New locations. This Agreement does not extend to any location other than "
-                  "the Location; any other location requires a separate agreement.")  # fmt: skip
+        out.append("The fees shall not increase during the initial term.")
+    out.append("Invoices are due within thirty (30) days of the invoice date.")
+    return out
+
+
+def _coded_clause(a: Mapping[str, object], column: str) -> list[str]:
+    """5. New locations, 7. Reporting or 10. HIPAA: the paragraph of the row's code in
+    ``column`` (:data:`_CODED_CLAUSES`)."""
+    code = a.get(column)
+    text = _CODED_CLAUSES[column].get(code) if isinstance(code, str) else None
+    return [] if text is None else [text]
+
+
+def _onboarding_clause(a: Mapping[str, object]) -> list[str]:
+    """6. Onboarding of a new location: included, capped, hourly or quoted (with its SLA)."""
     ob = a.get("onboarding_terms")
     sla = a.get("onboarding_sla_business_days")
     done = f", and will be completed within {_num(sla)} business days" if sla is not None else ""
     cap, hourly = a.get("onboarding_cap"), a.get("onboarding_hourly_rate")
     if ob == "included":
-        p2.append("6. Onboarding. Onboarding of each new location is included in the monthly fee "
-                  f"at no additional charge{done}.")  # fmt: skip
-    elif ob == "capped" and cap is not None:
+        return ["6. Onboarding. Onboarding of each new location is included in the monthly fee "
+                f"at no additional charge{done}."]  # fmt: skip
+    if ob == "capped" and cap is not None:
         how = f"billed at {_money(hourly)} per hour, " if hourly is not None else "billed "
-        p2.append(f"6. Onboarding. Onboarding of each new location is {how}not to exceed "
-                  f"{_money(cap)} per location{done}.")  # fmt: skip
-    elif ob == "hourly":
+        return [f"6. Onboarding. Onboarding of each new location is {how}not to exceed "
+                f"{_money(cap)} per location{done}."]  # fmt: skip
+    if ob == "hourly":
         rate_text = f" at {_money(hourly)} per hour" if hourly is not None else " hourly"
-        p2.append(f"6. Onboarding. Onboarding of each new location is billed{rate_text}{done}.")
-    elif ob == "quote":
-        p2.append(
-            f"6. Onboarding. Onboarding of each new location will be quoted separately{done}."
-        )
+        return [f"6. Onboarding. Onboarding of each new location is billed{rate_text}{done}."]
+    if ob == "quote":
+        return [f"6. Onboarding. Onboarding of each new location will be quoted separately{done}."]
+    return []
 
-    p3: list[str] = []
-    rep = a.get("reporting")
-    if rep == "monthly_automatic":
-        p3.append("7. Reporting. Provider shall deliver a monthly report to Client automatically "
-                  "each month.")  # fmt: skip
-    elif rep == "on_request":
-        p3.append("7. Reporting. Provider will provide service reports upon Client's request.")
-    elif rep == "none":
-        p3.append("7. Reporting. Provider has no obligation to provide reports.")
+
+def _service_levels_clause(a: Mapping[str, object]) -> list[str]:
+    """8. Service levels: the priority 1 response and resolution times."""
     resp, resol = a.get("p1_response_minutes"), a.get("p1_resolution_hours")
-    if resp is not None or resol is not None:
-        parts = []
-        if resp is not None:
-            parts.append(f"response within {_num(resp)} minutes")
-        if resol is not None:
-            parts.append(f"resolution within {_num(resol)} hours")
-        p3.append(f"8. Service levels. Priority 1 incidents: {', '.join(parts)}.")
+    if resp is None and resol is None:
+        return []
+    parts = []
+    if resp is not None:
+        parts.append(f"response within {_num(resp)} minutes")
+    if resol is not None:
+        parts.append(f"resolution within {_num(resol)} hours")
+    return [f"8. Service levels. Priority 1 incidents: {', '.join(parts)}."]
+
+
+def _change_of_ownership_clause(a: Mapping[str, object]) -> list[str]:
+    """9. Change of ownership: whether Client may then terminate."""
     coo = a.get("change_of_ownership_termination")
     if coo is True:
-        p3.append("9. Change of ownership. If Client undergoes a change of ownership, Client may "
-                  "terminate this Agreement upon sixty (60) days' notice without penalty.")  # fmt: skip
-    elif coo is False:
-        p3.append("9. Change of ownership. A change of ownership of Client shall not entitle "
-                  "Client to terminate this Agreement before the end of its term.")  # fmt: skip
-    baa = a.get("baa")
-    if baa == "per_location":
-        p3.append("10. HIPAA. Provider shall execute a Business Associate Agreement with each "
-                  "location.")  # fmt: skip
-    elif baa == "organization":
-        p3.append("10. HIPAA. Provider shall execute one Business Associate Agreement with Client "
-                  "covering all of its practices.")  # fmt: skip
-    elif baa == "none":
-        p3.append("10. HIPAA. Provider will not access protected health information, and no "
-                  "business associate agreement is required.")  # fmt: skip
+        return ["9. Change of ownership. If Client undergoes a change of ownership, Client may "
+                "terminate this Agreement upon sixty (60) days' notice without penalty."]  # fmt: skip
+    if coo is False:
+        return ["9. Change of ownership. A change of ownership of Client shall not entitle "
+                "Client to terminate this Agreement before the end of its term."]  # fmt: skip
+    return []
+
+
+def _documentation_clauses(documentation: Sequence[Mapping[str, object]]) -> list[str]:
+    """11. Documentation: the deliverables specified, and those not required."""
+    out = []
     yes = [_DELIVERABLE_WORDS[d["deliverable"]] for d in documentation
            if d.get("specified") is True and d.get("deliverable") in _DELIVERABLE_WORDS]  # fmt: skip
     no = [_DELIVERABLE_WORDS[d["deliverable"]] for d in documentation
           if d.get("specified") is False and d.get("deliverable") in _DELIVERABLE_WORDS]  # fmt: skip
     if yes:
-        p3.append(f"11. Documentation. Provider shall produce and retain {_join(yes)}.")
+        out.append(f"11. Documentation. Provider shall produce and retain {_join(yes)}.")
     if no:
-        p3.append(f"Provider is not required to produce {_join(no, 'or')}.")
-    p3.append("12. Hardware. Hardware supplied by Provider carries a ninety (90) day warranty.")
+        out.append(f"Provider is not required to produce {_join(no, 'or')}.")
+    return out
+
+
+def _notices_clause(a: Mapping[str, object]) -> list[str]:
+    """13. Notices: how a notice of non-renewal is sent."""
     method = a.get("notice_method")
-    if method:
-        ways = [m.strip() for m in str(method).split(";") if m.strip()]
-        p3.append(f"13. Notices. Notices of non-renewal shall be sent by {_join(ways, 'or by')}.")
-    p3.append("Each party shall retain the records of this Agreement for six (6) years.")
-    return [p for p in (p1, p2, p3) if p]
+    if not method:
+        return []
+    ways = [m.strip() for m in str(method).split(";") if m.strip()]
+    return [f"13. Notices. Notices of non-renewal shall be sent by {_join(ways, 'or by')}."]
 
 
 def write_agreement_pdf(pages: Sequence[Sequence[str]], path: str | Path) -> Path:

@@ -204,6 +204,62 @@ def _yaml_rows(path: Path, display: str) -> tuple[pd.DataFrame, list[Problem]]:
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Where:
+    """How a problem of a scenarios file is located: a YAML line, or a sheet / CSV row."""
+
+    display: str
+    sheet: str
+    is_yaml: bool
+
+    def __call__(self, row: int | None, column: str | None, problem: str, value: Any = None,
+                 rule: str = "scenario") -> Problem:  # fmt: skip
+        """The located :class:`Problem` of ``row`` (a line or a row number) and ``column``."""
+        val = None if value is None or value == "" else cell_text(value)
+        if self.is_yaml:
+            f = self.display if row is None else f"{self.display} line {row}"
+            return Problem(f, problem, column=column, value=val, rule=rule)
+        return Problem(self.display, problem, sheet=self.sheet or None, row=row, column=column,
+                       value=val, rule=rule)  # fmt: skip
+
+    def origin(self, row: Any) -> str:
+        """Where a scenario row comes from, as its spec names it."""
+        if self.is_yaml:
+            return f"{self.display} line {row}"
+        if self.sheet:
+            return f"{self.display}, sheet {self.sheet}, row {row}"
+        return f"{self.display}, row {row}"
+
+
+@dataclass
+class _Table:
+    """A scenarios file's rows typed per column, and the problems found in them.
+
+    ``rows`` holds each row's source line / row number; ``problems`` is the
+    file's list (each row problem is appended to it); ``errors`` the problems
+    of each row (by position), which make its spec not evaluated.
+    """
+
+    where: _Where
+    rows: Any
+    problems: list[Problem]
+    typed: dict[str, pd.Series] = field(default_factory=dict)
+    errors: dict[int, list[str]] = field(default_factory=dict)
+
+    def bad(self, i: int, column: str | None, problem: str, value: Any = None) -> None:
+        """Record a problem of row ``i`` (its column, what is wrong, the value given)."""
+        self.problems.append(self.where(int(self.rows[i]), column, problem, value))
+        self.errors.setdefault(i, []).append(f"{column}: {problem}" if column else problem)
+
+    def val(self, c: str, i: int) -> Any:
+        """The typed value of column ``c`` in row ``i`` (``None``: blank, invalid or absent)."""
+        s = self.typed.get(c)
+        if s is None:
+            return None
+        v = s.iloc[i]
+        return None if pd.isna(v) else v
+
+
 def read_scenarios(
     dso_dir: str | Path,
     agreements: pd.DataFrame,
@@ -230,11 +286,35 @@ def read_scenarios(
     InputFileError
         For a file that cannot be read (exit 2).
     """
-    root = Path(dso_dir)
+    found = _locate(Path(dso_dir), path)
+    if found is None:
+        return ScenarioFile(None)
+    p, display = found
+    frame, problems, header_row, sheet = _raw_rows(p, display)
+    out = ScenarioFile(display, problems=problems)
+    if frame.empty:
+        if not problems:
+            out.problems.append(Problem(display, "has no scenario rows", sheet=sheet or None,
+                                        rule="empty"))  # fmt: skip
+        return out
+    where = _Where(display, sheet, p.suffix.lower() in (".yaml", ".yml"))
+    cols = [c for c in frame.columns if c != "_row"]
+    out.problems.extend(_column_problems(cols, where, header_row))
+    if any(p.rule == "missing_column" for p in out.problems):
+        return out
+    table = _Table(where, frame["_row"].to_numpy(), out.problems)
+    _type_columns(frame, cols, table)
+    _check_rows(table, len(frame), agreements)
+    out.specs.extend(_spec(table, i) for i in range(len(frame)))
+    return out
+
+
+def _locate(root: Path, path: str | Path | None) -> tuple[Path, str] | None:
+    """The scenarios file to read and its name as shown (``None``: the DSO has none)."""
     if path is None:
         p = find_scenarios_file(root)
         if p is None:
-            return ScenarioFile(None)
+            return None
     else:
         p = Path(path)
         if not p.is_file():
@@ -243,59 +323,44 @@ def read_scenarios(
         display = p.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         display = str(path) if path is not None else p.name
+    return p, display
+
+
+def _raw_rows(p: Path, display: str) -> tuple[pd.DataFrame, list[Problem], int, str]:
+    """The file's raw rows by format: (frame, problems, header row, sheet)."""
     ext = p.suffix.lower()
-    sheet = ""
-    header_row = 0
     if ext in (".yaml", ".yml"):
         frame, problems = _yaml_rows(p, display)
-    elif ext in (".xlsx", ".csv"):
-        frame, problems, header_row, sheet = _xlsx_rows(p, display)
-    else:
-        raise InputFileError(display, "a scenarios file is .xlsx (sheet scenarios), .csv or .yaml")
-    out = ScenarioFile(display, problems=problems)
-    if frame.empty:
-        if not problems:
-            out.problems.append(Problem(display, "has no scenario rows", sheet=sheet or None,
-                                        rule="empty"))  # fmt: skip
-        return out
-    is_yaml = ext in (".yaml", ".yml")
+        return frame, problems, 0, ""
+    if ext in (".xlsx", ".csv"):
+        return _xlsx_rows(p, display)
+    raise InputFileError(display, "a scenarios file is .xlsx (sheet scenarios), .csv or .yaml")
 
-    def where(row: int | None, column: str | None, problem: str, value: Any = None,
-              rule: str = "scenario") -> Problem:  # fmt: skip
-        val = None if value is None or value == "" else cell_text(value)
-        if is_yaml:
-            f = display if row is None else f"{display} line {row}"
-            return Problem(f, problem, column=column, value=val, rule=rule)
-        return Problem(display, problem, sheet=sheet or None, row=row, column=column, value=val,
-                       rule=rule)  # fmt: skip
 
-    cols = [c for c in frame.columns if c != "_row"]
+def _column_problems(cols: list[str], where: _Where, header_row: int) -> list[Problem]:
+    """Unknown columns, and required columns that are missing."""
+    problems = []
     for c in cols:
         if c not in _BY_NAME:
-            out.problems.append(where(header_row or None, c, "unknown column (see "
-                                      "docs/data-contract.md, scenarios)", rule="unknown_column"))  # fmt: skip
+            problems.append(where(header_row or None, c, "unknown column (see "
+                                  "docs/data-contract.md, scenarios)", rule="unknown_column"))  # fmt: skip
     for c in ("scenario", "agreement_id"):
         if c not in cols:
-            out.problems.append(where(header_row or None, c, f"required column {c} is missing",
-                                      rule="missing_column"))  # fmt: skip
-    if any(p.rule == "missing_column" for p in out.problems):
-        return out
+            problems.append(where(header_row or None, c, f"required column {c} is missing",
+                                  rule="missing_column"))  # fmt: skip
+    return problems
 
-    rows = frame["_row"].to_numpy()
-    typed: dict[str, pd.Series] = {}
-    row_errors: dict[int, list[str]] = {}
 
-    def bad(i: int, column: str | None, problem: str, value: Any = None) -> None:
-        out.problems.append(where(int(rows[i]), column, problem, value))
-        row_errors.setdefault(i, []).append(f"{column}: {problem}" if column else problem)
-
+def _type_columns(frame: pd.DataFrame, cols: list[str], t: _Table) -> None:
+    """Type each known column (``t.typed``); a value of the wrong kind or below the
+    column's minimum is a problem of its row."""
     for c in cols:
         col = _BY_NAME.get(c)
         if col is None:
             continue
         raw = frame[c].reset_index(drop=True).astype(object)
         values, invalid = parse_column(raw, col.kind)
-        typed[c] = values.reset_index(drop=True)
+        t.typed[c] = values.reset_index(drop=True)
         for i in range(len(raw)):
             inv = invalid.iloc[i]
             if pd.notna(inv):
@@ -303,114 +368,119 @@ def read_scenarios(
                     f"one of {', '.join(col.codes)}" if col.kind == "code"
                     else _KIND_TEXT.get(col.kind, col.kind)
                 )  # fmt: skip
-                bad(i, c, f"is not {allowed}", inv)
+                t.bad(i, c, f"is not {allowed}", inv)
             elif (
                 col.min_value is not None
                 and pd.notna(values.iloc[i])
                 and float(values.iloc[i]) < col.min_value
             ):
-                bad(i, c, f"must be >= {col.min_value:g}", raw.iloc[i])
+                t.bad(i, c, f"must be >= {col.min_value:g}", raw.iloc[i])
 
-    def val(c: str, i: int) -> Any:
-        s = typed.get(c)
-        if s is None:
-            return None
-        v = s.iloc[i]
-        return None if pd.isna(v) else v
 
+def _check_rows(t: _Table, n: int, agreements: pd.DataFrame) -> None:
+    """The rules across columns and rows, row by row: who the row is, its terms against
+    its agreement's, and one value per DSO for each planning assumption."""
     ag = agreements.reset_index(drop=True)
     ag_ids = ag["agreement_id"].astype("str").str.strip()
     by_id = {a: i for i, a in enumerate(ag_ids) if isinstance(a, str)}
     seen: dict[tuple[str, str], int] = {}
     first_assumption: dict[str, tuple[Any, int]] = {}
-    valid_services = set(schema.SERVICE_CODES) - {schema.UNCLASSIFIED, schema.MANAGED_SERVICES}
-    for i in range(len(frame)):
-        name, aid = val("scenario", i), val("agreement_id", i)
-        if name is None:
-            bad(i, "scenario", "is blank")
-        if aid is None:
-            bad(i, "agreement_id", "is blank")
-        elif aid not in by_id:
-            known = ", ".join(sorted(by_id)) or "none"
-            bad(i, "agreement_id", f"unknown agreement (agreements: {known})", aid)
-        if name is not None and name.strip().lower() in {b.lower() for b in BUILT_IN}:
-            bad(i, "scenario", "is the name of a built-in scenario: choose another", name)
-        if name is not None and aid is not None:
-            key = (name, aid)
-            if key in seen:
-                bad(i, "agreement_id", f"a second row for scenario {name!r} and this agreement "
-                                       f"(first: row {seen[key]})", aid)  # fmt: skip
-            else:
-                seen[key] = int(rows[i])
-        if val("monthly_rate", i) is not None and val("base_fee_increase_pct", i) is not None:
-            bad(i, "base_fee_increase_pct", "give monthly_rate or base_fee_increase_pct, not both")
-        row_ag = ag.iloc[by_id[aid]] if aid in by_id else None
-        own = None if row_ag is None else row_ag.get("pricing_basis")
-        basis = val("pricing_basis", i)
-        if (
-            basis is not None
-            and own is not None
-            and basis != own
-            and val("monthly_rate", i) is None
-        ):
-            bad(
-                i, "monthly_rate", f"pricing_basis changes to {basis}: give the monthly_rate for it"
-            )
-        tm = val("term_months", i)
-        if tm is not None and int(tm) > MAX_TERM_MONTHS:
-            bad(i, "term_months", f"must be <= {MAX_TERM_MONTHS} (the longest term modelled)", tm)
-        terms = val("onboarding_terms", i)
-        if terms == "capped" and val("onboarding_cap", i) is None:
-            bad(i, "onboarding_cap", "onboarding_terms is capped but no onboarding_cap amount")
-        own_terms = None if row_ag is None else row_ag.get("onboarding_terms")
-        if val("onboarding_cap", i) is not None and (terms or own_terms) not in ("capped", None):
-            bad(i, "onboarding_cap", f"an onboarding_cap with onboarding_terms "
-                                     f"{terms or own_terms} (give onboarding_terms capped)")  # fmt: skip
-        svc = val("included_services", i)
-        if svc is not None:
-            codes = service_codes(svc)
-            wrong = [x for x in codes if x not in valid_services]
-            if wrong:
-                bad(i, "included_services", f"unknown service code(s) {', '.join(wrong)}", svc)
-        for a in ASSUMPTION_FIELDS:
-            v = val(a, i)
-            if v is None:
-                continue
-            if a in first_assumption and first_assumption[a][0] != v:
-                bad(i, a, f"differs from row {first_assumption[a][1]} "
-                          f"({cell_text(first_assumption[a][0])}): one value per DSO", v)  # fmt: skip
-            else:
-                first_assumption.setdefault(a, (v, int(rows[i])))
+    for i in range(n):
+        aid = _check_identity(t, i, by_id, seen)
+        _check_terms(t, i, ag.iloc[by_id[aid]] if aid in by_id else None)
+        _check_assumptions(t, i, first_assumption)
 
-    for i in range(len(frame)):
-        terms: dict[str, Any] = {}
-        for t in TERM_FIELDS:
-            v = val(t, i)
-            if v is None:
-                continue
-            if t == "included_services":
-                v = service_codes(v)
-            elif isinstance(v, bool) or hasattr(v, "item"):
-                v = v.item() if hasattr(v, "item") else v
-            terms[t] = v
-        assumptions = {a: val(a, i) for a in ASSUMPTION_FIELDS if val(a, i) is not None}
-        if "term_start_date" in assumptions:
-            assumptions["term_start_date"] = pd.Timestamp(assumptions["term_start_date"])
-        origin = (f"{display} line {rows[i]}" if is_yaml
-                  else f"{display}, sheet {sheet}, row {rows[i]}" if sheet
-                  else f"{display}, row {rows[i]}")  # fmt: skip
-        errs = row_errors.get(i)
-        out.specs.append(
-            ScenarioSpec(
-                name=str(val("scenario", i) or f"(row {rows[i]})"),
-                agreement_id=str(val("agreement_id", i) or ""),
-                terms=terms,
-                assumptions=assumptions,
-                origin=origin,
-                error=f"{origin}: {'; '.join(errs)}" if errs else None,
-            )
-        )
-    return out
+
+def _check_identity(t: _Table, i: int, by_id: dict[str, int],
+                    seen: dict[tuple[str, str], int]) -> Any:  # fmt: skip
+    """Row ``i`` names a scenario (not a built-in one) and a known agreement, once per
+    scenario and agreement (``seen``: the first row of each); its agreement id."""
+    name, aid = t.val("scenario", i), t.val("agreement_id", i)
+    if name is None:
+        t.bad(i, "scenario", "is blank")
+    if aid is None:
+        t.bad(i, "agreement_id", "is blank")
+    elif aid not in by_id:
+        known = ", ".join(sorted(by_id)) or "none"
+        t.bad(i, "agreement_id", f"unknown agreement (agreements: {known})", aid)
+    if name is not None and name.strip().lower() in {b.lower() for b in BUILT_IN}:
+        t.bad(i, "scenario", "is the name of a built-in scenario: choose another", name)
+    if name is not None and aid is not None:
+        key = (name, aid)
+        if key in seen:
+            t.bad(i, "agreement_id", f"a second row for scenario {name!r} and this agreement "
+                                     f"(first: row {seen[key]})", aid)  # fmt: skip
+        else:
+            seen[key] = int(t.rows[i])
+    return aid
+
+
+def _check_terms(t: _Table, i: int, row_ag: Any) -> None:
+    """Row ``i``'s terms agree with each other and with its agreement's (``row_ag``)."""
+    val = t.val
+    if val("monthly_rate", i) is not None and val("base_fee_increase_pct", i) is not None:
+        t.bad(i, "base_fee_increase_pct", "give monthly_rate or base_fee_increase_pct, not both")
+    own = None if row_ag is None else row_ag.get("pricing_basis")
+    basis = val("pricing_basis", i)
+    if basis is not None and own is not None and basis != own and val("monthly_rate", i) is None:
+        t.bad(i, "monthly_rate", f"pricing_basis changes to {basis}: give the monthly_rate for it")
+    tm = val("term_months", i)
+    if tm is not None and int(tm) > MAX_TERM_MONTHS:
+        t.bad(i, "term_months", f"must be <= {MAX_TERM_MONTHS} (the longest term modelled)", tm)
+    terms = val("onboarding_terms", i)
+    if terms == "capped" and val("onboarding_cap", i) is None:
+        t.bad(i, "onboarding_cap", "onboarding_terms is capped but no onboarding_cap amount")
+    own_terms = None if row_ag is None else row_ag.get("onboarding_terms")
+    if val("onboarding_cap", i) is not None and (terms or own_terms) not in ("capped", None):
+        t.bad(i, "onboarding_cap", f"an onboarding_cap with onboarding_terms "
+                                   f"{terms or own_terms} (give onboarding_terms capped)")  # fmt: skip
+    svc = val("included_services", i)
+    if svc is not None:
+        valid = set(schema.SERVICE_CODES) - {schema.UNCLASSIFIED, schema.MANAGED_SERVICES}
+        wrong = [x for x in service_codes(svc) if x not in valid]
+        if wrong:
+            t.bad(i, "included_services", f"unknown service code(s) {', '.join(wrong)}", svc)
+
+
+def _check_assumptions(t: _Table, i: int, first: dict[str, tuple[Any, int]]) -> None:
+    """A planning assumption given in row ``i`` equals the one given first (``first``:
+    value and row of each): one value per DSO."""
+    for a in ASSUMPTION_FIELDS:
+        v = t.val(a, i)
+        if v is None:
+            continue
+        if a in first and first[a][0] != v:
+            t.bad(i, a, f"differs from row {first[a][1]} "
+                        f"({cell_text(first[a][0])}): one value per DSO", v)  # fmt: skip
+        else:
+            first.setdefault(a, (v, int(t.rows[i])))
+
+
+def _spec(t: _Table, i: int) -> ScenarioSpec:
+    """Row ``i`` as a :class:`ScenarioSpec` (its problems, if any, as its ``error``)."""
+    terms: dict[str, Any] = {}
+    for name in TERM_FIELDS:
+        v = t.val(name, i)
+        if v is None:
+            continue
+        if name == "included_services":
+            v = service_codes(v)
+        elif isinstance(v, bool) or hasattr(v, "item"):
+            v = v.item() if hasattr(v, "item") else v
+        terms[name] = v
+    assumptions = {a: t.val(a, i) for a in ASSUMPTION_FIELDS if t.val(a, i) is not None}
+    if "term_start_date" in assumptions:
+        assumptions["term_start_date"] = pd.Timestamp(assumptions["term_start_date"])
+    origin = t.where.origin(t.rows[i])
+    errs = t.errors.get(i)
+    return ScenarioSpec(
+        name=str(t.val("scenario", i) or f"(row {t.rows[i]})"),
+        agreement_id=str(t.val("agreement_id", i) or ""),
+        terms=terms,
+        assumptions=assumptions,
+        origin=origin,
+        error=f"{origin}: {'; '.join(errs)}" if errs else None,
+    )
 
 
 def dso_scenarios(

@@ -254,6 +254,50 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
     )  # fmt: skip
     asks = ask_set.asks
 
+    unclassified, ungoverned = _lines_not_placed(lines, notes)
+    kpis = _kpis(spend, addons, ask_set, onboarding, lev_total, _nearest_notice(renewals, as_of),
+                 len(unclassified), len(ungoverned))  # fmt: skip
+    return DsoMetrics(
+        dso=ds.dso,
+        display_name=ds.display_name or ds.dso,
+        currency=ds.currency,
+        as_of=as_of,
+        t12m_start=window_start,
+        params=params,
+        lines=lines.drop(columns=["amount_cents"]),
+        spend_total=spend["total"],
+        spend_by_location=spend["by_location"],
+        spend_by_service=spend["by_service"],
+        spend_by_agreement=spend["by_agreement"],
+        spend_by_month=spend["by_month"],
+        addon_summary=addons["summary"],
+        addon_lines=addons["lines"],
+        addon_by_service=addons["by_service"],
+        addon_by_location=addons["by_location"],
+        addon_by_month=addons["by_month"],
+        onboarding=onboarding,
+        pipeline=pipeline,
+        scorecard=scorecard,
+        renewals=renewals,
+        leverage=leverage,
+        leverage_total=lev_total,
+        asks=asks,
+        unclassified=unclassified.reset_index(drop=True),
+        ungoverned=ungoverned.reset_index(drop=True),
+        kpis=kpis,
+        notes=notes,
+        as_of_warning=as_of_note,
+        terms_to_fix=ask_set.terms_to_fix,
+        credits=ask_set.credits,
+        findings=ask_set.findings,
+        terms_sources=_terms_sources(ds.agreements),
+    )
+
+
+def _lines_not_placed(lines: pd.DataFrame, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The billing lines no metric can place: unclassified, and without a governing agreement
+    (their :data:`LINES_COLUMNS`).  ``notes`` gets a line for each kind found, and for the
+    onboarding lines without a location (left out of M3)."""
     unattributed = int(
         (
             (lines[schema.SERVICE_RESOLVED] == schema.ONBOARDING_SERVICE)
@@ -280,42 +324,4 @@ def _compute_metrics(ds: DsoDataset, params: Params, rules: Rules) -> DsoMetrics
             f"{plural(len(ungoverned), 'billing line')} "
             f"{'has' if len(ungoverned) == 1 else 'have'} no governing agreement."
         )
-
-    kpis = _kpis(spend, addons, ask_set, onboarding, lev_total, _nearest_notice(renewals, as_of),
-                 len(unclassified), len(ungoverned))  # fmt: skip
-    keep = list(LINES_COLUMNS)
-    return DsoMetrics(
-        dso=ds.dso,
-        display_name=ds.display_name or ds.dso,
-        currency=ds.currency,
-        as_of=as_of,
-        t12m_start=window_start,
-        params=params,
-        lines=lines.drop(columns=["amount_cents"]),
-        spend_total=spend["total"],
-        spend_by_location=spend["by_location"],
-        spend_by_service=spend["by_service"],
-        spend_by_agreement=spend["by_agreement"],
-        spend_by_month=spend["by_month"],
-        addon_summary=addons["summary"],
-        addon_lines=addons["lines"],
-        addon_by_service=addons["by_service"],
-        addon_by_location=addons["by_location"],
-        addon_by_month=addons["by_month"],
-        onboarding=onboarding,
-        pipeline=pipeline,
-        scorecard=scorecard,
-        renewals=renewals,
-        leverage=leverage,
-        leverage_total=lev_total,
-        asks=asks,
-        unclassified=unclassified[keep].reset_index(drop=True),
-        ungoverned=ungoverned[keep].reset_index(drop=True),
-        kpis=kpis,
-        notes=notes,
-        as_of_warning=as_of_note,
-        terms_to_fix=ask_set.terms_to_fix,
-        credits=ask_set.credits,
-        findings=ask_set.findings,
-        terms_sources=_terms_sources(ds.agreements),
-    )
+    return unclassified, ungoverned

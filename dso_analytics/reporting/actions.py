@@ -3,7 +3,9 @@
 - :func:`negotiation_status_html`: the DSO's negotiation log -- asked vs
   agreed vs realised per ask and in total (each ask key counted once), open
   credit claims and their age; its problems instead of figures when the log
-  has errors (a wrong figure is never shown as valid);
+  has errors (a wrong figure is never shown as valid).  It shows the
+  :class:`~dso_analytics.actions.negotiation.NegotiationStatus` that ``prepare``
+  computed (as does :func:`negotiation_rollup`): nothing here reads the log;
 - :func:`calendar_link_html`: the link to the ``.ics`` file written beside the report;
 - :func:`portfolio_calendar_html`, :func:`portfolio_asks_html`,
   :func:`provider_spend_html`: the portfolio overview's renewal calendar
@@ -17,13 +19,12 @@ Every value from the data goes through :func:`html.escape` (via
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from dso_analytics.actions import CALENDAR_FILE
-from dso_analytics.actions import negotiation as N
 from dso_analytics.actions.portfolio import (
     compute_portfolio_asks,
     compute_portfolio_calendar,
@@ -33,20 +34,25 @@ from dso_analytics.metrics.result import DsoMetrics
 from dso_analytics.reporting.labels import plural
 from dso_analytics.reporting.notebook import fmt_money, table_html
 
+if TYPE_CHECKING:
+    from dso_analytics.actions.negotiation import NegotiationStatus
+
 
 def _p(text: str, cls: str = "dso-say") -> str:
     return f'<p class="{cls}">{html.escape(text)}</p>'
 
 
-def negotiation_status_html(dso_dir: str | Path | None, m: DsoMetrics) -> str:
+def negotiation_status_html(status: NegotiationStatus, m: DsoMetrics) -> str:
     """The "Negotiation status" section of one DSO.
 
     Parameters
     ----------
-    dso_dir : str or Path, optional
-        The DSO folder (where ``negotiation.xlsx`` lives); ``None`` = no log.
+    status : NegotiationStatus
+        The DSO's log read, checked and computed once
+        (:func:`dso_analytics.actions.negotiation.negotiation_status_of`, run by
+        ``prepare``): this section never reads the log itself.
     m : DsoMetrics
-        Its metrics (current asks, as-of, currency).
+        Its metrics (as-of, currency).
 
     Returns
     -------
@@ -55,43 +61,40 @@ def negotiation_status_html(dso_dir: str | Path | None, m: DsoMetrics) -> str:
         or the log's problems when it has errors.
     """
     cur = m.currency
-    if dso_dir is None or N.log_path(dso_dir) is None:
+    if status.state == "none":
         return _p(
             "No negotiation log yet: `dso-analytics log init DSO_DIR` writes negotiation.xlsx "
             "pre-filled with the asks below, to record what was asked, agreed and realised."
         )
-    try:
-        log = N.read_log(dso_dir)
-    except Exception as exc:  # a hostile / unreadable log must not break the report
-        return _p(f"The negotiation log could not be read: {exc}")
-    asks = N.current_asks(m)
-    problems = N.validate_log(log, asks)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
+    if status.state == "unreadable":
+        return _p(f"The negotiation log could not be read: {status.reason}")
+    problems = status.problems
+    if status.state == "errors":
         items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems[:50])
         return (
             _p(
-                f"The negotiation log has {plural(len(errors), 'error')}; its figures are not "
-                "shown until "
+                f"The negotiation log has {plural(len(status.errors), 'error')}; its figures "
+                "are not shown until "
                 "they are fixed (`dso-analytics log check`):"
             )
             + f'<ul class="dso-problems">{items}</ul>'
         )
-    per, tot, claims = N.compute_negotiation_status(log.frame, asks, m.as_of)
+    per, tot, claims = status.per_ask, status.totals, status.open_claims
+    assert per is not None and tot is not None and claims is not None  # state "ok"
     as_of = pd.Timestamp(m.as_of).date().isoformat()
     parts = [
         _p(
-            f"{plural(tot['items'], 'ask or claim', 'asks and claims')} in the log, each "
+            f"{plural(tot.items, 'ask or claim', 'asks and claims')} in the log, each "
             "counted once: asked "
-            f"{fmt_money(tot['asked'], cur, cents=True)}, agreed "
-            f"{fmt_money(tot['agreed'], cur, cents=True)}, realised "
-            f"{fmt_money(tot['realised'], cur, cents=True)} (amounts as recorded in the log). "
+            f"{fmt_money(tot.asked, cur, cents=True)}, agreed "
+            f"{fmt_money(tot.agreed, cur, cents=True)}, realised "
+            f"{fmt_money(tot.realised, cur, cents=True)} (amounts as recorded in the log). "
             f"Estimates: claims all-time to {as_of}, asks the next 12 months."
         )
     ]
     # totals by status; the estimates stay per ask (claims and asks have different windows)
     money = ["asked", "agreed", "realised"]
-    parts.append(table_html(tot["by_status"].drop(columns="estimate"), money=money, currency=cur))
+    parts.append(table_html(tot.by_status.drop(columns="estimate"), money=money, currency=cur))
     view = per[["ask_key", "type", "ask", "status", "estimate", "estimate_window", "amount_asked",
                 "amount_agreed", "amount_realised", "date_asked", "date_realised",
                 "owner"]]  # fmt: skip
@@ -202,23 +205,6 @@ def portfolio_deadlines_html(results: Sequence[DsoMetrics], href: str = CALENDAR
 
     n = sum(len(deadlines_of(m)) for m in results)
     return calendar_link_html(n, href) + portfolio_calendar_html(results)
-
-
-def portfolio_negotiation_html(portfolio_dir: str | Path, results: Sequence[DsoMetrics]) -> str:
-    """:func:`negotiation_rollup_html` of the DSO folders of ``portfolio_dir``.
-
-    Parameters
-    ----------
-    portfolio_dir : str or Path
-        The portfolio folder (each DSO's log is ``<portfolio_dir>/<dso>/negotiation.xlsx``).
-    results : sequence of DsoMetrics
-
-    Returns
-    -------
-    str
-    """
-    root = Path(portfolio_dir)
-    return negotiation_rollup_html({m.dso: root / m.dso for m in results}, results)
 
 
 def calendar_link_html(n_events: int | None = None, href: str = CALENDAR_FILE) -> str:
@@ -346,52 +332,59 @@ def show_html(fragment: str) -> None:
 
 
 def negotiation_rollup(
-    dso_dirs: dict[str, str | Path], results: Sequence[DsoMetrics]
+    results: Sequence[DsoMetrics], statuses: Mapping[str, NegotiationStatus]
 ) -> pd.DataFrame:
     """Negotiation status of every DSO side by side (the portfolio roll-up).
 
     Parameters
     ----------
-    dso_dirs : dict
-        ``dso slug -> DSO folder`` (where each ``negotiation.xlsx`` lives).
     results : sequence of DsoMetrics
+    statuses : mapping
+        ``dso slug -> NegotiationStatus`` (computed by ``prepare``); a DSO
+        missing from it shows as having no log.
 
     Returns
     -------
     DataFrame
-        One row per DSO: ``dso``, ``log`` (``none`` / ``errors`` / ``ok``),
-        ``items``, ``asked``, ``agreed``, ``realised``, ``open_claims``; a DSO
-        whose log has errors shows no figures (NaN).
+        One row per DSO: ``dso``, ``log`` (``none`` / ``errors`` / ``ok``; an
+        unreadable log counts as ``errors``), ``items``, ``asked``, ``agreed``,
+        ``realised``, ``open_claims``; a DSO whose log has errors shows no
+        figures (NaN).
     """
     rows = []
     for m in results:
-        d = dso_dirs.get(m.dso)
+        st = statuses.get(m.dso)
         row: dict[str, object] = {"dso": m.display_name, "log": "none", "items": 0,
                                   "asked": float("nan"), "agreed": float("nan"),
                                   "realised": float("nan"), "open_claims": 0}  # fmt: skip
-        if d is not None and N.log_path(d) is not None:
-            try:
-                log = N.read_log(d)
-            except Exception:  # unreadable: reported by `validate` / `log check`
-                row["log"] = "errors"
-                rows.append(row)
-                continue
-            asks = N.current_asks(m)
-            if any(p.severity == "error" for p in N.validate_log(log, asks)):
-                row["log"] = "errors"
-            else:
-                _, tot, claims = N.compute_negotiation_status(log.frame, asks, m.as_of)
-                row.update(log="ok", items=tot["items"], asked=tot["asked"],
-                           agreed=tot["agreed"], realised=tot["realised"],
-                           open_claims=len(claims))  # fmt: skip
+        if st is not None and st.state in ("unreadable", "errors"):
+            row["log"] = "errors"  # listed by `validate` / `log check`
+        elif st is not None and st.state == "ok" and st.totals is not None:
+            tot, claims = st.totals, st.open_claims
+            row.update(log="ok", items=tot.items, asked=tot.asked, agreed=tot.agreed,
+                       realised=tot.realised,
+                       open_claims=0 if claims is None else len(claims))  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows, columns=["dso", "log", "items", "asked", "agreed", "realised",
                                        "open_claims"])  # fmt: skip
 
 
-def negotiation_rollup_html(dso_dirs: dict[str, str | Path], results: Sequence[DsoMetrics]) -> str:
-    """:func:`negotiation_rollup` as a sentence and an escaped table, with the portfolio total."""
-    roll = negotiation_rollup(dso_dirs, results)
+def negotiation_rollup_html(
+    results: Sequence[DsoMetrics], statuses: Mapping[str, NegotiationStatus]
+) -> str:
+    """:func:`negotiation_rollup` as a sentence and an escaped table, with the portfolio total.
+
+    Parameters
+    ----------
+    results : sequence of DsoMetrics
+    statuses : mapping
+        ``dso slug -> NegotiationStatus``, as for :func:`negotiation_rollup`.
+
+    Returns
+    -------
+    str
+    """
+    roll = negotiation_rollup(results, statuses)
     ok = roll[roll["log"] == "ok"]
     if ok.empty:
         return _p(
@@ -416,9 +409,13 @@ def show_deadlines(m: DsoMetrics) -> None:
     show_html(deadlines_html(m))
 
 
-def show_negotiation_status(dso_dir: str | Path | None, m: DsoMetrics) -> None:
-    """The DSO's negotiation log: asked vs agreed vs realised, open claims (or how to start)."""
-    show_html(negotiation_status_html(dso_dir, m))
+def show_negotiation_status(status: NegotiationStatus, m: DsoMetrics) -> None:
+    """The DSO's negotiation log: asked vs agreed vs realised, open claims (or how to start).
+
+    ``status`` comes from :func:`dso_analytics.reporting.notebook.load_negotiation`
+    (what ``prepare`` computed).
+    """
+    show_html(negotiation_status_html(status, m))
 
 
 def show_portfolio_deadlines(results: Sequence[DsoMetrics]) -> None:
@@ -436,6 +433,11 @@ def show_provider_spend(results: Sequence[DsoMetrics]) -> None:
     show_html(provider_spend_html(results))
 
 
-def show_portfolio_negotiation(portfolio_dir: str | Path, results: Sequence[DsoMetrics]) -> None:
-    """The negotiation status of every DSO side by side, with the portfolio total."""
-    show_html(portfolio_negotiation_html(portfolio_dir, results))
+def show_portfolio_negotiation(
+    results: Sequence[DsoMetrics], statuses: Mapping[str, NegotiationStatus]
+) -> None:
+    """The negotiation status of every DSO side by side, with the portfolio total.
+
+    ``statuses`` comes from :func:`dso_analytics.reporting.notebook.load_portfolio_negotiation`.
+    """
+    show_html(negotiation_rollup_html(results, statuses))

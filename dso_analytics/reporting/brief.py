@@ -130,7 +130,8 @@ def _headline_cards(k: Mapping[str, object], currency: str) -> list[tuple[str, s
 
 def _asks_section(asks: pd.DataFrame, currency: str, *, cap: int, where: str,
                   title: str, by_dso: bool = False) -> str:  # fmt: skip
-    """The ranked asks table (first ``cap`` rows of ``asks``, already in rank order)."""
+    """The ranked asks table (first ``cap`` rows of ``asks``, already in ``rank`` order; with
+    ``by_dso``, :func:`~dso_analytics.actions.portfolio.compute_portfolio_asks`)."""
     from dso_analytics.reporting.labels import humanize
     from dso_analytics.reporting.notebook import fmt_money
 
@@ -138,11 +139,11 @@ def _asks_section(asks: pd.DataFrame, currency: str, *, cap: int, where: str,
     out = [f"<h2>{_e(title)}</h2>",
            f"<table><tr><th>#</th>{dso_th}<th>Ask</th><th>Agreement</th>"
            "<th>Next 12 months</th><th>One-off recovery</th></tr>"]  # fmt: skip
-    for i, (_, a) in enumerate(asks.head(cap).iterrows(), start=1):
+    for _, a in asks.head(cap).iterrows():
         rec = a.get("recovery_all_time")
-        dso_td = f"<td>{_clip(a['dso_name'])}</td>" if by_dso else ""
+        dso_td = f"<td>{_clip(a['display_name'])}</td>" if by_dso else ""
         out.append(
-            f"<tr><td>{i if by_dso else int(a['rank'])}</td>{dso_td}"
+            f"<tr><td>{int(a['rank'])}</td>{dso_td}"
             f"<td>{_clip(humanize(str(a['ask'])))}</td><td>{_clip(a['agreement_id'])}</td>"
             f'<td class="n">{_e(fmt_money(a.get("impact_12m"), currency))}</td>'
             f'<td class="n">{_e(fmt_money(rec, currency)) if rec is not None else ""}</td></tr>'
@@ -241,35 +242,6 @@ def _with_dso(frames: Sequence[pd.DataFrame], results: Sequence[DsoMetrics]) -> 
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["dso_name"])
 
 
-def portfolio_asks(results: Sequence[DsoMetrics]) -> pd.DataFrame:
-    """Every DSO's asks in one ranking: most dollars at stake first.
-
-    The stake of an ask is its next-12-months impact plus its one-off recovery,
-    the measure each DSO ranks its own asks by, so the portfolio ranking keeps
-    every DSO's order (ties keep the DSOs' order).  Each DSO's asks count every
-    dollar once and DSOs share no billing line, so the list counts each dollar
-    once across the portfolio.
-
-    Parameters
-    ----------
-    results : sequence of DsoMetrics
-
-    Returns
-    -------
-    DataFrame
-        The asks columns plus ``dso`` and ``dso_name``, in portfolio rank order.
-    """
-    frames = [m.asks.sort_values("rank").assign(dso=m.dso) for m in results]
-    df = _with_dso(frames, results)
-    if df.empty:
-        return df
-    stake = pd.to_numeric(df["impact_12m"]).fillna(0.0) + pd.to_numeric(
-        df["recovery_all_time"]
-    ).fillna(0.0)
-    order = stake.sort_values(ascending=False, kind="stable").index
-    return df.loc[order].reset_index(drop=True)
-
-
 def _dso_table(roll: pd.DataFrame, currency: str, *, cap: int) -> str:
     """The DSOs by negotiable total: name, negotiable total, credits, clause score, deadline."""
     from dso_analytics.metrics.headline import LABELS
@@ -306,7 +278,8 @@ def portfolio_brief_html(results: Sequence[DsoMetrics]) -> str:
     The figures are :func:`~dso_analytics.metrics.portfolio.portfolio_totals` of
     :func:`~dso_analytics.metrics.portfolio.compute_portfolio` (the portfolio
     workbook's "Portfolio total" row and the overview HTML read the same), the
-    asks are :func:`portfolio_asks`; every list is capped ("and N more") so the
+    asks are :func:`~dso_analytics.actions.portfolio.compute_portfolio_asks` (the
+    portfolio overview's ranked asks); every list is capped ("and N more") so the
     page holds any number of DSOs.
 
     Parameters
@@ -319,13 +292,14 @@ def portfolio_brief_html(results: Sequence[DsoMetrics]) -> str:
     str
         HTML without scripts or remote references; data text is escaped.
     """
+    from dso_analytics.actions.portfolio import compute_portfolio_asks
     from dso_analytics.metrics.portfolio import compute_portfolio, portfolio_totals
     from dso_analytics.reporting.labels import plural
 
     roll = compute_portfolio(results)
     currencies = sorted(set(roll["currency"]))
     cur = currencies[0] if len(currencies) == 1 else "USD"
-    asks = portfolio_asks(results)
+    asks = compute_portfolio_asks(results)
     sc = _with_dso([m.scorecard for m in results], results)
     where = "in the portfolio workbook"
     title = f"Portfolio brief: {plural(len(results), 'DSO')}"

@@ -5,7 +5,9 @@ lives here so both notebooks (and JupyterLab users) share it.
 
 * :func:`load_metrics` / :func:`load_portfolio` -- read a DSO folder (or the
   dataset the pipeline already validated, see :func:`write_prepared`) and
-  compute its metrics.
+  compute its metrics; :func:`load_negotiation` /
+  :func:`load_portfolio_negotiation` -- the negotiation status ``prepare``
+  computed (computed here only when the notebook runs by hand).
 * :func:`show_figure`, :func:`show_table`, :func:`kpi_header`, :func:`say` --
   display helpers that emit self-contained, escaped HTML: plotly.js is inlined
   once per kernel (never from a CDN), no MathJax, no require.js.
@@ -35,6 +37,7 @@ from dso_analytics.reporting._missing import is_missing as _missing
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from dso_analytics.actions.negotiation import NegotiationStatus
     from dso_analytics.dataset import DsoDataset
     from dso_analytics.metrics.scenarios import ScenarioComparison
 
@@ -54,6 +57,7 @@ class PreparedData(TypedDict):
     metrics: DsoMetrics | None
     validation: dict[str, Any]  # ``ValidationSummary.to_dict()``
     scenarios: ScenarioComparison | None
+    negotiation: NegotiationStatus | None  # the negotiation log, read and computed once
 
 
 # ---------------------------------------------------------------------------
@@ -66,6 +70,7 @@ def write_prepared(
     metrics: DsoMetrics | None = None,
     validation: Mapping[str, Any] | None = None,
     scenarios: ScenarioComparison | None = None,
+    negotiation: NegotiationStatus | None = None,
 ) -> Path:
     """Store what the pipeline already validated / computed for a report kernel.
 
@@ -84,6 +89,9 @@ def write_prepared(
         The validation summary.
     scenarios : ScenarioComparison, optional
         The DSO's scenarios compared (M8), as the workbook shows them.
+    negotiation : NegotiationStatus, optional
+        The DSO's negotiation log read, checked and computed (``Prepared.negotiation``):
+        the kernel shows it and never reads ``negotiation.xlsx``.
 
     Returns
     -------
@@ -96,6 +104,7 @@ def write_prepared(
         "metrics": metrics,
         "validation": dict(validation or {}),
         "scenarios": scenarios,
+        "negotiation": negotiation,
     }
     with path.open("wb") as fh:
         pickle.dump(data, fh, protocol=5)
@@ -104,7 +113,7 @@ def write_prepared(
 
 def read_prepared(path: str | Path) -> PreparedData:
     """Read what :func:`write_prepared` stored (keys ``dataset``, ``metrics``, ``validation``,
-    ``scenarios``).
+    ``scenarios``, ``negotiation``).
 
     Only pass paths the pipeline itself wrote (a pickle in its private
     temporary folder).
@@ -165,6 +174,64 @@ def load_metrics(
     from dso_analytics.actions.deadlines import attach_deadlines
 
     return attach_deadlines(compute_metrics(ds, p), ds.agreements, ds.locations)
+
+
+def load_negotiation(
+    dso_dir: str | Path | None, m: DsoMetrics, *, prepared: str | None = None
+) -> NegotiationStatus:
+    """The DSO's negotiation status: what ``prepare`` computed, or computed here.
+
+    Parameters
+    ----------
+    dso_dir : str or Path, optional
+        The DSO folder; read only when ``prepared`` carries no status (the
+        notebook run by hand in JupyterLab).
+    m : DsoMetrics
+        Its metrics (from :func:`load_metrics`).
+    prepared : str, optional
+        The pipeline's hand-off (:func:`write_prepared`).
+
+    Returns
+    -------
+    NegotiationStatus
+        From the hand-off when it holds one; else
+        :func:`dso_analytics.actions.negotiation.negotiation_status_of` (the one
+        function that reads the log; it never raises for a bad log).
+    """
+    if prepared:
+        status = read_prepared(prepared).get("negotiation")
+        if status is not None:
+            return status
+    from dso_analytics.actions.negotiation import negotiation_status_of
+
+    return negotiation_status_of(dso_dir, m)
+
+
+def load_portfolio_negotiation(
+    portfolio_dir: str | Path,
+    results: Sequence[DsoMetrics],
+    *,
+    prepared: Mapping[str, str] | None = None,
+) -> dict[str, NegotiationStatus]:
+    """:func:`load_negotiation` of every DSO of :func:`load_portfolio`.
+
+    Parameters
+    ----------
+    portfolio_dir : str or Path
+        Folder with one sub-folder per DSO (``<portfolio_dir>/<dso>``).
+    results : sequence of DsoMetrics
+        From :func:`load_portfolio`.
+    prepared : mapping, optional
+        ``{slug: prepared dataset path}`` from the pipeline.
+
+    Returns
+    -------
+    dict
+        ``dso slug -> NegotiationStatus``.
+    """
+    root = Path(portfolio_dir)
+    prepared = dict(prepared or {})
+    return {m.dso: load_negotiation(root / m.dso, m, prepared=prepared.get(m.dso)) for m in results}
 
 
 def load_portfolio(

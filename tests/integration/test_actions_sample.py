@@ -116,3 +116,41 @@ def test_publish_replaces_the_calendar_and_letters_as_one_set(tmp_path) -> None:
     clear_outputs(out, DSO_REPORT)
     assert sorted(p.name for p in out.iterdir()) == before
     assert "notes.txt" in before and CALENDAR_FILE in before
+
+
+def test_prepare_reads_the_log_once_and_the_kernel_shows_what_it_read(tmp_path, summit) -> None:
+    import pickle
+    import shutil
+
+    from dso_analytics.reporting.actions import negotiation_rollup
+    from dso_analytics.reporting.notebook import (
+        load_negotiation,
+        load_portfolio_negotiation,
+        write_prepared,
+    )
+    from dso_analytics.stages import prepare
+    from dso_analytics.standards import resolve_params
+
+    dso = tmp_path / "in" / SUMMIT.name
+    shutil.copytree(SUMMIT, dso)
+    p = prepare(dso, resolve_params(dso), use_cache=False)
+    st = p.negotiation
+    # the figures of test_sample_log_totals_by_hand: asked 59,690.00 + 12,600.00 + 150,000.00
+    # + 10,293.07; agreed 40,000.00; realised 15,000.00; the claim above the cap open 46 days
+    assert st is not None and st.state == "ok" and st.problems == ()
+    t = st.totals
+    assert (t.items, t.asked, t.agreed, t.realised) == (5, 232583.07, 40000.0, 15000.0)
+    assert list(st.open_claims["ask_key"]) == ["claim_above_cap:AG-SDP-01"]
+    assert st.open_claims.loc[0, "age_days"] == 46
+    # the runners carry Prepared pickled (process pool, Dask)
+    assert pickle.loads(pickle.dumps(p)).negotiation.totals.asked == 232583.07
+    # the log goes bad after prepare: read now, it could not be; the kernel never reads it
+    (dso / "negotiation.xlsx").write_bytes(b"not a workbook any more")
+    assert N.negotiation_status_of(dso, p.metrics).state == "unreadable"
+    handoff = str(write_prepared(tmp_path, metrics=p.metrics, negotiation=st))
+    assert load_negotiation(dso, p.metrics, prepared=handoff).totals.asked == 232583.07
+    both = load_portfolio_negotiation(tmp_path / "in", [p.metrics], prepared={p.dso: handoff})
+    row = negotiation_rollup([p.metrics], both).iloc[0]
+    assert row[["log", "items", "asked", "agreed", "realised", "open_claims"]].tolist() == [
+        "ok", 5, 232583.07, 40000.0, 15000.0, 1
+    ]  # fmt: skip

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import dataclasses
 
+import pandas as pd
+import pytest
+
+from dso_analytics.actions.deadlines import NOTICE, attach_deadlines
 from dso_analytics.actions.portfolio import (
     MISSED_COLOUR,
     WINDOW_COLOURS,
@@ -56,7 +60,9 @@ def _two_dsos():
             line("2024-09-01", 99.0, location_id="M1", agreement_id="B2"),
         ],
     )
-    return [compute_metrics(ds, params(AS_OF)) for ds in (a, b)]
+    # prepared as the pipeline prepares them: deadlines computed once
+    return [attach_deadlines(compute_metrics(ds, params(AS_OF)), ds.agreements, ds.locations)
+            for ds in (a, b)]  # fmt: skip
 
 
 def test_portfolio_calendar_sorted_with_colours() -> None:
@@ -70,6 +76,20 @@ def test_portfolio_calendar_sorted_with_colours() -> None:
     ]
     assert cal["colour"].tolist() == [WINDOW_COLOURS[0], WINDOW_COLOURS[2], MISSED_COLOUR]
     assert bool(cal.loc[2, "window_missed"])
+
+
+def test_portfolio_calendar_reads_the_prepared_deadlines() -> None:
+    a, b = _two_dsos()
+    dl = a.deadlines.copy()
+    at = (dl["agreement_id"] == "A1") & (dl["kind"] == NOTICE)
+    dl.loc[at, "date"] = pd.Timestamp("2025-02-01")  # 32 days after as-of, not 2025-11-16
+    dl.loc[at, "days_from_as_of"] = 32
+    cal = compute_portfolio_calendar([dataclasses.replace(a, deadlines=dl), b])
+    row = cal[cal["agreement_id"] == "A1"].iloc[0]
+    assert (row["act_by"], row["days"]) == (pd.Timestamp("2025-02-01"), 32)
+    assert list(cal["agreement_id"]) == ["B1", "A1", "B2"]  # sorted by the date read
+    with pytest.raises(ValueError, match="attach_deadlines"):
+        compute_portfolio_calendar([dataclasses.replace(a, deadlines=None)])
 
 
 def test_bucket_colours() -> None:

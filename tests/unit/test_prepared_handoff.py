@@ -1,8 +1,9 @@
 """The pipeline's hand-off to a report kernel carries every prepared figure.
 
 ``write_prepared`` / ``read_prepared`` (a typed ``PreparedData``) carry the
-dataset, the metrics, the validation summary and the scenarios compared (M8),
-so the kernel shows the objects the workbook was written from.
+dataset, the metrics, the validation summary, the scenarios compared (M8) and
+the negotiation status, so the kernel shows the objects the workbook was
+written from.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def test_every_prepared_figure_reaches_the_kernel(tmp_path):
         tmp_path, dataset=ds, metrics=m, validation={"ok": True, "errors": 0}, scenarios=cmp
     )
     data = read_prepared(path)
-    assert sorted(data) == ["dataset", "metrics", "scenarios", "validation"]
+    assert sorted(data) == ["dataset", "metrics", "negotiation", "scenarios", "validation"]
     assert data["validation"] == {"ok": True, "errors": 0}
     # the kernel's loaders return what was handed off; the DSO folder is never read
     missing = str(tmp_path / "no-such-dso")
@@ -38,4 +39,24 @@ def test_every_prepared_figure_reaches_the_kernel(tmp_path):
 
 def test_a_hand_off_without_scenarios_says_none(tmp_path):
     data = read_prepared(write_prepared(tmp_path))
-    assert data == {"dataset": None, "metrics": None, "validation": {}, "scenarios": None}
+    assert data == {"dataset": None, "metrics": None, "validation": {}, "scenarios": None,
+                    "negotiation": None}  # fmt: skip
+
+
+def test_the_negotiation_status_reaches_the_kernel_and_the_folder_is_not_read(tmp_path):
+    from dso_analytics.actions.negotiation import NegotiationStatus, negotiation_status_of
+    from dso_analytics.reporting.notebook import load_negotiation
+
+    m = compute_metrics(scenario_ds(), params(AS_OF))
+    # a status no folder could give (the folder below does not exist: "none" if read)
+    unreadable = NegotiationStatus("unreadable", reason="negotiation.xlsx: is locked")
+    path = write_prepared(tmp_path, metrics=m, negotiation=unreadable)
+    missing = tmp_path / "no-such-dso"
+    shown = load_negotiation(missing, m, prepared=str(path))
+    assert (shown.state, shown.reason) == ("unreadable", "negotiation.xlsx: is locked")
+    # a hand-off without a status (the scenarios notebook's) and JupyterLab (no hand-off):
+    # the one function computes it from the folder
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert load_negotiation(missing, m, prepared=str(write_prepared(bare))).state == "none"
+    assert load_negotiation(missing, m).state == negotiation_status_of(missing, m).state == "none"
