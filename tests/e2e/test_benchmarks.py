@@ -51,6 +51,9 @@ def test_report_and_batch_benchmarks_run_at_tiny_size(tmp_path: Path) -> None:
     for key in ("report_naive", "report_ours", "report_ours_warm", "batch_1", "batch_2"):
         assert res[key]["ok"], (key, res[key]["error"])
     assert res["report_ratio"] > 0 and res["batch_speedup"] > 0
+    for key in ("batch_1", "batch_2"):  # the whole batch's CPU time was measured
+        assert res[key]["info"]["cpu_seconds"] > 0 and res[key]["info"]["cores"] >= 1
+    assert res["batch_cpu_bound"] > 0 and "no scheduling can give more than" in md
     assert set(res["batch_1"]["info"]["per_dso"]) == {"coastal-family-dental", "bright-smiles"}
     assert "## 3. One DSO's report" in md and "## 4. Batch" in md
 
@@ -84,6 +87,20 @@ def test_lpt_bound_of_the_batch(bench_module) -> None:
         pytest.approx(13 / 9)
     )
     assert ideal_speedup({"per_dso": {}}) is None
+
+
+def test_cpu_bound_of_the_batch(bench_module) -> None:
+    cpu_bound = bench_module("bench_batch").cpu_bound
+    # 1 worker took 29.6 s; the 2-worker run did 46.3 s of CPU work, which takes at
+    # least 46.3 / 2 = 23.15 s on 2 cores: no 2-worker time beats 29.6 / 23.15
+    one = {"seconds": 29.6, "info": {"cpu_seconds": 40.0, "cores": 2}}
+    two = {"seconds": 28.0, "info": {"cpu_seconds": 46.3, "cores": 2}}
+    assert cpu_bound(one, two) == pytest.approx(29.6 / 23.15)
+    # on 4 cores the same work could take 11.575 s: bound 29.6 / 11.575
+    assert cpu_bound(one, {"info": {"cpu_seconds": 46.3, "cores": 4}}) == pytest.approx(
+        29.6 / 11.575
+    )
+    assert cpu_bound(one, {"info": {}}) is None  # not measured: no bound claimed
 
 
 @pytest.mark.slow
