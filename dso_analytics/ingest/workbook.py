@@ -801,6 +801,12 @@ def _footer_mask(labels: np.ndarray) -> np.ndarray:
     return np.append(hit, False)[codes]
 
 
+@functools.lru_cache(maxsize=256)
+def _frame_columns(names: tuple[str, ...]) -> pd.Index:
+    """The column index of a raw frame (an Index is immutable: files of one layout share it)."""
+    return pd.Index([*names, *PROVENANCE], dtype="str")
+
+
 def _build_table(
     rows: list[list[object]],
     *,
@@ -852,7 +858,7 @@ def _build_table(
     names = _unique_headers([norm[j] for j in cols])
 
     col_idx = np.asarray(cols, dtype=int)
-    columns = pd.Index([*names, *PROVENANCE], dtype="str")  # shared by frame and footers
+    columns = _frame_columns(tuple(names))  # shared by frame and footers
 
     def frame_for(mask: np.ndarray) -> pd.DataFrame:
         # one object block straight from the cell matrix (provenance included): no
