@@ -705,6 +705,7 @@ def _parse_unique(
     k = len(uniq)
     if k * 2 > len(s):
         return None
+    zero_or_one = False
     for v in uniq:
         t = type(v)
         if t is bool or t is np.bool_ or isinstance(v, ExcelError):
@@ -713,6 +714,9 @@ def _parse_unique(
             return None
         if t is int and abs(v) >= 2**53:
             return None
+        zero_or_one = zero_or_one or (t is not str and v in (0, 1))
+    if zero_or_one and any(type(v) is bool or type(v) is np.bool_ for v in arr):
+        return None  # a TRUE/FALSE cell hashed into 1/0 (its representative is the number)
     cells = pd.Series([*uniq, None], dtype=object)
     vals, inv = _parse_all(cells, kind, date1904, date_formats)
     take = np.where(codes < 0, k, codes)

@@ -89,6 +89,19 @@ def test_money_excel_error_and_bool_and_date_are_invalid():
     assert invalid.tolist() == ["#REF!", "TRUE", "2025-01-01"]
 
 
+@pytest.mark.parametrize("first", [1.0, 1, 0.0])
+def test_a_boolean_cell_in_a_long_column_stays_invalid_after_equal_numbers(first):
+    # long enough for parse-each-distinct-cell-once; True == 1.0 and False == 0.0 hash
+    # alike, so the cell must not be typed as the number seen before it
+    flag = first == 1
+    cells = [first] * 150 + [flag] + [2.5] * 149
+    values, invalid = parse_column(_obj(cells), "money")
+    assert values[0] == float(first) and values[299] == 2.5
+    assert pd.isna(values[150])
+    assert invalid[150] == ("TRUE" if flag else "FALSE")
+    assert invalid.notna().sum() == 1
+
+
 # ---------------------------------------------------------------------------
 # numbers and integers
 # ---------------------------------------------------------------------------
