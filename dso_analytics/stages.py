@@ -25,7 +25,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from nbformat import NotebookNode
 
     from dso_analytics.actions.negotiation import NegotiationStatus
-    from dso_analytics.dataset import SourceFile
+    from dso_analytics.dataset import DsoDataset, SourceFile
     from dso_analytics.ingest.scenarios import ScenarioComparison
     from dso_analytics.metrics.result import DsoMetrics
     from dso_analytics.standards import Params
@@ -704,7 +704,9 @@ def _write_dso_workbook(prepared: Prepared, template: Template, work: Path) -> P
     )
 
 
-def _write_brief(template: Template, metrics: Any, work: Path) -> Path | None:
+def _write_brief(
+    template: Template, metrics: DsoMetrics | list[DsoMetrics], work: Path
+) -> Path | None:
     """The one-page brief of one DSO (a list of metrics: the portfolio's), or None."""
     from dso_analytics.reporting.brief import (
         BRIEF_NAME,
@@ -723,7 +725,7 @@ def _write_brief(template: Template, metrics: Any, work: Path) -> Path | None:
 class _OnThread:
     """``fn(*args)`` run on a thread (a stage that overlaps the kernel's notebook run)."""
 
-    def __init__(self, stage: Stage, fn: Any, *args: Any) -> None:
+    def __init__(self, stage: Stage, fn: Callable[..., Any], *args: Any) -> None:
         self.stage = stage
         self._fn, self._args = fn, args
         self._value: Any = None
@@ -862,7 +864,7 @@ def render_scenarios_notebook(
     *,
     scenarios_file: str | Path | None = None,
     term_months: int | None = None,
-    dataset: Any = None,
+    dataset: DsoDataset | None = None,
     cell_timeout: int = 600,
 ) -> tuple[Path, Path]:
     """Execute the negotiation scenarios notebook on a comparison already made.
