@@ -68,13 +68,7 @@ import yaml
 from dso_analytics.dataset import DsoDataset, SourceFile
 from dso_analytics.errors import DsoError, InputFileError, Problem
 from dso_analytics.folders import walk_files
-from dso_analytics.ingest.parse import (
-    _DEDUPE_MIN,
-    ExcelError,
-    _parse_all,
-    parse_column,
-    parse_money,
-)
+from dso_analytics.ingest.parse import ExcelError, parse_column, parse_money
 from dso_analytics.ingest.workbook import (
     RawTable,
     Workbook,
@@ -236,9 +230,9 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(block, columns=pd.Index(names, dtype=cols.dtype), dtype=object, copy=False)
 
 
-#: Tables shorter than this parse their contract columns of one kind together (the
-#: parsers' dedupe threshold: a shorter column is parsed cell by cell, never deduped).
-SHORT_ROWS = _DEDUPE_MIN
+#: Tables shorter than this parse their contract columns of one kind together (their
+#: columns are short enough that the fixed cost of a parser call dominates).
+SHORT_ROWS = 256
 
 
 def _parse_short_columns(
@@ -270,8 +264,7 @@ def _parse_short_columns(
         if len(names) < 2:
             continue
         cells = pd.Series(np.concatenate([df[c].to_numpy() for c in names]), dtype=object)
-        # each column alone is shorter than the dedupe threshold: parse every cell, as it would
-        values, inv = _parse_all(cells, kind, d1904, list(fmts) or None)
+        values, inv = parse_column(cells, kind, d1904, list(fmts) or None)
         for j, name in enumerate(names):
             part = slice(j * n, (j + 1) * n)
             out[name] = (

@@ -739,11 +739,23 @@ def _check_csv_width(data: bytes, delimiter: str, display: str) -> None:
 # ---------------------------------------------------------------------------
 # Header detection and table building
 # ---------------------------------------------------------------------------
+#: Header texts longer than this are normalised without the cache (a header is short;
+#: a long cell of untrusted text is not kept alive by it).
+_HEADER_CACHE_CHARS = 256
+
+
 @functools.lru_cache(maxsize=16384)
-def _header_text(v: str) -> str:
-    """normalise_header of a text cell, once per distinct text (rows scanned for the
-    header repeat across files: headers, descriptions, invoice numbers)."""
+def _cached_header_text(v: str) -> str:
     return normalise_header(cell_text(v))
+
+
+def _header_text(v: str) -> str:
+    """normalise_header of a text cell, once per distinct short text (rows scanned for
+    the header repeat across files: headers, descriptions, invoice numbers); the cache
+    holds at most 16,384 texts of at most :data:`_HEADER_CACHE_CHARS` characters."""
+    if len(v) > _HEADER_CACHE_CHARS:
+        return normalise_header(cell_text(v))
+    return _cached_header_text(v)
 
 
 def _row_header_cells(row: Sequence[object]) -> list[str]:
