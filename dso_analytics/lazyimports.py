@@ -95,7 +95,9 @@ def defer_scipy_stats() -> bool:
     """
     current = sys.modules.get(_SCIPY_STATS)
     if current is not None:
-        return isinstance(current, importlib.util._LazyModule)  # type: ignore[attr-defined]
+        # LazyLoader marks a module not yet loaded by its class (private, hence the guard)
+        lazy = getattr(importlib.util, "_LazyModule", None)
+        return lazy is not None and isinstance(current, lazy)
     try:
         spec = importlib.util.find_spec(_SCIPY_STATS)  # imports the light ``scipy`` package
     except (ImportError, ValueError):
